@@ -1,0 +1,5 @@
+"""Allow ``python -m virtui``."""
+
+from virtui.cli import main
+
+raise SystemExit(main())

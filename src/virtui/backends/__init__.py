@@ -1,0 +1,28 @@
+"""Backends: the adapter layer between virtui and the systems it watches."""
+
+from __future__ import annotations
+
+from virtui.backends.base import Backend, BackendCapabilities, BackendError
+from virtui.backends.naming import host_label, unique_labels
+
+
+def open_backend(uri: str, name: str) -> Backend:
+    """The backend for a URI: ``replay:///file.json`` replays a recording, anything else
+    is a libvirt URI. Nothing is connected yet: call ``connect()`` in a worker."""
+    if uri.startswith("replay://"):
+        from virtui.backends.replay import ReplayBackend
+
+        return ReplayBackend(uri, name)
+    from virtui.backends.libvirt.backend import LibvirtBackend
+
+    return LibvirtBackend(uri, name)
+
+
+__all__ = [
+    "Backend",
+    "BackendCapabilities",
+    "BackendError",
+    "host_label",
+    "open_backend",
+    "unique_labels",
+]

@@ -1,0 +1,155 @@
+"""LibvirtBackend: one libvirt connection to one host."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import libvirt
+
+from virtui.backends.base import Backend, BackendCapabilities, BackendError
+from virtui.backends.libvirt.eventloop import ensure_event_loop
+from virtui.backends.libvirt.samples import (
+    sample_from_info,
+    sample_from_stats,
+    stats_are_complete,
+)
+from virtui.model import DomainSample, HostInfo, HostPoll
+
+_STATS = (
+    libvirt.VIR_DOMAIN_STATS_STATE
+    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+    | libvirt.VIR_DOMAIN_STATS_VCPU
+    | libvirt.VIR_DOMAIN_STATS_BALLOON
+)
+
+# Errors after which the handle is useless and a new open() is needed.
+_DEAD_CONNECTION = {
+    libvirt.VIR_ERR_SYSTEM_ERROR,
+    libvirt.VIR_ERR_INTERNAL_ERROR,
+    libvirt.VIR_ERR_RPC,
+    libvirt.VIR_ERR_NO_CONNECT,
+    libvirt.VIR_ERR_INVALID_CONN,
+}
+
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_COUNT = 3
+
+
+def _version(number: int) -> str:
+    return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
+
+
+def describe(error: libvirt.libvirtError) -> str:
+    """The message libvirt gave, without Python's exception decoration."""
+    return error.get_error_message() or str(error)
+
+
+class LibvirtBackend(Backend):
+    """A host reached through libvirt-python.
+
+    The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
+    ``getAllDomainStats`` and fall back to ``virDomainGetInfo`` for drivers whose bulk
+    stats lack CPU or memory figures.
+    """
+
+    def __init__(self, uri: str, name: str, *, readonly: bool = False) -> None:
+        super().__init__(uri, name)
+        self.readonly = readonly
+        self._conn: libvirt.virConnect | None = None
+        self._info: HostInfo | None = None
+        self._bulk_stats = True
+        self._lock = threading.Lock()
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return BackendCapabilities(
+            mutations=not self.readonly, events=True, bulk_stats=self._bulk_stats
+        )
+
+    def connect(self) -> HostInfo:
+        ensure_event_loop()
+        try:
+            conn = libvirt.openReadOnly(self.uri) if self.readonly else libvirt.open(self.uri)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"cannot connect to {self.uri}: {describe(error)}") from error
+        # Local drivers (test, embed) have no keepalive: there is no link to lose.
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+        try:
+            arch, memory_mib, cpus, *_ = conn.getInfo()
+            info = HostInfo(
+                name=self.name,
+                uri=self.uri,
+                hostname=conn.getHostname(),
+                driver=conn.getType(),
+                cpus=int(cpus),
+                memory_kib=int(memory_mib) * 1024,
+                cpu_model=str(arch),
+                hypervisor_version=_version(conn.getVersion()),
+                libvirt_version=_version(conn.getLibVersion()),
+            )
+        except libvirt.libvirtError as error:
+            conn.close()
+            raise BackendError(f"{self.uri}: {describe(error)}") from error
+        with self._lock:
+            self._conn, self._info = conn, info
+        return info
+
+    def poll(self) -> HostPoll:
+        conn, info = self._conn, self._info
+        if conn is None or info is None:
+            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+        try:
+            start = time.monotonic_ns()
+            samples = self._read_samples(conn)
+            end = time.monotonic_ns()
+        except libvirt.libvirtError as error:
+            lost = error.get_error_code() in _DEAD_CONNECTION or not _alive(conn)
+            raise BackendError(f"{self.name}: {describe(error)}", connection_lost=lost) from error
+        return HostPoll(
+            host=info,
+            monotonic_ns=(start + end) // 2,
+            wall_time=time.time(),
+            domains=tuple(samples),
+        )
+
+    def _read_samples(self, conn: libvirt.virConnect) -> list[DomainSample]:
+        host = self.name
+        if self._bulk_stats:
+            try:
+                records = conn.getAllDomainStats(_STATS, 0)
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                    raise
+                self._bulk_stats = False
+        if not self._bulk_stats:
+            records = [(dom, {}) for dom in conn.listAllDomains(0)]
+        samples: list[DomainSample] = []
+        for dom, record in records:
+            uuid, name, run_id = dom.UUIDString(), dom.name(), dom.ID()
+            if stats_are_complete(record):
+                samples.append(sample_from_stats(host, uuid, name, run_id, record))
+                continue
+            try:
+                samples.append(sample_from_info(host, uuid, name, run_id, dom.info()))
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
+                # Undefined between the listing and the read: it is simply gone.
+        return samples
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
+                conn.close()
+
+
+def _alive(conn: libvirt.virConnect) -> bool:
+    try:
+        return bool(conn.isAlive())
+    except libvirt.libvirtError:
+        return False

@@ -1,0 +1,30 @@
+"""Tiny bootable disk images for demo and test guests: no OS, just a loop.
+
+A BIOS loads sector 0 to 0x7C00 and jumps there when it ends in 55 AA.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPIN_CODE = bytes([0xEB, 0xFE])  # jmp $  : busy loop, one vCPU at 100%
+IDLE_CODE = bytes([0xFA, 0xF4, 0xEB, 0xFD])  # cli; hlt; jmp back to hlt : halted, ~0%
+
+
+def boot_sector(code: bytes) -> bytes:
+    """A 512-byte MBR that runs ``code``."""
+    if len(code) > 510:
+        raise ValueError("boot code must fit in 510 bytes")
+    sector = bytearray(512)
+    sector[: len(code)] = code
+    sector[510:512] = b"\x55\xaa"
+    return bytes(sector)
+
+
+def write_image(path: Path, code: bytes) -> Path:
+    """Write a raw one-sector disk image (only when its content differs)."""
+    data = boot_sector(code)
+    if not path.exists() or path.read_bytes() != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path

@@ -1,0 +1,186 @@
+"""The embedded demo: real QEMU guests under libvirt's in-process QEMU driver.
+
+``virtui --demo`` needs no daemon: it opens ``qemu:///embed?root=DIR`` (DIR kept in the
+XDG cache so QEMU's capability probe happens only on the first start) and boots guests
+whose disks are one boot sector: one that spins a CPU, one idle, one paused, one defined
+but shut off. ``stop`` destroys and undefines them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import pwd
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import libvirt
+
+from virtui.backends.libvirt.backend import describe
+from virtui.backends.libvirt.bootsector import IDLE_CODE, SPIN_CODE, write_image
+from virtui.backends.libvirt.eventloop import ensure_event_loop
+
+DEMO_PREFIX = "virtui-demo-"
+
+QEMU_CONF = """\
+# Written by virtui for its embedded demo driver.
+user = "root"
+group = "root"
+security_driver = "none"
+stdio_handler = "file"
+remember_owner = 0
+"""
+
+Progress = Callable[[str, int, int], None]
+"""progress(message, step, steps): what the provisioner is doing now."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoGuest:
+    """One demo guest and the state it is left in."""
+
+    name: str
+    code: bytes
+    vcpus: int
+    memory_mib: int
+    final_state: str  # "running", "paused" or "shutoff"
+
+
+DEMO_GUESTS = (
+    DemoGuest(DEMO_PREFIX + "spin", SPIN_CODE, 1, 32, "running"),
+    DemoGuest(DEMO_PREFIX + "idle", IDLE_CODE, 2, 48, "running"),
+    DemoGuest(DEMO_PREFIX + "paused", SPIN_CODE, 1, 32, "paused"),
+    DemoGuest(DEMO_PREFIX + "off", IDLE_CODE, 1, 64, "shutoff"),
+)
+
+
+class DemoUnavailable(Exception):
+    """The embedded driver cannot run here; the message says why and what to install."""
+
+
+def embed_uri(root: Path) -> str:
+    """The URI of the embedded QEMU driver rooted at ``root``."""
+    return f"qemu:///embed?root={root}"
+
+
+def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int) -> str:
+    """Domain XML for a diskless-OS TCG guest that boots ``image``."""
+    return f"""<domain type='qemu'>
+  <name>{escape(name)}</name>
+  <memory unit='MiB'>{memory_mib}</memory>
+  <vcpu>{vcpus}</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{escape(str(image))}'/>
+      <target dev='hda' bus='ide'/>
+    </disk>
+    <memballoon model='none'/>
+  </devices>
+</domain>"""
+
+
+def check_embedded_driver() -> None:
+    """Raise DemoUnavailable unless QEMU and the accounts libvirt expects exist."""
+    if shutil.which("qemu-system-x86_64") is None:
+        raise DemoUnavailable("QEMU is not installed (Debian: apt-get install qemu-system-x86)")
+    try:
+        pwd.getpwnam("libvirt-qemu")
+        grp.getgrnam("libvirt-qemu")
+    except KeyError as error:
+        raise DemoUnavailable(
+            "the libvirt-qemu user or group is missing (the README set-up command creates it)"
+        ) from error
+
+
+def prepare_root(root: Path) -> None:
+    """Create the driver root with a qemu.conf that runs guests as root without labels."""
+    (root / "etc").mkdir(parents=True, exist_ok=True)
+    conf = root / "etc" / "qemu.conf"
+    if not conf.exists() or conf.read_text() != QEMU_CONF:
+        conf.write_text(QEMU_CONF)
+
+
+class EmbeddedDemo:
+    """Boots and tears down the demo guests in an embedded QEMU driver."""
+
+    def __init__(self, root: Path, guests: tuple[DemoGuest, ...] = DEMO_GUESTS) -> None:
+        self.root = root
+        self.guests = guests
+        self.uri = embed_uri(root)
+        self._conn: libvirt.virConnect | None = None
+
+    @property
+    def first_start(self) -> bool:
+        """True when QEMU's capabilities were never probed in this root (slow start)."""
+        return not any((self.root / "cache" / "qemu" / "capabilities").glob("*.xml"))
+
+    def start(self, progress: Progress) -> str:
+        """Boot the guests; returns the URI to connect to. Raises DemoUnavailable."""
+        check_embedded_driver()
+        steps = 2 + len(self.guests)
+        progress("Preparing the embedded QEMU driver", 0, steps)
+        prepare_root(self.root)
+        ensure_event_loop()
+        try:
+            self._conn = libvirt.open(self.uri)
+        except libvirt.libvirtError as error:
+            raise DemoUnavailable(f"cannot open {self.uri}: {describe(error)}") from error
+        progress("Removing guests left over from an earlier run", 1, steps)
+        self._remove_guests()
+        for step, guest in enumerate(self.guests, start=2):
+            if step == 2 and self.first_start:
+                progress(
+                    f"Probing QEMU's capabilities (first start only, then cached in {self.root})",
+                    step,
+                    steps,
+                )
+            else:
+                progress(f"Booting {guest.name} ({guest.final_state})", step, steps)
+            try:
+                self._boot(guest)
+            except libvirt.libvirtError as error:
+                self.stop()
+                raise DemoUnavailable(f"{guest.name}: {describe(error)}") from error
+        progress("Demo guests are up", steps, steps)
+        return self.uri
+
+    def _boot(self, guest: DemoGuest) -> None:
+        assert self._conn is not None
+        # One image per guest: QEMU write-locks a running guest's disk.
+        image = write_image(self.root / "images" / f"{guest.name}.img", guest.code)
+        xml = guest_xml(guest.name, image, guest.vcpus, guest.memory_mib)
+        dom = self._conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+        if guest.final_state in ("running", "paused"):
+            dom.create()
+        if guest.final_state == "paused":
+            dom.suspend()
+
+    def _remove_guests(self) -> None:
+        assert self._conn is not None
+        for dom in self._conn.listAllDomains(0):
+            if not dom.name().startswith(DEMO_PREFIX):
+                continue
+            # Each step on its own: a guest whose QEMU died with an earlier process
+            # refuses destroy ("not running") but must still be undefined.
+            with contextlib.suppress(libvirt.libvirtError):
+                if dom.isActive():
+                    dom.destroy()
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.undefine()
+
+    def stop(self) -> None:
+        """Destroy and undefine every demo guest, then close the connection."""
+        if self._conn is None:
+            return
+        try:
+            self._remove_guests()
+        finally:
+            with contextlib.suppress(libvirt.libvirtError):
+                self._conn.close()
+            self._conn = None

@@ -1,0 +1,78 @@
+"""Turn libvirt's stats records and info tuples into DomainSample."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from virtui.model import DomainKey, DomainSample, DomainState
+
+# virDomainState values, in libvirt's order.
+_STATES = (
+    DomainState.NOSTATE,
+    DomainState.RUNNING,
+    DomainState.BLOCKED,
+    DomainState.PAUSED,
+    DomainState.SHUTDOWN,
+    DomainState.SHUTOFF,
+    DomainState.CRASHED,
+    DomainState.PMSUSPENDED,
+)
+
+
+def state_from_code(code: int) -> DomainState:
+    """Map a virDomainState number to DomainState."""
+    return _STATES[code] if 0 <= code < len(_STATES) else DomainState.UNKNOWN
+
+
+def stats_are_complete(record: Mapping[str, object]) -> bool:
+    """True when a getAllDomainStats record carries everything a sample needs.
+
+    Some drivers (the test driver, for one) return only the state: those domains are
+    read again with ``virDomainGetInfo``.
+    """
+    state = record.get("state.state")
+    if not isinstance(state, int):
+        return False
+    needed = ["vcpu.current", "balloon.maximum"]
+    if state_from_code(state).is_active:
+        needed.append("cpu.time")
+    return all(name in record for name in needed)
+
+
+def sample_from_stats(
+    host: str, uuid: str, name: str, run_id: int, record: Mapping[str, int]
+) -> DomainSample:
+    """A sample from one complete getAllDomainStats record."""
+    vcpus = int(record.get("vcpu.current", 0))
+    vcpu_times = tuple(
+        int(record[f"vcpu.{index}.time"])
+        for index in range(int(record.get("vcpu.maximum", vcpus)))
+        if f"vcpu.{index}.time" in record
+    )
+    max_mem = int(record.get("balloon.maximum", 0))
+    return DomainSample(
+        key=DomainKey(host, uuid),
+        name=name,
+        state=state_from_code(int(record["state.state"])),
+        vcpus=vcpus,
+        mem_kib=int(record.get("balloon.current", max_mem)),
+        max_mem_kib=max_mem,
+        cpu_time_ns=int(record.get("cpu.time", 0)),
+        vcpu_times_ns=vcpu_times,
+        run_id=run_id,
+    )
+
+
+def sample_from_info(host: str, uuid: str, name: str, run_id: int, info: list[int]) -> DomainSample:
+    """A sample from ``virDomainGetInfo``: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]."""
+    state, max_mem, mem, vcpus, cpu_time = info[:5]
+    return DomainSample(
+        key=DomainKey(host, uuid),
+        name=name,
+        state=state_from_code(state),
+        vcpus=vcpus,
+        mem_kib=mem,
+        max_mem_kib=max_mem,
+        cpu_time_ns=cpu_time,
+        run_id=run_id,
+    )

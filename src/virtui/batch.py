@@ -1,0 +1,84 @@
+"""``virtui top --batch``: CSV on stdout, like ``virt-top -b --csv``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from virtui.model import CpuMode, HostStatus
+from virtui.monitor.session import HostSession, HostUpdate
+
+CSV_HEADER = (
+    "time",
+    "host",
+    "domain",
+    "uuid",
+    "state",
+    "vcpus",
+    "cpu_pct",
+    "cpu_mode",
+    "mem_kib",
+    "cpu_time_ns",
+)
+
+
+def run_batch(
+    sessions: Sequence[HostSession],
+    iterations: int,
+    delay: float,
+    mode: CpuMode,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Write ``iterations`` rounds of rows; the first needs two samples, so it polls
+    ``iterations + 1`` times. Returns the exit status: 1 when a host never answered."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    out.flush()
+    reported: set[str] = set()
+    answered: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, len(sessions))) as pool:
+        for round_number in range(iterations + 1):
+            started = time.monotonic()
+            updates = list(pool.map(HostSession.poll_once, sessions))
+            for update in updates:
+                if update.status is HostStatus.CONNECTED:
+                    answered.add(update.name)
+                    reported.discard(update.name)
+                elif update.name not in reported:
+                    reported.add(update.name)
+                    print(f"virtui: {update.name}: {update.message}", file=err)
+                if round_number > 0:
+                    _write_rows(writer, update, mode)
+            out.flush()
+            if round_number < iterations:
+                time.sleep(max(0.0, delay - (time.monotonic() - started)))
+    return 0 if len(answered) == len(sessions) else 1
+
+
+def _write_rows(writer: Any, update: HostUpdate, mode: CpuMode) -> None:
+    stamp = datetime.fromtimestamp(update.wall_time or time.time(), UTC).isoformat(
+        timespec="seconds"
+    )
+    for item in update.stats:
+        sample = item.sample
+        pct = item.cpu_pct(mode)
+        writer.writerow(
+            (
+                stamp,
+                update.name,
+                sample.name,
+                sample.key.uuid,
+                sample.state.value,
+                sample.vcpus,
+                "" if pct is None else f"{pct:.1f}",
+                mode.value,
+                sample.mem_kib,
+                sample.cpu_time_ns,
+            )
+        )

@@ -1,0 +1,214 @@
+"""Command line: ``virtui`` (the TUI), ``virtui top --batch`` (CSV), ``virtui record``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from virtui import __version__
+from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
+from virtui.model import CpuMode
+
+log = logging.getLogger("virtui")
+
+
+def _delay(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not MIN_DELAY_S <= value <= MAX_DELAY_S:
+        raise argparse.ArgumentTypeError(
+            f"delay must be between {MIN_DELAY_S} and {MAX_DELAY_S} seconds, not {text}"
+        )
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    # Sub-commands repeat the options; SUPPRESS keeps them from overwriting the top level's.
+    default = None if top_level else argparse.SUPPRESS
+    parser.add_argument(
+        "-c",
+        "--connect",
+        metavar="URI",
+        action="append",
+        dest="uris",
+        default=default,
+        help="libvirt URI to connect to (repeatable); default $LIBVIRT_DEFAULT_URI "
+        "or qemu:///system",
+    )
+    parser.add_argument(
+        "-d",
+        "--delay",
+        metavar="SECONDS",
+        type=_delay,
+        default=default,
+        help="refresh delay in seconds (default 2)",
+    )
+    parser.add_argument(
+        "--cpu-mode",
+        choices=[mode.value for mode in CpuMode],
+        default=default,
+        help="irix: 100%% = one CPU (default); solaris: 100%% = all host CPUs",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="boot tiny real guests in libvirt's embedded QEMU driver (no daemon needed) "
+        "and add a test:/// host",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="virtui",
+        description="Keyboard-driven terminal console for libvirt hosts.",
+    )
+    parser.add_argument("--version", action="version", version=f"virtui {__version__}")
+    _add_common(parser, top_level=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    top = commands.add_parser(
+        "top", help="the live domains view; with --batch, CSV for scripts (like virt-top -b)"
+    )
+    _add_common(top, top_level=False)
+    top.add_argument("-b", "--batch", action="store_true", help="write CSV to stdout")
+    top.add_argument(
+        "-n",
+        "--iterations",
+        metavar="N",
+        type=_positive,
+        default=None,
+        help="with --batch: rounds of rows to write (default 1)",
+    )
+    record = commands.add_parser(
+        "record", help="record polls of one host to a JSON file (replay with -c replay:///FILE)"
+    )
+    _add_common(record, top_level=False)
+    record.add_argument("-n", "--iterations", metavar="N", type=_positive, default=5)
+    record.add_argument("-o", "--output", metavar="FILE", type=Path, required=True)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from parsed arguments, with defaults filled in."""
+    uris: list[str] = list(args.uris or [])
+    if not uris and not args.demo:
+        uris = default_uris()
+    return Settings(
+        uris=uris,
+        delay=args.delay if args.delay is not None else Settings().delay,
+        cpu_mode=CpuMode(args.cpu_mode) if args.cpu_mode else CpuMode.IRIX,
+        demo=bool(args.demo),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``virtui`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = settings_from(args)
+    _configure_logging()
+    try:
+        if args.command == "top" and args.batch:
+            return _batch(settings, args.iterations or 1)
+        if args.command == "top" and args.iterations is not None:
+            parser.error("-n/--iterations goes with --batch")
+        if args.command == "record":
+            return _record(settings, args.iterations, args.output)
+        return _tui(settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging() -> None:
+    path = state_dir() / "virtui.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _tui(settings: Settings) -> int:
+    from virtui.app import VirtuiApp
+    from virtui.terminal import stderr_to_log
+
+    app = VirtuiApp(settings)
+    with stderr_to_log(state_dir() / "stderr.log"):
+        try:
+            app.run()
+        finally:
+            app.shutdown()
+    return app.return_code or 0
+
+
+def _batch(settings: Settings, iterations: int) -> int:
+    from virtui.batch import run_batch
+    from virtui.sessions import DemoStartError, open_sessions, start_demo
+
+    demo = None
+    if settings.demo:
+        try:
+            demo, uris = start_demo(
+                lambda message, step, steps: print(
+                    f"virtui: [{step}/{steps}] {message}", file=sys.stderr
+                )
+            )
+        except DemoStartError as error:
+            print(f"virtui: {error}", file=sys.stderr)
+            uris = list(error.fallback_uris)
+        settings.uris = uris + settings.uris
+    sessions = open_sessions(settings.uris)
+    try:
+        return run_batch(sessions, iterations, settings.delay, settings.cpu_mode)
+    finally:
+        for session in sessions:
+            session.close()
+        if demo is not None:
+            demo.stop()
+
+
+def _record(settings: Settings, iterations: int, output: Path) -> int:
+    import time
+
+    from virtui.backends import BackendError
+    from virtui.backends.replay import save_recording
+    from virtui.sessions import open_sessions
+
+    if len(settings.uris) != 1:
+        print("virtui: record takes exactly one -c URI", file=sys.stderr)
+        return 2
+    backend = open_sessions(settings.uris)[0].backend
+    try:
+        backend.connect()
+        polls = []
+        for index in range(iterations):
+            polls.append(backend.poll())
+            if index + 1 < iterations:
+                time.sleep(settings.delay)
+        save_recording(polls, output)
+    except (BackendError, OSError) as error:
+        print(f"virtui: {error}", file=sys.stderr)
+        return 1
+    finally:
+        backend.close()
+    print(f"virtui: recorded {iterations} polls of {backend.name} to {output}", file=sys.stderr)
+    return 0

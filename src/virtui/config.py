@@ -1,0 +1,54 @@
+"""Run-time settings and the XDG locations virtui uses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtui.model import CpuMode
+
+DEFAULT_DELAY_S = 2.0
+MIN_DELAY_S = 0.5
+MAX_DELAY_S = 60.0
+DEFAULT_URI = "qemu:///system"
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable, "")
+    base = Path(value) if value and Path(value).is_absolute() else Path.home() / fallback
+    return base / "virtui"
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/virtui``: the demo driver's root lives here."""
+    return _xdg("XDG_CACHE_HOME", ".cache")
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/virtui``: logs and other state."""
+    return _xdg("XDG_STATE_HOME", ".local/state")
+
+
+def config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/virtui``: user configuration."""
+    return _xdg("XDG_CONFIG_HOME", ".config")
+
+
+def default_uris() -> list[str]:
+    """What to connect to when no ``-c`` is given: ``$LIBVIRT_DEFAULT_URI``, as virsh does."""
+    return [os.environ.get("LIBVIRT_DEFAULT_URI") or DEFAULT_URI]
+
+
+@dataclass(slots=True)
+class Settings:
+    """What the user asked for on the command line."""
+
+    uris: list[str] = field(default_factory=list)
+    delay: float = DEFAULT_DELAY_S
+    cpu_mode: CpuMode = CpuMode.IRIX
+    demo: bool = False
+
+    def clamp_delay(self, value: float) -> float:
+        """A refresh delay within the allowed range."""
+        return min(MAX_DELAY_S, max(MIN_DELAY_S, value))

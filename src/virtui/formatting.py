@@ -1,0 +1,35 @@
+"""Human formatting of sizes, times and percentages, as top and virsh show them."""
+
+from __future__ import annotations
+
+_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def format_kib(kib: int) -> str:
+    """A size in KiB in the largest unit that keeps it at least 1: ``2.0GiB``, ``48MiB``."""
+    value = float(kib)
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    if value >= 100 or value == int(value):
+        return f"{value:.0f}{_UNITS[unit]}"
+    return f"{value:.1f}{_UNITS[unit]}"
+
+
+def format_cpu_time(ns: int) -> str:
+    """Cumulative CPU time like top's TIME+: ``m:ss.hh`` below an hour, then ``h:mm:ss``."""
+    total_cs = max(0, ns) // 10_000_000
+    seconds, hundredths = divmod(total_cs, 100)
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{seconds:02d}.{hundredths:02d}"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24 * 100:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{hours // 24}d"
+
+
+def format_pct(pct: float | None) -> str:
+    """A CPU or memory percentage with one decimal; ``-`` when there is no figure."""
+    return "-" if pct is None else f"{pct:.1f}"

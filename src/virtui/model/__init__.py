@@ -1,0 +1,19 @@
+"""Plain data shared by backends, monitoring and the UI.
+
+Nothing here imports Textual or libvirt: this package is where the two halves meet.
+"""
+
+from virtui.model.domain import DomainKey, DomainSample, DomainState
+from virtui.model.host import HostInfo, HostPoll, HostStatus
+from virtui.model.stats import CpuMode, DomainStats
+
+__all__ = [
+    "CpuMode",
+    "DomainKey",
+    "DomainSample",
+    "DomainState",
+    "DomainStats",
+    "HostInfo",
+    "HostPoll",
+    "HostStatus",
+]

@@ -1,0 +1,57 @@
+"""What one poll tells about one domain."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class DomainState(enum.Enum):
+    """A domain's run state, with the words virsh uses for it."""
+
+    NOSTATE = "no state"
+    RUNNING = "running"
+    BLOCKED = "idle"
+    PAUSED = "paused"
+    SHUTDOWN = "in shutdown"
+    SHUTOFF = "shut off"
+    CRASHED = "crashed"
+    PMSUSPENDED = "pmsuspended"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_active(self) -> bool:
+        """True while a guest process exists (its CPU counter is meaningful)."""
+        return self not in (DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainKey:
+    """Stable identity of a domain across polls: the host it lives on and its UUID."""
+
+    host: str
+    uuid: str
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.uuid}"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSample:
+    """One reading of a domain's counters, as the backend returned it.
+
+    ``cpu_time_ns`` is cumulative CPU time of the whole guest (all vCPUs and emulator
+    threads); ``vcpu_times_ns`` holds per-vCPU cumulative times where the driver reports
+    them, else it is empty. ``run_id`` changes whenever the guest process restarts, so a
+    counter that jumps back is never read as negative usage.
+    """
+
+    key: DomainKey
+    name: str
+    state: DomainState
+    vcpus: int
+    mem_kib: int
+    max_mem_kib: int
+    cpu_time_ns: int
+    vcpu_times_ns: tuple[int, ...] = ()
+    run_id: int = -1

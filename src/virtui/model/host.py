@@ -1,0 +1,47 @@
+"""What the UI knows about a host (one libvirt connection or other backend)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from virtui.model.domain import DomainSample
+
+
+class HostStatus(enum.Enum):
+    """Connection state of a host as shown to the user."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    LOST = "lost"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    """Static facts about a host, read once at connect time."""
+
+    name: str
+    uri: str
+    hostname: str
+    driver: str
+    cpus: int
+    memory_kib: int
+    cpu_model: str = ""
+    hypervisor_version: str = ""
+    libvirt_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostPoll:
+    """Everything one poll of one host returned.
+
+    ``monotonic_ns`` is the time the counters were read, on the monotonic clock of the
+    polling process: CPU percentages divide by differences of it, never of wall time.
+    ``wall_time`` is the epoch time of the same moment, for logs and CSV.
+    """
+
+    host: HostInfo
+    monotonic_ns: int
+    wall_time: float
+    domains: tuple[DomainSample, ...] = field(default_factory=tuple)

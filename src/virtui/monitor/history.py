@@ -1,0 +1,48 @@
+"""Bounded per-domain CPU history for graphs."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from virtui.model import DomainKey, DomainStats
+
+DEFAULT_DEPTH = 240
+
+
+class HistoryStore:
+    """Ring buffers of Irix-mode CPU percentages, one per domain.
+
+    Values are stored in Irix mode and scaled at display time, so switching the mode
+    re-scales the whole history at once. Owned by a single thread (the UI's): workers
+    hand it frozen stats, they never touch the buffers.
+    """
+
+    def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
+        self.depth = depth
+        self._series: dict[DomainKey, deque[float]] = {}
+
+    def record(self, stats: Iterable[DomainStats]) -> None:
+        """Append one point per domain that has a rate; a gap is not recorded as zero."""
+        series = self._series
+        for item in stats:
+            if item.cpu_pct_irix is None:
+                continue
+            key = item.sample.key
+            buffer = series.get(key)
+            if buffer is None:
+                buffer = series[key] = deque(maxlen=self.depth)
+            buffer.append(item.cpu_pct_irix)
+
+    def series(self, key: DomainKey) -> tuple[float, ...]:
+        """The recorded points of one domain, oldest first."""
+        buffer = self._series.get(key)
+        return tuple(buffer) if buffer is not None else ()
+
+    def forget(self, keys: Iterable[DomainKey]) -> None:
+        """Drop the history of domains that no longer exist."""
+        for key in keys:
+            self._series.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._series)

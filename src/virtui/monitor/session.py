@@ -1,0 +1,101 @@
+"""HostSession: connect, poll and reconnect one host; turn polls into stats.
+
+Textual-free, so the TUI (from a thread worker) and batch mode drive the same code.
+A session is polled by one caller at a time: the caller keeps polls from overlapping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from virtui.backends.base import Backend, BackendError
+from virtui.model import DomainStats, HostInfo, HostStatus
+from virtui.monitor.rates import HostRates
+
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class HostUpdate:
+    """The outcome of one poll of one host, handed from a worker to the UI."""
+
+    name: str
+    uri: str
+    status: HostStatus
+    info: HostInfo | None = None
+    stats: tuple[DomainStats, ...] = ()
+    message: str = ""
+    wall_time: float = 0.0
+    poll_seconds: float = 0.0
+
+
+class HostSession:
+    """One host: its backend, its rate state and its reconnect schedule."""
+
+    def __init__(self, backend: Backend, clock: Callable[[], float] = time.monotonic) -> None:
+        self.backend = backend
+        self._clock = clock
+        self._rates = HostRates()
+        self._info: HostInfo | None = None
+        self._ever_connected = False
+        self._retry_delay = RETRY_FIRST_S
+        self._next_attempt = 0.0
+        self._last_error = ""
+
+    @property
+    def name(self) -> str:
+        """The host's label."""
+        return self.backend.name
+
+    def poll_once(self) -> HostUpdate:
+        """Connect if needed, then poll. Blocks; never raises BackendError."""
+        started = self._clock()
+        if self._info is None:
+            if started < self._next_attempt:
+                wait = self._next_attempt - started
+                return self._down(f"{self._last_error} (retrying in {wait:.0f}s)")
+            try:
+                self._info = self.backend.connect()
+            except BackendError as error:
+                self._schedule_retry(error.message)
+                return self._down(error.message)
+            self._ever_connected = True
+            self._retry_delay = RETRY_FIRST_S
+            self._rates = HostRates()
+        try:
+            poll = self.backend.poll()
+        except BackendError as error:
+            if error.connection_lost:
+                self.backend.close()
+                self._info = None
+                self._schedule_retry(error.message)
+                return self._down(error.message)
+            return HostUpdate(
+                self.name, self.backend.uri, HostStatus.CONNECTED, self._info, (), error.message
+            )
+        return HostUpdate(
+            name=self.name,
+            uri=self.backend.uri,
+            status=HostStatus.CONNECTED,
+            info=poll.host,
+            stats=self._rates.update(poll),
+            wall_time=poll.wall_time,
+            poll_seconds=self._clock() - started,
+        )
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+        self._info = None
+
+    def _schedule_retry(self, message: str) -> None:
+        self._last_error = message
+        self._next_attempt = self._clock() + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_S)
+
+    def _down(self, message: str) -> HostUpdate:
+        status = HostStatus.LOST if self._ever_connected else HostStatus.FAILED
+        return HostUpdate(self.name, self.backend.uri, status, None, (), message)

@@ -1,0 +1,67 @@
+"""DomainStore: the latest stats of every domain on every host, merged for display."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from virtui.model import DomainKey, DomainState, DomainStats, HostStatus
+from virtui.monitor.session import HostUpdate
+
+
+class DomainStore:
+    """Latest stats per domain and latest update per host. Used from the UI thread only.
+
+    A host that stops answering keeps its domains listed, in state ``unknown`` and without
+    rates, so nothing silently disappears; a domain gone from a successful poll is removed.
+    """
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, HostUpdate] = {}
+        self._by_host: dict[str, dict[DomainKey, DomainStats]] = {}
+
+    def apply(self, update: HostUpdate) -> set[DomainKey]:
+        """Take one host update; returns the keys of domains that disappeared."""
+        self.hosts[update.name] = update
+        old = self._by_host.get(update.name, {})
+        if update.status is not HostStatus.CONNECTED:
+            self._by_host[update.name] = {key: _unknown(stats) for key, stats in old.items()}
+            return set()
+        if not update.stats and update.message:
+            return set()  # a failed poll on a live connection: keep what we had
+        current = {item.sample.key: item for item in update.stats}
+        self._by_host[update.name] = current
+        return set(old) - set(current)
+
+    def all(self) -> list[DomainStats]:
+        """Every domain of every host."""
+        return [item for stats in self._by_host.values() for item in stats.values()]
+
+    def get(self, key: DomainKey) -> DomainStats | None:
+        """One domain's latest stats."""
+        return self._by_host.get(key.host, {}).get(key)
+
+    def matching(self, text: str) -> list[DomainStats]:
+        """Domains whose name (or ``host/name``) contains ``text``, case-insensitively."""
+        if not text:
+            return self.all()
+        needle = text.casefold()
+        return [
+            item
+            for item in self.all()
+            if needle in f"{item.sample.key.host}/{item.sample.name}".casefold()
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """(running domains, all domains)."""
+        everything = self.all()
+        running = sum(1 for item in everything if item.sample.state is DomainState.RUNNING)
+        return running, len(everything)
+
+
+def _unknown(stats: DomainStats) -> DomainStats:
+    return replace(
+        stats,
+        sample=replace(stats.sample, state=DomainState.UNKNOWN),
+        cpu_pct_irix=None,
+        vcpu_pct_irix=(),
+    )

@@ -1,0 +1,228 @@
+"""DomainsScreen: the live table of every domain on every host, top-style."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from virtui.model import CpuMode, DomainStats, HostStatus
+from virtui.monitor.history import HistoryStore
+from virtui.monitor.store import DomainStore
+from virtui.screens.help import HelpScreen
+from virtui.widgets.cpu_graph import CpuGraph
+from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
+from virtui.widgets.status_bar import StatusBar
+
+HELP_NOTE = (
+    "Irix mode: 100% is one CPU, so a 4-vCPU guest can read 400% (top's default).\n"
+    "Solaris mode: 100% is every logical CPU of the domain's host (virt-top's default)."
+)
+
+
+class DomainsScreen(Screen[None]):
+    """Every domain of every connected host, with a CPU graph of the selected one."""
+
+    BINDINGS = [
+        Binding("I", "toggle_mode", "Irix/Solaris"),
+        Binding("P", "sort('cpu')", "Sort %CPU"),
+        Binding("M", "sort('mem')", "Sort MEM"),
+        Binding("T", "sort('time')", "Sort TIME", show=False),
+        Binding("N", "sort('name')", "Sort NAME", show=False),
+        Binding("H", "sort('host')", "Sort HOST", show=False),
+        Binding("R", "reverse", "Reverse sort", show=False),
+        Binding("less_than_sign", "shift_sort(-1)", "Sort column left", show=False),
+        Binding("greater_than_sign", "shift_sort(1)", "Sort column right", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("plus", "delay(-1)", "Faster refresh", key_display="+", show=False),
+        Binding("minus", "delay(1)", "Slower refresh", key_display="-", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    DEFAULT_CSS = """
+    DomainsScreen {
+        & #filter { dock: bottom; display: none; margin-bottom: 1; border: tall $accent; }
+        & #filter.-active { display: block; }
+        & #graph-row { height: auto; }
+    }
+    """
+
+    class DelayChange(Message):
+        """Ask the app for a faster (-1) or slower (+1) refresh."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def __init__(self, store: DomainStore, history: HistoryStore, mode: CpuMode) -> None:
+        super().__init__()
+        self.store = store
+        self.history = history
+        self.mode = mode
+        self.filter_text = ""
+        self.delay = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield DomainTable(id="domains")
+        with Vertical(id="graph-row"):
+            yield CpuGraph(id="graph")
+        yield Input(placeholder="filter by name (Enter keeps it, Esc clears)", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DomainTable).focus()
+        self.refresh_view()
+
+    @property
+    def table(self) -> DomainTable:
+        """The domains table."""
+        return self.query_one(DomainTable)
+
+    def refresh_view(self) -> None:
+        """Bring table, graph and status in line with the store (after each poll)."""
+        self.table.sync(self.store.matching(self.filter_text), self.mode)
+        self._refresh_graph()
+        self._refresh_status()
+
+    def _refresh_graph(self) -> None:
+        graph = self.query_one(CpuGraph)
+        key = self.table.selected_key
+        stats = self.store.get(key) if key is not None else None
+        if stats is None:
+            graph.show((), 100.0, self.mode, f"CPU — {self.mode.label} mode ({self.mode.meaning})")
+            return
+        scale = 1.0 if self.mode is CpuMode.IRIX else 1.0 / max(1, stats.host_cpus)
+        values = [value * scale for value in self.history.series(stats.sample.key)]
+        graph.show(
+            values,
+            stats.cpu_ceiling(self.mode),
+            self.mode,
+            f"CPU {stats.sample.key.host}/{stats.sample.name} — {self.mode.label} mode "
+            f"({self.mode.meaning})",
+            _vcpu_summary(stats, self.mode),
+        )
+
+    def _refresh_status(self) -> None:
+        hosts = self.store.hosts.values()
+        up = sum(1 for host in hosts if host.status is HostStatus.CONNECTED)
+        running, total = self.store.counts()
+        shown = self.table.row_count
+        column = next(c.label for c in COLUMNS if c.key == self.table.sort_column)
+        arrow = "▼" if self.table.sort_reverse else "▲"
+        parts: list[tuple[str, str]] = [
+            ("virtui", "bold $accent"),
+            (
+                f"hosts {up}/{len(self.store.hosts)}",
+                "" if up == len(self.store.hosts) else "$text-error",
+            ),
+            (f"domains {running} running / {total}", ""),
+            (f"CPU {self.mode.label} ({self.mode.meaning})", "bold $text-warning"),
+            (f"sort {column}{arrow}", ""),
+            (f"delay {self.delay:g}s", ""),
+        ]
+        if self.filter_text:
+            parts.append((f"filter '{self.filter_text}' ({shown} shown)", "$text-accent"))
+        down = [host for host in hosts if host.status is not HostStatus.CONNECTED]
+        for host in down[:2]:
+            parts.append((f"{host.name}: {host.status.value} {host.message}", "$text-error"))
+        self.query_one(StatusBar).set_parts(parts)
+
+    def set_delay(self, delay: float) -> None:
+        """Show the refresh delay the app now uses."""
+        self.delay = delay
+        self._refresh_status()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._refresh_graph()
+
+    def action_toggle_mode(self) -> None:
+        self.mode = self.mode.toggled()
+        self.refresh_view()
+        self.notify(f"CPU mode: {self.mode.label} — {self.mode.meaning}", timeout=2)
+
+    def action_sort(self, column: str) -> None:
+        self.table.sort_by(column)
+        self._refresh_status()
+
+    def action_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
+        self._refresh_status()
+
+    def action_shift_sort(self, step: int) -> None:
+        index = COLUMN_KEYS.index(self.table.sort_column)
+        self.table.sort_by(COLUMN_KEYS[(index + step) % len(COLUMN_KEYS)])
+        self._refresh_status()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-active")
+        box.value = self.filter_text
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-active")
+        box.value = ""
+        self._set_filter("")
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._set_filter(event.value.strip())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.remove_class("-active")
+            self.table.focus()
+
+    def _set_filter(self, text: str) -> None:
+        if text != self.filter_text:
+            self.filter_text = text
+            self.refresh_view()
+
+    def action_delay(self, step: int) -> None:
+        self.post_message(self.DelayChange(step))
+
+    def action_help(self) -> None:
+        keys = [
+            (binding.key_display or self.app.get_key_display(binding), binding.description)
+            for binding in _own_bindings(self)
+        ]
+        self.app.push_screen(HelpScreen("Domains", keys, HELP_NOTE))
+
+
+def _own_bindings(screen: Screen[None]) -> list[Binding]:
+    """Active bindings with a description: the screen's own first, then the focused
+    widget's and the app's (navigation, palette), each once."""
+    declared = [
+        binding.action
+        for binding in type(screen).__dict__.get("BINDINGS", [])
+        if isinstance(binding, Binding)
+    ]
+    seen: set[str] = set()
+    own: dict[str, Binding] = {}
+    other: list[Binding] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.description and binding.action not in seen:
+            seen.add(binding.action)
+            if binding.action in declared:
+                own[binding.action] = binding
+            else:
+                other.append(binding)
+    return [own[action] for action in declared if action in own] + other
+
+
+def _vcpu_summary(stats: DomainStats, mode: CpuMode) -> str:
+    rates = stats.vcpu_pct(mode)
+    if not rates:
+        return f"{stats.sample.vcpus} vCPU, host {stats.host_cpus} CPUs"
+    shown = " ".join(f"vCPU{index} {rate:.1f}%" for index, rate in enumerate(rates[:8]))
+    more = f" +{len(rates) - 8}" if len(rates) > 8 else ""
+    return f"{shown}{more} │ host {stats.host_cpus} CPUs"

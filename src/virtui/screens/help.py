@@ -1,0 +1,54 @@
+"""HelpScreen: the keys of the screen it was opened from, read from its bindings."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists ``(key, description)`` pairs; built from live bindings so it cannot drift."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > VerticalScroll {
+            width: 64;
+            max-width: 100%;
+            height: auto;
+            max-height: 90%;
+            border: round $primary;
+            border-title-color: $text;
+            background: $surface;
+            padding: 0 1;
+        }
+        & DataTable { height: auto; }
+        & .help-note { color: $text-muted; padding-top: 1; }
+    }
+    """
+
+    def __init__(self, title: str, keys: list[tuple[str, str]], note: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._keys = keys
+        self._note = note
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = f"{self._title} — keys"
+            table: DataTable[str] = DataTable(show_cursor=False, zebra_stripes=True)
+            table.add_columns("Key", "Action")
+            table.add_rows(self._keys)
+            yield table
+            if self._note:
+                yield Static(self._note, classes="help-note")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

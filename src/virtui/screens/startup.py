@@ -1,0 +1,58 @@
+"""StartupScreen: progress while the embedded demo boots its guests."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, ProgressBar
+
+
+class StartupScreen(ModalScreen[None]):
+    """Shows the current step, a progress bar and the seconds spent on the step, since
+    QEMU's first capability probe can take half a minute with nothing else to show."""
+
+    DEFAULT_CSS = """
+    StartupScreen {
+        align: center middle;
+        & > Vertical {
+            width: 72;
+            max-width: 100%;
+            height: auto;
+            border: round $primary;
+            border-title-color: $text;
+            background: $surface;
+            padding: 1 2;
+        }
+        & #step { width: 100%; }
+        & #elapsed { color: $text-muted; }
+        & ProgressBar { padding-top: 1; }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._step_started = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Starting the demo"
+            yield Label("Starting…", id="step")
+            yield ProgressBar(total=1, show_eta=False, id="progress")
+            yield Label("", id="elapsed")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def advance(self, message: str, step: int, steps: int) -> None:
+        """Show a new step."""
+        self.query_one("#step", Label).update(message)
+        self.query_one(ProgressBar).update(total=steps, progress=step)
+        self._step_started = time.monotonic()
+        self._tick()
+
+    def _tick(self) -> None:
+        spent = time.monotonic() - self._step_started
+        self.query_one("#elapsed", Label).update(f"{spent:.0f}s on this step")

@@ -1,0 +1,43 @@
+"""Building host sessions and the demo from settings: shared by the TUI and batch mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from virtui.backends import open_backend, unique_labels
+from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, Progress
+from virtui.config import cache_dir
+from virtui.monitor.session import HostSession
+
+DEMO_TEST_URI = "test:///default"
+
+
+class DemoStartError(Exception):
+    """The embedded demo could not start; ``fallback_uris`` still gives the user data."""
+
+    def __init__(self, message: str, fallback_uris: Sequence[str]) -> None:
+        super().__init__(message)
+        self.fallback_uris = tuple(fallback_uris)
+
+
+def open_sessions(uris: Sequence[str]) -> list[HostSession]:
+    """One session per URI, with unique short names. Nothing is connected yet."""
+    return [
+        HostSession(open_backend(uri, name))
+        for uri, name in zip(uris, unique_labels(uris), strict=True)
+    ]
+
+
+def start_demo(progress: Progress) -> tuple[EmbeddedDemo, list[str]]:
+    """Boot the embedded demo guests (blocking). Returns the demo and the URIs to watch:
+    the embedded driver and a test:/// host. Raises DemoStartError with the test host as
+    fallback when QEMU cannot run here."""
+    demo = EmbeddedDemo(cache_dir() / "demo-embed")
+    try:
+        uri = demo.start(progress)
+    except DemoUnavailable as error:
+        raise DemoStartError(
+            f"embedded QEMU demo unavailable: {error}; showing the test host only",
+            [DEMO_TEST_URI],
+        ) from error
+    return demo, [uri, DEMO_TEST_URI]

@@ -1,0 +1,1 @@
+"""Widgets: they take plain model objects, never libvirt handles."""

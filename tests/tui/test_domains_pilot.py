@@ -1,0 +1,114 @@
+"""Pilot tests of the domains screen against libvirt's test driver."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.tui.helpers import column, status_text
+from virtui.app import VirtuiApp
+from virtui.config import Settings
+from virtui.model import CpuMode
+
+
+def _app(uri: str, mode: CpuMode = CpuMode.IRIX) -> VirtuiApp:
+    return VirtuiApp(Settings(uris=[uri], delay=2.0, cpu_mode=mode), auto_poll=False)
+
+
+async def _two_polls(app: VirtuiApp) -> None:
+    """Two samples a real interval apart, so rates exist and timing jitter is small."""
+    await app.poll_now()
+    await asyncio.sleep(0.3)
+    await app.poll_now()
+
+
+async def test_irix_key_switches_mode_and_rescales(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.pause()
+        assert "CPU Irix (100% = 1 CPU)" in status_text(app)
+        running = [
+            float(pct)
+            for pct, state in zip(column(app, "cpu"), column(app, "state"), strict=True)
+            if state == "running"
+        ]
+        assert len(running) == 3
+        assert all(95 <= pct <= 105 for pct in running)  # test driver: one CPU's worth
+
+        await pilot.press("I")
+        assert "CPU Solaris (100% = all host CPUs)" in status_text(app)
+        running = [
+            float(pct)
+            for pct, state in zip(column(app, "cpu"), column(app, "state"), strict=True)
+            if state == "running"
+        ]
+        assert all(23 <= pct <= 27 for pct in running)  # the same over 4 host CPUs
+        assert "Solaris" in str(app.domains.query_one("#graph").border_title)
+
+
+async def test_sort_keys_reorder_rows(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.press("M")
+        assert column(app, "name") == ["db01", "build01", "web01", "web02", "cache01"]
+        assert "sort MEM▼" in status_text(app)
+        await pilot.press("N")
+        assert column(app, "name") == ["build01", "cache01", "db01", "web01", "web02"]
+        await pilot.press("R")
+        assert column(app, "name") == ["web02", "web01", "db01", "cache01", "build01"]
+
+
+async def test_cursor_follows_its_domain_when_sort_changes(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.press("N", "ctrl+home", "down", "down")  # build01, cache01, [db01]
+        selected = app.domains.table.selected_key
+        assert selected is not None
+        await pilot.press("M")  # db01 moves to the top
+        assert app.domains.table.selected_key == selected
+        assert app.domains.table.cursor_row == 0
+        assert "db01" in str(app.domains.query_one("#graph").border_title)
+
+
+async def test_slash_filters_by_name_and_escape_clears(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.press("slash", "w", "e", "b")
+        assert sorted(column(app, "name")) == ["web01", "web02"]
+        await pilot.press("enter")
+        assert app.focused is app.domains.table
+        await app.poll_now()  # the filter holds across polls
+        await pilot.pause()
+        assert sorted(column(app, "name")) == ["web01", "web02"]
+        assert "filter 'web' (2 shown)" in status_text(app)
+        await pilot.press("escape")
+        assert len(column(app, "name")) == 5
+
+
+async def test_plus_and_minus_change_the_delay(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("plus")
+        assert app.settings.delay == 1.0
+        await pilot.press("minus", "minus")
+        assert app.settings.delay == 3.0
+        await pilot.pause()
+        assert "delay 3s" in status_text(app)
+
+
+async def test_question_mark_lists_the_screen_keys(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from textual.widgets import DataTable
+
+        help_table = app.screen.query_one(DataTable)
+        rows = [tuple(help_table.get_row(row.key)) for row in help_table.ordered_rows]
+        assert rows[0] == ("I", "Irix/Solaris")
+        assert ("/", "Filter") in rows and ("q", "Quit") in rows
+        await pilot.press("escape")
+        assert app.screen is app.domains
