@@ -45,7 +45,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         "--connect",
         metavar="URI",
         action="append",
-        dest="uris",
+        dest="uris" if top_level else "sub_uris",
         default=default,
         help="libvirt URI to connect to (repeatable); default $LIBVIRT_DEFAULT_URI "
         "or qemu:///system",
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments, with defaults filled in."""
-    uris: list[str] = list(args.uris or [])
+    uris: list[str] = list(args.uris or []) + list(getattr(args, "sub_uris", None) or [])
     if not uris and not args.demo:
         uris = default_uris()
     return Settings(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from virtui.app import VirtuiApp
 from virtui.widgets.cells import Cell
 from virtui.widgets.status_bar import StatusBar
@@ -21,3 +24,12 @@ def column(app: VirtuiApp, key: str) -> list[str]:
 def status_text(app: VirtuiApp) -> str:
     """The status line's text."""
     return str(app.domains.query_one(StatusBar).render())
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until ``condition`` holds; fail after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.1)

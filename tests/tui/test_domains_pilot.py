@@ -112,3 +112,14 @@ async def test_question_mark_lists_the_screen_keys(fleet_uri: str) -> None:
         assert ("/", "Filter") in rows and ("q", "Quit") in rows
         await pilot.press("escape")
         assert app.screen is app.domains
+
+
+async def test_untouched_cursor_stays_on_the_top_row_across_sorts(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.press("M")
+        assert app.domains.table.cursor_row == 0
+        assert "db01" in str(app.domains.query_one("#graph").border_title)
+        await pilot.press("N")
+        assert "build01" in str(app.domains.query_one("#graph").border_title)

@@ -147,16 +147,19 @@ class DomainsScreen(Screen[None]):
         self.notify(f"CPU mode: {self.mode.label} — {self.mode.meaning}", timeout=2)
 
     def action_sort(self, column: str) -> None:
-        self.table.sort_by(column)
-        self._refresh_status()
+        self._sort(column)
 
     def action_reverse(self) -> None:
-        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
-        self._refresh_status()
+        self._sort(self.table.sort_column, not self.table.sort_reverse)
 
     def action_shift_sort(self, step: int) -> None:
         index = COLUMN_KEYS.index(self.table.sort_column)
-        self.table.sort_by(COLUMN_KEYS[(index + step) % len(COLUMN_KEYS)])
+        self._sort(COLUMN_KEYS[(index + step) % len(COLUMN_KEYS)])
+
+    def _sort(self, column: str, reverse: bool | None = None) -> None:
+        # The row under an unmoved cursor may change without a highlight event.
+        self.table.sort_by(column, reverse)
+        self._refresh_graph()
         self._refresh_status()
 
     def action_filter(self) -> None:

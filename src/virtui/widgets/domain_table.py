@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -76,6 +77,9 @@ class DomainTable(DataTable[Cell]):
         self._state_styles: dict[DomainState, Style] = {}
         self.sort_column = "cpu"
         self.sort_reverse = True
+        # Like htop: the cursor stays on the top row until the user moves it; from then
+        # on it follows the chosen domain wherever sorting takes it.
+        self.following = False
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -104,9 +108,40 @@ class DomainTable(DataTable[Cell]):
         row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return _parse_key(row_key.value)
 
+    def _user_moved(self) -> None:
+        self.following = True
+
+    def action_cursor_up(self) -> None:
+        self._user_moved()
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._user_moved()
+        super().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        self._user_moved()
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self._user_moved()
+        super().action_page_down()
+
+    def action_scroll_top(self) -> None:
+        self._user_moved()
+        super().action_scroll_top()
+
+    def action_scroll_bottom(self) -> None:
+        self._user_moved()
+        super().action_scroll_bottom()
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._user_moved()
+        await super()._on_click(event)
+
     def sync(self, stats: Sequence[DomainStats], mode: CpuMode) -> None:
         """Show exactly ``stats``, in the current sort order, updating only what changed."""
-        keep = self.selected_key
+        keep = self.selected_key if self.following else None
         styles = self._styles_for_states()
         wanted: set[str] = set()
         for item in stats:
@@ -137,7 +172,7 @@ class DomainTable(DataTable[Cell]):
             column in ("vcpus", "cpu", "mem", "memp", "time") if reverse is None else reverse
         )
         self._label_sort_column()
-        keep = self.selected_key
+        keep = self.selected_key if self.following else None
         self._apply_sort()
         if keep is not None:
             self.move_cursor(row=self.get_row_index(str(keep)), animate=False)

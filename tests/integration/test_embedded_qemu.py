@@ -1,0 +1,73 @@
+"""Real guests under libvirt's embedded QEMU driver: states and CPU accounting."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
+from virtui.model import CpuMode, DomainState
+from virtui.monitor.rates import HostRates
+
+pytestmark = pytest.mark.embed
+
+
+def _qemu_cpu_seconds(demo: EmbeddedDemo, name: str) -> float:
+    """The QEMU process's own user+system CPU time, from /proc: independent of libvirt."""
+    pid = int((demo.root / "run" / "qemu" / f"{name}.pid").read_text().strip())
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_demo_guests_are_in_their_states(embedded_demo: EmbeddedDemo) -> None:
+    conn = libvirt.open(embedded_demo.uri)  # an independent connection, not virtui's
+    try:
+        states = {
+            dom.name(): dom.state()[0]
+            for dom in conn.listAllDomains(0)
+            if dom.name().startswith(DEMO_PREFIX)
+        }
+    finally:
+        conn.close()
+    assert states == {
+        DEMO_PREFIX + "spin": libvirt.VIR_DOMAIN_RUNNING,
+        DEMO_PREFIX + "idle": libvirt.VIR_DOMAIN_RUNNING,
+        DEMO_PREFIX + "paused": libvirt.VIR_DOMAIN_PAUSED,
+        DEMO_PREFIX + "off": libvirt.VIR_DOMAIN_SHUTOFF,
+    }
+
+
+def test_spinning_guest_reads_one_cpu_in_irix_and_one_nth_in_solaris(
+    embedded_demo: EmbeddedDemo,
+) -> None:
+    backend = LibvirtBackend(embedded_demo.uri, "embed")
+    info = backend.connect()
+    rates = HostRates()
+    spin = DEMO_PREFIX + "spin"
+    try:
+        rates.update(backend.poll())
+        proc_before, wall_before = _qemu_cpu_seconds(embedded_demo, spin), time.monotonic()
+        time.sleep(3)
+        stats = {item.sample.name: item for item in rates.update(backend.poll())}
+        proc_after, wall_after = _qemu_cpu_seconds(embedded_demo, spin), time.monotonic()
+    finally:
+        backend.close()
+    proc_pct = 100 * (proc_after - proc_before) / (wall_after - wall_before)
+    irix = stats[spin].cpu_pct(CpuMode.IRIX)
+    solaris = stats[spin].cpu_pct(CpuMode.SOLARIS)
+    assert irix is not None and solaris is not None
+    assert irix == pytest.approx(100, abs=15)
+    assert irix == pytest.approx(proc_pct, abs=10)  # what the kernel says QEMU used
+    assert solaris == pytest.approx(irix / info.cpus, rel=1e-9)
+    assert solaris == pytest.approx(100 / info.cpus, abs=15 / info.cpus)
+    assert len(stats[spin].vcpu_pct_irix) == 1  # per-vCPU figures from vcpu.N.time
+    idle = stats[DEMO_PREFIX + "idle"].cpu_pct(CpuMode.IRIX)
+    assert idle is not None and idle < 20
+    assert stats[DEMO_PREFIX + "paused"].cpu_pct(CpuMode.IRIX) == pytest.approx(0, abs=5)
+    assert stats[DEMO_PREFIX + "off"].sample.state is DomainState.SHUTOFF
+    assert stats[DEMO_PREFIX + "off"].cpu_pct_irix is None

@@ -1,0 +1,98 @@
+"""The libvirt backend and batch mode against libvirt's in-library test driver."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import time
+
+import pytest
+
+from virtui.backends import BackendError
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.model import DomainState
+from virtui.monitor.rates import HostRates
+
+
+def test_connect_reads_host_facts(fleet_uri: str) -> None:
+    backend = LibvirtBackend(fleet_uri, "fleet")
+    info = backend.connect()
+    try:
+        assert info.cpus == 4
+        assert info.memory_kib == 16384 * 1024
+        assert info.driver == "TEST"
+    finally:
+        backend.close()
+
+
+def test_poll_reads_every_domain_with_state_vcpus_and_memory(fleet_uri: str) -> None:
+    backend = LibvirtBackend(fleet_uri, "fleet")
+    backend.connect()
+    try:
+        poll = backend.poll()
+    finally:
+        backend.close()
+    by_name = {sample.name: sample for sample in poll.domains}
+    assert set(by_name) == {"web01", "web02", "db01", "cache01", "build01"}
+    assert by_name["db01"].vcpus == 4
+    assert by_name["db01"].mem_kib == 8192 * 1024
+    assert by_name["cache01"].state is DomainState.PAUSED
+    assert by_name["build01"].state is DomainState.SHUTOFF
+    assert all(sample.key.host == "fleet" for sample in poll.domains)
+
+
+def test_rates_from_real_polls_read_one_cpu_per_running_domain(fleet_uri: str) -> None:
+    backend = LibvirtBackend(fleet_uri, "fleet")
+    backend.connect()
+    rates = HostRates()
+    try:
+        rates.update(backend.poll())
+        time.sleep(0.5)
+        stats = rates.update(backend.poll())
+    finally:
+        backend.close()
+    running = [s for s in stats if s.sample.state is DomainState.RUNNING]
+    assert len(running) == 3
+    for item in running:
+        assert item.cpu_pct_irix == pytest.approx(100.0, abs=3)
+    assert next(s for s in stats if s.sample.name == "build01").cpu_pct_irix is None
+
+
+def test_unreachable_host_is_a_backend_error_not_a_crash() -> None:
+    backend = LibvirtBackend("qemu+tcp://127.0.0.1:1/system", "nowhere")
+    with pytest.raises(BackendError, match="cannot connect"):
+        backend.connect()
+
+
+def _batch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "virtui", "top", "--batch", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_batch_csv_has_header_and_one_row_per_domain_per_iteration(fleet_uri: str) -> None:
+    result = _batch("-n", "2", "-d", "0.5", "--cpu-mode", "solaris", "-c", fleet_uri)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    header = result.stdout.splitlines()[0].split(",")
+    for column in ("time", "host", "domain", "state", "vcpus", "cpu_pct", "cpu_mode", "mem_kib"):
+        assert column in header
+    assert len(rows) == 2 * 5
+    running = [row for row in rows if row["state"] == "running"]
+    assert {row["cpu_mode"] for row in rows} == {"solaris"}
+    for row in running:
+        assert float(row["cpu_pct"]) == pytest.approx(25.0, abs=2)  # 1 CPU of 4
+    assert {row["cpu_pct"] for row in rows if row["state"] == "shut off"} == {""}
+
+
+def test_batch_with_an_unreachable_host_says_so_and_exits_non_zero(fleet_uri: str) -> None:
+    result = _batch("-n", "1", "-d", "0.5", "-c", fleet_uri, "-c", "qemu+tcp://127.0.0.1:1/system")
+    assert result.returncode == 1
+    assert "cannot connect to qemu+tcp://127.0.0.1:1/system" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stdout.splitlines()) == 1 + 5  # the reachable host still reported

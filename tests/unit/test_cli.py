@@ -1,0 +1,56 @@
+"""The command line: options, defaults and errors a user sees."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from virtui import __version__
+from virtui.cli import build_parser, main, settings_from
+from virtui.model import CpuMode
+
+
+def test_defaults_honour_libvirt_default_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIBVIRT_DEFAULT_URI", "test:///default")
+    settings = settings_from(build_parser().parse_args([]))
+    assert settings.uris == ["test:///default"]
+    assert settings.delay == 2.0
+    assert settings.cpu_mode is CpuMode.IRIX
+
+
+def test_repeatable_connect_and_options_after_subcommand() -> None:
+    args = build_parser().parse_args(
+        ["-c", "test:///a", "top", "-c", "test:///b", "-d", "5", "--cpu-mode", "solaris"]
+    )
+    settings = settings_from(args)
+    assert settings.uris == ["test:///a", "test:///b"]
+    assert settings.delay == 5.0
+    assert settings.cpu_mode is CpuMode.SOLARIS
+
+
+def test_demo_alone_connects_to_nothing_else() -> None:
+    assert settings_from(build_parser().parse_args(["--demo"])).uris == []
+
+
+@pytest.mark.parametrize("delay", ["0", "-1", "abc", "1000"])
+def test_bad_delay_is_a_clear_error(delay: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-d", delay])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "delay" in err and "Traceback" not in err
+
+
+def test_version_and_module_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "virtui", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == f"virtui {__version__}"
+
+
+def test_iterations_need_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["top", "-n", "2", "-c", "test:///default"])
+    assert "--batch" in capsys.readouterr().err

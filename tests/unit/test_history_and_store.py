@@ -1,0 +1,65 @@
+"""History ring buffers and the merged domain store."""
+
+from __future__ import annotations
+
+from virtui.model import DomainKey, DomainSample, DomainState, DomainStats, HostStatus
+from virtui.monitor.history import HistoryStore
+from virtui.monitor.session import HostUpdate
+from virtui.monitor.store import DomainStore
+
+
+def _stats(host: str, uuid: str, name: str, pct: float | None) -> DomainStats:
+    sample = DomainSample(DomainKey(host, uuid), name, DomainState.RUNNING, 1, 1, 1, 0)
+    return DomainStats(sample, host_cpus=2, cpu_pct_irix=pct)
+
+
+def test_history_is_bounded_and_skips_gaps() -> None:
+    history = HistoryStore(depth=3)
+    for pct in (1.0, None, 2.0, 3.0, 4.0):
+        history.record([_stats("h", "u", "a", pct)])
+    assert history.series(DomainKey("h", "u")) == (2.0, 3.0, 4.0)
+
+
+def test_history_forgets_removed_domains() -> None:
+    history = HistoryStore()
+    history.record([_stats("h", "u", "a", 5.0)])
+    history.forget([DomainKey("h", "u")])
+    assert history.series(DomainKey("h", "u")) == ()
+    assert len(history) == 0
+
+
+def _update(host: str, status: HostStatus, *stats: DomainStats, message: str = "") -> HostUpdate:
+    return HostUpdate(host, f"test:///{host}", status, None, stats, message)
+
+
+def test_store_merges_hosts_and_reports_removed_domains() -> None:
+    store = DomainStore()
+    store.apply(_update("h1", HostStatus.CONNECTED, _stats("h1", "a", "web", 1.0)))
+    store.apply(_update("h2", HostStatus.CONNECTED, _stats("h2", "b", "db", 2.0)))
+    assert sorted(s.sample.name for s in store.all()) == ["db", "web"]
+    gone = store.apply(_update("h1", HostStatus.CONNECTED))
+    assert gone == {DomainKey("h1", "a")}
+
+
+def test_lost_host_keeps_its_domains_as_unknown() -> None:
+    store = DomainStore()
+    store.apply(_update("h1", HostStatus.CONNECTED, _stats("h1", "a", "web", 1.0)))
+    store.apply(_update("h1", HostStatus.LOST, message="connection reset"))
+    (item,) = store.all()
+    assert item.sample.state is DomainState.UNKNOWN
+    assert item.cpu_pct_irix is None
+
+
+def test_filter_matches_name_or_host_case_insensitively() -> None:
+    store = DomainStore()
+    store.apply(
+        _update(
+            "h1",
+            HostStatus.CONNECTED,
+            _stats("h1", "a", "Web01", 1.0),
+            _stats("h1", "b", "db01", 1.0),
+        )
+    )
+    assert [s.sample.name for s in store.matching("WEB")] == ["Web01"]
+    assert len(store.matching("h1/")) == 2
+    assert store.counts() == (2, 2)
