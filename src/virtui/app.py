@@ -148,7 +148,9 @@ class VirtuiApp(App[None]):
 
     def _redraw(self) -> None:
         self._redraw_pending = False
-        self.domains.refresh_view()
+        # A poll can land while the app is closing and its screen is being torn down.
+        if self.domains.is_attached and self.domains.table.is_attached:
+            self.domains.refresh_view()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure lands here: logged and shown, never fatal."""

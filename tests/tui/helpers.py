@@ -6,19 +6,12 @@ import asyncio
 from collections.abc import Callable
 
 from virtui.app import VirtuiApp
-from virtui.widgets.cells import Cell
 from virtui.widgets.status_bar import StatusBar
 
 
 def column(app: VirtuiApp, key: str) -> list[str]:
     """The texts of one column, top to bottom, as displayed."""
-    table = app.domains.table
-    out: list[str] = []
-    for row in table.ordered_rows:
-        cell = table.get_cell(row.key, key)
-        assert isinstance(cell, Cell)
-        out.append(cell.text)
-    return out
+    return app.domains.table.column_texts(key)
 
 
 def status_text(app: VirtuiApp) -> str:

@@ -22,7 +22,10 @@ class DomainState(enum.Enum):
     @property
     def is_active(self) -> bool:
         """True while a guest process exists (its CPU counter is meaningful)."""
-        return self not in (DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN)
+        return self not in _INACTIVE
+
+
+_INACTIVE = frozenset({DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN})
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from virtui.model import CpuMode, DomainStats, HostStatus
 from virtui.monitor.history import HistoryStore
@@ -66,23 +66,21 @@ class DomainsScreen(Screen[None]):
         self.mode = mode
         self.filter_text = ""
         self.delay = 0.0
+        self.status = StatusBar(id="status")
+        self.table = DomainTable(id="domains")
+        self.graph = CpuGraph(id="graph")
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        yield DomainTable(id="domains")
+        yield self.status
+        yield self.table
         with Vertical(id="graph-row"):
-            yield CpuGraph(id="graph")
+            yield self.graph
         yield Input(placeholder="filter by name (Enter keeps it, Esc clears)", id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DomainTable).focus()
         self.refresh_view()
-
-    @property
-    def table(self) -> DomainTable:
-        """The domains table."""
-        return self.query_one(DomainTable)
 
     def refresh_view(self) -> None:
         """Bring table, graph and status in line with the store (after each poll)."""
@@ -91,7 +89,7 @@ class DomainsScreen(Screen[None]):
         self._refresh_status()
 
     def _refresh_graph(self) -> None:
-        graph = self.query_one(CpuGraph)
+        graph = self.graph
         key = self.table.selected_key
         stats = self.store.get(key) if key is not None else None
         if stats is None:
@@ -131,14 +129,14 @@ class DomainsScreen(Screen[None]):
         down = [host for host in hosts if host.status is not HostStatus.CONNECTED]
         for host in down[:2]:
             parts.append((f"{host.name}: {host.status.value} {host.message}", "$text-error"))
-        self.query_one(StatusBar).set_parts(parts)
+        self.status.set_parts(parts)
 
     def set_delay(self, delay: float) -> None:
         """Show the refresh delay the app now uses."""
         self.delay = delay
         self._refresh_status()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_domain_table_highlighted(self, event: DomainTable.Highlighted) -> None:
         self._refresh_graph()
 
     def action_toggle_mode(self) -> None:

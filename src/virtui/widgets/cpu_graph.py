@@ -59,8 +59,11 @@ class CpuGraph(Widget):
             self._values, self._ceiling, self._mode = values, ceiling, mode
             self._rows_for = (-1, -1)
             self.refresh()
-        self.border_title = title
-        self.border_subtitle = subtitle
+        # Re-setting an unchanged title still costs a layout pass: skip it.
+        if self.border_title != title:
+            self.border_title = title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     def _chart_rows(self, width: int, height: int) -> list[str]:
         if self._rows_for != (width, height):

@@ -1,42 +1,53 @@
-"""DomainTable: the top-like table of domains, updated in place by stable row keys."""
+"""DomainTable: the top-like table of domains, a Line-API widget updated in place.
+
+Why not DataTable: it re-renders every visible cell through Rich whenever any cell
+changes, and measures every added row. A top-like table changes every row every tick, so
+here each row is a tuple of pre-formatted strings keyed by domain, drawn into a cached
+Strip that is rebuilt only when that row (or the cursor on it) changes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from virtui.formatting import format_cpu_time, format_kib, format_pct
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
-from virtui.widgets.cells import Cell
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: key, header label, fixed width (None = fit content), alignment."""
+    """One column: key, header label, width (None: fit the longest value), alignment."""
 
     key: str
     label: str
     width: int | None
     right: bool = False
+    descending: bool = False  # the natural first sort direction
 
 
 COLUMNS = (
     Column("host", "HOST", 10),
     Column("name", "NAME", None),
     Column("state", "STATE", 11),
-    Column("vcpus", "VCPU", 4, right=True),
-    Column("cpu", "%CPU", 7, right=True),
-    Column("mem", "MEM", 8, right=True),
-    Column("memp", "%MEM", 5, right=True),
-    Column("time", "TIME", 11, right=True),
+    Column("vcpus", "VCPU", 4, right=True, descending=True),
+    Column("cpu", "%CPU", 7, right=True, descending=True),
+    Column("mem", "MEM", 8, right=True, descending=True),
+    Column("memp", "%MEM", 5, right=True, descending=True),
+    Column("time", "TIME", 11, right=True, descending=True),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 
 _STATE_CLASSES = {
     DomainState.RUNNING: "domain-table--running",
@@ -48,11 +59,76 @@ _STATE_CLASSES = {
 }
 
 
-class DomainTable(DataTable[Cell]):
-    """Domains of all hosts. ``sync`` adds, updates and removes rows by key; rows are
-    never cleared and rebuilt, and the cursor stays on the same domain across sorts."""
+def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
+    """What one domain shows, column by column."""
+    sample = item.sample
+    active = sample.state.is_active
+    return (
+        sample.key.host,
+        sample.name,
+        sample.state.value,
+        str(sample.vcpus),
+        format_pct(item.cpu_pct(mode)),
+        format_kib(sample.mem_kib),
+        format_pct(item.mem_pct),
+        format_cpu_time(sample.cpu_time_ns) if active else "-",
+    )
+
+
+def _cpu(mode: CpuMode) -> Callable[[DomainStats], float]:
+    def value(item: DomainStats) -> float:
+        pct = item.cpu_pct(mode)
+        return -1.0 if pct is None else pct
+
+    return value
+
+
+def _mem_pct(item: DomainStats) -> float:
+    pct = item.mem_pct
+    return -1.0 if pct is None else pct
+
+
+def _time(item: DomainStats) -> int:
+    return item.sample.cpu_time_ns if item.sample.state.is_active else -1
+
+
+def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
+    """The sort key of a column, computed from raw figures (no formatting)."""
+    keys: dict[str, Callable[[DomainStats], Any]] = {
+        "host": lambda item: item.sample.key.host,
+        "name": lambda item: item.sample.name.casefold(),
+        "state": lambda item: item.sample.state.value,
+        "vcpus": lambda item: item.sample.vcpus,
+        "cpu": _cpu(mode),
+        "mem": lambda item: item.sample.mem_kib,
+        "memp": _mem_pct,
+        "time": _time,
+    }
+    return keys[column]
+
+
+class DomainTable(ScrollView, can_focus=True):
+    """Domains of all hosts, with a fixed header line and a row cursor.
+
+    ``sync`` adds, updates and removes rows by key; nothing is cleared and rebuilt. Only
+    visible rows are formatted, when drawn; a row's Strip is reused while its texts stay
+    the same. Like
+    htop, the cursor stays on the top row until the user moves it, then follows the chosen
+    domain wherever sorting takes it.
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,ctrl+home", "edge(0)", "First row", show=False),
+        Binding("end,ctrl+end", "edge(1)", "Last row", show=False),
+    ]
 
     COMPONENT_CLASSES = {
+        "domain-table--header",
+        "domain-table--cursor",
         "domain-table--running",
         "domain-table--paused",
         "domain-table--crashed",
@@ -63,6 +139,15 @@ class DomainTable(DataTable[Cell]):
     DEFAULT_CSS = """
     DomainTable {
         height: 1fr;
+        background: $surface;
+        color: $foreground;
+        & > .domain-table--header { text-style: bold; color: $text-primary; background: $panel; }
+        & > .domain-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .domain-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
         & > .domain-table--running { color: $text-success; }
         & > .domain-table--paused { color: $text-warning; }
         & > .domain-table--crashed { color: $text-error; text-style: bold; }
@@ -71,156 +156,190 @@ class DomainTable(DataTable[Cell]):
     }
     """
 
+    class Highlighted(Message):
+        """The domain under the cursor changed (None: the table is empty)."""
+
+        def __init__(self, key: DomainKey | None) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self._cells: dict[str, tuple[Cell, ...]] = {}
-        self._state_styles: dict[DomainState, Style] = {}
+        super().__init__(id=id)
+        self._rows: dict[DomainKey, DomainStats] = {}
+        self._mode = CpuMode.IRIX
+        self._order: list[DomainKey] = []
+        self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
+        self._styles: dict[str, Style] = {}
+        self._name_width = NAME_WIDTH_MIN
+        self._highlighted: DomainKey | None = None
+        self.cursor_row = 0
+        self.following = False
         self.sort_column = "cpu"
         self.sort_reverse = True
-        # Like htop: the cursor stays on the top row until the user moves it; from then
-        # on it follows the chosen domain wherever sorting takes it.
-        self.following = False
 
-    def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(column.label, key=column.key, width=column.width)
-        self._label_sort_column()
+    # -- reading ----------------------------------------------------------------------
 
-    def _styles_for_states(self) -> dict[DomainState, Style]:
-        if not self._state_styles:
-            self._state_styles = {
-                state: self.get_component_rich_style(name, partial=True)
-                for state, name in _STATE_CLASSES.items()
-            }
-        return self._state_styles
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        # Theme or focus changed: rebuild state colours on the next sync. Cells compare by
-        # style too, so every restyled cell is then updated like any other change.
-        self._state_styles = {}
+    @property
+    def row_count(self) -> int:
+        """Rows shown."""
+        return len(self._order)
 
     @property
     def selected_key(self) -> DomainKey | None:
         """The domain under the cursor."""
-        if not self.row_count:
-            return None
-        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return _parse_key(row_key.value)
+        return self._order[self.cursor_row] if self._order else None
 
-    def _user_moved(self) -> None:
-        self.following = True
+    def column_texts(self, column: str) -> list[str]:
+        """One column's texts, top to bottom, as displayed."""
+        index = COLUMN_KEYS.index(column)
+        return [row_texts(self._rows[key], self._mode)[index] for key in self._order]
 
-    def action_cursor_up(self) -> None:
-        self._user_moved()
-        super().action_cursor_up()
-
-    def action_cursor_down(self) -> None:
-        self._user_moved()
-        super().action_cursor_down()
-
-    def action_page_up(self) -> None:
-        self._user_moved()
-        super().action_page_up()
-
-    def action_page_down(self) -> None:
-        self._user_moved()
-        super().action_page_down()
-
-    def action_scroll_top(self) -> None:
-        self._user_moved()
-        super().action_scroll_top()
-
-    def action_scroll_bottom(self) -> None:
-        self._user_moved()
-        super().action_scroll_bottom()
-
-    async def _on_click(self, event: events.Click) -> None:
-        self._user_moved()
-        await super()._on_click(event)
+    # -- updating ---------------------------------------------------------------------
 
     def sync(self, stats: Sequence[DomainStats], mode: CpuMode) -> None:
-        """Show exactly ``stats``, in the current sort order, updating only what changed."""
+        """Show exactly ``stats``, in the current sort order."""
         keep = self.selected_key if self.following else None
-        styles = self._styles_for_states()
-        wanted: set[str] = set()
-        for item in stats:
-            row_key = str(item.sample.key)
-            wanted.add(row_key)
-            cells = _cells_for(item, mode, styles)
-            previous = self._cells.get(row_key)
-            if previous is None:
-                self.add_row(*cells, key=row_key)
-            elif previous != cells:
-                for column, old, new in zip(COLUMN_KEYS, previous, cells, strict=True):
-                    if old != new:
-                        self.update_cell(row_key, column, new)
-            self._cells[row_key] = cells
-        for row_key in [key for key in self._cells if key not in wanted]:
-            self.remove_row(row_key)
-            del self._cells[row_key]
-        self._apply_sort()
-        if keep is not None and str(keep) in self._cells:
-            self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
+        self._rows = {item.sample.key: item for item in stats}
+        self._mode = mode
+        if len(self._strips) > 4 * len(self._rows) + 256:
+            self._strips.clear()  # forget rows long gone
+        longest = max((len(item.sample.name) for item in stats), default=0)
+        name_width = min(NAME_WIDTH_MAX, max(NAME_WIDTH_MIN, longest))
+        if name_width != self._name_width:
+            self._name_width = name_width
+            self._strips.clear()
+        self._reorder(keep)
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by a column; numeric columns default to descending, text ascending."""
-        if column not in COLUMN_KEYS:
+        """Sort by a column; numeric columns start descending, text ascending."""
+        spec = next((c for c in COLUMNS if c.key == column), None)
+        if spec is None:
             raise ValueError(f"unknown column {column!r}")
         self.sort_column = column
-        self.sort_reverse = (
-            column in ("vcpus", "cpu", "mem", "memp", "time") if reverse is None else reverse
-        )
-        self._label_sort_column()
-        keep = self.selected_key if self.following else None
-        self._apply_sort()
-        if keep is not None:
-            self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
+        self.sort_reverse = spec.descending if reverse is None else reverse
+        self._reorder(self.selected_key if self.following else None)
 
-    def _apply_sort(self) -> None:
-        if self.row_count:
-            self.sort(self.sort_column, "name", key=_sort_values, reverse=self.sort_reverse)
-
-    def _label_sort_column(self) -> None:
-        arrow = "▼" if self.sort_reverse else "▲"
-        for column in COLUMNS:
-            label = f"{column.label}{arrow}" if column.key == self.sort_column else column.label
-            self.columns[ColumnKey(column.key)].label = Text(
-                label, justify="right" if column.right else "left"
-            )
+    def _reorder(self, keep: DomainKey | None) -> None:
+        by_name = sort_value("name", self._mode)
+        # Ties break on the name, always A to Z, so equal rows never shuffle.
+        ordered = sorted(self._rows.values(), key=by_name)
+        ordered.sort(key=sort_value(self.sort_column, self._mode), reverse=self.sort_reverse)
+        self._order = [item.sample.key for item in ordered]
+        if keep is not None and keep in self._rows:
+            self.cursor_row = self._order.index(keep)
+        self.cursor_row = max(0, min(self.cursor_row, len(self._order) - 1))
+        size = Size(self._total_width(), len(self._order) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+        self._scroll_cursor_into_view()
         self.refresh()
+        self._announce()
 
+    def _announce(self) -> None:
+        key = self.selected_key
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.Highlighted(key))
 
-def _sort_values(cells: tuple[Cell, Cell]) -> tuple[object, object]:
-    return cells[0].sort, cells[1].sort
+    # -- cursor -----------------------------------------------------------------------
 
+    def move_cursor_to(self, row: int) -> None:
+        """Put the cursor on a row (clamped) as the user's choice."""
+        if not self._order:
+            return
+        self.following = True
+        self.cursor_row = max(0, min(row, len(self._order) - 1))
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self._announce()
 
-def _parse_key(text: str | None) -> DomainKey | None:
-    if not text or "/" not in text:
-        return None
-    host, uuid = text.rsplit("/", 1)
-    return DomainKey(host, uuid)
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor_to(self.cursor_row + step)
 
+    def action_page(self, direction: int) -> None:
+        self.move_cursor_to(self.cursor_row + direction * max(1, self.size.height - 2))
 
-def _cells_for(
-    item: DomainStats, mode: CpuMode, styles: dict[DomainState, Style]
-) -> tuple[Cell, ...]:
-    sample = item.sample
-    style = styles.get(sample.state, "")
-    pct = item.cpu_pct(mode)
-    mem_pct = item.mem_pct
-    active = sample.state.is_active
-    return (
-        Cell(sample.key.host, sample.key.host),
-        Cell(sample.name, sample.name.casefold()),
-        Cell(sample.state.value, sample.state.value, style),
-        Cell(str(sample.vcpus), sample.vcpus, right=True),
-        Cell(format_pct(pct), -1.0 if pct is None else pct, right=True),
-        Cell(format_kib(sample.mem_kib), sample.mem_kib, right=True),
-        Cell(format_pct(mem_pct), -1.0 if mem_pct is None else mem_pct, right=True),
-        Cell(
-            format_cpu_time(sample.cpu_time_ns) if active else "-",
-            sample.cpu_time_ns if active else -1,
-            right=True,
-        ),
-    )
+    def action_edge(self, end: int) -> None:
+        self.move_cursor_to(len(self._order) - 1 if end else 0)
+
+    def _scroll_cursor_into_view(self) -> None:
+        visible = max(1, self.size.height - 1)
+        top = round(self.scroll_offset.y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    async def _on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor_to(round(self.scroll_offset.y) + event.y - 1)
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()  # cached rows are padded to the old width
+        self._scroll_cursor_into_view()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        self._strips.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def _widths(self) -> list[int]:
+        return [self._name_width if c.width is None else c.width for c in COLUMNS]
+
+    def _total_width(self) -> int:
+        return sum(self._widths()) + len(COLUMNS) + 1
+
+    def _line(self, texts: Sequence[str], base: Style, state: Style | None) -> list[Segment]:
+        segments = [Segment(" ", base)]
+        for column, width, text in zip(COLUMNS, self._widths(), texts, strict=True):
+            if len(text) > width:
+                text = text[: width - 1] + "…"
+            cell = text.rjust(width) if column.right else text.ljust(width)
+            style = base + state if state is not None and column.key == "state" else base
+            segments.append(Segment(cell + " ", style))
+        return segments
+
+    def _base_style(self) -> Style:
+        # rich_style walks every ancestor; it only changes on a style update.
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._base_style()
+        if y == 0:
+            arrow = "▼" if self.sort_reverse else "▲"
+            labels = [c.label + (arrow if c.key == self.sort_column else "") for c in COLUMNS]
+            header = base + self._style("domain-table--header")
+            return (
+                Strip(self._line(labels, header, None))
+                .extend_cell_length(width, header)
+                .crop(0, width)
+            )
+        index = round(self.scroll_offset.y) + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[index]
+        is_cursor = index == self.cursor_row
+        row = self._rows[key]
+        texts = row_texts(row, self._mode)
+        cached = self._strips.get((key, is_cursor))
+        if cached is not None and cached[0] == texts:
+            return cached[1].crop(0, width)
+        style = base + self._style("domain-table--cursor") if is_cursor else base
+        state_class = _STATE_CLASSES.get(row.sample.state)
+        state = self._style(state_class) if state_class else None
+        line = Strip(self._line(texts, style, state))
+        strip = line.extend_cell_length(max(width, line.cell_length), style)
+        self._strips[(key, is_cursor)] = (texts, strip)
+        return strip.crop(0, width)

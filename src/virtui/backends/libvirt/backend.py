@@ -127,9 +127,11 @@ class LibvirtBackend(Backend):
         if not self._bulk_stats:
             records = [(dom, {}) for dom in conn.listAllDomains(0)]
         samples: list[DomainSample] = []
+        complete = 0
         for dom, record in records:
             uuid, name, run_id = dom.UUIDString(), dom.name(), dom.ID()
-            if stats_are_complete(record):
+            if record and stats_are_complete(record):
+                complete += 1
                 samples.append(sample_from_stats(host, uuid, name, run_id, record))
                 continue
             try:
@@ -138,6 +140,10 @@ class LibvirtBackend(Backend):
                 if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                     raise
                 # Undefined between the listing and the read: it is simply gone.
+        if self._bulk_stats and samples and complete == 0:
+            # This driver's bulk stats never carry CPU figures (the test driver's do not):
+            # stop paying for a call whose answer is read again domain by domain.
+            self._bulk_stats = False
         return samples
 
     def close(self) -> None:

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# One-command set-up for virtui on Debian 12, run as root. Idempotent.
+#
+#   bash scripts/setup.sh demo [virtui options]   install, then launch `virtui --demo`
+#   bash scripts/setup.sh test [pytest options]   install, then ruff, mypy and the tests
+#
+# Installs the Debian packages libvirt-python builds against and the embedded QEMU
+# driver needs, the accounts that driver expects, a .venv with virtui in it, and runs.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+mode=${1:-}
+case "$mode" in
+  demo|test) shift ;;
+  *) echo "usage: bash scripts/setup.sh demo|test [options]" >&2; exit 2 ;;
+esac
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+packages=(
+  # build libvirt-python from PyPI
+  libvirt-dev pkg-config gcc python3-dev python3-venv
+  # libvirt's embedded QEMU driver with real guests under TCG, and its tools
+  libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients
+  libxml2-utils
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    say "missing Debian packages: ${missing[*]} (run this as root to install them)"
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}" >&2
+fi
+
+# libvirt's QEMU driver refuses to start unless these exist, even when told to run as root.
+if [[ $(id -u) -eq 0 ]]; then
+  getent group kvm >/dev/null || groupadd -r kvm
+  getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+  id -u libvirt-qemu >/dev/null 2>&1 || useradd -r -g kvm -s /usr/sbin/nologin libvirt-qemu
+fi
+
+python=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv with $($python --version 2>&1)"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.virtui-setup
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  say "installing virtui and its pinned dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >&2
+  .venv/bin/python -m pip install -q -e '.[dev]' >&2
+  echo "$want" > "$stamp"
+fi
+
+case "$mode" in
+  demo)
+    exec .venv/bin/virtui --demo "$@"
+    ;;
+  test)
+    say "ruff"
+    .venv/bin/ruff check src tests benchmarks scripts
+    .venv/bin/ruff format --check src tests benchmarks scripts
+    say "mypy"
+    .venv/bin/mypy
+    say "pytest"
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+esac
