@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 
 from textual.app import App
@@ -189,6 +190,7 @@ class VirtuiApp(App[None]):
                 log.exception("closing %s", session.name)
         stop = getattr(self._demo, "stop", None)
         if stop is not None:
+            print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
             stop()
             self._demo = None
 

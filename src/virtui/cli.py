@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,10 +153,20 @@ def _tui(settings: Settings) -> int:
     from virtui.terminal import stderr_to_log
 
     app = VirtuiApp(settings)
+
+    def leave(signum: int, _frame: object) -> None:
+        # A closed terminal (SIGHUP) or a kill (SIGTERM) must still tear the demo guests
+        # down: leave the app the normal way so the `finally` below runs.
+        log.info("signal %d: leaving", signum)
+        app.exit(return_code=128 + signum)
+
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGHUP, signal.SIGTERM)}
     with stderr_to_log(state_dir() / "stderr.log"):
         try:
             app.run()
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             app.shutdown()
     return app.return_code or 0
 

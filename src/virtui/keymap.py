@@ -1,0 +1,53 @@
+"""The keymap document, generated from the screens' own bindings."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from virtui.screens.domains import DomainsScreen
+from virtui.screens.help import HelpScreen
+from virtui.widgets.domain_table import DomainTable
+
+_KEY_NAMES = {
+    "slash": "/",
+    "question_mark": "?",
+    "plus": "+",
+    "minus": "-",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
+    "escape": "Esc",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+}
+
+SECTIONS: tuple[tuple[str, type[object]], ...] = (
+    ("Domains screen", DomainsScreen),
+    ("Domains table (moving the cursor)", DomainTable),
+    ("Help screen", HelpScreen),
+)
+
+
+def _keys(binding: Binding) -> str:
+    keys = [_KEY_NAMES.get(key.strip(), key.strip()) for key in binding.key.split(",")]
+    return ", ".join(f"`{key}`" for key in keys)
+
+
+def render_keymap() -> str:
+    """Markdown tables of every binding, by screen."""
+    lines = [
+        "# Keymap",
+        "",
+        "Generated from the bindings by `python -m virtui.keymap > docs/keymap.md`;",
+        "a test fails when this file and the bindings disagree. In the app, `?` shows",
+        "the keys of the current screen.",
+    ]
+    for title, owner in SECTIONS:
+        lines += ["", f"## {title}", "", "| Key | Action |", "| --- | --- |"]
+        for binding in owner.__dict__.get("BINDINGS", []):
+            if isinstance(binding, Binding):
+                lines.append(f"| {_keys(binding)} | {binding.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_keymap(), end="")

@@ -1,0 +1,86 @@
+"""``virtui --demo`` as a real process on a terminal: no guest outlives it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import require_embedded_driver
+
+pytestmark = pytest.mark.embed
+
+# Its own embed root (libvirt allows one per process, and the test process holds one);
+# kept between runs so QEMU's capability probe happens once per machine.
+CACHE = Path("/var/tmp/virtui-test-cache")
+
+
+def _qemu_pids_under(root: Path) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"qemu-system" in cmdline and str(root).encode() in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass  # the terminal closed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_closing_the_terminal_tears_the_demo_guests_down(tmp_path: Path, sig: int) -> None:
+    require_embedded_driver()
+    root = CACHE / "virtui" / "demo-embed"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(CACHE),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TERM": "xterm-256color",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "virtui", "--demo"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    threading.Thread(target=_drain, args=(master,), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(_qemu_pids_under(root)) < 3:  # spin, idle and paused guests
+            assert process.poll() is None, "virtui exited before the guests were up"
+            assert time.monotonic() < deadline, "demo guests did not start within 120 s"
+            time.sleep(0.5)
+        process.send_signal(sig)
+        assert process.wait(timeout=60) == 128 + sig
+        assert _qemu_pids_under(root) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in _qemu_pids_under(root):
+            os.kill(pid, signal.SIGKILL)
+        os.close(master)
