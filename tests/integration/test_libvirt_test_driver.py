@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +98,20 @@ def test_batch_with_an_unreachable_host_says_so_and_exits_non_zero(fleet_uri: st
     assert "cannot connect to qemu+tcp://127.0.0.1:1/system" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stdout.splitlines()) == 1 + 5  # the reachable host still reported
+
+
+def test_demo_without_qemu_says_so_and_falls_back_to_the_test_host(tmp_path: Path) -> None:
+    # A real machine without QEMU on its PATH, not a mock: the binary is simply not found.
+    env = {**os.environ, "PATH": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "virtui", "top", "--batch", "--demo", "-n", "1", "-d", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "QEMU is not installed" in result.stderr
+    assert "showing the test host only" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(row["host"], row["domain"]) for row in rows] == [("test", "test")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -28,13 +29,14 @@ class StartupScreen(ModalScreen[None]):
         }
         & #step { width: 100%; }
         & #elapsed { color: $text-muted; }
-        & ProgressBar { padding-top: 1; }
+        & ProgressBar { margin-top: 1; }
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self._step_started = time.monotonic()
+        self._clock = clock
+        self._step_started = clock()
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -50,9 +52,9 @@ class StartupScreen(ModalScreen[None]):
         """Show a new step."""
         self.query_one("#step", Label).update(message)
         self.query_one(ProgressBar).update(total=steps, progress=step)
-        self._step_started = time.monotonic()
+        self._step_started = self._clock()
         self._tick()
 
     def _tick(self) -> None:
-        spent = time.monotonic() - self._step_started
+        spent = self._clock() - self._step_started
         self.query_one("#elapsed", Label).update(f"{spent:.0f}s on this step")
