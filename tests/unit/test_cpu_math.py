@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from virtui.model import CpuMode, DomainKey, DomainSample, DomainState, HostInfo, HostPoll
@@ -115,3 +117,13 @@ def test_graph_ceiling_is_all_vcpus_in_the_mode() -> None:
     (item,) = rates.update(_poll(1, _sample(0, vcpus=(0, 0, 0, 0))))
     assert item.cpu_ceiling(CpuMode.IRIX) == 400.0
     assert item.cpu_ceiling(CpuMode.SOLARIS) == 50.0
+
+
+def test_per_domain_read_times_beat_the_poll_time() -> None:
+    # Two polls 1 s apart, but this domain was read 0.2 s later in the second poll.
+    rates = HostRates()
+    sample = _sample(0)
+    rates.update(_poll(0, replace(sample, read_ns=int(0.1 * SECOND))))
+    later = replace(sample, cpu_time_ns=SECOND + SECOND // 5, read_ns=int(1.3 * SECOND))
+    (item,) = rates.update(_poll(1, later))
+    assert item.cpu_pct_irix == pytest.approx(100.0)

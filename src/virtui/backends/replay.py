@@ -102,6 +102,7 @@ class ReplayBackend(Backend):
 
     def _sample(self, item: dict[str, Any], loop: int) -> DomainSample:
         run_id = int(item.get("run_id", -1))
+        read_ns = int(item.get("read_ns", 0))
         return DomainSample(
             key=DomainKey(self.name, str(item["key"])),
             name=str(item["name"]),
@@ -113,6 +114,7 @@ class ReplayBackend(Backend):
             vcpu_times_ns=tuple(int(v) for v in item.get("vcpu_times_ns", ())),
             # Each loop is a new run: counters start over, so no rate spans the seam.
             run_id=run_id + 1_000_000 * loop,
+            read_ns=read_ns + loop * self._span_ns() if read_ns else 0,
         )
 
     def close(self) -> None:

@@ -3,12 +3,16 @@
 Nothing here imports Textual or libvirt: this package is where the two halves meet.
 """
 
+from virtui.model.actions import ActionResult, DomainAction, DomainEvent
 from virtui.model.domain import DomainKey, DomainSample, DomainState
 from virtui.model.host import HostInfo, HostPoll, HostStatus
 from virtui.model.stats import CpuMode, DomainStats
 
 __all__ = [
+    "ActionResult",
     "CpuMode",
+    "DomainAction",
+    "DomainEvent",
     "DomainKey",
     "DomainSample",
     "DomainState",

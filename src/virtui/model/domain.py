@@ -46,7 +46,9 @@ class DomainSample:
     ``cpu_time_ns`` is cumulative CPU time of the whole guest (all vCPUs and emulator
     threads); ``vcpu_times_ns`` holds per-vCPU cumulative times where the driver reports
     them, else it is empty. ``run_id`` changes whenever the guest process restarts, so a
-    counter that jumps back is never read as negative usage.
+    counter that jumps back is never read as negative usage. ``read_ns`` is when this
+    domain's counters were read (monotonic), where that differs from the poll's time, as
+    when domains are read one by one; 0 means "at the poll's time".
     """
 
     key: DomainKey
@@ -58,3 +60,4 @@ class DomainSample:
     cpu_time_ns: int
     vcpu_times_ns: tuple[int, ...] = ()
     run_id: int = -1
+    read_ns: int = 0

@@ -20,11 +20,11 @@ class HostRates:
         """Compute stats for every domain in ``poll`` and remember it for the next call."""
         previous = self._previous
         current: dict[DomainKey, tuple[int, DomainSample]] = {}
-        now = poll.monotonic_ns
         cpus = poll.host.cpus
         memory = poll.host.memory_kib
         out: list[DomainStats] = []
         for sample in poll.domains:
+            now = sample.read_ns or poll.monotonic_ns
             current[sample.key] = (now, sample)
             prior = previous.get(sample.key)
             pct: float | None = None

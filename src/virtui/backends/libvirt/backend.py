@@ -8,14 +8,16 @@ import time
 
 import libvirt
 
-from virtui.backends.base import Backend, BackendCapabilities, BackendError
+from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
 from virtui.backends.libvirt.eventloop import ensure_event_loop
+from virtui.backends.libvirt.events import lifecycle_words
+from virtui.backends.libvirt.operations import LibvirtOperations, describe
 from virtui.backends.libvirt.samples import (
     sample_from_info,
     sample_from_stats,
     stats_are_complete,
 )
-from virtui.model import DomainSample, HostInfo, HostPoll
+from virtui.model import DomainEvent, DomainSample, HostInfo, HostPoll
 
 _STATS = (
     libvirt.VIR_DOMAIN_STATS_STATE
@@ -41,12 +43,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-def describe(error: libvirt.libvirtError) -> str:
-    """The message libvirt gave, without Python's exception decoration."""
-    return error.get_error_message() or str(error)
-
-
-class LibvirtBackend(Backend):
+class LibvirtBackend(LibvirtOperations, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -61,6 +58,8 @@ class LibvirtBackend(Backend):
         self._info: HostInfo | None = None
         self._bulk_stats = True
         self._lock = threading.Lock()
+        self._sink: EventSink | None = None
+        self._callbacks: list[int] = []
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -95,7 +94,36 @@ class LibvirtBackend(Backend):
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
             self._conn, self._info = conn, info
+        if self._sink is not None:
+            self._register_events(conn)
         return info
+
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        self._sink = sink
+
+    def _register_events(self, conn: libvirt.virConnect) -> None:
+        # A driver without events still shows changes at the next poll.
+        with contextlib.suppress(libvirt.libvirtError):
+            self._callbacks.append(
+                conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None
+                )
+            )
+
+    def _on_lifecycle(
+        self,
+        _conn: libvirt.virConnect,
+        dom: libvirt.virDomain,
+        event: int,
+        detail: int,
+        _opaque: object,
+    ) -> None:
+        # Runs on libvirt's event-loop thread: hand over plain data and return at once.
+        sink = self._sink
+        if sink is None:
+            return
+        kind, words = lifecycle_words(event, detail)
+        sink(DomainEvent(self.name, dom.UUIDString(), dom.name(), kind, words, time.time()))
 
     def poll(self) -> HostPoll:
         conn, info = self._conn, self._info
@@ -135,7 +163,12 @@ class LibvirtBackend(Backend):
                 samples.append(sample_from_stats(host, uuid, name, run_id, record))
                 continue
             try:
-                samples.append(sample_from_info(host, uuid, name, run_id, dom.info()))
+                before = time.monotonic_ns()
+                info = dom.info()
+                # Read one by one, each domain gets its own time: on a large host the reads
+                # span long enough that one poll-wide stamp would skew every rate.
+                read_ns = (before + time.monotonic_ns()) // 2
+                samples.append(sample_from_info(host, uuid, name, run_id, info, read_ns))
             except libvirt.libvirtError as error:
                 if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                     raise
@@ -149,7 +182,11 @@ class LibvirtBackend(Backend):
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
+            callbacks, self._callbacks = self._callbacks, []
         if conn is not None:
+            for callback in callbacks:
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.domainEventDeregisterAny(callback)
             with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
                 conn.close()
 

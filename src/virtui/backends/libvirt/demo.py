@@ -20,9 +20,9 @@ from xml.sax.saxutils import escape
 
 import libvirt
 
-from virtui.backends.libvirt.backend import describe
 from virtui.backends.libvirt.bootsector import IDLE_CODE, SPIN_CODE, write_image
 from virtui.backends.libvirt.eventloop import ensure_event_loop
+from virtui.backends.libvirt.operations import describe
 
 DEMO_PREFIX = "virtui-demo-"
 

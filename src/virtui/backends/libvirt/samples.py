@@ -63,7 +63,9 @@ def sample_from_stats(
     )
 
 
-def sample_from_info(host: str, uuid: str, name: str, run_id: int, info: list[int]) -> DomainSample:
+def sample_from_info(
+    host: str, uuid: str, name: str, run_id: int, info: list[int], read_ns: int = 0
+) -> DomainSample:
     """A sample from ``virDomainGetInfo``: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]."""
     state, max_mem, mem, vcpus, cpu_time = info[:5]
     return DomainSample(
@@ -75,4 +77,5 @@ def sample_from_info(host: str, uuid: str, name: str, run_id: int, info: list[in
         max_mem_kib=max_mem,
         cpu_time_ns=cpu_time,
         run_id=run_id,
+        read_ns=read_ns,
     )

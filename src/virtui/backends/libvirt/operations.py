@@ -1,0 +1,406 @@
+"""Lifecycle operations, detail reads, snapshots, clones and consoles over libvirt."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import libvirt
+
+from virtui.backends.base import BackendError, ConsoleStream
+from virtui.backends.libvirt import domainxml
+from virtui.backends.libvirt.states import reason_text
+from virtui.model import DomainAction
+from virtui.model.detail import DiskInfo, DomainDetail, NicInfo, SnapshotInfo
+
+_UNDEFINE_FLAGS = (
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+)
+_STATE_NAMES = (
+    "no state",
+    "running",
+    "idle",
+    "paused",
+    "in shutdown",
+    "shut off",
+    "crashed",
+    "pmsuspended",
+)
+
+
+def describe(error: libvirt.libvirtError) -> str:
+    """The message libvirt gave, without Python's exception decoration."""
+    return error.get_error_message() or str(error)
+
+
+def is_local(uri: str) -> bool:
+    """True for URIs whose guests' files are on this machine (no remote host part)."""
+    return not urlsplit(uri).hostname
+
+
+class LibvirtOperations:
+    """Mixed into LibvirtBackend: everything beyond polling. Blocking; call from workers."""
+
+    name: str
+    uri: str
+    readonly: bool
+    _conn: libvirt.virConnect | None
+
+    def _connection(self) -> libvirt.virConnect:
+        if self._conn is None:
+            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+        return self._conn
+
+    def _domain(self, uuid: str) -> libvirt.virDomain:
+        try:
+            return self._connection().lookupByUUIDString(uuid)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: no domain {uuid}: {describe(error)}") from error
+
+    def _refuse_when_readonly(self, what: str) -> None:
+        if self.readonly:
+            raise BackendError(f"{self.name} is connected read-only: cannot {what}")
+
+    def act(self, uuid: str, action: DomainAction) -> str:
+        self._refuse_when_readonly(action.verb)
+        dom = self._domain(uuid)
+        name = dom.name()
+        try:
+            if action is DomainAction.UNDEFINE_WITH_STORAGE:
+                return self._undefine_with_storage(dom)
+            _run(dom, action)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{action.verb} {name} on {self.name}: {describe(error)}") from error
+        if action is DomainAction.UNDEFINE and dom.isActive():
+            return f"{name}: undefined; it runs on as a transient domain until it stops"
+        return f"{name}: {action.done}"
+
+    def _undefine_with_storage(self, dom: libvirt.virDomain) -> str:
+        name = dom.name()
+        if dom.isActive():
+            raise BackendError(f"{name} is running: force it off before deleting its storage")
+        root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        paths = [d.source for d in domainxml.disks(root) if d.device == "disk" and d.source]
+        _undefine(dom)
+        failed: list[str] = []
+        for path in paths:
+            problem = self._delete_volume(path)
+            if problem:
+                failed.append(f"{path} ({problem})")
+        if failed:
+            return f"{name}: undefined; could not delete: {', '.join(failed)}"
+        return f"{name}: undefined, {len(paths)} volume(s) deleted"
+
+    def _delete_volume(self, path: str) -> str:
+        conn = self._connection()
+        try:
+            conn.storageVolLookupByPath(path).delete(0)
+            return ""
+        except libvirt.libvirtError as error:
+            pool_error = describe(error)
+        # Not in any storage pool (or no storage driver, as in the embedded driver):
+        # a local file can still be removed; a remote one cannot be reached from here.
+        if is_local(self.uri) and os.path.isfile(path):
+            try:
+                os.remove(path)
+                return ""
+            except OSError as error:
+                return error.strerror or str(error)
+        return pool_error
+
+    def xml(self, uuid: str, *, secure: bool = False) -> str:
+        flags = libvirt.VIR_DOMAIN_XML_SECURE if secure and not self.readonly else 0
+        try:
+            return str(self._domain(uuid).XMLDesc(flags))
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+
+    def detail(self, uuid: str) -> DomainDetail:
+        dom = self._domain(uuid)
+        try:
+            return self._detail(dom)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+
+    def _detail(self, dom: libvirt.virDomain) -> DomainDetail:
+        root = ET.fromstring(dom.XMLDesc(0))
+        state, reason = dom.state()
+        info = dom.info()
+        active = bool(dom.isActive())
+        os_type = root.find("./os/type")
+        disks = []
+        for spec in domainxml.disks(root):
+            rd = wr = 0
+            if active and spec.target:
+                with contextlib.suppress(libvirt.libvirtError):
+                    _, rd, _, wr, _ = dom.blockStats(spec.target)
+            disks.append(DiskInfo(spec.target, spec.source, spec.device, rd, wr))
+        addresses = _addresses(dom) if active else {}
+        nics = []
+        for nic in domainxml.nics(root):
+            rx = tx = 0
+            if active and nic.name:
+                with contextlib.suppress(libvirt.libvirtError):
+                    stats = dom.interfaceStats(nic.name)
+                    rx, tx = stats[0], stats[4]
+            nics.append(
+                NicInfo(
+                    nic.name,
+                    nic.mac,
+                    nic.source,
+                    nic.model,
+                    rx,
+                    tx,
+                    tuple(addresses.get(nic.mac.lower(), ())),
+                )
+            )
+        try:
+            max_vcpus = dom.maxVcpus() if active else info[3]
+        except libvirt.libvirtError:
+            max_vcpus = info[3]
+        return DomainDetail(
+            uuid=dom.UUIDString(),
+            name=dom.name(),
+            state=_STATE_NAMES[state] if 0 <= state < len(_STATE_NAMES) else "unknown",
+            reason=reason_text(state, reason),
+            os_type=os_type.text or "" if os_type is not None else "",
+            arch=os_type.get("arch", "") if os_type is not None else "",
+            machine=os_type.get("machine", "") if os_type is not None else "",
+            vcpus=info[3],
+            max_vcpus=max_vcpus,
+            mem_kib=info[2],
+            max_mem_kib=info[1],
+            autostart=bool(dom.autostart()),
+            persistent=bool(dom.isPersistent()),
+            managed_save=_has_managed_save(dom),
+            monotonic_ns=time.monotonic_ns(),
+            disks=tuple(disks),
+            nics=tuple(nics),
+            graphics=tuple(domainxml.graphics(root)),
+            has_console=domainxml.has_text_console(root),
+        )
+
+    def open_console(self, uuid: str) -> ConsoleStream:
+        self._refuse_when_readonly("attach to the console")
+        dom = self._domain(uuid)
+        conn = self._connection()
+        stream = conn.newStream(0)
+        try:
+            dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
+        except libvirt.libvirtError as error:
+            with contextlib.suppress(libvirt.libvirtError):
+                stream.abort()
+            raise BackendError(f"console of {dom.name()}: {describe(error)}") from error
+        return _LibvirtConsole(stream)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def snapshots(self, uuid: str) -> list[SnapshotInfo]:
+        dom = self._domain(uuid)
+        try:
+            current = dom.snapshotCurrent(0).getName() if dom.hasCurrentSnapshot(0) else ""
+            out = []
+            for snap in dom.listAllSnapshots(0):
+                root = ET.fromstring(snap.getXMLDesc(0))
+                out.append(
+                    SnapshotInfo(
+                        name=snap.getName(),
+                        created=float(root.findtext("creationTime", "0") or 0),
+                        state=root.findtext("state", ""),
+                        current=snap.getName() == current,
+                        description=root.findtext("description", ""),
+                    )
+                )
+        except libvirt.libvirtError as error:
+            raise BackendError(f"snapshots of {dom.name()}: {describe(error)}") from error
+        return sorted(out, key=lambda item: (item.created, item.name))
+
+    def create_snapshot(self, uuid: str, name: str, description: str = "") -> str:
+        self._refuse_when_readonly("take snapshots")
+        dom = self._domain(uuid)
+        root = ET.Element("domainsnapshot")
+        ET.SubElement(root, "name").text = name
+        if description:
+            ET.SubElement(root, "description").text = description
+        try:
+            dom.snapshotCreateXML(ET.tostring(root, encoding="unicode"), 0)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"snapshot of {dom.name()}: {describe(error)}") from error
+        return f"{dom.name()}: snapshot {name} taken"
+
+    def revert_snapshot(self, uuid: str, name: str) -> str:
+        self._refuse_when_readonly("revert snapshots")
+        dom = self._domain(uuid)
+        try:
+            dom.revertToSnapshot(dom.snapshotLookupByName(name, 0), 0)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"revert {dom.name()} to {name}: {describe(error)}") from error
+        return f"{dom.name()}: reverted to snapshot {name}"
+
+    def delete_snapshot(self, uuid: str, name: str) -> str:
+        self._refuse_when_readonly("delete snapshots")
+        dom = self._domain(uuid)
+        try:
+            dom.snapshotLookupByName(name, 0).delete(0)
+        except libvirt.libvirtError as error:
+            raise BackendError(
+                f"delete snapshot {name} of {dom.name()}: {describe(error)}"
+            ) from error
+        return f"{dom.name()}: snapshot {name} deleted"
+
+    # -- clone --------------------------------------------------------------------------
+
+    def clone(self, uuid: str, new_name: str) -> str:
+        self._refuse_when_readonly("clone")
+        dom = self._domain(uuid)
+        conn = self._connection()
+        if dom.isActive():
+            raise BackendError(f"{dom.name()} is running: shut it down before cloning")
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.lookupByName(new_name)
+            raise BackendError(f"a domain named {new_name} already exists on {self.name}")
+        root = ET.fromstring(
+            dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
+        )
+        root.find("name").text = new_name  # type: ignore[union-attr]
+        for element in (root.find("uuid"), *root.findall("./devices/interface/mac")):
+            if element is not None:
+                _remove(root, element)  # libvirt generates fresh ones
+        copied: list[str] = []
+        try:
+            for disk in root.findall("./devices/disk"):
+                source = disk.find("source")
+                if disk.get("device", "disk") != "disk" or source is None or not source.get("file"):
+                    continue
+                new_path = self._copy_disk(source.get("file", ""), new_name, len(copied))
+                copied.append(new_path)
+                source.set("file", new_path)
+            conn.defineXMLFlags(
+                ET.tostring(root, encoding="unicode"), libvirt.VIR_DOMAIN_DEFINE_VALIDATE
+            )
+        except (libvirt.libvirtError, OSError, BackendError) as error:
+            for path in copied:  # nothing half-made is left behind
+                self._delete_volume(path)
+            message = describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
+            raise BackendError(f"clone {dom.name()} as {new_name}: {message}") from error
+        return f"{dom.name()}: cloned as {new_name} ({len(copied)} disk(s) copied)"
+
+    def _copy_disk(self, path: str, new_name: str, index: int) -> str:
+        source = Path(path)
+        suffix = "".join(source.suffixes) or ".img"
+        target = source.with_name(f"{new_name}{'' if index == 0 else f'-{index}'}{suffix}")
+        if target.exists():
+            raise BackendError(f"{target} already exists")
+        conn = self._connection()
+        try:
+            volume = conn.storageVolLookupByPath(path)
+            pool = volume.storagePoolLookupByVolume()
+            root = ET.fromstring(volume.XMLDesc(0))
+            root.find("name").text = target.name  # type: ignore[union-attr]
+            for element in (root.find("key"), root.find("./target/path")):
+                if element is not None:
+                    _remove(root, element)
+            created = pool.createXMLFrom(ET.tostring(root, encoding="unicode"), volume, 0)
+            return str(created.path())
+        except libvirt.libvirtError:
+            pass  # not in a pool: copy the file when it is on this machine
+        if not is_local(self.uri):
+            raise BackendError(f"{path} is not in a storage pool on {self.name}")
+        shutil.copyfile(source, target)
+        return str(target)
+
+
+class _LibvirtConsole:
+    def __init__(self, stream: libvirt.virStream) -> None:
+        self._stream = stream
+
+    def recv(self, size: int) -> bytes:
+        try:
+            data = self._stream.recv(size)
+        except libvirt.libvirtError:
+            return b""
+        return data if isinstance(data, bytes) else b""
+
+    def send(self, data: bytes) -> None:
+        with contextlib.suppress(libvirt.libvirtError):
+            self._stream.send(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(libvirt.libvirtError):
+            self._stream.finish()
+
+
+def _run(dom: libvirt.virDomain, action: DomainAction) -> None:
+    if action is DomainAction.START:
+        dom.create()  # restores a managed save when there is one
+    elif action is DomainAction.SHUTDOWN:
+        dom.shutdown()
+    elif action is DomainAction.REBOOT:
+        dom.reboot(0)
+    elif action is DomainAction.DESTROY:
+        dom.destroy()
+    elif action is DomainAction.SUSPEND:
+        dom.suspend()
+    elif action is DomainAction.RESUME:
+        dom.resume()
+    elif action is DomainAction.MANAGED_SAVE:
+        dom.managedSave(0)
+    elif action is DomainAction.AUTOSTART_ON:
+        dom.setAutostart(1)
+    elif action is DomainAction.AUTOSTART_OFF:
+        dom.setAutostart(0)
+    elif action is DomainAction.UNDEFINE:
+        _undefine(dom)
+    else:
+        raise BackendError(f"{action.verb}: not an action this backend runs directly")
+
+
+def _undefine(dom: libvirt.virDomain) -> None:
+    try:
+        dom.undefineFlags(_UNDEFINE_FLAGS)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
+            raise
+        dom.undefine()  # a driver without NVRAM or checkpoints: the plain call does it
+
+
+def _has_managed_save(dom: libvirt.virDomain) -> bool:
+    try:
+        return bool(dom.hasManagedSaveImage(0))
+    except libvirt.libvirtError:
+        return False
+
+
+def _addresses(dom: libvirt.virDomain) -> dict[str, list[str]]:
+    sources = (
+        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
+    )
+    for source in sources:
+        try:
+            found = dom.interfaceAddresses(source, 0)
+        except libvirt.libvirtError:
+            continue
+        out: dict[str, list[str]] = {}
+        for entry in found.values():
+            mac = (entry.get("hwaddr") or "").lower()
+            for address in entry.get("addrs") or []:
+                out.setdefault(mac, []).append(f"{address['addr']}/{address['prefix']}")
+        if out:
+            return out
+    return {}
+
+
+def _remove(root: ET.Element, element: ET.Element) -> None:
+    for parent in root.iter():
+        if element in list(parent):
+            parent.remove(element)
+            return
