@@ -6,18 +6,30 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
-from textual.app import App
+from textual.app import App, SuspendNotSupported
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from virtui.backends.base import Backend, BackendError, ConsoleStream
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings
-from virtui.messages import DemoProgress, HostUpdated
-from virtui.model import HostStatus
+from virtui.console import run_console
+from virtui.messages import (
+    ActionFinished,
+    DemoProgress,
+    DomainCommand,
+    HostEventArrived,
+    HostUpdated,
+)
+from virtui.model import DomainEvent, DomainKey, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.store import DomainStore
+from virtui.operations import OperationsController, valid_name
+from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
+from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
 from virtui.sessions import DemoStartError, open_sessions, start_demo
 
@@ -55,7 +67,9 @@ class VirtuiApp(App[None]):
         self._in_flight: set[str] = set()
         self._timer: Timer | None = None
         self._redraw_pending = False
+        self._poll_again: set[str] = set()
         self._demo: object | None = None  # an EmbeddedDemo, kept only to stop it
+        self.operations = OperationsController(self)
 
     async def on_mount(self) -> None:
         await self.push_screen(self.domains)
@@ -95,6 +109,8 @@ class VirtuiApp(App[None]):
     # -- polling ----------------------------------------------------------------------
 
     def _start_polling(self) -> None:
+        for session in self.sessions:
+            session.backend.set_event_sink(self._event_from_backend)
         if not self.auto_poll:
             return
         self.poll_all()
@@ -103,16 +119,111 @@ class VirtuiApp(App[None]):
     def poll_all(self) -> None:
         """Start a poll of every host that has none in flight."""
         for session in self.sessions:
-            if session.name in self._in_flight:
-                continue
-            self._in_flight.add(session.name)
-            self.run_worker(
-                lambda s=session: self._poll_in_thread(s),
-                thread=True,
-                exit_on_error=False,
-                group="poll",
-                name=f"poll:{session.name}",
+            self._poll(session)
+
+    def poll_host(self, name: str) -> None:
+        """Poll one host now (after an event or an action); once more if one is running."""
+        for session in self.sessions:
+            if session.name == name:
+                if name in self._in_flight:
+                    self._poll_again.add(name)
+                else:
+                    self._poll(session)
+
+    def _poll(self, session: HostSession) -> None:
+        if session.name in self._in_flight:
+            return
+        self._in_flight.add(session.name)
+        self.run_worker(
+            lambda: self._poll_in_thread(session),
+            thread=True,
+            exit_on_error=False,
+            group="poll",
+            name=f"poll:{session.name}",
+        )
+
+    def backend_for(self, host: str) -> Backend | None:
+        """The backend of a host, for controllers (screens never get one)."""
+        for session in self.sessions:
+            if session.name == host:
+                return session.backend
+        return None
+
+    def _event_from_backend(self, event: DomainEvent) -> None:
+        # Called on libvirt's event thread: post_message is safe from any thread.
+        self.post_message(HostEventArrived(event))
+
+    def on_host_event_arrived(self, message: HostEventArrived) -> None:
+        event = message.event
+        log.info("event %s/%s: %s %s", event.host, event.name, event.kind, event.detail)
+        self.poll_host(event.host)
+
+    # -- screens for one domain ---------------------------------------------------------
+
+    def _label(self, key: DomainKey) -> str:
+        stats = self.store.get(key)
+        return f"{stats.sample.name if stats else key.uuid} on {key.host}"
+
+    def open_detail(self, key: DomainKey) -> None:
+        """Push the detail screen of a domain."""
+        backend = self.backend_for(key.host)
+        if backend is None:
+            return
+        host = urlsplit(backend.uri).hostname
+        source = DetailSource(
+            detail=lambda: backend.detail(key.uuid),
+            xml=lambda secure: backend.xml(key.uuid, secure=secure),
+            remote_host=host,
+        )
+        self.push_screen(
+            DetailScreen(
+                key, source, self.store, self.history, self.domains.mode, self.settings.delay
             )
+        )
+
+    def open_snapshots(self, key: DomainKey) -> None:
+        """Push the snapshots screen of a domain."""
+        backend = self.backend_for(key.host)
+        if backend is None:
+            return
+        source = SnapshotSource(
+            list=lambda: backend.snapshots(key.uuid),
+            create=lambda name: backend.create_snapshot(key.uuid, name),
+            revert=lambda name: backend.revert_snapshot(key.uuid, name),
+            delete=lambda name: backend.delete_snapshot(key.uuid, name),
+        )
+        self.push_screen(
+            SnapshotsScreen(self._label(key), source, valid_name("snapshot", lambda _: False))
+        )
+
+    def open_console(self, key: DomainKey) -> None:
+        """Suspend the TUI and attach the terminal to the domain's text console."""
+        backend = self.backend_for(key.host)
+        if backend is None:
+            return
+        label = self._label(key)
+
+        def attach() -> None:
+            stream = backend.open_console(key.uuid)  # BackendError ends up in the handler
+            self.call_from_thread(self._attach_console, stream, label)
+
+        self.run_worker(attach, thread=True, exit_on_error=False, name=f"console:{key}")
+
+    def _attach_console(self, stream: ConsoleStream, label: str) -> None:
+        try:
+            with self.suspend():
+                how = run_console(stream, label)
+        except SuspendNotSupported:
+            stream.close()
+            self.notify("this terminal cannot be suspended for a console", severity="error")
+            return
+        self.notify(f"console of {label}: {how}")
+
+    def on_domain_command(self, message: DomainCommand) -> None:
+        self.operations.handle(message)
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        self.operations.finished(message)
 
     def _poll_in_thread(self, session: HostSession) -> None:
         self.post_message(HostUpdated(session.poll_once()))
@@ -127,8 +238,12 @@ class VirtuiApp(App[None]):
         self._redraw()
 
     def on_host_updated(self, message: HostUpdated) -> None:
-        self._in_flight.discard(message.update.name)
+        name = message.update.name
+        self._in_flight.discard(name)
         self._apply(message.update)
+        if name in self._poll_again:
+            self._poll_again.discard(name)
+            self.poll_host(name)
         if not self._redraw_pending:
             # Several hosts answer within a few ms of each other: draw once for all.
             self._redraw_pending = True
@@ -161,8 +276,13 @@ class VirtuiApp(App[None]):
         elif event.state is WorkerState.ERROR:
             if worker.name.startswith("poll:"):
                 self._in_flight.discard(worker.name.removeprefix("poll:"))
-            log.error("worker %s failed", worker.name, exc_info=worker.error)
-            self.notify(f"{worker.name}: {worker.error}", severity="error", timeout=10)
+            error = worker.error
+            if isinstance(error, BackendError):  # expected failures: say it plainly
+                log.warning("%s: %s", worker.name or "worker", error.message)
+                self.notify(error.message, severity="error", timeout=10)
+            else:
+                log.error("worker %s failed", worker.name, exc_info=error)
+                self.notify(f"{worker.name}: {error}", severity="error", timeout=10)
             if worker.name == "demo":
                 self._demo_ready([])
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from virtui.screens.confirm import ConfirmScreen
+from virtui.screens.detail import DetailScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
+from virtui.screens.snapshots import SnapshotsScreen
 from virtui.widgets.domain_table import DomainTable
 
 _KEY_NAMES = {
@@ -18,11 +21,16 @@ _KEY_NAMES = {
     "escape": "Esc",
     "pageup": "PgUp",
     "pagedown": "PgDn",
+    "space": "Space",
+    "enter": "Enter",
 }
 
 SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Domains screen", DomainsScreen),
     ("Domains table (moving the cursor)", DomainTable),
+    ("Detail screen (Enter on a domain)", DetailScreen),
+    ("Snapshots screen (z)", SnapshotsScreen),
+    ("Confirmation dialogs", ConfirmScreen),
     ("Help screen", HelpScreen),
 )
 
@@ -46,6 +54,8 @@ def render_keymap() -> str:
         for binding in owner.__dict__.get("BINDINGS", []):
             if isinstance(binding, Binding):
                 lines.append(f"| {_keys(binding)} | {binding.description} |")
+        if owner is ConfirmScreen:
+            lines.append("| `y` (or the key shown on a button) | The choice on that button |")
     return "\n".join(lines) + "\n"
 
 

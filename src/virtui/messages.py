@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from virtui.model import ActionResult, DomainAction, DomainEvent, DomainKey
 from virtui.monitor.session import HostUpdate
 
 
@@ -23,3 +24,35 @@ class DemoProgress(Message):
         self.message = message
         self.step = step
         self.steps = steps
+
+
+class DomainCommand(Message):
+    """A screen asks the app to do something to domains (the app owns the backends).
+
+    ``command`` is one of: act, detail, console, snapshot, snapshots, clone.
+    """
+
+    def __init__(
+        self, command: str, keys: list[DomainKey], action: DomainAction | None = None
+    ) -> None:
+        super().__init__()
+        self.command = command
+        self.keys = keys
+        self.action = action
+
+
+class HostEventArrived(Message):
+    """A backend reported an event (posted from the backend's own thread)."""
+
+    def __init__(self, event: DomainEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ActionFinished(Message):
+    """One action on one domain finished (in a worker)."""
+
+    def __init__(self, result: ActionResult, batch: int) -> None:
+        super().__init__()
+        self.result = result
+        self.batch = batch

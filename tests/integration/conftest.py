@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import libvirt
 import pytest
 
+from tests.integration.guests import remove_test_guests
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.libvirt.connections import open_connection
 from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, check_embedded_driver
 from virtui.config import cache_dir
 
@@ -30,3 +34,22 @@ def embedded_demo() -> Iterator[EmbeddedDemo]:
     demo.start(lambda message, step, steps: None)
     yield demo
     demo.stop()
+
+
+@pytest.fixture
+def embed_conn(embedded_demo: EmbeddedDemo) -> Iterator[libvirt.virConnect]:
+    """The embedded driver through plain libvirt calls, for arranging and checking state
+    without virtui's code. It is the process's shared connection (libvirt allows only
+    ~16 embed opens per process), so it is not closed. Test guests are removed after."""
+    conn = open_connection(embedded_demo.uri)
+    yield conn
+    remove_test_guests(conn)
+
+
+@pytest.fixture
+def embed_backend(embedded_demo: EmbeddedDemo) -> Iterator[LibvirtBackend]:
+    """virtui's own backend on the embedded driver."""
+    backend = LibvirtBackend(embedded_demo.uri, "embed")
+    backend.connect()
+    yield backend
+    backend.close()

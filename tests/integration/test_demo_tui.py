@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import libvirt
 import pytest
 
 from tests.integration.conftest import require_embedded_driver
 from tests.tui.helpers import column, status_text, wait_for
 from virtui.app import VirtuiApp
+from virtui.backends.libvirt.connections import open_connection
 from virtui.backends.libvirt.demo import DEMO_PREFIX
 from virtui.config import Settings
 from virtui.screens.startup import StartupScreen
@@ -38,9 +38,6 @@ async def test_demo_boots_real_guests_shows_them_and_tears_them_down() -> None:
     assert saw_progress
     uri = next(s.backend.uri for s in app.sessions if s.name == "embed")
     app.shutdown()
-    conn = libvirt.open(uri)
-    try:
-        left = [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DEMO_PREFIX)]
-    finally:
-        conn.close()
+    conn = open_connection(uri)  # the process's shared embed connection: not closed
+    left = [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DEMO_PREFIX)]
     assert left == []

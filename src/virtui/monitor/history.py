@@ -21,6 +21,7 @@ class HistoryStore:
     def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
         self.depth = depth
         self._series: dict[DomainKey, deque[float]] = {}
+        self._vcpus: dict[DomainKey, list[deque[float]]] = {}
 
     def record(self, stats: Iterable[DomainStats]) -> None:
         """Append one point per domain that has a rate; a gap is not recorded as zero."""
@@ -33,16 +34,29 @@ class HistoryStore:
             if buffer is None:
                 buffer = series[key] = deque(maxlen=self.depth)
             buffer.append(item.cpu_pct_irix)
+            if item.vcpu_pct_irix:
+                per_vcpu = self._vcpus.get(key)
+                if per_vcpu is None or len(per_vcpu) != len(item.vcpu_pct_irix):
+                    per_vcpu = self._vcpus[key] = [
+                        deque(maxlen=self.depth) for _ in item.vcpu_pct_irix
+                    ]
+                for ring, value in zip(per_vcpu, item.vcpu_pct_irix, strict=True):
+                    ring.append(value)
 
     def series(self, key: DomainKey) -> tuple[float, ...]:
         """The recorded points of one domain, oldest first."""
         buffer = self._series.get(key)
         return tuple(buffer) if buffer is not None else ()
 
+    def vcpu_series(self, key: DomainKey) -> list[tuple[float, ...]]:
+        """Per-vCPU recorded points of one domain (empty where the driver has none)."""
+        return [tuple(ring) for ring in self._vcpus.get(key, [])]
+
     def forget(self, keys: Iterable[DomainKey]) -> None:
         """Drop the history of domains that no longer exist."""
         for key in keys:
             self._series.pop(key, None)
+            self._vcpus.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._series)

@@ -9,9 +9,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from virtui.model import CpuMode, DomainStats, HostStatus
+from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
+from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
 from virtui.screens.help import HelpScreen
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
@@ -23,19 +24,23 @@ HELP_NOTE = (
 )
 
 
-class DomainsScreen(Screen[None]):
+class DomainsScreen(DomainActionsMixin):
     """Every domain of every connected host, with a CPU graph of the selected one."""
 
     BINDINGS = [
         Binding("I", "toggle_mode", "Irix/Solaris"),
-        Binding("P", "sort('cpu')", "Sort %CPU"),
-        Binding("M", "sort('mem')", "Sort MEM"),
+        Binding("P", "sort('cpu')", "Sort %CPU", show=False),
+        Binding("M", "sort('mem')", "Sort MEM", show=False),
         Binding("T", "sort('time')", "Sort TIME", show=False),
         Binding("N", "sort('name')", "Sort NAME", show=False),
         Binding("H", "sort('host')", "Sort HOST", show=False),
         Binding("R", "reverse", "Reverse sort", show=False),
         Binding("less_than_sign", "shift_sort(-1)", "Sort column left", show=False),
         Binding("greater_than_sign", "shift_sort(1)", "Sort column right", show=False),
+        Binding("enter", "detail", "Detail"),
+        *DOMAIN_ACTION_BINDINGS,
+        Binding("space", "mark", "Mark", show=False),
+        Binding("U", "unmark", "Unmark all", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("plus", "delay(-1)", "Faster refresh", key_display="+", show=False),
@@ -76,7 +81,7 @@ class DomainsScreen(Screen[None]):
         with Vertical(id="graph-row"):
             yield self.graph
         yield Input(placeholder="filter by name (Enter keeps it, Esc clears)", id="filter")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(DomainTable).focus()
@@ -124,6 +129,8 @@ class DomainsScreen(Screen[None]):
             (f"sort {column}{arrow}", ""),
             (f"delay {self.delay:g}s", ""),
         ]
+        if self.table.marked:
+            parts.append((f"{len(self.table.marked)} marked", "bold $text-accent"))
         if self.filter_text:
             parts.append((f"filter '{self.filter_text}' ({shown} shown)", "$text-accent"))
         down = [host for host in hosts if host.status is not HostStatus.CONNECTED]
@@ -186,6 +193,20 @@ class DomainsScreen(Screen[None]):
         if text != self.filter_text:
             self.filter_text = text
             self.refresh_view()
+
+    def command_targets(self) -> list[DomainKey]:
+        return self.table.targets()
+
+    def action_detail(self) -> None:
+        self.action_command("detail")
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self._refresh_status()
+
+    def action_unmark(self) -> None:
+        self.table.clear_marks()
+        self._refresh_status()
 
     def action_delay(self, step: int) -> None:
         self.post_message(self.DelayChange(step))

@@ -48,6 +48,7 @@ COLUMNS = (
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
+NAME_WIDTH_FLOOR = 8
 
 _STATE_CLASSES = {
     DomainState.RUNNING: "domain-table--running",
@@ -129,6 +130,8 @@ class DomainTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "domain-table--header",
         "domain-table--cursor",
+        "domain-table--mark",
+        "domain-table--busy",
         "domain-table--running",
         "domain-table--paused",
         "domain-table--crashed",
@@ -139,6 +142,7 @@ class DomainTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     DomainTable {
         height: 1fr;
+        overflow-x: hidden;
         background: $surface;
         color: $foreground;
         & > .domain-table--header { text-style: bold; color: $text-primary; background: $panel; }
@@ -148,6 +152,8 @@ class DomainTable(ScrollView, can_focus=True):
             color: $block-cursor-foreground;
             text-style: $block-cursor-text-style;
         }
+        & > .domain-table--mark { color: $text-accent; text-style: bold; }
+        & > .domain-table--busy { color: $text-accent; text-style: italic; }
         & > .domain-table--running { color: $text-success; }
         & > .domain-table--paused { color: $text-warning; }
         & > .domain-table--crashed { color: $text-error; text-style: bold; }
@@ -169,6 +175,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._mode = CpuMode.IRIX
         self._order: list[DomainKey] = []
         self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
+        self.marked: set[DomainKey] = set()
+        self.busy: dict[DomainKey, str] = {}
         self._styles: dict[str, Style] = {}
         self._name_width = NAME_WIDTH_MIN
         self._highlighted: DomainKey | None = None
@@ -201,6 +209,7 @@ class DomainTable(ScrollView, can_focus=True):
         keep = self.selected_key if self.following else None
         self._rows = {item.sample.key: item for item in stats}
         self._mode = mode
+        self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
         if len(self._strips) > 4 * len(self._rows) + 256:
             self._strips.clear()  # forget rows long gone
         longest = max((len(item.sample.name) for item in stats), default=0)
@@ -241,6 +250,37 @@ class DomainTable(ScrollView, can_focus=True):
             self._highlighted = key
             self.post_message(self.Highlighted(key))
 
+    # -- marks and operations in progress ------------------------------------------------
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the row under the cursor, then move down (like mc and htop)."""
+        key = self.selected_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self.move_cursor_to(self.cursor_row + 1)
+        self.refresh()
+
+    def clear_marks(self) -> None:
+        """Unmark every row."""
+        self.marked.clear()
+        self.refresh()
+
+    def targets(self) -> list[DomainKey]:
+        """What an action applies to: the marked rows still shown, else the cursor row."""
+        marked = [key for key in self._order if key in self.marked]
+        if marked:
+            return marked
+        return [self.selected_key] if self.selected_key is not None else []
+
+    def set_busy(self, key: DomainKey, progress: str | None) -> None:
+        """Show (or clear) an operation in progress on a row."""
+        if progress is None:
+            self.busy.pop(key, None)
+        else:
+            self.busy[key] = progress
+        self.refresh()
+
     # -- cursor -----------------------------------------------------------------------
 
     def move_cursor_to(self, row: int) -> None:
@@ -277,7 +317,8 @@ class DomainTable(ScrollView, can_focus=True):
     # -- drawing ----------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
-        self._strips.clear()  # cached rows are padded to the old width
+        self._strips.clear()  # cached rows are padded to the old width and name column
+        self.virtual_size = Size(self._total_width(), len(self._order) + 1)
         self._scroll_cursor_into_view()
 
     def notify_style_update(self) -> None:
@@ -292,13 +333,20 @@ class DomainTable(ScrollView, can_focus=True):
         return style
 
     def _widths(self) -> list[int]:
-        return [self._name_width if c.width is None else c.width for c in COLUMNS]
+        # NAME gives way first when the terminal is narrow, down to NAME_WIDTH_FLOOR.
+        fixed = sum(c.width for c in COLUMNS if c.width is not None) + len(COLUMNS) + 1
+        room = self.size.width - fixed if self.size.width else self._name_width
+        name = max(NAME_WIDTH_FLOOR, min(self._name_width, room))
+        return [name if c.width is None else c.width for c in COLUMNS]
 
     def _total_width(self) -> int:
         return sum(self._widths()) + len(COLUMNS) + 1
 
-    def _line(self, texts: Sequence[str], base: Style, state: Style | None) -> list[Segment]:
-        segments = [Segment(" ", base)]
+    def _line(
+        self, texts: Sequence[str], base: Style, state: Style | None, mark: str = " "
+    ) -> list[Segment]:
+        mark_style = base + self._style("domain-table--mark") if mark != " " else base
+        segments = [Segment(mark, mark_style)]
         for column, width, text in zip(COLUMNS, self._widths(), texts, strict=True):
             if len(text) > width:
                 text = text[: width - 1] + "…"
@@ -333,13 +381,18 @@ class DomainTable(ScrollView, can_focus=True):
         is_cursor = index == self.cursor_row
         row = self._rows[key]
         texts = row_texts(row, self._mode)
+        progress = self.busy.get(key)
+        if progress is not None:
+            texts = (*texts[:2], f"⟳ {progress}", *texts[3:])
+        mark = "●" if key in self.marked else " "
+        cache_key = (*texts, mark)
         cached = self._strips.get((key, is_cursor))
-        if cached is not None and cached[0] == texts:
+        if cached is not None and cached[0] == cache_key:
             return cached[1].crop(0, width)
         style = base + self._style("domain-table--cursor") if is_cursor else base
-        state_class = _STATE_CLASSES.get(row.sample.state)
+        state_class = "domain-table--busy" if progress else _STATE_CLASSES.get(row.sample.state)
         state = self._style(state_class) if state_class else None
-        line = Strip(self._line(texts, style, state))
+        line = Strip(self._line(texts, style, state, mark))
         strip = line.extend_cell_length(max(width, line.cell_length), style)
-        self._strips[(key, is_cursor)] = (texts, strip)
+        self._strips[(key, is_cursor)] = (cache_key, strip)
         return strip.crop(0, width)

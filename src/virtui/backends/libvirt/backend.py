@@ -9,6 +9,7 @@ import time
 import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
+from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import lifecycle_words
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
@@ -70,7 +71,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
     def connect(self) -> HostInfo:
         ensure_event_loop()
         try:
-            conn = libvirt.openReadOnly(self.uri) if self.readonly else libvirt.open(self.uri)
+            conn = open_connection(self.uri, readonly=self.readonly)
         except libvirt.libvirtError as error:
             raise BackendError(f"cannot connect to {self.uri}: {describe(error)}") from error
         # Local drivers (test, embed) have no keepalive: there is no link to lose.
@@ -90,7 +91,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
                 libvirt_version=_version(conn.getLibVersion()),
             )
         except libvirt.libvirtError as error:
-            conn.close()
+            release_connection(self.uri, conn)
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
             self._conn, self._info = conn, info
@@ -188,7 +189,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
                 with contextlib.suppress(libvirt.libvirtError):
                     conn.domainEventDeregisterAny(callback)
             with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
-                conn.close()
+                release_connection(self.uri, conn)
 
 
 def _alive(conn: libvirt.virConnect) -> bool:

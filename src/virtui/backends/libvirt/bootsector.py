@@ -8,6 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 SPIN_CODE = bytes([0xEB, 0xFE])  # jmp $  : busy loop, one vCPU at 100%
+# Busy loop that polls the first serial port and echoes every byte it receives, so the
+# guest both spins one vCPU at 100% and answers on its console:
+#   again: mov dx, 0x3FD ; wait: in al, dx ; test al, 1 ; jz wait
+#          mov dx, 0x3F8 ; in al, dx ; out dx, al ; jmp again
+ECHO_SPIN_CODE = bytes(
+    [0xBA, 0xFD, 0x03, 0xEC, 0xA8, 0x01, 0x74, 0xFB, 0xBA, 0xF8, 0x03, 0xEC, 0xEE, 0xEB, 0xF1]
+)
 IDLE_CODE = bytes([0xFA, 0xF4, 0xEB, 0xFD])  # cli; hlt; jmp back to hlt : halted, ~0%
 
 

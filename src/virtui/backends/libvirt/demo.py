@@ -2,8 +2,8 @@
 
 ``virtui --demo`` needs no daemon: it opens ``qemu:///embed?root=DIR`` (DIR kept in the
 XDG cache so QEMU's capability probe happens only on the first start) and boots guests
-whose disks are one boot sector: one that spins a CPU, one idle, one paused, one defined
-but shut off. ``stop`` destroys and undefines them again.
+whose disks are one boot sector: one that spins a CPU (and echoes its serial console),
+one idle, one paused, one defined but shut off. ``stop`` destroys and undefines them again.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from xml.sax.saxutils import escape
 
 import libvirt
 
-from virtui.backends.libvirt.bootsector import IDLE_CODE, SPIN_CODE, write_image
+from virtui.backends.libvirt.bootsector import (
+    ECHO_SPIN_CODE,
+    IDLE_CODE,
+    SPIN_CODE,
+    write_image,
+)
+from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.operations import describe
 
@@ -51,7 +57,7 @@ class DemoGuest:
 
 
 DEMO_GUESTS = (
-    DemoGuest(DEMO_PREFIX + "spin", SPIN_CODE, 1, 32, "running"),
+    DemoGuest(DEMO_PREFIX + "spin", ECHO_SPIN_CODE, 1, 32, "running"),
     DemoGuest(DEMO_PREFIX + "idle", IDLE_CODE, 2, 48, "running"),
     DemoGuest(DEMO_PREFIX + "paused", SPIN_CODE, 1, 32, "paused"),
     DemoGuest(DEMO_PREFIX + "off", IDLE_CODE, 1, 64, "shutoff"),
@@ -81,6 +87,8 @@ def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int) -> str:
       <source file='{escape(str(image))}'/>
       <target dev='hda' bus='ide'/>
     </disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
     <memballoon model='none'/>
   </devices>
 </domain>"""
@@ -139,7 +147,7 @@ class EmbeddedDemo:
         prepare_root(self.root)
         ensure_event_loop()
         try:
-            self._conn = libvirt.open(self.uri)
+            self._conn = open_connection(self.uri)
         except libvirt.libvirtError as error:
             raise DemoUnavailable(f"cannot open {self.uri}: {describe(error)}") from error
         progress("Removing guests left over from an earlier run", 1, steps)
@@ -187,5 +195,5 @@ class EmbeddedDemo:
             self._remove_guests()
         finally:
             with contextlib.suppress(libvirt.libvirtError):
-                self._conn.close()
+                release_connection(self.uri, self._conn)
             self._conn = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -76,10 +77,12 @@ class LibvirtOperations:
         try:
             if action is DomainAction.UNDEFINE_WITH_STORAGE:
                 return self._undefine_with_storage(dom)
+            # Asked before: once undefined, a shut-off domain no longer exists to ask.
+            was_active = bool(dom.isActive())
             _run(dom, action)
         except libvirt.libvirtError as error:
             raise BackendError(f"{action.verb} {name} on {self.name}: {describe(error)}") from error
-        if action is DomainAction.UNDEFINE and dom.isActive():
+        if action is DomainAction.UNDEFINE and was_active:
             return f"{name}: undefined; it runs on as a transient domain until it stops"
         return f"{name}: {action.done}"
 
@@ -192,7 +195,7 @@ class LibvirtOperations:
         self._refuse_when_readonly("attach to the console")
         dom = self._domain(uuid)
         conn = self._connection()
-        stream = conn.newStream(0)
+        stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
         try:
             dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
         except libvirt.libvirtError as error:
@@ -319,23 +322,60 @@ class LibvirtOperations:
 
 
 class _LibvirtConsole:
+    """A console over a non-blocking stream.
+
+    A blocking recv() in one thread and send() in another deadlock on the stream's lock,
+    so the stream is non-blocking: libvirt's event-loop thread signals when it is
+    readable, and each call returns at once.
+    """
+
+    POLL_S = 0.2
+
     def __init__(self, stream: libvirt.virStream) -> None:
         self._stream = stream
+        self._readable = threading.Event()
+        self._closed = False
+        stream.eventAddCallback(
+            libvirt.VIR_STREAM_EVENT_READABLE
+            | libvirt.VIR_STREAM_EVENT_ERROR
+            | libvirt.VIR_STREAM_EVENT_HANGUP,
+            self._on_event,
+            None,
+        )
+
+    def _on_event(self, _stream: libvirt.virStream, _events: int, _opaque: object) -> None:
+        self._readable.set()
 
     def recv(self, size: int) -> bytes:
-        try:
-            data = self._stream.recv(size)
-        except libvirt.libvirtError:
-            return b""
-        return data if isinstance(data, bytes) else b""
+        while not self._closed:
+            try:
+                data = self._stream.recv(size)
+            except libvirt.libvirtError:
+                return b""
+            if isinstance(data, bytes):
+                return data  # b"" is the end of the console
+            self._readable.wait(self.POLL_S)  # -2: nothing yet
+            self._readable.clear()
+        return b""
 
     def send(self, data: bytes) -> None:
-        with contextlib.suppress(libvirt.libvirtError):
-            self._stream.send(data)
+        view = memoryview(data)
+        while view and not self._closed:
+            try:
+                sent = self._stream.send(bytes(view))
+            except libvirt.libvirtError:
+                return
+            if sent == -2:  # would block
+                time.sleep(0.01)
+                continue
+            view = view[max(0, sent):]
 
     def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(libvirt.libvirtError):
-            self._stream.finish()
+            self._stream.eventRemoveCallback()
+        with contextlib.suppress(libvirt.libvirtError):
+            self._stream.abort()
 
 
 def _run(dom: libvirt.virDomain, action: DomainAction) -> None:

@@ -1,0 +1,260 @@
+"""DetailScreen: one domain in depth — overview, per-vCPU CPU, disks, NICs, consoles, XML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.syntax import Syntax
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from virtui.formatting import format_kib
+from virtui.model import CpuMode, DomainKey
+from virtui.model.detail import DomainDetail
+from virtui.monitor.history import HistoryStore
+from virtui.monitor.io import io_rates
+from virtui.monitor.store import DomainStore
+from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
+from virtui.widgets.cpu_graph import CpuGraph
+from virtui.widgets.status_bar import StatusBar
+from virtui.widgets.table_sync import sync_rows
+
+MAX_VCPU_GRAPHS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class DetailSource:
+    """Where the screen gets its data: plain callables the app binds to a backend.
+
+    All of them block; the screen calls them from thread workers.
+    """
+
+    detail: Callable[[], DomainDetail]
+    xml: Callable[[bool], str]
+    remote_host: str | None  # for the ssh tunnel hint of graphical consoles
+
+
+def format_rate(bytes_per_second: float) -> str:
+    """A byte rate: ``0 B/s``, ``12.5 KiB/s``, ``3.1 MiB/s``."""
+    value = bytes_per_second
+    for unit in ("B/s", "KiB/s", "MiB/s", "GiB/s"):
+        if value < 1024 or unit == "GiB/s":
+            return f"{value:.0f} {unit}" if unit == "B/s" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB/s"
+
+
+class DetailScreen(DomainActionsMixin):
+    """Everything about one domain, refreshed at the app's delay."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("x", "toggle_xml", "XML"),
+        Binding("S", "toggle_secure", "Secure XML", show=False),
+        *DOMAIN_ACTION_BINDINGS,
+    ]
+
+    DEFAULT_CSS = """
+    DetailScreen {
+        & VerticalScroll { height: 1fr; }
+        & .section { color: $text-primary; text-style: bold; margin-top: 1; padding: 0 1; }
+        & #overview { padding: 0 1; }
+        & #consoles { padding: 0 1; color: $text; }
+        & DataTable { height: auto; max-height: 12; margin: 0 1; }
+        & CpuGraph { height: 5; }
+        & #xml { display: none; padding: 0 1; }
+        & #xml.-shown { display: block; }
+    }
+    """
+
+    def __init__(
+        self,
+        key: DomainKey,
+        source: DetailSource,
+        store: DomainStore,
+        history: HistoryStore,
+        mode: CpuMode,
+        delay: float,
+    ) -> None:
+        super().__init__()
+        self.key = key
+        self.source = source
+        self.store = store
+        self.history = history
+        self.mode = mode
+        self.delay = delay
+        self.detail: DomainDetail | None = None
+        self._previous: DomainDetail | None = None
+        self._secure = False
+        self._graphs: list[CpuGraph] = []
+
+    def command_targets(self) -> list[DomainKey]:
+        return [self.key]
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with VerticalScroll():
+            yield Static("Reading…", id="overview", markup=False)
+            yield Static("CPU per vCPU", classes="section")
+            yield VerticalScroll(id="vcpus")
+            yield Static("Disks", classes="section")
+            disks: DataTable[str] = DataTable(id="disks", cursor_type="none")
+            disks.add_columns("Target", "Device", "Source", "Read", "Write")
+            yield disks
+            yield Static("Network interfaces", classes="section")
+            nics: DataTable[str] = DataTable(id="nics", cursor_type="none")
+            nics.add_columns("Name", "MAC", "Source", "Model", "Rx", "Tx", "Addresses")
+            yield nics
+            yield Static("Consoles", classes="section")
+            yield Static("", id="consoles", markup=False)
+            yield Static("XML (x to show, S for secure XML)", classes="section")
+            yield Static("", id="xml")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#vcpus").styles.height = "auto"
+        self._fetch()
+        self.set_interval(self.delay, self._fetch)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _fetch(self) -> None:
+        detail = self.source.detail()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, detail)
+
+    def _show(self, detail: DomainDetail) -> None:
+        self._previous, self.detail = self.detail, detail
+        rates = io_rates(self._previous, detail)
+        self._show_status(detail)
+        self._show_overview(detail)
+        self._show_vcpus(detail)
+        self._show_devices(detail, rates)
+        self._show_consoles(detail)
+
+    def _show_status(self, detail: DomainDetail) -> None:
+        self.query_one(StatusBar).set_parts(
+            [
+                ("virtui", "bold $accent"),
+                (f"{self.key.host}/{detail.name}", "bold"),
+                (f"{detail.state} ({detail.reason})", ""),
+                (f"CPU {self.mode.label} ({self.mode.meaning})", "bold $text-warning"),
+                ("Esc back", "$text-muted"),
+            ]
+        )
+
+    def _show_overview(self, detail: DomainDetail) -> None:
+        rows = [
+            ("UUID", detail.uuid),
+            ("State", f"{detail.state} ({detail.reason})"),
+            ("OS", f"{detail.os_type} {detail.arch} {detail.machine}".strip()),
+            ("vCPUs", f"{detail.vcpus} current / {detail.max_vcpus} max"),
+            (
+                "Memory",
+                f"{format_kib(detail.mem_kib)} current / {format_kib(detail.max_mem_kib)} max",
+            ),
+            ("Autostart", "yes" if detail.autostart else "no"),
+            ("Persistent", "yes" if detail.persistent else "no (transient)"),
+            ("Managed save", "yes (start restores it)" if detail.managed_save else "no"),
+        ]
+        self.query_one("#overview", Static).update(
+            "\n".join(f"{label:<13}{value}" for label, value in rows)
+        )
+
+    def _show_vcpus(self, detail: DomainDetail) -> None:
+        series = self.history.vcpu_series(self.key)
+        stats = self.store.get(self.key)
+        host_cpus = stats.host_cpus if stats is not None else 1
+        scale = 1.0 if self.mode is CpuMode.IRIX else 1.0 / max(1, host_cpus)
+        ceiling = 100.0 * scale
+        box = self.query_one("#vcpus", VerticalScroll)
+        wanted = min(len(series), MAX_VCPU_GRAPHS)
+        while len(self._graphs) < wanted:  # created once, then updated in place
+            graph = CpuGraph()
+            self._graphs.append(graph)
+            box.mount(graph)
+        if not series:
+            self.query_one("#vcpus").border_title = "no per-vCPU figures (guest not running?)"
+        for index, (graph, points) in enumerate(zip(self._graphs, series, strict=False)):
+            latest = points[-1] * scale if points else 0.0
+            graph.show(
+                [value * scale for value in points],
+                ceiling,
+                self.mode,
+                f"vCPU {index} — {latest:.1f}% ({self.mode.label}: {self.mode.meaning})",
+            )
+
+    def _show_devices(self, detail: DomainDetail, rates: dict[str, tuple[float, float]]) -> None:
+        def rate(name: str, index: int) -> str:
+            figures = rates.get(name)
+            return format_rate(figures[index]) if figures else "-"
+
+        sync_rows(
+            self.query_one("#disks", DataTable),
+            {
+                f"{disk.target}|{disk.source}": (
+                    disk.target,
+                    disk.device,
+                    disk.source,
+                    rate(disk.target, 0),
+                    rate(disk.target, 1),
+                )
+                for disk in detail.disks
+            },
+        )
+        sync_rows(
+            self.query_one("#nics", DataTable),
+            {
+                f"{nic.mac}|{nic.name}": (
+                    nic.name or "-",
+                    nic.mac,
+                    nic.source,
+                    nic.model,
+                    rate(nic.name, 0),
+                    rate(nic.name, 1),
+                    ", ".join(nic.addresses) or "unknown (no DHCP lease or guest agent)",
+                )
+                for nic in detail.nics
+            },
+        )
+
+    def _show_consoles(self, detail: DomainDetail) -> None:
+        lines = []
+        if detail.has_console:
+            lines.append("Text console: press c to attach (Ctrl+] detaches)")
+        for graphics in detail.graphics:
+            where = f"{graphics.listen}:{graphics.port}"
+            line = f"{graphics.kind.upper()} at {where}"
+            if self.source.remote_host:
+                line += (
+                    f"  — tunnel: ssh -N -L {graphics.port}:{graphics.listen}:{graphics.port} "
+                    f"{self.source.remote_host}, then connect to localhost:{graphics.port}"
+                )
+            lines.append(line)
+        self.query_one("#consoles", Static).update("\n".join(lines) or "none")
+
+    def action_toggle_xml(self) -> None:
+        xml = self.query_one("#xml", Static)
+        xml.toggle_class("-shown")
+        if xml.has_class("-shown"):
+            self._load_xml()
+
+    def action_toggle_secure(self) -> None:
+        self._secure = not self._secure
+        self.query_one("#xml", Static).add_class("-shown")
+        self._load_xml()
+        self.notify(
+            "Secure XML shown (passwords included)" if self._secure else "Secure XML hidden"
+        )
+
+    @work(thread=True, exclusive=True, group="xml", exit_on_error=False)
+    def _load_xml(self) -> None:
+        text = self.source.xml(self._secure)
+        self.app.call_from_thread(
+            self.query_one("#xml", Static).update,
+            Syntax(text, "xml", theme="ansi_dark", word_wrap=False, background_color="default"),
+        )

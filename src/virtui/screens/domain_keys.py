@@ -1,0 +1,60 @@
+"""Lifecycle keys shared by every screen that shows domains."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from virtui.messages import DomainCommand
+from virtui.model import DomainAction, DomainKey, DomainState
+from virtui.monitor.store import DomainStore
+
+DOMAIN_ACTION_BINDINGS = [
+    Binding("s", "act('START')", "Start"),
+    Binding("h", "act('SHUTDOWN')", "Shutdown"),
+    Binding("r", "act('REBOOT')", "Reboot", show=False),
+    Binding("ctrl+k", "act('DESTROY')", "Force off", show=False),
+    Binding("p", "pause_resume", "Pause/resume", show=False),
+    Binding("w", "act('MANAGED_SAVE')", "Save (managed)", show=False),
+    Binding("a", "act('AUTOSTART_ON')", "Autostart on", show=False),
+    Binding("A", "act('AUTOSTART_OFF')", "Autostart off", show=False),
+    Binding("ctrl+d", "act('UNDEFINE')", "Undefine", show=False),
+    Binding("c", "command('console')", "Console", show=False),
+    Binding("C", "command('clone')", "Clone", show=False),
+    Binding("n", "command('snapshot')", "New snapshot", show=False),
+    Binding("z", "command('snapshots')", "Snapshots", show=False),
+]
+
+
+class DomainActionsMixin(Screen[None]):
+    """Turns the lifecycle keys into DomainCommand messages for the app."""
+
+    store: DomainStore
+
+    def command_targets(self) -> list[DomainKey]:
+        """The domains a key applies to (the marked ones, or the one in view)."""
+        raise NotImplementedError
+
+    def action_act(self, name: str) -> None:
+        keys = self.command_targets()
+        if keys:
+            self.post_message(DomainCommand("act", keys, DomainAction[name]))
+
+    def action_pause_resume(self) -> None:
+        keys = self.command_targets()
+        paused = [
+            key
+            for key in keys
+            if (stats := self.store.get(key)) is not None
+            and stats.sample.state is DomainState.PAUSED
+        ]
+        others = [key for key in keys if key not in paused]
+        if paused:
+            self.post_message(DomainCommand("act", paused, DomainAction.RESUME))
+        if others:
+            self.post_message(DomainCommand("act", others, DomainAction.SUSPEND))
+
+    def action_command(self, command: str) -> None:
+        keys = self.command_targets()
+        if keys:
+            self.post_message(DomainCommand(command, keys[:1]))

@@ -1,0 +1,65 @@
+"""PromptScreen: one line of input, validated before anything is sent anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+Validator = Callable[[str], str]
+"""Returns an error message for bad input, or "" when the input is fine."""
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks for a value; Enter submits only valid input, Esc cancels (result None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    PromptScreen {
+        align: center middle;
+        & > Vertical {
+            width: 64;
+            max-width: 100%;
+            height: auto;
+            border: round $primary;
+            border-title-color: $text;
+            background: $surface;
+            padding: 1 2;
+        }
+        & #error { color: $text-error; height: auto; }
+        & #hint { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, title: str, hint: str, validate: Validator, value: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._hint = hint
+        self._validate = validate
+        self._value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self._title
+            yield Static(self._hint, id="hint", markup=False)
+            yield Input(value=self._value, id="value")
+            yield Static("", id="error", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        problem = self._validate(value)
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#error", Static).update("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,160 @@
+"""SnapshotsScreen: list, take, revert to and delete a domain's snapshots."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from virtui.model.detail import SnapshotInfo
+from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.prompt import PromptScreen
+from virtui.widgets.status_bar import StatusBar
+from virtui.widgets.table_sync import sync_rows
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSource:
+    """Blocking callables bound by the app to one domain's backend."""
+
+    list: Callable[[], list[SnapshotInfo]]
+    create: Callable[[str], str]
+    revert: Callable[[str], str]
+    delete: Callable[[str], str]
+
+
+class SnapshotsScreen(Screen[None]):
+    """Snapshots of one domain, oldest first; the current one is marked."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("n", "new", "New snapshot"),
+        Binding("r", "revert", "Revert"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    SnapshotsScreen {
+        & DataTable { height: 1fr; }
+        & #empty { padding: 1 2; color: $text-muted; }
+    }
+    """
+
+    def __init__(self, label: str, source: SnapshotSource, validate: Callable[[str], str]) -> None:
+        super().__init__()
+        self.label = label
+        self.source = source
+        self.validate = validate
+        self.snapshots: list[SnapshotInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        table: DataTable[str] = DataTable(id="snapshots", cursor_type="row")
+        table.add_columns("", "Name", "Created", "State", "Description")
+        yield table
+        yield Static("", id="empty")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(StatusBar).set_parts(
+            [
+                ("virtui", "bold $accent"),
+                (f"snapshots of {self.label}", "bold"),
+                ("Esc back", "$text-muted"),
+            ]
+        )
+        self.action_reload()
+
+    @work(thread=True, exclusive=True, group="snapshots", exit_on_error=False)
+    def action_reload(self) -> None:
+        snapshots = self.source.list()
+        self.app.call_from_thread(self._show, snapshots)
+
+    def _show(self, snapshots: list[SnapshotInfo]) -> None:
+        self.snapshots = snapshots
+        sync_rows(
+            self.query_one(DataTable),
+            {
+                snap.name: (
+                    "●" if snap.current else " ",
+                    snap.name,
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snap.created)),
+                    snap.state,
+                    snap.description,
+                )
+                for snap in snapshots
+            },
+        )
+        self.query_one("#empty", Static).update("" if snapshots else "No snapshots. n takes one.")
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_new(self) -> None:
+        taken = {snap.name for snap in self.snapshots}
+
+        def validate(name: str) -> str:
+            return self.validate(name) or (f"{name!r} already exists" if name in taken else "")
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._run(lambda: self.source.create(name))
+
+        self.app.push_screen(
+            PromptScreen(f"New snapshot of {self.label}", "Name:", validate), chosen
+        )
+
+    def action_revert(self) -> None:
+        name = self._selected()
+        if name is None:
+            return
+
+        def chosen(result: str | None) -> None:
+            if result == "yes":
+                self._run(lambda: self.source.revert(name))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Revert {self.label}?",
+                [f"{self.label} → snapshot {name}"],
+                "The domain's current state and disk changes since that snapshot are lost.",
+                [Choice("yes", "Revert", "y")],
+            ),
+            chosen,
+        )
+
+    def action_delete(self) -> None:
+        name = self._selected()
+        if name is None:
+            return
+
+        def chosen(result: str | None) -> None:
+            if result == "yes":
+                self._run(lambda: self.source.delete(name))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete snapshot {name}?",
+                [f"snapshot {name} of {self.label}"],
+                "",
+                [Choice("yes", "Delete", "y")],
+            ),
+            chosen,
+        )
+
+    @work(thread=True, group="snapshot-ops", exit_on_error=False)
+    def _run(self, call: Callable[[], str]) -> None:
+        message = call()
+        self.app.call_from_thread(self.notify, message)
+        snapshots = self.source.list()
+        self.app.call_from_thread(self._show, snapshots)

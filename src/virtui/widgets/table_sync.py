@@ -1,0 +1,26 @@
+"""Keep a small DataTable equal to a mapping of rows, changing only what differs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from textual.widgets import DataTable
+
+
+def sync_rows(table: DataTable[str], rows: Mapping[str, Sequence[str]]) -> None:
+    """Add, update and remove rows by key so the table shows exactly ``rows``.
+
+    New rows go to the end; the order of the others is kept (device lists come from the
+    domain XML, whose order is stable).
+    """
+    existing = {key.value for key in table.rows if key.value is not None}
+    for key in existing - rows.keys():
+        table.remove_row(key)
+    columns = list(table.columns)
+    for key, cells in rows.items():
+        if key not in existing:
+            table.add_row(*cells, key=key)
+            continue
+        for column, old, new in zip(columns, table.get_row(key), cells, strict=True):
+            if old != new:
+                table.update_cell(key, column, new, update_width=True)

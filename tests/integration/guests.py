@@ -1,0 +1,41 @@
+"""Throw-away QEMU guests in the shared embedded root, for operation tests."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import libvirt
+
+from virtui.backends.libvirt.bootsector import IDLE_CODE, write_image
+from virtui.backends.libvirt.demo import guest_xml
+
+_numbers = itertools.count(1)
+TEST_PREFIX = "virtui-test-"
+
+
+def define_guest(
+    conn: libvirt.virConnect, directory: Path, *, running: bool = False, disk: bool = True
+) -> libvirt.virDomain:
+    """Define (and optionally start) an idle guest; ``disk=False`` points at a missing image."""
+    name = f"{TEST_PREFIX}{next(_numbers)}-{directory.name[-12:]}"
+    image = directory / f"{name}.img"
+    if disk:
+        write_image(image, IDLE_CODE)
+    xml = guest_xml(name, image, 1, 32)
+    dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    if running:
+        dom.create()
+    return dom
+
+
+def remove_test_guests(conn: libvirt.virConnect) -> None:
+    """Destroy and undefine every guest these tests defined."""
+    for dom in conn.listAllDomains(0):
+        if dom.name().startswith(TEST_PREFIX):
+            try:
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+            except libvirt.libvirtError:
+                pass  # already gone
