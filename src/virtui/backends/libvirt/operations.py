@@ -368,7 +368,7 @@ class _LibvirtConsole:
             if sent == -2:  # would block
                 time.sleep(0.01)
                 continue
-            view = view[max(0, sent):]
+            view = view[max(0, sent) :]
 
     def close(self) -> None:
         self._closed = True
