@@ -63,6 +63,8 @@ class OperationsController:
         self._ids = itertools.count(1)
         # Every result, newest last: what was done in virtui and how it went.
         self.results: deque[ActionResult] = deque(maxlen=RESULTS_KEPT)
+        # Every report shown to the user, (title, text), newest last.
+        self.reports: deque[tuple[str, str]] = deque(maxlen=RESULTS_KEPT)
 
     # -- entry point --------------------------------------------------------------------
 
@@ -112,8 +114,8 @@ class OperationsController:
         targets = [self._label(k) for k in keys]
         if action in (DomainAction.UNDEFINE, DomainAction.UNDEFINE_WITH_STORAGE):
             choices = [
-                Choice("keep", "Undefine, keep storage", "k"),
-                Choice("delete", "Undefine and DELETE storage", "d"),
+                Choice("keep", "Keep storage", "k"),
+                Choice("delete", "DELETE storage", "d"),
             ]
             warning = (
                 "The definition goes (a running domain keeps running until it stops). "
@@ -192,20 +194,15 @@ class OperationsController:
         failed = [r for r in batch.results if not r.ok]
         if batch.expected == 1:
             (result,) = batch.results
-            self.app.notify(
-                result.message,
-                title=f"{result.action}: {result.name}",
-                severity="error" if failed else "information",
-                timeout=10 if failed else 4,
-            )
-            return
-        lines = [f"{'✓' if r.ok else '✗'} {r.name}: {r.message}" for r in batch.results]
-        summary = f"{batch.verb}: {batch.expected - len(failed)} ok, {len(failed)} failed"
+            title, text = f"{result.action}: {result.name}", result.message
+            timeout = 10 if failed else 4
+        else:
+            title = f"{batch.verb}: {batch.expected - len(failed)} ok, {len(failed)} failed"
+            text = "\n".join(f"{'✓' if r.ok else '✗'} {r.name}: {r.message}" for r in batch.results)
+            timeout = 15 if failed else 6
+        self.reports.append((title, text))
         self.app.notify(
-            "\n".join(lines),
-            title=summary,
-            severity="error" if failed else "information",
-            timeout=15 if failed else 6,
+            text, title=title, severity="error" if failed else "information", timeout=timeout
         )
 
     # -- named things -------------------------------------------------------------------

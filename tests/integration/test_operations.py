@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import libvirt
@@ -12,6 +14,7 @@ from tests.integration.guests import define_guest
 from virtui.backends import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import DEMO_PREFIX
+from virtui.console import run_console
 from virtui.model import DomainAction
 
 pytestmark = pytest.mark.embed
@@ -205,3 +208,28 @@ def test_read_only_backend_refuses_every_action(fleet_uri: str) -> None:
                 backend.act(uuid, action)
     finally:
         backend.close()
+
+
+def test_console_runner_relays_both_ways_and_ctrl_bracket_detaches(
+    embed_conn: libvirt.virConnect, embed_backend: LibvirtBackend
+) -> None:
+    uuid = embed_conn.lookupByName(DEMO_PREFIX + "spin").UUIDString()
+    keyboard_read, keyboard_write = os.pipe()
+    screen_read, screen_write = os.pipe()
+
+    def type_then_detach() -> None:
+        os.write(keyboard_write, b"echo-me")
+        time.sleep(1.5)  # let the guest's echo come back before detaching
+        os.write(keyboard_write, b"\x1d")
+
+    typist = threading.Thread(target=type_then_detach, daemon=True)
+    typist.start()
+    how = run_console(embed_backend.open_console(uuid), "spin", keyboard_read, screen_write)
+    typist.join()
+    os.close(screen_write)
+    shown = b""
+    while chunk := os.read(screen_read, 4096):
+        shown += chunk
+    assert how == "detached"
+    assert b"Escape character is ^]" in shown
+    assert b"echo-me" in shown  # typed, sent to the guest, echoed back, written out

@@ -72,11 +72,11 @@ class ConfirmScreen(ModalScreen[str | None]):
             with Horizontal():
                 for choice in self._choices:
                     yield Button(
-                        f"{choice.label} [{choice.key}]",
+                        f"{choice.label} ({choice.key})",
                         id=f"choice-{choice.result}",
                         variant="error" if choice.destructive else "primary",
                     )
-                yield Button("Cancel [n]", id="cancel", variant="default")
+                yield Button("Cancel (n)", id="cancel", variant="default")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()  # Enter alone never destroys anything

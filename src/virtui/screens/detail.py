@@ -64,6 +64,7 @@ class DetailScreen(DomainActionsMixin):
         & VerticalScroll { height: 1fr; }
         & .section { color: $text-primary; text-style: bold; margin-top: 1; padding: 0 1; }
         & #overview { padding: 0 1; }
+        & #vcpu-note { padding: 0 1; color: $text-muted; }
         & #consoles { padding: 0 1; color: $text; }
         & DataTable { height: auto; max-height: 12; margin: 0 1; }
         & CpuGraph { height: 5; }
@@ -101,6 +102,7 @@ class DetailScreen(DomainActionsMixin):
         with VerticalScroll():
             yield Static("Reading…", id="overview", markup=False)
             yield Static("CPU per vCPU", classes="section")
+            yield Static("", id="vcpu-note", markup=False)
             yield VerticalScroll(id="vcpus")
             yield Static("Disks", classes="section")
             disks: DataTable[str] = DataTable(id="disks", cursor_type="none")
@@ -177,8 +179,12 @@ class DetailScreen(DomainActionsMixin):
             graph = CpuGraph()
             self._graphs.append(graph)
             box.mount(graph)
-        if not series:
-            self.query_one("#vcpus").border_title = "no per-vCPU figures (guest not running?)"
+        self.query_one("#vcpu-note", Static).update(
+            ""
+            if series
+            else "No per-vCPU figures yet (the guest is not running, or its "
+            "driver does not report vcpu.N.time)."
+        )
         for index, (graph, points) in enumerate(zip(self._graphs, series, strict=False)):
             latest = points[-1] * scale if points else 0.0
             graph.show(
