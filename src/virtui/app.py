@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -310,7 +311,10 @@ class VirtuiApp(App[None]):
                 log.exception("closing %s", session.name)
         stop = getattr(self._demo, "stop", None)
         if stop is not None:
-            print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
+            # The terminal may be gone already (closed window, killed tmux): the guests
+            # must be stopped all the same.
+            with contextlib.suppress(OSError, ValueError):
+                print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
             stop()
             self._demo = None
 

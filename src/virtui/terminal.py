@@ -33,7 +33,11 @@ def stderr_to_log(log_path: Path) -> Iterator[None]:
     finally:
         sys.stderr = saved_stderr
         sys.__stderr__ = saved_dunder  # type: ignore[misc]
-        terminal.flush()
-        os.dup2(terminal.fileno(), 2)
-        terminal.close()
+        # A terminal that went away (EIO) must not turn a clean exit into a traceback.
+        with contextlib.suppress(OSError):
+            terminal.flush()
+        with contextlib.suppress(OSError):
+            os.dup2(terminal.fileno(), 2)
+        with contextlib.suppress(OSError):
+            terminal.close()
         os.close(log_fd)

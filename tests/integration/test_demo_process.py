@@ -47,8 +47,14 @@ def _drain(fd: int) -> None:
         pass  # the terminal closed
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
-def test_closing_the_terminal_tears_the_demo_guests_down(tmp_path: Path, sig: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "terminal_gone"),
+    [(signal.SIGHUP, False), (signal.SIGTERM, False), (signal.SIGHUP, True)],
+    ids=["SIGHUP", "SIGTERM", "SIGHUP-terminal-gone"],
+)
+def test_closing_the_terminal_tears_the_demo_guests_down(
+    tmp_path: Path, sig: int, terminal_gone: bool
+) -> None:
     require_embedded_driver()
     root = CACHE / "virtui" / "demo-embed"
     master, slave = pty.openpty()
@@ -75,6 +81,9 @@ def test_closing_the_terminal_tears_the_demo_guests_down(tmp_path: Path, sig: in
             assert process.poll() is None, "virtui exited before the guests were up"
             assert time.monotonic() < deadline, "demo guests did not start within 120 s"
             time.sleep(0.5)
+        if terminal_gone:  # the window is closed: every write to the terminal now fails
+            os.close(master)
+            master = -1
         process.send_signal(sig)
         assert process.wait(timeout=60) == 128 + sig
         assert _qemu_pids_under(root) == []
@@ -83,4 +92,5 @@ def test_closing_the_terminal_tears_the_demo_guests_down(tmp_path: Path, sig: in
             process.kill()
         for pid in _qemu_pids_under(root):
             os.kill(pid, signal.SIGKILL)
-        os.close(master)
+        if master >= 0:
+            os.close(master)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
+from textual.widgets import Input
+
 from tests.tui.helpers import column, status_text
 from virtui.app import VirtuiApp
 from virtui.config import Settings
@@ -123,3 +126,19 @@ async def test_untouched_cursor_stays_on_the_top_row_across_sorts(fleet_uri: str
         assert "db01" in str(app.domains.query_one("#graph").border_title)
         await pilot.press("N")
         assert "build01" in str(app.domains.query_one("#graph").border_title)
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter(fleet_uri: str) -> None:
+    # A paste or a fast typist: the keys arrive in one burst, before "/" is handled.
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        for key, char in [("slash", "/"), ("s", "s"), ("h", "h"), ("minus", "-")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.domains.query_one("#filter", Input).value == "sh-"
+        assert list(app.operations.results) == []  # nothing started or shut down
+        assert app.settings.delay == 2.0
+        await pilot.press("slash")  # inside the box "/" is text (host/name filters)
+        assert app.domains.query_one("#filter", Input).value == "sh-/"

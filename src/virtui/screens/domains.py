@@ -41,7 +41,9 @@ class DomainsScreen(DomainActionsMixin):
         *DOMAIN_ACTION_BINDINGS,
         Binding("space", "mark", "Mark", show=False),
         Binding("U", "unmark", "Unmark all", show=False),
-        Binding("slash", "filter", "Filter"),
+        # Priority: handled before the keys behind it are routed, so typed-ahead letters
+        # land in the filter box instead of running as commands (s starts, h shuts down).
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("plus", "delay(-1)", "Faster refresh", key_display="+", show=False),
         Binding("minus", "delay(1)", "Slower refresh", key_display="-", show=False),
@@ -169,9 +171,13 @@ class DomainsScreen(DomainActionsMixin):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if self.focused is box:
+            box.insert_text_at_cursor("/")  # "/" is text inside the box: host/name
+            return
         box.add_class("-active")
         box.value = self.filter_text
-        box.focus()
+        box.cursor_position = len(box.value)
+        self.set_focus(box)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
