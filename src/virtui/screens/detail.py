@@ -53,7 +53,7 @@ class DetailScreen(DomainActionsMixin):
     """Everything about one domain, refreshed at the app's delay."""
 
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "back", "Back"),
         Binding("x", "toggle_xml", "XML"),
         Binding("S", "toggle_secure", "Secure XML", show=False),
         *DOMAIN_ACTION_BINDINGS,
@@ -96,6 +96,11 @@ class DetailScreen(DomainActionsMixin):
 
     def command_targets(self) -> list[DomainKey]:
         return [self.key]
+
+    def action_back(self) -> None:
+        # Only this screen: a second Esc or q in the same burst must not pop the one below.
+        if self.app.screen is self:
+            self.dismiss()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")

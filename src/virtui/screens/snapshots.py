@@ -33,7 +33,7 @@ class SnapshotsScreen(Screen[None]):
     """Snapshots of one domain, oldest first; the current one is marked."""
 
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "back", "Back"),
         Binding("n", "new", "New snapshot"),
         Binding("r", "revert", "Revert"),
         Binding("ctrl+d", "delete", "Delete"),
@@ -61,6 +61,11 @@ class SnapshotsScreen(Screen[None]):
         yield table
         yield Static("", id="empty")
         yield Footer(show_command_palette=False)
+
+    def action_back(self) -> None:
+        # Only this screen: a second Esc or q in the same burst must not pop the one below.
+        if self.app.screen is self:
+            self.dismiss()
 
     def on_mount(self) -> None:
         self.query_one(StatusBar).set_parts(
