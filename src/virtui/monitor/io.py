@@ -18,21 +18,25 @@ def io_rates(
     seconds = (current.monotonic_ns - previous.monotonic_ns) / 1e9
     if seconds <= 0:
         return {}
+    disks = _counter_rates(
+        {d.target: (d.rd_bytes, d.wr_bytes) for d in previous.disks},
+        {d.target: (d.rd_bytes, d.wr_bytes) for d in current.disks},
+        seconds,
+    )
+    nics = _counter_rates(
+        {n.name: (n.rx_bytes, n.tx_bytes) for n in previous.nics},
+        {n.name: (n.rx_bytes, n.tx_bytes) for n in current.nics},
+        seconds,
+    )
+    return {**disks, **nics}
+
+
+def _counter_rates(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], seconds: float
+) -> dict[str, tuple[float, float]]:
     rates: dict[str, tuple[float, float]] = {}
-    old_disks = {disk.target: disk for disk in previous.disks}
-    for disk in current.disks:
-        old = old_disks.get(disk.target)
-        if old is not None and disk.rd_bytes >= old.rd_bytes and disk.wr_bytes >= old.wr_bytes:
-            rates[disk.target] = (
-                (disk.rd_bytes - old.rd_bytes) / seconds,
-                (disk.wr_bytes - old.wr_bytes) / seconds,
-            )
-    old_nics = {nic.name: nic for nic in previous.nics}
-    for nic in current.nics:
-        was = old_nics.get(nic.name)
-        if was is not None and nic.rx_bytes >= was.rx_bytes and nic.tx_bytes >= was.tx_bytes:
-            rates[nic.name] = (
-                (nic.rx_bytes - was.rx_bytes) / seconds,
-                (nic.tx_bytes - was.tx_bytes) / seconds,
-            )
+    for name, (first, second) in after.items():
+        old = before.get(name)
+        if old is not None and first >= old[0] and second >= old[1]:
+            rates[name] = ((first - old[0]) / seconds, (second - old[1]) / seconds)
     return rates

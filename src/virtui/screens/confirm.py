@@ -8,8 +8,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from virtui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class Choice:
     destructive: bool = True
 
 
-class ConfirmScreen(ModalScreen[str | None]):
+class ConfirmScreen(Dialog[str | None]):
     """Lists the targets and offers the choices; Esc or ``n`` cancels (result None).
 
     There is no "don't ask again": destruction is confirmed every time.
@@ -32,17 +33,7 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     ConfirmScreen {
-        align: center middle;
-        & > Vertical {
-            width: 76;
-            max-width: 100%;
-            height: auto;
-            max-height: 90%;
-            border: thick $error;
-            border-title-color: $text;
-            background: $surface;
-            padding: 1 2;
-        }
+        & > Vertical { width: 76; border: thick $error; }
         & #targets { color: $text; margin-bottom: 1; }
         & #warning { color: $text-warning; margin-bottom: 1; }
         & Horizontal { height: auto; align-horizontal: right; }

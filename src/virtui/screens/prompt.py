@@ -7,30 +7,22 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from virtui.screens.dialog import Dialog
 
 Validator = Callable[[str], str]
 """Returns an error message for bad input, or "" when the input is fine."""
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(Dialog[str | None]):
     """Asks for a value; Enter submits only valid input, Esc cancels (result None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     DEFAULT_CSS = """
     PromptScreen {
-        align: center middle;
-        & > Vertical {
-            width: 64;
-            max-width: 100%;
-            height: auto;
-            border: round $primary;
-            border-title-color: $text;
-            background: $surface;
-            padding: 1 2;
-        }
+        & > Vertical { width: 64; }
         & #error { color: $text-error; height: auto; }
         & #hint { color: $text-muted; }
     }

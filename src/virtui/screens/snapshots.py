@@ -120,39 +120,30 @@ class SnapshotsScreen(Screen[None]):
         )
 
     def action_revert(self) -> None:
-        name = self._selected()
-        if name is None:
-            return
-
-        def chosen(result: str | None) -> None:
-            if result == "yes":
-                self._run(lambda: self.source.revert(name))
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Revert {self.label}?",
-                [f"{self.label} → snapshot {name}"],
-                "The domain's current state and disk changes since that snapshot are lost.",
-                [Choice("yes", "Revert", "y")],
-            ),
-            chosen,
+        self._confirm_then(
+            "Revert",
+            "The domain's current state and disk changes since that snapshot are lost.",
+            self.source.revert,
         )
 
     def action_delete(self) -> None:
+        self._confirm_then("Delete", "", self.source.delete)
+
+    def _confirm_then(self, verb: str, warning: str, call: Callable[[str], str]) -> None:
         name = self._selected()
         if name is None:
             return
 
         def chosen(result: str | None) -> None:
             if result == "yes":
-                self._run(lambda: self.source.delete(name))
+                self._run(lambda: call(name))
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete snapshot {name}?",
+                f"{verb} {self.label} snapshot {name}?",
                 [f"snapshot {name} of {self.label}"],
-                "",
-                [Choice("yes", "Delete", "y")],
+                warning,
+                [Choice("yes", verb, "y")],
             ),
             chosen,
         )

@@ -7,26 +7,17 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
+from virtui.screens.dialog import Dialog
 
-class StartupScreen(ModalScreen[None]):
+
+class StartupScreen(Dialog[None]):
     """Shows the current step, a progress bar and the seconds spent on the step, since
     QEMU's first capability probe can take half a minute with nothing else to show."""
 
     DEFAULT_CSS = """
     StartupScreen {
-        align: center middle;
-        & > Vertical {
-            width: 72;
-            max-width: 100%;
-            height: auto;
-            border: round $primary;
-            border-title-color: $text;
-            background: $surface;
-            padding: 1 2;
-        }
         & #step { width: 100%; }
         & #elapsed { color: $text-muted; }
         & ProgressBar { margin-top: 1; }
