@@ -14,6 +14,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from virtui.backends.base import Backend, BackendError, ConsoleStream
+from virtui.background import run_detached
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings
 from virtui.console import run_console
 from virtui.messages import (
@@ -64,7 +65,9 @@ class VirtuiApp(App[None]):
         self._sessions_given = sessions is not None
         self.store = DomainStore()
         self.history = HistoryStore()
-        self.domains = DomainsScreen(self.store, self.history, settings.cpu_mode)
+        self.domains = DomainsScreen(
+            self.store, self.history, settings.cpu_mode, readonly=settings.readonly
+        )
         self._in_flight: set[str] = set()
         self._timer: Timer | None = None
         self._redraw_pending = False
@@ -80,7 +83,7 @@ class VirtuiApp(App[None]):
             self.run_worker(self._start_demo, thread=True, exit_on_error=False, name="demo")
             return
         if not self._sessions_given:
-            self.sessions = open_sessions(self.settings.uris)
+            self.sessions = open_sessions(self.settings.uris, readonly=self.settings.readonly)
         self._start_polling()
 
     # -- demo -------------------------------------------------------------------------
@@ -104,7 +107,7 @@ class VirtuiApp(App[None]):
     def _demo_ready(self, uris: list[str]) -> None:
         if isinstance(self.screen, StartupScreen):
             self.pop_screen()
-        self.sessions = open_sessions(uris + self.settings.uris)
+        self.sessions = open_sessions(uris + self.settings.uris, readonly=self.settings.readonly)
         self._start_polling()
 
     # -- polling ----------------------------------------------------------------------
@@ -112,6 +115,9 @@ class VirtuiApp(App[None]):
     def _start_polling(self) -> None:
         for session in self.sessions:
             session.backend.set_event_sink(self._event_from_backend)
+            # Shown at once, so a host that is slow to answer is visibly "connecting".
+            self.store.apply(HostUpdate(session.name, session.backend.uri, HostStatus.CONNECTING))
+        self.domains.refresh_view()
         if not self.auto_poll:
             return
         self.poll_all()
@@ -135,13 +141,7 @@ class VirtuiApp(App[None]):
         if session.name in self._in_flight:
             return
         self._in_flight.add(session.name)
-        self.run_worker(
-            lambda: self._poll_in_thread(session),
-            thread=True,
-            exit_on_error=False,
-            group="poll",
-            name=f"poll:{session.name}",
-        )
+        run_detached(f"poll:{session.name}", lambda: self._poll_in_thread(session))
 
     def backend_for(self, host: str) -> Backend | None:
         """The backend of a host, for controllers (screens never get one)."""
@@ -227,7 +227,14 @@ class VirtuiApp(App[None]):
         self.operations.finished(message)
 
     def _poll_in_thread(self, session: HostSession) -> None:
-        self.post_message(HostUpdated(session.poll_once()))
+        try:
+            update = session.poll_once()
+        except Exception as error:  # a bug: show it on the host rather than lose the host
+            log.exception("polling %s", session.name)
+            update = HostUpdate(
+                session.name, session.backend.uri, HostStatus.FAILED, message=f"bug: {error}"
+            )
+        self.post_message(HostUpdated(update))
 
     async def poll_now(self) -> None:
         """Poll every host once and apply the results before returning (tests, refresh)."""
@@ -252,7 +259,8 @@ class VirtuiApp(App[None]):
 
     def _apply(self, update: HostUpdate) -> None:
         previous = self.store.hosts.get(update.name)
-        if previous is not None and previous.status is not update.status:
+        first_answer = previous is not None and previous.status is HostStatus.CONNECTING
+        if previous is not None and previous.status is not update.status and not first_answer:
             connected = update.status is HostStatus.CONNECTED
             self.notify(
                 f"{update.name}: {update.status.value} {update.message}",

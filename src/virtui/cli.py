@@ -66,6 +66,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         help="irix: 100%% = one CPU (default); solaris: 100%% = all host CPUs",
     )
     parser.add_argument(
+        "--readonly",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="open every connection read-only; keys that change anything are refused",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         default=False if top_level else argparse.SUPPRESS,
@@ -115,6 +121,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         delay=args.delay if args.delay is not None else Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode) if args.cpu_mode else CpuMode.IRIX,
         demo=bool(args.demo),
+        readonly=bool(args.readonly),
     )
 
 
@@ -187,7 +194,7 @@ def _batch(settings: Settings, iterations: int) -> int:
             print(f"virtui: {error}", file=sys.stderr)
             uris = list(error.fallback_uris)
         settings.uris = uris + settings.uris
-    sessions = open_sessions(settings.uris)
+    sessions = open_sessions(settings.uris, readonly=settings.readonly)
     try:
         return run_batch(sessions, iterations, settings.delay, settings.cpu_mode)
     finally:

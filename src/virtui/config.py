@@ -48,6 +48,7 @@ class Settings:
     delay: float = DEFAULT_DELAY_S
     cpu_mode: CpuMode = CpuMode.IRIX
     demo: bool = False
+    readonly: bool = False
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

@@ -8,6 +8,7 @@ one notification for a single domain, a per-domain summary for a bulk action.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections import deque
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from virtui.backends.base import Backend, BackendError
+from virtui.background import run_detached
 from virtui.messages import ActionFinished, DomainCommand
 from virtui.model import ActionResult, DomainAction, DomainKey
 from virtui.screens.confirm import Choice, ConfirmScreen
@@ -22,6 +24,8 @@ from virtui.screens.prompt import PromptScreen
 
 if TYPE_CHECKING:
     from virtui.app import VirtuiApp
+
+log = logging.getLogger("virtui.operations")
 
 RESULTS_KEPT = 500
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -78,7 +82,10 @@ class OperationsController:
         elif message.command == "detail":
             self.app.open_detail(keys[0])
         elif message.command == "console":
-            self.app.open_console(keys[0])
+            if self._can_mutate(keys[0]):
+                self.app.open_console(keys[0])
+            else:  # typing into a guest is a change like any other
+                self._refuse("attach to the console", keys[:1])
         elif message.command == "snapshot":
             self._ask_snapshot_name(keys[0])
         elif message.command == "snapshots":
@@ -100,11 +107,7 @@ class OperationsController:
         """Confirm if destructive, then run ``action`` on every key."""
         refused = [k for k in keys if not self._can_mutate(k)]
         if refused:
-            hosts = ", ".join(sorted({k.host for k in refused}))
-            self.app.notify(
-                f"cannot {action.verb}: {hosts} is read-only (a recording or read-only link)",
-                severity="error",
-            )
+            self._refuse(action.verb, refused)
             keys = [k for k in keys if k not in refused]
             if not keys:
                 return
@@ -144,6 +147,15 @@ class OperationsController:
             title = f"{action.verb.capitalize()} {len(keys)} domain(s)?"
         self.app.push_screen(ConfirmScreen(title, targets, warning, choices), chosen)
 
+    def _refuse(self, verb: str, keys: list[DomainKey]) -> None:
+        hosts = ", ".join(sorted({k.host for k in keys}))
+        text = (
+            f"cannot {verb}: {hosts} is read-only "
+            "(opened with --readonly, or a recording); nothing was sent"
+        )
+        self.reports.append((f"{verb}: refused", text))
+        self.app.notify(text, title=f"{verb}: refused", severity="error")
+
     def _can_mutate(self, key: DomainKey) -> bool:
         backend = self._backend(key)
         return backend is not None and backend.capabilities.mutations
@@ -169,11 +181,12 @@ class OperationsController:
                 result = ActionResult(key, name, verb, True, call())
             except BackendError as error:
                 result = ActionResult(key, name, verb, False, error.message)
+            except Exception as error:  # a bug: still one result per domain, never a hang
+                log.exception("%s %s", verb, name)
+                result = ActionResult(key, name, verb, False, f"internal error: {error}")
             self.app.post_message(ActionFinished(result, batch_id))
 
-        self.app.run_worker(
-            work, thread=True, exit_on_error=False, group="actions", name=f"action:{verb}:{key}"
-        )
+        run_detached(f"action:{verb}:{key}", work)
 
     def finished(self, message: ActionFinished) -> None:
         """One domain's result is in: clear its row, refresh its host, report when done."""
@@ -209,7 +222,7 @@ class OperationsController:
 
     def _ask_snapshot_name(self, key: DomainKey) -> None:
         if not self._can_mutate(key):
-            self.app.notify(f"{key.host} is read-only: no snapshots", severity="error")
+            self._refuse("snapshot", [key])
             return
         validate = valid_name("snapshot", lambda _name: False)
 
@@ -226,7 +239,7 @@ class OperationsController:
 
     def _ask_clone_name(self, key: DomainKey) -> None:
         if not self._can_mutate(key):
-            self.app.notify(f"{key.host} is read-only: no clones", severity="error")
+            self._refuse("clone", [key])
             return
         taken = {s.sample.name for s in self.app.store.all() if s.sample.key.host == key.host}
         validate = valid_name("domain", lambda name: name in taken)

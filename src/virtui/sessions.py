@@ -20,10 +20,10 @@ class DemoStartError(Exception):
         self.fallback_uris = tuple(fallback_uris)
 
 
-def open_sessions(uris: Sequence[str]) -> list[HostSession]:
+def open_sessions(uris: Sequence[str], *, readonly: bool = False) -> list[HostSession]:
     """One session per URI, with unique short names. Nothing is connected yet."""
     return [
-        HostSession(open_backend(uri, name))
+        HostSession(open_backend(uri, name, readonly=readonly))
         for uri, name in zip(uris, unique_labels(uris), strict=True)
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from virtui.app import VirtuiApp
 from virtui.widgets.status_bar import StatusBar
@@ -26,3 +27,15 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.1)
+
+
+class RecordingApp(VirtuiApp):
+    """The real app, also keeping every notification text it showed (for assertions)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.told: list[str] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.told.append(message)
+        super().notify(message, *args, **kwargs)

@@ -6,16 +6,17 @@ from virtui.backends.base import Backend, BackendCapabilities, BackendError
 from virtui.backends.naming import host_label, unique_labels
 
 
-def open_backend(uri: str, name: str) -> Backend:
-    """The backend for a URI: ``replay:///file.json`` replays a recording, anything else
-    is a libvirt URI. Nothing is connected yet: call ``connect()`` in a worker."""
+def open_backend(uri: str, name: str, *, readonly: bool = False) -> Backend:
+    """The backend for a URI: ``replay:///file.json`` replays a recording (always
+    read-only), anything else is a libvirt URI. Nothing is connected yet: call
+    ``connect()`` in a worker."""
     if uri.startswith("replay://"):
         from virtui.backends.replay import ReplayBackend
 
         return ReplayBackend(uri, name)
     from virtui.backends.libvirt.backend import LibvirtBackend
 
-    return LibvirtBackend(uri, name)
+    return LibvirtBackend(uri, name, readonly=readonly)
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
+from virtui.screens.failures import ReportsWorkerFailures
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -49,7 +50,7 @@ def format_rate(bytes_per_second: float) -> str:
     return f"{value:.1f} GiB/s"
 
 
-class DetailScreen(DomainActionsMixin):
+class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
     """Everything about one domain, refreshed at the app's delay."""
 
     BINDINGS = [

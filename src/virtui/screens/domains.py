@@ -66,8 +66,11 @@ class DomainsScreen(DomainActionsMixin):
             super().__init__()
             self.step = step
 
-    def __init__(self, store: DomainStore, history: HistoryStore, mode: CpuMode) -> None:
+    def __init__(
+        self, store: DomainStore, history: HistoryStore, mode: CpuMode, *, readonly: bool = False
+    ) -> None:
         super().__init__()
+        self.readonly = readonly
         self.store = store
         self.history = history
         self.mode = mode
@@ -122,6 +125,7 @@ class DomainsScreen(DomainActionsMixin):
         arrow = "▼" if self.table.sort_reverse else "▲"
         parts: list[tuple[str, str]] = [
             ("virtui", "bold $accent"),
+            *([("READ-ONLY", "bold reverse $text-warning")] if self.readonly else []),
             (
                 f"hosts {up}/{len(self.store.hosts)}",
                 "" if up == len(self.store.hosts) else "$text-error",

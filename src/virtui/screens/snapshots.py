@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from virtui.model.detail import SnapshotInfo
 from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.failures import ReportsWorkerFailures
 from virtui.screens.prompt import PromptScreen
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -29,7 +29,7 @@ class SnapshotSource:
     delete: Callable[[str], str]
 
 
-class SnapshotsScreen(Screen[None]):
+class SnapshotsScreen(ReportsWorkerFailures):
     """Snapshots of one domain, oldest first; the current one is marked."""
 
     BINDINGS = [

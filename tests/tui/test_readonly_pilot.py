@@ -1,0 +1,71 @@
+"""--readonly: every key that would change something is refused, and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tui.helpers import RecordingApp, column, status_text, wait_for
+from virtui.app import VirtuiApp
+from virtui.cli import build_parser, settings_from
+from virtui.config import Settings
+from virtui.screens.confirm import ConfirmScreen
+from virtui.screens.prompt import PromptScreen
+from virtui.sessions import open_sessions
+
+
+def _readonly_app(uri: str) -> VirtuiApp:
+    settings = settings_from(build_parser().parse_args(["--readonly", "-c", uri]))
+    assert settings.readonly
+    sessions = open_sessions(settings.uris, readonly=True)
+    return VirtuiApp(settings, sessions=sessions, auto_poll=False)
+
+
+@pytest.mark.parametrize(
+    ("key", "verb"),
+    [
+        ("s", "start"),
+        ("h", "shut down"),
+        ("r", "reboot"),
+        ("ctrl+k", "force off"),
+        ("p", "pause"),
+        ("w", "save"),
+        ("a", "autostart on"),
+        ("A", "autostart off"),
+        ("ctrl+d", "undefine"),
+        ("C", "clone"),
+        ("n", "snapshot"),
+        ("c", "attach to the console"),
+    ],
+)
+async def test_every_mutating_key_is_refused_with_a_reason(
+    fleet_uri: str, key: str, verb: str
+) -> None:
+    app = _readonly_app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        assert "READ-ONLY" in status_text(app)
+        before = dict(zip(column(app, "name"), column(app, "state"), strict=True))
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen | PromptScreen)  # not even asked
+        title, text = app.operations.reports[-1]
+        assert title == f"{verb}: refused"
+        assert "read-only" in text and "nothing was sent" in text
+        assert list(app.operations.results) == []
+        await app.poll_now()
+        await pilot.pause()
+        assert dict(zip(column(app, "name"), column(app, "state"), strict=True)) == before
+
+
+async def test_a_failing_detail_read_is_shown_not_swallowed() -> None:
+    # A recording has no detail to read: the screen's worker fails, and the user is told.
+    recording = Path(__file__).parents[1] / "snapshots" / "recordings" / "fleet.json"
+    uri = f"replay://{recording}"
+    app = RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("enter")
+        await wait_for(lambda: any("detail view is not possible" in text for text in app.told))
