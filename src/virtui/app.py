@@ -31,8 +31,10 @@ from virtui.monitor.store import DomainStore
 from virtui.operations import OperationsController, valid_name
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
+from virtui.screens.hosts import HostsScreen
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
+from virtui.screens.view import ViewOptions
 from virtui.sessions import DemoStartError, open_sessions, start_demo
 
 log = logging.getLogger("virtui.app")
@@ -65,8 +67,9 @@ class VirtuiApp(App[None]):
         self._sessions_given = sessions is not None
         self.store = DomainStore()
         self.history = HistoryStore()
+        self.view = ViewOptions(mode=settings.cpu_mode)
         self.domains = DomainsScreen(
-            self.store, self.history, settings.cpu_mode, readonly=settings.readonly
+            self.store, self.history, self.view, readonly=settings.readonly
         )
         self._in_flight: set[str] = set()
         self._timer: Timer | None = None
@@ -177,9 +180,7 @@ class VirtuiApp(App[None]):
             remote_host=host,
         )
         self.push_screen(
-            DetailScreen(
-                key, source, self.store, self.history, self.domains.mode, self.settings.delay
-            )
+            DetailScreen(key, source, self.store, self.history, self.view.mode, self.settings.delay)
         )
 
     def open_snapshots(self, key: DomainKey) -> None:
@@ -270,12 +271,33 @@ class VirtuiApp(App[None]):
         gone = self.store.apply(update)
         self.history.forget(gone)
         self.history.record(update.stats)
+        self.history.record_host(update.name, update.host_cpu_pct)
 
     def _redraw(self) -> None:
         self._redraw_pending = False
         # A poll can land while the app is closing and its screen is being torn down.
         if self.domains.is_attached and self.domains.table.is_attached:
             self.domains.refresh_view()
+        if isinstance(self.screen, HostsScreen):
+            self.screen.refresh_view()
+
+    # -- hosts ------------------------------------------------------------------------
+
+    def action_show_hosts(self) -> None:
+        """Open the hosts screen (key 2)."""
+        if not isinstance(self.screen, HostsScreen):
+            self.push_screen(HostsScreen(self.store, self.history, self.view))
+
+    def on_hosts_screen_command(self, message: HostsScreen.Command) -> None:
+        if message.command == "reconnect":
+            for session in self.sessions:
+                if session.name == message.host:
+                    session.retry_now()
+            self.poll_host(message.host)
+        elif message.command == "scope":
+            if isinstance(self.screen, HostsScreen):
+                self.pop_screen()
+            self.domains.show_host(message.host)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure lands here: logged and shown, never fatal."""

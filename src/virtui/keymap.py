@@ -8,6 +8,7 @@ from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.detail import DetailScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
+from virtui.screens.hosts import HostsScreen
 from virtui.screens.snapshots import SnapshotsScreen
 from virtui.widgets.domain_table import DomainTable
 
@@ -28,6 +29,7 @@ _KEY_NAMES = {
 SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Domains screen", DomainsScreen),
     ("Domains table (moving the cursor)", DomainTable),
+    ("Hosts screen (2)", HostsScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),
     ("Confirmation dialogs", ConfirmScreen),

@@ -13,6 +13,7 @@ from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
 from virtui.model import CpuMode, DomainState
 from virtui.monitor.rates import HostRates
+from virtui.monitor.session import HostSession
 
 pytestmark = pytest.mark.embed
 
@@ -67,3 +68,18 @@ def test_spinning_guest_reads_one_cpu_in_irix_and_one_nth_in_solaris(
     assert stats[DEMO_PREFIX + "paused"].cpu_pct(CpuMode.IRIX) == pytest.approx(0, abs=5)
     assert stats[DEMO_PREFIX + "off"].sample.state is DomainState.SHUTOFF
     assert stats[DEMO_PREFIX + "off"].cpu_pct_irix is None
+
+
+def test_host_cpu_from_real_counters_in_both_modes(embedded_demo: EmbeddedDemo) -> None:
+    session = HostSession(LibvirtBackend(embedded_demo.uri, "embed"))
+    try:
+        session.poll_once()
+        time.sleep(2)
+        update = session.poll_once()
+    finally:
+        session.close()
+    assert update.info is not None and update.host_cpu_pct is not None
+    # The spinning guest alone keeps one of the host's CPUs busy.
+    assert update.host_cpu_pct >= 100 / update.info.cpus * 0.8
+    assert update.host_cpu_pct <= 100
+    assert update.free_memory_kib > 0

@@ -7,6 +7,7 @@ the test, so every run draws the same screen.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,17 @@ from virtui.config import Settings
 from virtui.model import CpuMode
 from virtui.sessions import open_sessions
 
-RECORDINGS = Path(__file__).parent / "recordings"
+# Replayed from a fixed place: the hosts screen shows URIs, and a snapshot must not
+# depend on where the repository happens to be checked out.
+RECORDINGS = Path("/tmp/virtui-recordings")
+SOURCE = Path(__file__).parent / "recordings"
 POLLS = 5  # every recorded poll: four points of history per domain
 
 
 def make_app(mode: CpuMode = CpuMode.IRIX) -> VirtuiApp:
+    RECORDINGS.mkdir(exist_ok=True)
+    for recording in SOURCE.glob("*.json"):
+        shutil.copyfile(recording, RECORDINGS / recording.name)
     uris = [f"replay://{RECORDINGS / 'embed.json'}", f"replay://{RECORDINGS / 'fleet.json'}"]
     return VirtuiApp(
         Settings(uris=uris, delay=2.0, cpu_mode=mode),
@@ -67,3 +74,11 @@ def test_help_screen(snap_compare: Any) -> None:
         await pilot.press("question_mark")
 
     assert snap_compare(make_app(), run_before=run_before, terminal_size=(110, 40))
+
+
+def test_hosts_screen(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _poll_recordings(pilot)
+        await pilot.press("2")
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=(150, 24))

@@ -16,8 +16,8 @@ def column(app: VirtuiApp, key: str) -> list[str]:
 
 
 def status_text(app: VirtuiApp) -> str:
-    """The status line's text."""
-    return str(app.domains.query_one(StatusBar).render())
+    """The status line of the screen in front."""
+    return str(app.screen.query_one(StatusBar).render())
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from virtui.model import CpuMode, DomainKey, DomainSample, DomainState, HostInfo, HostPoll
-from virtui.monitor.cpu import irix_percent, solaris_percent
+from virtui.monitor.cpu import host_busy_percent, irix_percent, solaris_percent
 from virtui.monitor.rates import HostRates
 
 SECOND = 1_000_000_000
@@ -127,3 +127,12 @@ def test_per_domain_read_times_beat_the_poll_time() -> None:
     later = replace(sample, cpu_time_ns=SECOND + SECOND // 5, read_ns=int(1.3 * SECOND))
     (item,) = rates.update(_poll(1, later))
     assert item.cpu_pct_irix == pytest.approx(100.0)
+
+
+def test_host_busy_share_of_the_whole_host() -> None:
+    assert host_busy_percent(0, 3 * SECOND, 0, 4 * SECOND) == pytest.approx(75.0)
+
+
+def test_host_counters_that_do_not_move_give_no_figure() -> None:
+    assert host_busy_percent(5, 5, 10, 10) is None  # e.g. the test driver's fixed counters
+    assert host_busy_percent(9, 1, 0, 10) is None

@@ -5,7 +5,7 @@ Nothing here imports Textual or libvirt: this package is where the two halves me
 
 from virtui.model.actions import ActionResult, DomainAction, DomainEvent
 from virtui.model.domain import DomainKey, DomainSample, DomainState
-from virtui.model.host import HostInfo, HostPoll, HostStatus
+from virtui.model.host import HostCpuSample, HostInfo, HostPoll, HostStatus
 from virtui.model.stats import CpuMode, DomainStats
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "DomainSample",
     "DomainState",
     "DomainStats",
+    "HostCpuSample",
     "HostInfo",
     "HostPoll",
     "HostStatus",

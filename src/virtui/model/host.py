@@ -30,6 +30,18 @@ class HostInfo:
     cpu_model: str = ""
     hypervisor_version: str = ""
     libvirt_version: str = ""
+    topology: str = ""  # e.g. "1 node, 1 socket, 2 cores, 1 thread"
+
+
+@dataclass(frozen=True, slots=True)
+class HostCpuSample:
+    """Cumulative CPU time of the whole host, summed over all its CPUs (virNodeGetCPUStats).
+
+    ``busy_ns`` is kernel + user time; ``total_ns`` adds idle and iowait.
+    """
+
+    busy_ns: int
+    total_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +57,5 @@ class HostPoll:
     monotonic_ns: int
     wall_time: float
     domains: tuple[DomainSample, ...] = field(default_factory=tuple)
+    cpu: HostCpuSample | None = None
+    free_memory_kib: int = 0

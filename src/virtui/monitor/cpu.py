@@ -19,3 +19,18 @@ def irix_percent(prev_cpu_ns: int, cpu_ns: int, prev_mono_ns: int, mono_ns: int)
 def solaris_percent(irix: float, host_cpus: int) -> float:
     """Solaris-mode percentage: the Irix figure spread over all logical CPUs of the host."""
     return irix / max(1, host_cpus)
+
+
+def host_busy_percent(
+    prev_busy_ns: int, busy_ns: int, prev_total_ns: int, total_ns: int
+) -> float | None:
+    """Share of the whole host's CPU time that was busy: 100% = every CPU busy.
+
+    This is the Solaris figure for a host; the Irix one multiplies by its CPU count.
+    None when the counters did not move forward (a driver with fixed counters, a reset).
+    """
+    total = total_ns - prev_total_ns
+    busy = busy_ns - prev_busy_ns
+    if total <= 0 or busy < 0:
+        return None
+    return min(100.0, 100.0 * busy / total)

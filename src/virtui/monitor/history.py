@@ -22,6 +22,7 @@ class HistoryStore:
         self.depth = depth
         self._series: dict[DomainKey, deque[float]] = {}
         self._vcpus: dict[DomainKey, list[deque[float]]] = {}
+        self._hosts: dict[str, deque[float]] = {}
 
     def record(self, stats: Iterable[DomainStats]) -> None:
         """Append one point per domain that has a rate; a gap is not recorded as zero."""
@@ -47,6 +48,20 @@ class HistoryStore:
         """The recorded points of one domain, oldest first."""
         buffer = self._series.get(key)
         return tuple(buffer) if buffer is not None else ()
+
+    def record_host(self, name: str, pct: float | None) -> None:
+        """Append a host's busy percentage (100% = whole host); a gap is not a zero."""
+        if pct is None:
+            return
+        ring = self._hosts.get(name)
+        if ring is None:
+            ring = self._hosts[name] = deque(maxlen=self.depth)
+        ring.append(pct)
+
+    def host_series(self, name: str) -> tuple[float, ...]:
+        """A host's recorded busy percentages, oldest first (100% = whole host)."""
+        ring = self._hosts.get(name)
+        return tuple(ring) if ring is not None else ()
 
     def vcpu_series(self, key: DomainKey) -> list[tuple[float, ...]]:
         """Per-vCPU recorded points of one domain (empty where the driver has none)."""

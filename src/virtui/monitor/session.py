@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from virtui.backends.base import Backend, BackendError
-from virtui.model import DomainStats, HostInfo, HostStatus
+from virtui.model import DomainStats, HostCpuSample, HostInfo, HostStatus
+from virtui.monitor.cpu import host_busy_percent
 from virtui.monitor.rates import HostRates
 
 RETRY_FIRST_S = 1.0
@@ -30,6 +31,8 @@ class HostUpdate:
     message: str = ""
     wall_time: float = 0.0
     poll_seconds: float = 0.0
+    host_cpu_pct: float | None = None  # 100% = the whole host (Solaris)
+    free_memory_kib: int = 0
 
 
 class HostSession:
@@ -44,6 +47,7 @@ class HostSession:
         self._retry_delay = RETRY_FIRST_S
         self._next_attempt = 0.0
         self._last_error = ""
+        self._last_cpu: HostCpuSample | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +69,7 @@ class HostSession:
             self._ever_connected = True
             self._retry_delay = RETRY_FIRST_S
             self._rates = HostRates()
+            self._last_cpu = None
         try:
             poll = self.backend.poll()
         except BackendError as error:
@@ -76,6 +81,15 @@ class HostSession:
             return HostUpdate(
                 self.name, self.backend.uri, HostStatus.CONNECTED, self._info, (), error.message
             )
+        host_pct = None
+        if poll.cpu is not None and self._last_cpu is not None:
+            host_pct = host_busy_percent(
+                self._last_cpu.busy_ns,
+                poll.cpu.busy_ns,
+                self._last_cpu.total_ns,
+                poll.cpu.total_ns,
+            )
+        self._last_cpu = poll.cpu
         return HostUpdate(
             name=self.name,
             uri=self.backend.uri,
@@ -84,7 +98,14 @@ class HostSession:
             stats=self._rates.update(poll),
             wall_time=poll.wall_time,
             poll_seconds=self._clock() - started,
+            host_cpu_pct=host_pct,
+            free_memory_kib=poll.free_memory_kib,
         )
+
+    def retry_now(self) -> None:
+        """Forget the backoff: the next poll tries to connect at once (the user asked)."""
+        self._next_attempt = 0.0
+        self._retry_delay = RETRY_FIRST_S
 
     def close(self) -> None:
         """Close the backend."""

@@ -14,6 +14,7 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
 from virtui.screens.help import HelpScreen
+from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
 from virtui.widgets.status_bar import StatusBar
@@ -48,6 +49,7 @@ class DomainsScreen(DomainActionsMixin):
         Binding("plus", "delay(-1)", "Faster refresh", key_display="+", show=False),
         Binding("minus", "delay(1)", "Slower refresh", key_display="-", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("2", "app.show_hosts", "Hosts", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -67,18 +69,32 @@ class DomainsScreen(DomainActionsMixin):
             self.step = step
 
     def __init__(
-        self, store: DomainStore, history: HistoryStore, mode: CpuMode, *, readonly: bool = False
+        self,
+        store: DomainStore,
+        history: HistoryStore,
+        view: ViewOptions,
+        *,
+        readonly: bool = False,
     ) -> None:
         super().__init__()
         self.readonly = readonly
         self.store = store
         self.history = history
-        self.mode = mode
+        self.view = view
         self.filter_text = ""
         self.delay = 0.0
         self.status = StatusBar(id="status")
         self.table = DomainTable(id="domains")
         self.graph = CpuGraph(id="graph")
+
+    @property
+    def mode(self) -> CpuMode:
+        """The CPU mode, shared with the other screens."""
+        return self.view.mode
+
+    @mode.setter
+    def mode(self, mode: CpuMode) -> None:
+        self.view.mode = mode
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -198,6 +214,13 @@ class DomainsScreen(DomainActionsMixin):
         if event.input.id == "filter":
             event.input.remove_class("-active")
             self.table.focus()
+
+    def show_host(self, host: str) -> None:
+        """Show only the domains of one host (the filter becomes ``host/``)."""
+        box = self.query_one("#filter", Input)
+        box.value = f"{host}/"
+        self._set_filter(f"{host}/")
+        self.table.focus()
 
     def _set_filter(self, text: str) -> None:
         if text != self.filter_text:

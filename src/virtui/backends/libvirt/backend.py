@@ -18,7 +18,7 @@ from virtui.backends.libvirt.samples import (
     sample_from_stats,
     stats_are_complete,
 )
-from virtui.model import DomainEvent, DomainSample, HostInfo, HostPoll
+from virtui.model import DomainEvent, DomainSample, HostCpuSample, HostInfo, HostPoll
 
 _STATS = (
     libvirt.VIR_DOMAIN_STATS_STATE
@@ -78,7 +78,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
         with contextlib.suppress(libvirt.libvirtError):
             conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
         try:
-            arch, memory_mib, cpus, *_ = conn.getInfo()
+            arch, memory_mib, cpus, _mhz, nodes, sockets, cores, threads = conn.getInfo()
             info = HostInfo(
                 name=self.name,
                 uri=self.uri,
@@ -89,6 +89,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
                 cpu_model=str(arch),
                 hypervisor_version=_version(conn.getVersion()),
                 libvirt_version=_version(conn.getLibVersion()),
+                topology=_topology(nodes, sockets, cores, threads),
             )
         except libvirt.libvirtError as error:
             release_connection(self.uri, conn)
@@ -134,6 +135,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
             start = time.monotonic_ns()
             samples = self._read_samples(conn)
             end = time.monotonic_ns()
+            cpu, free_kib = _host_counters(conn)
         except libvirt.libvirtError as error:
             lost = error.get_error_code() in _DEAD_CONNECTION or not _alive(conn)
             raise BackendError(f"{self.name}: {describe(error)}", connection_lost=lost) from error
@@ -142,6 +144,8 @@ class LibvirtBackend(LibvirtOperations, Backend):
             monotonic_ns=(start + end) // 2,
             wall_time=time.time(),
             domains=tuple(samples),
+            cpu=cpu,
+            free_memory_kib=free_kib,
         )
 
     def _read_samples(self, conn: libvirt.virConnect) -> list[DomainSample]:
@@ -190,6 +194,28 @@ class LibvirtBackend(LibvirtOperations, Backend):
                     conn.domainEventDeregisterAny(callback)
             with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
                 release_connection(self.uri, conn)
+
+
+def _topology(nodes: int, sockets: int, cores: int, threads: int) -> str:
+    def many(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return ", ".join(
+        [many(nodes, "node"), many(sockets, "socket"), many(cores, "core"), many(threads, "thread")]
+    )
+
+
+def _host_counters(conn: libvirt.virConnect) -> tuple[HostCpuSample | None, int]:
+    """The host's CPU time counters and free memory, where the driver has them."""
+    cpu: HostCpuSample | None = None
+    with contextlib.suppress(libvirt.libvirtError, KeyError):
+        stats = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+        busy = int(stats["kernel"]) + int(stats["user"])
+        cpu = HostCpuSample(busy, busy + int(stats["idle"]) + int(stats.get("iowait", 0)))
+    free_kib = 0
+    with contextlib.suppress(libvirt.libvirtError):
+        free_kib = int(conn.getFreeMemory()) // 1024
+    return cpu, free_kib
 
 
 def _alive(conn: libvirt.virConnect) -> bool:

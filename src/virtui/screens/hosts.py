@@ -1,0 +1,198 @@
+"""HostsScreen: every connection, its state and facts, and a CPU graph of the host."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Footer
+
+from virtui.formatting import format_kib, format_pct
+from virtui.model import CpuMode, DomainState, HostStatus
+from virtui.monitor.history import HistoryStore
+from virtui.monitor.session import HostUpdate
+from virtui.monitor.store import DomainStore
+from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.help import HelpScreen
+from virtui.screens.view import ViewOptions
+from virtui.widgets.cpu_graph import CpuGraph
+from virtui.widgets.status_bar import StatusBar
+from virtui.widgets.table_sync import sync_rows
+
+# Figures first, the long URI last: on a narrow terminal it is the URI that gets cut.
+COLUMNS = (
+    "Name",
+    "State",
+    "%CPU",
+    "Domains",
+    "CPU",
+    "Memory free/total",
+    "Hypervisor",
+    "libvirt",
+    "URI",
+)
+
+
+class HostsScreen(ReportsWorkerFailures):
+    """One row per configured host; Enter shows that host's domains."""
+
+    BINDINGS = [
+        Binding("enter", "scope", "Its domains"),
+        Binding("I", "toggle_mode", "Irix/Solaris"),
+        Binding("ctrl+r", "reconnect", "Reconnect now"),
+        Binding("1,escape", "back", "Domains"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    DEFAULT_CSS = """
+    HostsScreen {
+        & DataTable { height: 1fr; }
+    }
+    """
+
+    class Command(Message):
+        """Ask the app to do something for a host: scope or reconnect."""
+
+        def __init__(self, command: str, host: str) -> None:
+            super().__init__()
+            self.command = command
+            self.host = host
+
+    def __init__(self, store: DomainStore, history: HistoryStore, view: ViewOptions) -> None:
+        super().__init__()
+        self.store = store
+        self.history = history
+        self.view = view
+        self.table: DataTable[str] = DataTable(id="hosts", cursor_type="row")
+        self.graph = CpuGraph(id="host-graph")
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield self.table
+        yield self.graph
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*COLUMNS)
+        self.table.focus()
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Bring rows, graph and status in line with the store (after each poll)."""
+        counts: dict[str, list[int]] = {}
+        for item in self.store.all():
+            running, total = counts.setdefault(item.sample.key.host, [0, 0])
+            counts[item.sample.key.host] = [
+                running + (item.sample.state is DomainState.RUNNING),
+                total + 1,
+            ]
+        sync_rows(
+            self.table,
+            {
+                name: self._row(update, counts.get(name, [0, 0]))
+                for name, update in self.store.hosts.items()
+            },
+        )
+        self._refresh_graph()
+        up = sum(1 for h in self.store.hosts.values() if h.status is HostStatus.CONNECTED)
+        self.query_one(StatusBar).set_parts(
+            [
+                ("virtui", "bold $accent"),
+                (f"hosts {up}/{len(self.store.hosts)} connected", ""),
+                (f"CPU {self.view.mode.label} ({self._meaning()})", "bold $text-warning"),
+            ]
+        )
+
+    def _meaning(self) -> str:
+        return "100% = 1 CPU" if self.view.mode is CpuMode.IRIX else "100% = the whole host"
+
+    def _row(self, update: HostUpdate, counts: list[int]) -> tuple[str, ...]:
+        info = update.info
+        state = update.status.value + (f": {update.message}" if update.message else "")
+        pct = self._pct(update)
+        cpu = "-"
+        if info:
+            cpu = f"{info.cpus} x {info.cpu_model}"
+            if info.topology:
+                cpu += f" ({info.topology})"
+        memory = "-"
+        if info:
+            total = format_kib(info.memory_kib)
+            free = format_kib(update.free_memory_kib)
+            memory = f"{free}/{total}" if update.free_memory_kib else total
+        return (
+            update.name,
+            state,
+            format_pct(pct),
+            f"{counts[0]} running / {counts[1]}",
+            cpu,
+            memory,
+            f"{info.driver} {info.hypervisor_version}" if info else "-",
+            info.libvirt_version if info else "-",
+            update.uri,
+        )
+
+    def _pct(self, update: HostUpdate) -> float | None:
+        if update.host_cpu_pct is None:
+            return None
+        if self.view.mode is CpuMode.SOLARIS or update.info is None:
+            return update.host_cpu_pct
+        return update.host_cpu_pct * update.info.cpus
+
+    def _selected(self) -> str | None:
+        if not self.table.row_count:
+            return None
+        return self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+
+    def _refresh_graph(self) -> None:
+        name = self._selected()
+        update = self.store.hosts.get(name) if name else None
+        if update is None:
+            self.graph.show((), 100.0, self.view.mode, "Host CPU")
+            return
+        cpus = update.info.cpus if update.info else 1
+        scale = float(cpus) if self.view.mode is CpuMode.IRIX else 1.0
+        series = [value * scale for value in self.history.host_series(update.name)]
+        note = "" if series else "no host CPU counters from this driver yet"
+        self.graph.show(
+            series,
+            100.0 * scale,
+            self.view.mode,
+            f"CPU of host {update.name} — {self.view.mode.label} mode ({self._meaning()})",
+            note or f"{cpus} CPUs",
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._refresh_graph()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # The table takes Enter itself and reports it as a selection.
+        self.action_scope()
+
+    def action_toggle_mode(self) -> None:
+        self.view.mode = self.view.mode.toggled()
+        self.refresh_view()
+
+    def action_scope(self) -> None:
+        name = self._selected()
+        if name:
+            self.post_message(self.Command("scope", name))
+
+    def action_reconnect(self) -> None:
+        name = self._selected()
+        if name:
+            self.post_message(self.Command("reconnect", name))
+            self.notify(f"{name}: reconnecting now")
+
+    def action_back(self) -> None:
+        if self.app.screen is self:
+            self.dismiss()
+
+    def action_help(self) -> None:
+        keys = [
+            (binding.key_display or self.app.get_key_display(binding), binding.description)
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding)
+        ]
+        self.app.push_screen(HelpScreen("Hosts", keys))

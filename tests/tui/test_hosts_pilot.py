@@ -1,0 +1,61 @@
+"""The hosts screen against the test driver and a host that refuses connections."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from tests.tui.helpers import column, status_text, wait_for
+from virtui.app import VirtuiApp
+from virtui.config import Settings
+from virtui.screens.hosts import HostsScreen
+from virtui.sessions import open_sessions
+
+REFUSED = "qemu+tcp://127.0.0.1:1/system"
+
+
+def _rows(app: VirtuiApp) -> dict[str, tuple[str, ...]]:
+    table = app.screen.query_one(DataTable)
+    return {
+        str(row.key.value): tuple(map(str, table.get_row(row.key))) for row in table.ordered_rows
+    }
+
+
+async def test_hosts_list_facts_states_and_scope_the_domains(fleet_uri: str) -> None:
+    uris = [fleet_uri, REFUSED]
+    app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        rows = _rows(app)
+        assert set(rows) == {"test", "127.0.0.1"}
+        _name, state, pct, domains, cpu, _memory, hypervisor, version, uri = rows["test"]
+        assert (uri, state) == (fleet_uri, "connected")
+        assert hypervisor.startswith("TEST ") and version.count(".") == 2
+        assert cpu.startswith("4 x x86_64") and "4 cores" in cpu
+        assert domains == "3 running / 5"
+        assert pct == "-"  # the test driver's host counters never move
+        assert rows["127.0.0.1"][1].startswith("failed: cannot connect")
+        assert "Connection refused" in rows["127.0.0.1"][1]
+        assert "hosts 1/2 connected" in status_text(app)
+
+        await pilot.press("I")
+        assert "CPU Solaris (100% = the whole host)" in status_text(app)
+        assert app.domains.mode.label == "Solaris"  # one mode for every screen
+
+        await pilot.press("ctrl+home", "enter")  # the first host: its domains only
+        await wait_for(lambda: app.screen is app.domains)
+        assert set(column(app, "host")) == {"test"}
+        assert len(column(app, "name")) == 5
+
+
+async def test_reconnect_key_retries_a_failed_host_at_once(fleet_uri: str) -> None:
+    uris = [REFUSED]
+    app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.poll_now()
+        await app.poll_now()  # within the backoff: not even tried
+        assert "retrying in" in app.store.hosts["127.0.0.1"].message
+        await pilot.press("2", "ctrl+r")
+        await wait_for(lambda: "retrying in" not in app.store.hosts["127.0.0.1"].message)
+        assert "Connection refused" in app.store.hosts["127.0.0.1"].message
