@@ -1,0 +1,59 @@
+"""Three hosts on real libvirt daemons: one dies and comes back; the others carry on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.daemons import Daemon, daemons_available
+from tests.tui.helpers import wait_for
+from virtui.app import VirtuiApp
+from virtui.config import Settings
+from virtui.model import DomainState, HostStatus
+
+
+@pytest.fixture
+def three_daemons() -> Iterator[list[Daemon]]:
+    reason = daemons_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to run libvirt daemons: {reason}")
+        pytest.skip(reason)
+    daemons = [Daemon() for _ in range(3)]
+    try:
+        for daemon in daemons:
+            daemon.start()
+        yield daemons
+    finally:
+        for daemon in daemons:
+            daemon.remove()
+
+
+async def test_killed_daemon_shows_lost_others_keep_updating_and_it_comes_back(
+    three_daemons: list[Daemon],
+) -> None:
+    app = VirtuiApp(Settings(uris=[d.uri for d in three_daemons], delay=0.5))
+    names = ["test", "test#2", "test#3"]
+    async with app.run_test(size=(120, 30)):
+
+        def status(name: str) -> HostStatus | None:
+            update = app.store.hosts.get(name)
+            return update.status if update else None
+
+        await wait_for(lambda: all(status(n) is HostStatus.CONNECTED for n in names), 15)
+        three_daemons[1].kill()  # SIGKILL: no goodbye on the wire
+        await wait_for(lambda: status("test#2") is HostStatus.LOST, timeout=10)
+
+        # The other two keep updating while test#2 is down.
+        seen = {n: app.store.hosts[n].wall_time for n in ("test", "test#3")}
+        await wait_for(lambda: all(app.store.hosts[n].wall_time > seen[n] for n in seen), timeout=5)
+        # Its domain is still listed, as unknown, not silently removed.
+        lost = [s for s in app.store.all() if s.sample.key.host == "test#2"]
+        assert [s.sample.state for s in lost] == [DomainState.UNKNOWN]
+
+        three_daemons[1].start()  # back, and nobody touches a key
+        await wait_for(lambda: status("test#2") is HostStatus.CONNECTED, timeout=40)
+        back = [s for s in app.store.all() if s.sample.key.host == "test#2"]
+        assert [s.sample.state for s in back] == [DomainState.RUNNING]
