@@ -81,12 +81,16 @@ class VirtuiApp(App[None]):
     async def on_mount(self) -> None:
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)
+        if self.settings.config_problem:
+            self.notify(self.settings.config_problem, severity="warning", timeout=15)
         if self.settings.demo and not self._sessions_given:
             await self.push_screen(StartupScreen())
             self.run_worker(self._start_demo, thread=True, exit_on_error=False, name="demo")
             return
         if not self._sessions_given:
-            self.sessions = open_sessions(self.settings.uris, readonly=self.settings.readonly)
+            self.sessions = open_sessions(
+                self.settings.uris, readonly=self.settings.readonly, names=self.settings.names
+            )
         self._start_polling()
 
     # -- demo -------------------------------------------------------------------------
@@ -110,7 +114,9 @@ class VirtuiApp(App[None]):
     def _demo_ready(self, uris: list[str]) -> None:
         if isinstance(self.screen, StartupScreen):
             self.pop_screen()
-        self.sessions = open_sessions(uris + self.settings.uris, readonly=self.settings.readonly)
+        self.sessions = open_sessions(
+            uris + self.settings.uris, readonly=self.settings.readonly, names=self.settings.names
+        )
         self._start_polling()
 
     # -- polling ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from virtui import __version__
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
+from virtui.hostsfile import ConfigError, load_hosts
 from virtui.model import CpuMode
 
 log = logging.getLogger("virtui")
@@ -112,11 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from parsed arguments, with defaults filled in."""
+    """Settings from parsed arguments and the config file, with defaults filled in."""
     uris: list[str] = list(args.uris or []) + list(getattr(args, "sub_uris", None) or [])
+    problem = ""
+    try:
+        configured = load_hosts()
+    except ConfigError as error:
+        configured, problem = [], f"config ignored: {error}"
+    for entry in configured:
+        if entry.uri not in uris:
+            uris.append(entry.uri)
     if not uris and not args.demo:
         uris = default_uris()
     return Settings(
+        names={entry.uri: entry.name for entry in configured if entry.name},
+        config_problem=problem,
         uris=uris,
         delay=args.delay if args.delay is not None else Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode) if args.cpu_mode else CpuMode.IRIX,
@@ -131,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = settings_from(args)
     _configure_logging()
+    if settings.config_problem:
+        print(f"virtui: {settings.config_problem}", file=sys.stderr)
     try:
         if args.command == "top" and args.batch:
             return _batch(settings, args.iterations or 1)
@@ -194,7 +207,7 @@ def _batch(settings: Settings, iterations: int) -> int:
             print(f"virtui: {error}", file=sys.stderr)
             uris = list(error.fallback_uris)
         settings.uris = uris + settings.uris
-    sessions = open_sessions(settings.uris, readonly=settings.readonly)
+    sessions = open_sessions(settings.uris, readonly=settings.readonly, names=settings.names)
     try:
         return run_batch(sessions, iterations, settings.delay, settings.cpu_mode)
     finally:

@@ -49,6 +49,8 @@ class Settings:
     cpu_mode: CpuMode = CpuMode.IRIX
     demo: bool = False
     readonly: bool = False
+    names: dict[str, str] = field(default_factory=dict)  # URI -> name from the config
+    config_problem: str = ""  # why the config file was ignored, if it was
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

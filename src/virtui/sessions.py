@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from virtui.backends import open_backend, unique_labels
 from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, Progress
@@ -20,12 +20,22 @@ class DemoStartError(Exception):
         self.fallback_uris = tuple(fallback_uris)
 
 
-def open_sessions(uris: Sequence[str], *, readonly: bool = False) -> list[HostSession]:
-    """One session per URI, with unique short names. Nothing is connected yet."""
-    return [
-        HostSession(open_backend(uri, name, readonly=readonly))
-        for uri, name in zip(uris, unique_labels(uris), strict=True)
-    ]
+def open_sessions(
+    uris: Sequence[str], *, readonly: bool = False, names: Mapping[str, str] | None = None
+) -> list[HostSession]:
+    """One session per URI, named from ``names`` (the config) or else from the URI, all
+    names unique. Nothing is connected yet."""
+    names = names or {}
+    labels = unique_labels(uris)
+    taken: set[str] = set()
+    sessions = []
+    for uri, label in zip(uris, labels, strict=True):
+        name = names.get(uri) or label
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        sessions.append(HostSession(open_backend(uri, name, readonly=readonly)))
+    return sessions
 
 
 def start_demo(progress: Progress) -> tuple[EmbeddedDemo, list[str]]:

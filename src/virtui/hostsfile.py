@@ -1,0 +1,73 @@
+"""Hosts from the config file: ``$XDG_CONFIG_HOME/virtui/config.toml``.
+
+    [[hosts]]
+    name = "h1"                              # optional: derived from the URI
+    uri = "qemu+ssh://admin@h1/system"
+    tags = ["prod", "rack-3"]                # optional
+
+virtui never asks for or stores passwords: ssh, TLS and SASL authenticate as they do for
+virsh (keys, agents, certificates).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtui.config import config_dir
+
+
+@dataclass(frozen=True, slots=True)
+class HostEntry:
+    """One configured host."""
+
+    uri: str
+    name: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ConfigError(Exception):
+    """The config file is unusable; the message names the file and the line."""
+
+
+def config_path() -> Path:
+    """Where the config file lives."""
+    return config_dir() / "config.toml"
+
+
+def load_hosts(path: Path | None = None) -> list[HostEntry]:
+    """The hosts of the config file ([] when there is none). Raises ConfigError."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise ConfigError(f"{path}: {error.strerror}") from error
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error  # "... (at line 3, column 7)"
+    hosts = document.get("hosts", [])
+    if not isinstance(hosts, list):
+        raise ConfigError(f"{path}: 'hosts' must be an array of tables ([[hosts]])")
+    entries = []
+    for number, item in enumerate(hosts, start=1):
+        where = f"{path}: host #{number}"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: must be a table ([[hosts]])")
+        uri = item.get("uri")
+        if not isinstance(uri, str) or not uri.strip():
+            raise ConfigError(f'{where}: needs uri = "driver+transport://host/path"')
+        name = item.get("name", "")
+        tags = item.get("tags", [])
+        if not isinstance(name, str) or "/" in name:
+            raise ConfigError(f"{where}: name must be text without '/'")
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise ConfigError(f"{where}: tags must be a list of strings")
+        unknown = set(item) - {"uri", "name", "tags"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        entries.append(HostEntry(uri.strip(), name.strip(), tuple(tags)))
+    return entries

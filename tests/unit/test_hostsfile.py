@@ -1,0 +1,77 @@
+"""Hosts from the config file, and what a broken file tells the user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from virtui.cli import build_parser, settings_from
+from virtui.hostsfile import ConfigError, HostEntry, config_path, load_hosts
+from virtui.sessions import open_sessions
+
+
+def _write(text: str) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_config_left_behind() -> Iterator[None]:
+    yield
+    config_path().unlink(missing_ok=True)
+
+
+def test_hosts_with_names_and_tags() -> None:
+    _write(
+        '[[hosts]]\nname = "h1"\nuri = "qemu+ssh://admin@h1/system"\ntags = ["prod"]\n'
+        '[[hosts]]\nuri = "test:///default"\n'
+    )
+    assert load_hosts() == [
+        HostEntry("qemu+ssh://admin@h1/system", "h1", ("prod",)),
+        HostEntry("test:///default", "", ()),
+    ]
+
+
+def test_config_hosts_join_the_command_line_and_keep_their_names() -> None:
+    _write('[[hosts]]\nname = "lab"\nuri = "test:///default"\n')
+    settings = settings_from(build_parser().parse_args(["-c", "qemu:///system"]))
+    assert settings.uris == ["qemu:///system", "test:///default"]
+    names = [s.name for s in open_sessions(settings.uris, names=settings.names)]
+    assert names == ["localhost", "lab"]
+
+
+def test_broken_file_names_the_line_and_the_app_starts_with_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIBVIRT_DEFAULT_URI", "test:///default")
+    path = _write('[[hosts]]\nuri = "test:///default"\nname = \n')
+    with pytest.raises(ConfigError, match="line 3"):
+        load_hosts()
+    settings = settings_from(build_parser().parse_args([]))
+    assert settings.uris == ["test:///default"]
+    assert str(path) in settings.config_problem and "line 3" in settings.config_problem
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("hosts = 3\n", "array of tables"),
+        ('[[hosts]]\nname = "x"\n', "needs uri"),
+        ('[[hosts]]\nuri = "test:///default"\nname = "a/b"\n', "without '/'"),
+        ('[[hosts]]\nuri = "test:///default"\ntags = "prod"\n', "list of strings"),
+        ('[[hosts]]\nuri = "test:///default"\npassword = "x"\n', "unknown key"),
+    ],
+)
+def test_bad_entries_say_what_is_wrong(text: str, problem: str) -> None:
+    _write(text)
+    with pytest.raises(ConfigError, match=problem):
+        load_hosts()
+
+
+def test_two_hosts_named_alike_stay_distinct() -> None:
+    names = [s.name for s in open_sessions(["test:///a", "test:///b"], names={"test:///b": "test"})]
+    assert len(set(names)) == 2
