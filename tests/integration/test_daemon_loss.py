@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from tests.integration.daemons import Daemon, daemons_available
 from tests.tui.helpers import wait_for
 from virtui.app import VirtuiApp
+from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from virtui.config import Settings
 from virtui.model import DomainState, HostStatus
 
@@ -57,3 +60,37 @@ async def test_killed_daemon_shows_lost_others_keep_updating_and_it_comes_back(
         await wait_for(lambda: status("test#2") is HostStatus.CONNECTED, timeout=40)
         back = [s for s in app.store.all() if s.sample.key.host == "test#2"]
         assert [s.sample.state for s in back] == [DomainState.RUNNING]
+
+
+async def test_frozen_daemon_is_lost_within_the_keepalive_window_and_blocks_nobody(
+    three_daemons: list[Daemon],
+) -> None:
+    # SIGSTOP: the socket stays open but nothing answers, as when a link is cut. Real
+    # network namespaces would be the other way to cut a link; this needs none.
+    app = VirtuiApp(Settings(uris=[d.uri for d in three_daemons], delay=0.5))
+    names = ["test", "test#2", "test#3"]
+    async with app.run_test(size=(120, 30)):
+
+        def status(name: str) -> HostStatus | None:
+            update = app.store.hosts.get(name)
+            return update.status if update else None
+
+        await wait_for(lambda: all(status(n) is HostStatus.CONNECTED for n in names), 15)
+        frozen = three_daemons[0]
+        assert frozen.process is not None
+        frozen.process.send_signal(signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            for _ in range(3):  # the others go on updating, round after round
+                seen = {n: app.store.hosts[n].wall_time for n in ("test#2", "test#3")}
+
+                def moved(before: dict[str, float] = seen) -> bool:
+                    return all(app.store.hosts[n].wall_time > t for n, t in before.items())
+
+                await wait_for(moved, timeout=3)
+            await wait_for(lambda: status("test") is HostStatus.LOST, timeout=30)
+            lost_after = time.monotonic() - started
+            assert lost_after <= KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1) + 5
+        finally:
+            frozen.process.send_signal(signal.SIGCONT)
+        await wait_for(lambda: status("test") is HostStatus.CONNECTED, timeout=40)
