@@ -266,8 +266,11 @@ class VirtuiApp(App[None]):
 
     def _apply(self, update: HostUpdate) -> None:
         previous = self.store.hosts.get(update.name)
+        was_up = previous is not None and previous.status is HostStatus.CONNECTED
+        is_up = update.status is HostStatus.CONNECTED
         first_answer = previous is not None and previous.status is HostStatus.CONNECTING
-        if previous is not None and previous.status is not update.status and not first_answer:
+        # Tell the user when a host goes down or comes back, not at every retry.
+        if previous is not None and was_up != is_up and not (first_answer and is_up):
             connected = update.status is HostStatus.CONNECTED
             self.notify(
                 f"{update.name}: {update.status.value} {update.message}",

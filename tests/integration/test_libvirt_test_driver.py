@@ -14,8 +14,9 @@ import pytest
 
 from virtui.backends import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
-from virtui.model import DomainState
+from virtui.model import DomainState, HostStatus
 from virtui.monitor.rates import HostRates
+from virtui.monitor.session import HostSession
 
 
 def test_connect_reads_host_facts(fleet_uri: str) -> None:
@@ -115,3 +116,12 @@ def test_demo_without_qemu_says_so_and_falls_back_to_the_test_host(tmp_path: Pat
     assert "showing the test host only" in result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(row["host"], row["domain"]) for row in rows] == [("test", "test")]
+
+
+def test_reasons_a_host_is_down_become_its_state(tmp_path: Path) -> None:
+    refused = HostSession(LibvirtBackend("qemu+tcp://127.0.0.1:1/system", "r"))
+    assert refused.poll_once().status is HostStatus.REFUSED
+    missing = HostSession(LibvirtBackend(f"test+unix:///default?socket={tmp_path}/none", "m"))
+    assert missing.poll_once().status is HostStatus.REFUSED
+    again = missing.poll_once()  # within the backoff: not tried again, says when it will be
+    assert again.status is HostStatus.REFUSED and again.message.startswith("retry in ")

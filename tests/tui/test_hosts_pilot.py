@@ -7,6 +7,7 @@ from textual.widgets import DataTable
 from tests.tui.helpers import column, status_text, wait_for
 from virtui.app import VirtuiApp
 from virtui.config import Settings
+from virtui.model import HostStatus
 from virtui.screens.hosts import HostsScreen
 from virtui.sessions import open_sessions
 
@@ -35,7 +36,7 @@ async def test_hosts_list_facts_states_and_scope_the_domains(fleet_uri: str) -> 
         assert cpu.startswith("4 x x86_64") and "4 cores" in cpu
         assert domains == "3 running / 5"
         assert pct == "-"  # the test driver's host counters never move
-        assert rows["127.0.0.1"][1].startswith("failed: cannot connect")
+        assert rows["127.0.0.1"][1].startswith("refused: cannot connect")
         assert "Connection refused" in rows["127.0.0.1"][1]
         assert "hosts 1/2 connected" in status_text(app)
 
@@ -55,7 +56,8 @@ async def test_reconnect_key_retries_a_failed_host_at_once(fleet_uri: str) -> No
     async with app.run_test(size=(160, 30)) as pilot:
         await app.poll_now()
         await app.poll_now()  # within the backoff: not even tried
-        assert "retrying in" in app.store.hosts["127.0.0.1"].message
+        assert "retry in" in app.store.hosts["127.0.0.1"].message
+        assert app.store.hosts["127.0.0.1"].status is HostStatus.REFUSED
         await pilot.press("2", "ctrl+r")
-        await wait_for(lambda: "retrying in" not in app.store.hosts["127.0.0.1"].message)
+        await wait_for(lambda: "retry in" not in app.store.hosts["127.0.0.1"].message)
         assert "Connection refused" in app.store.hosts["127.0.0.1"].message

@@ -25,10 +25,11 @@ class BackendError(Exception):
     cut), so the caller should reconnect rather than retry the same handle.
     """
 
-    def __init__(self, message: str, *, connection_lost: bool = False) -> None:
+    def __init__(self, message: str, *, connection_lost: bool = False, reason: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.connection_lost = connection_lost
+        self.reason = reason  # "refused", "auth failed" or "" (anything else)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,11 @@ class HostStatus(enum.Enum):
 
     CONNECTING = "connecting"
     CONNECTED = "connected"
-    LOST = "lost"
-    FAILED = "failed"
+    LOST = "lost"  # was connected; the connection died
+    RECONNECTING = "reconnecting"  # lost, waiting for the next attempt (backoff)
+    REFUSED = "refused"  # nothing listens there (daemon down, wrong port)
+    AUTH_FAILED = "auth failed"  # reached, but not let in
+    FAILED = "failed"  # any other reason it never connected
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ POLL_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 SLOT_WAIT_S = 0.25
 
 
+_STATUS_FOR_REASON = {"refused": HostStatus.REFUSED, "auth failed": HostStatus.AUTH_FAILED}
+
+
 @dataclass(frozen=True, slots=True)
 class HostUpdate:
     """The outcome of one poll of one host, handed from a worker to the UI."""
@@ -58,6 +61,7 @@ class HostSession:
         self._next_attempt = 0.0
         self._last_error = ""
         self._last_cpu: HostCpuSample | None = None
+        self._failure = HostStatus.FAILED
 
     @property
     def name(self) -> str:
@@ -70,12 +74,14 @@ class HostSession:
         if self._info is None:
             if started < self._next_attempt:
                 wait = self._next_attempt - started
-                return self._down(f"{self._last_error} (retrying in {wait:.0f}s)")
+                status = HostStatus.RECONNECTING if self._ever_connected else self._failure
+                return self._down(f"retry in {wait:.0f}s — {self._last_error}", status)
             try:
                 self._info = self.backend.connect()
             except BackendError as error:
                 self._schedule_retry(error.message)
-                return self._down(error.message)
+                self._failure = _STATUS_FOR_REASON.get(error.reason, HostStatus.FAILED)
+                return self._down(error.message, None if self._ever_connected else self._failure)
             self._ever_connected = True
             self._retry_delay = RETRY_FIRST_S
             self._rates = HostRates()
@@ -131,6 +137,7 @@ class HostSession:
         self._next_attempt = self._clock() + self._retry_delay
         self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_S)
 
-    def _down(self, message: str) -> HostUpdate:
-        status = HostStatus.LOST if self._ever_connected else HostStatus.FAILED
+    def _down(self, message: str, status: HostStatus | None = None) -> HostUpdate:
+        if status is None:
+            status = HostStatus.LOST if self._ever_connected else HostStatus.FAILED
         return HostUpdate(self.name, self.backend.uri, status, None, (), message)

@@ -73,7 +73,9 @@ class LibvirtBackend(LibvirtOperations, Backend):
         try:
             conn = open_connection(self.uri, readonly=self.readonly)
         except libvirt.libvirtError as error:
-            raise BackendError(f"cannot connect to {self.uri}: {describe(error)}") from error
+            raise BackendError(
+                f"cannot connect to {self.uri}: {describe(error)}", reason=_connect_failure(error)
+            ) from error
         # Local drivers (test, embed) have no keepalive: there is no link to lose.
         with contextlib.suppress(libvirt.libvirtError):
             conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
@@ -194,6 +196,24 @@ class LibvirtBackend(LibvirtOperations, Backend):
                     conn.domainEventDeregisterAny(callback)
             with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
                 release_connection(self.uri, conn)
+
+
+_AUTH_ERRORS = {
+    libvirt.VIR_ERR_AUTH_FAILED,
+    libvirt.VIR_ERR_AUTH_CANCELLED,
+    libvirt.VIR_ERR_AUTH_UNAVAILABLE,
+    libvirt.VIR_ERR_ACCESS_DENIED,
+}
+
+
+def _connect_failure(error: libvirt.libvirtError) -> str:
+    """Why an open failed, in the words of the hosts screen's states."""
+    if error.get_error_code() in _AUTH_ERRORS:
+        return "auth failed"
+    message = describe(error)
+    if "Connection refused" in message or "No such file or directory" in message:
+        return "refused"  # TCP refused, or no daemon socket
+    return ""
 
 
 def _topology(nodes: int, sockets: int, cores: int, threads: int) -> str:
