@@ -88,9 +88,7 @@ class VirtuiApp(App[None]):
             self.run_worker(self._start_demo, thread=True, exit_on_error=False, name="demo")
             return
         if not self._sessions_given:
-            self.sessions = open_sessions(
-                self.settings.uris, readonly=self.settings.readonly, names=self.settings.names
-            )
+            self.sessions = self._open(self.settings.uris)
         self._start_polling()
 
     # -- demo -------------------------------------------------------------------------
@@ -114,10 +112,18 @@ class VirtuiApp(App[None]):
     def _demo_ready(self, uris: list[str]) -> None:
         if isinstance(self.screen, StartupScreen):
             self.pop_screen()
-        self.sessions = open_sessions(
-            uris + self.settings.uris, readonly=self.settings.readonly, names=self.settings.names
-        )
+        self.sessions = self._open(uris + self.settings.uris)
         self._start_polling()
+
+    def _open(self, uris: list[str]) -> list[HostSession]:
+        settings = self.settings
+        return open_sessions(
+            uris,
+            readonly=settings.readonly,
+            names=settings.names,
+            refresh=settings.refresh,
+            tags=settings.tags,
+        )
 
     # -- polling ----------------------------------------------------------------------
 
@@ -133,9 +139,10 @@ class VirtuiApp(App[None]):
         self._timer = self.set_interval(self.settings.delay, self.poll_all, name="poll")
 
     def poll_all(self) -> None:
-        """Start a poll of every host that has none in flight."""
+        """Start a poll of every host that has none in flight and is due."""
         for session in self.sessions:
-            self._poll(session)
+            if session.due():
+                self._poll(session)
 
     def poll_host(self, name: str) -> None:
         """Poll one host now (after an event or an action); once more if one is running."""
@@ -295,7 +302,8 @@ class VirtuiApp(App[None]):
     def action_show_hosts(self) -> None:
         """Open the hosts screen (key 2)."""
         if not isinstance(self.screen, HostsScreen):
-            self.push_screen(HostsScreen(self.store, self.history, self.view))
+            tags = {session.name: session.tags for session in self.sessions}
+            self.push_screen(HostsScreen(self.store, self.history, self.view, tags))
 
     def on_hosts_screen_command(self, message: HostsScreen.Command) -> None:
         if message.command == "reconnect":

@@ -127,6 +127,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         uris = default_uris()
     return Settings(
         names={entry.uri: entry.name for entry in configured if entry.name},
+        tags={entry.uri: entry.tags for entry in configured if entry.tags},
+        refresh={entry.uri: entry.refresh for entry in configured if entry.refresh},
         config_problem=problem,
         uris=uris,
         delay=args.delay if args.delay is not None else Settings().delay,

@@ -50,6 +50,8 @@ class Settings:
     demo: bool = False
     readonly: bool = False
     names: dict[str, str] = field(default_factory=dict)  # URI -> name from the config
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # URI -> tags
+    refresh: dict[str, float] = field(default_factory=dict)  # URI -> own poll interval
     config_problem: str = ""  # why the config file was ignored, if it was
 
     def clamp_delay(self, value: float) -> float:

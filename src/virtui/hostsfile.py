@@ -4,6 +4,7 @@
     name = "h1"                              # optional: derived from the URI
     uri = "qemu+ssh://admin@h1/system"
     tags = ["prod", "rack-3"]                # optional
+    refresh = 10                             # optional: seconds between polls of this host
 
 virtui never asks for or stores passwords: ssh, TLS and SASL authenticate as they do for
 virsh (keys, agents, certificates).
@@ -15,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from virtui.config import config_dir
+from virtui.config import MAX_DELAY_S, MIN_DELAY_S, config_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class HostEntry:
     uri: str
     name: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    refresh: float | None = None
 
 
 class ConfigError(Exception):
@@ -66,8 +68,24 @@ def load_hosts(path: Path | None = None) -> list[HostEntry]:
             raise ConfigError(f"{where}: name must be text without '/'")
         if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
             raise ConfigError(f"{where}: tags must be a list of strings")
-        unknown = set(item) - {"uri", "name", "tags"}
+        refresh = item.get("refresh")
+        if refresh is not None and (
+            isinstance(refresh, bool)
+            or not isinstance(refresh, int | float)
+            or not MIN_DELAY_S <= refresh <= MAX_DELAY_S
+        ):
+            raise ConfigError(
+                f"{where}: refresh must be a number of seconds from {MIN_DELAY_S} to {MAX_DELAY_S}"
+            )
+        unknown = set(item) - {"uri", "name", "tags", "refresh"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        entries.append(HostEntry(uri.strip(), name.strip(), tuple(tags)))
+        entries.append(
+            HostEntry(
+                uri.strip(),
+                name.strip(),
+                tuple(tags),
+                float(refresh) if refresh is not None else None,
+            )
+        )
     return entries

@@ -21,7 +21,12 @@ class DemoStartError(Exception):
 
 
 def open_sessions(
-    uris: Sequence[str], *, readonly: bool = False, names: Mapping[str, str] | None = None
+    uris: Sequence[str],
+    *,
+    readonly: bool = False,
+    names: Mapping[str, str] | None = None,
+    refresh: Mapping[str, float] | None = None,
+    tags: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[HostSession]:
     """One session per URI, named from ``names`` (the config) or else from the URI, all
     names unique. Nothing is connected yet."""
@@ -34,7 +39,13 @@ def open_sessions(
         while name in taken:
             name += "'"
         taken.add(name)
-        sessions.append(HostSession(open_backend(uri, name, readonly=readonly)))
+        sessions.append(
+            HostSession(
+                open_backend(uri, name, readonly=readonly),
+                refresh=(refresh or {}).get(uri),
+                tags=(tags or {}).get(uri, ()),
+            )
+        )
     return sessions
 
 

@@ -30,7 +30,7 @@ async def test_hosts_list_facts_states_and_scope_the_domains(fleet_uri: str) -> 
         await wait_for(lambda: isinstance(app.screen, HostsScreen))
         rows = _rows(app)
         assert set(rows) == {"test", "127.0.0.1"}
-        _name, state, pct, domains, cpu, _memory, hypervisor, version, uri = rows["test"]
+        _name, state, pct, domains, cpu, _memory, hypervisor, version, _tags, uri = rows["test"]
         assert (uri, state) == (fleet_uri, "connected")
         assert hypervisor.startswith("TEST ") and version.count(".") == 2
         assert cpu.startswith("4 x x86_64") and "4 cores" in cpu

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.cli import build_parser, settings_from
 from virtui.hostsfile import ConfigError, HostEntry, config_path, load_hosts
+from virtui.monitor.session import HostSession
 from virtui.sessions import open_sessions
 
 
@@ -28,11 +30,12 @@ def _no_config_left_behind() -> Iterator[None]:
 def test_hosts_with_names_and_tags() -> None:
     _write(
         '[[hosts]]\nname = "h1"\nuri = "qemu+ssh://admin@h1/system"\ntags = ["prod"]\n'
+        "refresh = 10\n"
         '[[hosts]]\nuri = "test:///default"\n'
     )
     assert load_hosts() == [
-        HostEntry("qemu+ssh://admin@h1/system", "h1", ("prod",)),
-        HostEntry("test:///default", "", ()),
+        HostEntry("qemu+ssh://admin@h1/system", "h1", ("prod",), 10.0),
+        HostEntry("test:///default", "", (), None),
     ]
 
 
@@ -64,6 +67,8 @@ def test_broken_file_names_the_line_and_the_app_starts_with_defaults(
         ('[[hosts]]\nuri = "test:///default"\nname = "a/b"\n', "without '/'"),
         ('[[hosts]]\nuri = "test:///default"\ntags = "prod"\n', "list of strings"),
         ('[[hosts]]\nuri = "test:///default"\npassword = "x"\n', "unknown key"),
+        ('[[hosts]]\nuri = "test:///default"\nrefresh = 0\n', "refresh must be"),
+        ('[[hosts]]\nuri = "test:///default"\nrefresh = "5"\n', "refresh must be"),
     ],
 )
 def test_bad_entries_say_what_is_wrong(text: str, problem: str) -> None:
@@ -75,3 +80,26 @@ def test_bad_entries_say_what_is_wrong(text: str, problem: str) -> None:
 def test_two_hosts_named_alike_stay_distinct() -> None:
     names = [s.name for s in open_sessions(["test:///a", "test:///b"], names={"test:///b": "test"})]
     assert len(set(names)) == 2
+
+
+def test_a_host_with_its_own_refresh_is_polled_less_often() -> None:
+    now = [100.0]
+    session = HostSession(
+        LibvirtBackend("test:///default", "slow"), clock=lambda: now[0], refresh=10.0
+    )
+    assert session.due()
+    session.poll_once()
+    now[0] += 2.0  # the app's 2 s tick
+    assert not session.due()
+    now[0] += 7.0  # 9 s since the last poll: within the slack
+    assert session.due()
+    session.close()
+
+
+def test_tags_and_refresh_reach_the_sessions() -> None:
+    _write('[[hosts]]\nname = "lab"\nuri = "test:///default"\ntags = ["a", "b"]\nrefresh = 5\n')
+    settings = settings_from(build_parser().parse_args([]))
+    (session,) = open_sessions(
+        settings.uris, names=settings.names, refresh=settings.refresh, tags=settings.tags
+    )
+    assert (session.name, session.tags, session.refresh) == ("lab", ("a", "b"), 5.0)

@@ -51,9 +51,19 @@ class HostUpdate:
 class HostSession:
     """One host: its backend, its rate state and its reconnect schedule."""
 
-    def __init__(self, backend: Backend, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        refresh: float | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> None:
         self.backend = backend
+        self.refresh = refresh  # this host's own poll interval, from the config
+        self.tags = tags
         self._clock = clock
+        self._last_started = float("-inf")
         self._rates = HostRates()
         self._info: HostInfo | None = None
         self._ever_connected = False
@@ -68,9 +78,18 @@ class HostSession:
         """The host's label."""
         return self.backend.name
 
+    def due(self) -> bool:
+        """Whether this host's own refresh interval (if any) allows a poll now.
+
+        A little slack, so a host with refresh = 2 x delay is polled every second tick.
+        """
+        if self.refresh is None:
+            return True
+        return self._clock() - self._last_started >= self.refresh * 0.9
+
     def poll_once(self) -> HostUpdate:
         """Connect if needed, then poll. Blocks; never raises BackendError."""
-        started = self._clock()
+        started = self._last_started = self._clock()
         if self._info is None:
             if started < self._next_attempt:
                 wait = self._next_attempt - started

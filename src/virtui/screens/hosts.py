@@ -29,6 +29,7 @@ COLUMNS = (
     "Memory free/total",
     "Hypervisor",
     "libvirt",
+    "Tags",
     "URI",
 )
 
@@ -59,8 +60,15 @@ class HostsScreen(ReportsWorkerFailures):
             self.command = command
             self.host = host
 
-    def __init__(self, store: DomainStore, history: HistoryStore, view: ViewOptions) -> None:
+    def __init__(
+        self,
+        store: DomainStore,
+        history: HistoryStore,
+        view: ViewOptions,
+        tags: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         super().__init__()
+        self.tags = tags or {}  # host name -> tags from the config
         self.store = store
         self.history = history
         self.view = view
@@ -130,6 +138,7 @@ class HostsScreen(ReportsWorkerFailures):
             memory,
             f"{info.driver} {info.hypervisor_version}" if info else "-",
             info.libvirt_version if info else "-",
+            ", ".join(self.tags.get(update.name, ())),
             update.uri,
         )
 
