@@ -57,3 +57,22 @@ def test_replay_of_a_broken_file_is_a_readable_error(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(BackendError, match="cannot replay"):
         open_backend(f"replay://{path}", "x").connect()
+
+
+@pytest.mark.parametrize(
+    ("uri", "opened"),
+    [
+        ("qemu+ssh://admin@h1/system", "qemu+ssh://admin@h1/system?no_tty=1"),
+        (
+            "qemu+ssh://h1/system?keyfile=/root/.ssh/k",
+            "qemu+ssh://h1/system?keyfile=/root/.ssh/k&no_tty=1",
+        ),
+        ("qemu+ssh://h1/system?no_tty=0", "qemu+ssh://h1/system?no_tty=0"),  # user's choice
+        ("qemu+tls://h1/system", "qemu+tls://h1/system"),
+        ("qemu:///system", "qemu:///system"),
+    ],
+)
+def test_ssh_is_never_allowed_to_prompt_on_the_tui_terminal(uri: str, opened: str) -> None:
+    from virtui.backends.libvirt.connections import without_prompts
+
+    assert without_prompts(uri) == opened

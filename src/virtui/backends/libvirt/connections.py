@@ -9,7 +9,7 @@ life of the process, shared by the demo and every backend on it, and never close
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import libvirt
 
@@ -23,8 +23,24 @@ def is_embedded(uri: str) -> bool:
     return parts.path.rstrip("/") == "/embed" and not parts.hostname
 
 
+def without_prompts(uri: str) -> str:
+    """``uri`` with ssh told never to prompt (``no_tty=1``), unless the user chose.
+
+    ssh would otherwise ask for a password on the terminal the TUI draws on; virtui never
+    asks for passwords: keys and agents work as they do for virsh.
+    """
+    parts = urlsplit(uri)
+    if not parts.scheme.endswith("+ssh"):
+        return uri
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "no_tty" for key, _ in query):
+        return uri
+    return urlunsplit(parts._replace(query=urlencode([*query, ("no_tty", "1")], safe="/")))
+
+
 def open_connection(uri: str, *, readonly: bool = False) -> libvirt.virConnect:
     """A connection to ``uri``; for an embedded root, the process-wide shared one."""
+    uri = without_prompts(uri)
     if not is_embedded(uri):
         return libvirt.openReadOnly(uri) if readonly else libvirt.open(uri)
     with _lock:
