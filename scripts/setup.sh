@@ -25,6 +25,8 @@ packages=(
   # libvirt's embedded QEMU driver with real guests under TCG, and its tools
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients
   libxml2-utils
+  # tests: hand-started daemons in their own mount and network namespaces
+  iproute2 util-linux
 )
 missing=()
 for package in "${packages[@]}"; do
