@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -40,6 +41,9 @@ from virtui.sessions import DemoStartError, open_sessions, start_demo
 log = logging.getLogger("virtui.app")
 
 DELAY_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+# libvirt's open() cannot be cancelled and, towards a host that drops packets, blocks for
+# minutes; after this long the host is shown as not answering while the attempt goes on.
+NO_ANSWER_AFTER_S = 15.0
 REDRAW_COALESCE_S = 0.05
 
 
@@ -72,6 +76,7 @@ class VirtuiApp(App[None]):
             self.store, self.history, self.view, readonly=settings.readonly
         )
         self._in_flight: set[str] = set()
+        self._in_flight_since: dict[str, float] = {}
         self._timer: Timer | None = None
         self._redraw_pending = False
         self._poll_again: set[str] = set()
@@ -140,9 +145,29 @@ class VirtuiApp(App[None]):
 
     def poll_all(self) -> None:
         """Start a poll of every host that has none in flight and is due."""
+        self._mark_silent_hosts()
         for session in self.sessions:
             if session.due():
                 self._poll(session)
+
+    def _mark_silent_hosts(self) -> None:
+        now = time.monotonic()
+        for session in self.sessions:
+            since = self._in_flight_since.get(session.name)
+            if since is None or now - since < NO_ANSWER_AFTER_S:
+                continue
+            current = self.store.hosts.get(session.name)
+            if current is not None and current.status is HostStatus.NO_ANSWER:
+                continue
+            self._apply(
+                HostUpdate(
+                    session.name,
+                    session.backend.uri,
+                    HostStatus.NO_ANSWER,
+                    message=f"no answer for {now - since:.0f}s (still trying)",
+                )
+            )
+            self._redraw()
 
     def poll_host(self, name: str) -> None:
         """Poll one host now (after an event or an action); once more if one is running."""
@@ -157,6 +182,7 @@ class VirtuiApp(App[None]):
         if session.name in self._in_flight:
             return
         self._in_flight.add(session.name)
+        self._in_flight_since[session.name] = time.monotonic()
         run_detached(f"poll:{session.name}", lambda: self._poll_in_thread(session))
 
     def backend_for(self, host: str) -> Backend | None:
@@ -262,6 +288,7 @@ class VirtuiApp(App[None]):
     def on_host_updated(self, message: HostUpdated) -> None:
         name = message.update.name
         self._in_flight.discard(name)
+        self._in_flight_since.pop(name, None)
         self._apply(message.update)
         if name in self._poll_again:
             self._poll_again.discard(name)
@@ -322,8 +349,6 @@ class VirtuiApp(App[None]):
         if worker.name == "demo" and event.state is WorkerState.SUCCESS:
             self._demo_ready(list(worker.result or []))
         elif event.state is WorkerState.ERROR:
-            if worker.name.startswith("poll:"):
-                self._in_flight.discard(worker.name.removeprefix("poll:"))
             error = worker.error
             if isinstance(error, BackendError):  # expected failures: say it plainly
                 log.warning("%s: %s", worker.name or "worker", error.message)

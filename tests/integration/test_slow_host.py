@@ -9,9 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
+import virtui.app
 from tests.tui.helpers import column, status_text, wait_for
 from virtui.app import VirtuiApp
 from virtui.config import Settings
+from virtui.model import HostStatus
 
 
 @pytest.fixture
@@ -40,8 +42,9 @@ def silent_port() -> Iterator[int]:
 
 
 async def test_silent_host_shows_connecting_while_the_others_update(
-    fleet_uri: str, silent_port: int
+    fleet_uri: str, silent_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(virtui.app, "NO_ANSWER_AFTER_S", 1.5)  # 15 s in real use
     silent = f"qemu+tcp://127.0.0.1:{silent_port}/system"
     app = VirtuiApp(Settings(uris=[fleet_uri, silent], delay=0.5))
     async with app.run_test(size=(160, 30)):
@@ -49,6 +52,9 @@ async def test_silent_host_shows_connecting_while_the_others_update(
         assert "hosts 1/2" in status_text(app)
         assert "127.0.0.1: connecting" in status_text(app)
         await wait_for(lambda: "100.0" in column(app, "cpu"), timeout=5)  # still polling
+        # The open() cannot be cancelled; the user is told the host does not answer.
+        await wait_for(lambda: "127.0.0.1: no answer" in status_text(app), timeout=5)
+        assert app.store.hosts["127.0.0.1"].status is HostStatus.NO_ANSWER
         leaving = time.monotonic()
     # Quitting does not wait for the call stuck on the silent host.
     assert time.monotonic() - leaving < 3

@@ -17,6 +17,7 @@ class HostStatus(enum.Enum):
     RECONNECTING = "reconnecting"  # lost, waiting for the next attempt (backoff)
     REFUSED = "refused"  # nothing listens there (daemon down, wrong port)
     AUTH_FAILED = "auth failed"  # reached, but not let in
+    NO_ANSWER = "no answer"  # a connect or poll has been waiting too long
     FAILED = "failed"  # any other reason it never connected
 
 
