@@ -17,6 +17,15 @@ from virtui.config import Settings
 from virtui.model import DomainState, HostStatus
 
 
+def _status(app: VirtuiApp, name: str) -> HostStatus | None:
+    update = app.store.hosts.get(name)
+    return update.status if update else None
+
+
+async def _all_connected(app: VirtuiApp, names: list[str]) -> None:
+    await wait_for(lambda: all(_status(app, n) is HostStatus.CONNECTED for n in names), 15)
+
+
 @pytest.fixture
 def three_daemons() -> Iterator[list[Daemon]]:
     reason = daemons_available()
@@ -42,10 +51,9 @@ async def test_killed_daemon_shows_lost_others_keep_updating_and_it_comes_back(
     async with app.run_test(size=(120, 30)):
 
         def status(name: str) -> HostStatus | None:
-            update = app.store.hosts.get(name)
-            return update.status if update else None
+            return _status(app, name)
 
-        await wait_for(lambda: all(status(n) is HostStatus.CONNECTED for n in names), 15)
+        await _all_connected(app, names)
         three_daemons[1].kill()  # SIGKILL: no goodbye on the wire
         down = (HostStatus.LOST, HostStatus.RECONNECTING)
         await wait_for(lambda: status("test#2") in down, timeout=10)
@@ -75,10 +83,9 @@ async def test_frozen_daemon_is_lost_within_the_keepalive_window_and_blocks_nobo
     async with app.run_test(size=(120, 30)):
 
         def status(name: str) -> HostStatus | None:
-            update = app.store.hosts.get(name)
-            return update.status if update else None
+            return _status(app, name)
 
-        await wait_for(lambda: all(status(n) is HostStatus.CONNECTED for n in names), 15)
+        await _all_connected(app, names)
         frozen = three_daemons[0]
         assert frozen.process is not None
         frozen.process.send_signal(signal.SIGSTOP)

@@ -10,12 +10,12 @@ ResultType = TypeVar("ResultType")
 
 
 class Dialog(ModalScreen[ResultType]):
-    """A modal screen whose first child container is drawn as a centred panel."""
+    """A modal screen whose child container is drawn as a centred panel."""
 
     DEFAULT_CSS = """
     Dialog {
         align: center middle;
-        & > Vertical {
+        & > Vertical, & > VerticalScroll {
             width: 72;
             max-width: 100%;
             height: auto;

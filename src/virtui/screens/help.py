@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from virtui.screens.dialog import Dialog
 
-class HelpScreen(ModalScreen[None]):
+
+class HelpScreen(Dialog[None]):
     """Lists ``(key, description)`` pairs; built from live bindings so it cannot drift."""
 
     BINDINGS = [
@@ -18,17 +19,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen {
-        align: center middle;
-        & > VerticalScroll {
-            width: 64;
-            max-width: 100%;
-            height: auto;
-            max-height: 90%;
-            border: round $primary;
-            border-title-color: $text;
-            background: $surface;
-            padding: 0 1;
-        }
+        & > VerticalScroll { width: 64; padding: 0 1; }
         & DataTable { height: auto; }
         & .help-note { color: $text-muted; padding-top: 1; }
     }
