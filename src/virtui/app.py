@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
@@ -37,6 +38,9 @@ from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.view import ViewOptions
 from virtui.sessions import DemoStartError, open_sessions, start_demo
+
+if TYPE_CHECKING:
+    from virtui.backends.libvirt.demo import EmbeddedDemo
 
 log = logging.getLogger("virtui.app")
 
@@ -80,7 +84,7 @@ class VirtuiApp(App[None]):
         self._timer: Timer | None = None
         self._redraw_pending = False
         self._poll_again: set[str] = set()
-        self._demo: object | None = None  # an EmbeddedDemo, kept only to stop it
+        self._demo: EmbeddedDemo | None = None  # kept only to stop it
         self.operations = OperationsController(self)
 
     async def on_mount(self) -> None:
@@ -381,13 +385,12 @@ class VirtuiApp(App[None]):
                 session.close()
             except Exception:  # one broken host must not keep the demo guests alive
                 log.exception("closing %s", session.name)
-        stop = getattr(self._demo, "stop", None)
-        if stop is not None:
+        if self._demo is not None:
             # The terminal may be gone already (closed window, killed tmux): the guests
             # must be stopped all the same.
             with contextlib.suppress(OSError, ValueError):
                 print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
-            stop()
+            self._demo.stop()
             self._demo = None
 
 
