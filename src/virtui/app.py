@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -114,12 +115,18 @@ class VirtuiApp(App[None]):
         self._demo = demo
         return uris
 
+    def _front(self) -> Screen[object] | None:
+        """The screen in front, or None while the app shuts down (app.screen raises)."""
+        stack = self.screen_stack
+        return stack[-1] if stack else None
+
     def on_demo_progress(self, message: DemoProgress) -> None:
-        if isinstance(self.screen, StartupScreen):
-            self.screen.advance(message.message, message.step, message.steps)
+        front = self._front()
+        if isinstance(front, StartupScreen):
+            front.advance(message.message, message.step, message.steps)
 
     def _demo_ready(self, uris: list[str]) -> None:
-        if isinstance(self.screen, StartupScreen):
+        if isinstance(self._front(), StartupScreen):
             self.pop_screen()
         self.sessions = self._open(uris + self.settings.uris)
         self._start_polling()
@@ -325,8 +332,9 @@ class VirtuiApp(App[None]):
         # A poll can land while the app is closing and its screen is being torn down.
         if self.domains.is_attached and self.domains.table.is_attached:
             self.domains.refresh_view()
-        if isinstance(self.screen, HostsScreen):
-            self.screen.refresh_view()
+        front = self._front()
+        if isinstance(front, HostsScreen):
+            front.refresh_view()
 
     # -- hosts ------------------------------------------------------------------------
 
