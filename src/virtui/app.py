@@ -214,10 +214,6 @@ class VirtuiApp(App[None]):
 
     # -- screens for one domain ---------------------------------------------------------
 
-    def _label(self, key: DomainKey) -> str:
-        stats = self.store.get(key)
-        return f"{stats.sample.name if stats else key.uuid} on {key.host}"
-
     def open_detail(self, key: DomainKey) -> None:
         """Push the detail screen of a domain."""
         backend = self.backend_for(key.host)
@@ -245,7 +241,7 @@ class VirtuiApp(App[None]):
             delete=lambda name: backend.delete_snapshot(key.uuid, name),
         )
         self.push_screen(
-            SnapshotsScreen(self._label(key), source, valid_name("snapshot", lambda _: False))
+            SnapshotsScreen(self.store.label(key), source, valid_name("snapshot", lambda _: False))
         )
 
     def open_console(self, key: DomainKey) -> None:
@@ -253,7 +249,7 @@ class VirtuiApp(App[None]):
         backend = self.backend_for(key.host)
         if backend is None:
             return
-        label = self._label(key)
+        label = self.store.label(key)
 
         def attach() -> None:
             stream = backend.open_console(key.uuid)  # BackendError ends up in the handler

@@ -96,11 +96,6 @@ class OperationsController:
     def _backend(self, key: DomainKey) -> Backend | None:
         return self.app.backend_for(key.host)
 
-    def _label(self, key: DomainKey) -> str:
-        stats = self.app.store.get(key)
-        name = stats.sample.name if stats is not None else key.uuid
-        return f"{name} on {key.host}"
-
     # -- lifecycle actions --------------------------------------------------------------
 
     def request(self, keys: list[DomainKey], action: DomainAction) -> None:
@@ -114,7 +109,7 @@ class OperationsController:
         if not action.destructive:
             self.run(keys, action)
             return
-        targets = [self._label(k) for k in keys]
+        targets = [self.app.store.label(k) for k in keys]
         if action in (DomainAction.UNDEFINE, DomainAction.UNDEFINE_WITH_STORAGE):
             choices = [
                 Choice("keep", "Keep storage", "k"),
@@ -174,7 +169,7 @@ class OperationsController:
         return lambda: backend.act(key.uuid, action)
 
     def _start(self, key: DomainKey, verb: str, batch_id: int, call: Callable[[], str]) -> None:
-        name = self._label(key)
+        name = self.app.store.label(key)
 
         def work() -> None:
             try:
@@ -233,7 +228,9 @@ class OperationsController:
                 self._single(key, "snapshot", lambda: backend.create_snapshot(key.uuid, name))
 
         self.app.push_screen(
-            PromptScreen(f"New snapshot of {self._label(key)}", "Snapshot name:", validate),
+            PromptScreen(
+                f"New snapshot of {self.app.store.label(key)}", "Snapshot name:", validate
+            ),
             chosen,
         )
 
@@ -254,7 +251,7 @@ class OperationsController:
 
         self.app.push_screen(
             PromptScreen(
-                f"Clone {self._label(key)}",
+                f"Clone {self.app.store.label(key)}",
                 "Name of the copy (its disks are copied beside the originals):",
                 validate,
                 suggestion,

@@ -10,20 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import host_status, keep_updating, wait_for
 from virtui.app import VirtuiApp
 from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from virtui.config import Settings
 from virtui.model import DomainState, HostStatus
 
 
-def _status(app: VirtuiApp, name: str) -> HostStatus | None:
-    update = app.store.hosts.get(name)
-    return update.status if update else None
-
-
 async def _all_connected(app: VirtuiApp, names: list[str]) -> None:
-    await wait_for(lambda: all(_status(app, n) is HostStatus.CONNECTED for n in names), 15)
+    await wait_for(lambda: all(host_status(app, n) is HostStatus.CONNECTED for n in names), 15)
 
 
 @pytest.fixture
@@ -49,26 +44,20 @@ async def test_killed_daemon_shows_lost_others_keep_updating_and_it_comes_back(
     app = VirtuiApp(Settings(uris=[d.uri for d in three_daemons], delay=0.5))
     names = ["test", "test#2", "test#3"]
     async with app.run_test(size=(120, 30)):
-
-        def status(name: str) -> HostStatus | None:
-            return _status(app, name)
-
         await _all_connected(app, names)
         three_daemons[1].kill()  # SIGKILL: no goodbye on the wire
         down = (HostStatus.LOST, HostStatus.RECONNECTING)
-        await wait_for(lambda: status("test#2") in down, timeout=10)
+        await wait_for(lambda: host_status(app, "test#2") in down, timeout=10)
 
-        # The other two keep updating while test#2 is down.
-        seen = {n: app.store.hosts[n].wall_time for n in ("test", "test#3")}
-        await wait_for(lambda: all(app.store.hosts[n].wall_time > seen[n] for n in seen), timeout=5)
+        await keep_updating(app, ["test", "test#3"])  # while test#2 is down
         # Its domain is still listed, as unknown, not silently removed.
         lost = [s for s in app.store.all() if s.sample.key.host == "test#2"]
         assert [s.sample.state for s in lost] == [DomainState.UNKNOWN]
 
-        await wait_for(lambda: status("test#2") is HostStatus.RECONNECTING, timeout=5)
+        await wait_for(lambda: host_status(app, "test#2") is HostStatus.RECONNECTING, timeout=5)
         assert "retry in" in app.store.hosts["test#2"].message
         three_daemons[1].start()  # back, and nobody touches a key
-        await wait_for(lambda: status("test#2") is HostStatus.CONNECTED, timeout=40)
+        await wait_for(lambda: host_status(app, "test#2") is HostStatus.CONNECTED, timeout=40)
         back = [s for s in app.store.all() if s.sample.key.host == "test#2"]
         assert [s.sample.state for s in back] == [DomainState.RUNNING]
 
@@ -81,10 +70,6 @@ async def test_frozen_daemon_is_lost_within_the_keepalive_window_and_blocks_nobo
     app = VirtuiApp(Settings(uris=[d.uri for d in three_daemons], delay=0.5))
     names = ["test", "test#2", "test#3"]
     async with app.run_test(size=(120, 30)):
-
-        def status(name: str) -> HostStatus | None:
-            return _status(app, name)
-
         await _all_connected(app, names)
         frozen = three_daemons[0]
         assert frozen.process is not None
@@ -92,16 +77,11 @@ async def test_frozen_daemon_is_lost_within_the_keepalive_window_and_blocks_nobo
         try:
             started = time.monotonic()
             for _ in range(3):  # the others go on updating, round after round
-                seen = {n: app.store.hosts[n].wall_time for n in ("test#2", "test#3")}
-
-                def moved(before: dict[str, float] = seen) -> bool:
-                    return all(app.store.hosts[n].wall_time > t for n, t in before.items())
-
-                await wait_for(moved, timeout=3)
+                await keep_updating(app, ["test#2", "test#3"], timeout=3)
             down = (HostStatus.LOST, HostStatus.RECONNECTING)
-            await wait_for(lambda: status("test") in down, timeout=30)
+            await wait_for(lambda: host_status(app, "test") in down, timeout=30)
             lost_after = time.monotonic() - started
             assert lost_after <= KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1) + 5
         finally:
             frozen.process.send_signal(signal.SIGCONT)
-        await wait_for(lambda: status("test") is HostStatus.CONNECTED, timeout=40)
+        await wait_for(lambda: host_status(app, "test") is HostStatus.CONNECTED, timeout=40)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from virtui.app import VirtuiApp
+from virtui.model import HostStatus
 from virtui.widgets.status_bar import StatusBar
 
 
@@ -39,3 +40,18 @@ class RecordingApp(VirtuiApp):
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         self.told.append(message)
         super().notify(message, *args, **kwargs)
+
+
+def host_status(app: VirtuiApp, name: str) -> HostStatus | None:
+    """A host's state as the app last recorded it (None before its first report)."""
+    update = app.store.hosts.get(name)
+    return update.status if update else None
+
+
+async def keep_updating(app: VirtuiApp, names: list[str], timeout: float = 5.0) -> None:
+    """Wait until every named host has reported again since now."""
+    before = {name: app.store.hosts[name].wall_time for name in names}
+    await wait_for(
+        lambda: all(app.store.hosts[name].wall_time > then for name, then in before.items()),
+        timeout,
+    )

@@ -6,14 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
-from virtui.screens.help import HelpScreen
+from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
@@ -245,33 +244,7 @@ class DomainsScreen(DomainActionsMixin):
         self.post_message(self.DelayChange(step))
 
     def action_help(self) -> None:
-        keys = [
-            (binding.key_display or self.app.get_key_display(binding), binding.description)
-            for binding in _own_bindings(self)
-        ]
-        self.app.push_screen(HelpScreen("Domains", keys, HELP_NOTE))
-
-
-def _own_bindings(screen: Screen[None]) -> list[Binding]:
-    """Active bindings with a description: the screen's own first, then the focused
-    widget's and the app's (navigation, palette), each once."""
-    declared = [
-        binding.action
-        for binding in type(screen).__dict__.get("BINDINGS", [])
-        if isinstance(binding, Binding)
-    ]
-    seen: set[str] = set()
-    own: dict[str, Binding] = {}
-    other: list[Binding] = []
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if binding.description and binding.action not in seen:
-            seen.add(binding.action)
-            if binding.action in declared:
-                own[binding.action] = binding
-            else:
-                other.append(binding)
-    return [own[action] for action in declared if action in own] + other
+        self.app.push_screen(HelpScreen("Domains", screen_keys(self), HELP_NOTE))
 
 
 def _vcpu_summary(stats: DomainStats, mode: CpuMode) -> str:

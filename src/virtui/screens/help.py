@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from virtui.screens.dialog import Dialog
@@ -43,3 +44,31 @@ class HelpScreen(Dialog[None]):
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
+
+
+def screen_keys(screen: Screen[None]) -> list[tuple[str, str]]:
+    """(key, action) for every active binding with a description: the screen class's own
+    first, in the order it declares them, then the focused widget's and the app's
+    (navigation, palette), each action once. Built from live bindings, so help cannot
+    drift from what the keys do."""
+    declared = [
+        binding.action
+        for binding in type(screen).__dict__.get("BINDINGS", [])
+        if isinstance(binding, Binding)
+    ]
+    seen: set[str] = set()
+    own: dict[str, Binding] = {}
+    other: list[Binding] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.description and binding.action not in seen:
+            seen.add(binding.action)
+            if binding.action in declared:
+                own[binding.action] = binding
+            else:
+                other.append(binding)
+    ordered = [own[action] for action in declared if action in own] + other
+    return [
+        (binding.key_display or screen.app.get_key_display(binding), binding.description)
+        for binding in ordered
+    ]

@@ -13,7 +13,7 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
 from virtui.screens.failures import ReportsWorkerFailures
-from virtui.screens.help import HelpScreen
+from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
@@ -199,9 +199,4 @@ class HostsScreen(ReportsWorkerFailures):
             self.dismiss()
 
     def action_help(self) -> None:
-        keys = [
-            (binding.key_display or self.app.get_key_display(binding), binding.description)
-            for binding in self.BINDINGS
-            if isinstance(binding, Binding)
-        ]
-        self.app.push_screen(HelpScreen("Hosts", keys))
+        self.app.push_screen(HelpScreen("Hosts", screen_keys(self)))
