@@ -1,0 +1,59 @@
+"""Keys not covered elsewhere: XML in the detail view, sort column moves, unmark, back."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from textual.widgets import Static
+
+from tests.tui.helpers import status_text, wait_for
+from virtui.app import VirtuiApp
+from virtui.config import Settings
+from virtui.screens.detail import DetailScreen
+from virtui.screens.hosts import HostsScreen
+from virtui.sessions import open_sessions
+
+
+def _xml_text(xml: Static) -> str:
+    content = xml.content
+    return content.code if isinstance(content, Syntax) else str(content)
+
+
+def _app(uri: str) -> VirtuiApp:
+    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+
+
+async def test_x_shows_the_xml_and_s_asks_for_the_secure_one(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "enter")
+        await wait_for(lambda: isinstance(app.screen, DetailScreen))
+        xml = app.screen.query_one("#xml", Static)
+        assert not xml.has_class("-shown")
+        await pilot.press("x")
+        await wait_for(lambda: "<name>web01</name>" in _xml_text(xml))
+        assert xml.has_class("-shown")
+        await pilot.press("S")
+        await wait_for(lambda: app.screen.query_one("#xml", Static).has_class("-shown"))
+        await pilot.press("x")
+        assert not xml.has_class("-shown")
+
+
+async def test_sort_column_moves_and_unmark_and_back(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        assert "sort %CPU▼" in status_text(app)
+        await pilot.press("greater_than_sign")
+        assert "sort MEM▼" in status_text(app)
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert "sort VCPU▼" in status_text(app)
+        await pilot.press("space", "space")
+        assert "2 marked" in status_text(app)
+        await pilot.press("U")
+        assert not app.domains.table.marked and "marked" not in status_text(app)
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("1")
+        await wait_for(lambda: app.screen is app.domains)
