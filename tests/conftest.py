@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.nodes import SMALL_FLEET, write_node
+from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,3 +25,9 @@ def _isolated_xdg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def fleet_uri(tmp_path: Path) -> str:
     """A test:/// URI for a 4-CPU node with five domains (running, paused, shut off)."""
     return f"test://{write_node(tmp_path / 'fleet.xml', SMALL_FLEET)}"
+
+
+@pytest.fixture
+def storage_uri(tmp_path: Path) -> str:
+    """A test:/// URI for SMALL_FLEET with two pools; web01 uses images/web01.qcow2."""
+    return f"test://{write_node(tmp_path / 'storage.xml', SMALL_FLEET, pools=STORAGE_POOLS)}"

@@ -37,8 +37,10 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
+from virtui.screens.storage import StorageScreen
 from virtui.screens.view import ViewOptions
 from virtui.sessions import DemoStartError, open_sessions, start_demo
+from virtui.storage_service import StorageService
 
 if TYPE_CHECKING:
     from virtui.backends.libvirt.demo import EmbeddedDemo
@@ -336,9 +338,24 @@ class VirtuiApp(App[None]):
 
     def action_show_hosts(self) -> None:
         """Open the hosts screen (key 2)."""
-        if not isinstance(self.screen, HostsScreen):
+        if self._leave_top_screens(HostsScreen):
             tags = {session.name: session.tags for session in self.sessions}
             self.push_screen(HostsScreen(self.store, self.history, self.view, tags))
+
+    def action_show_storage(self) -> None:
+        """Open the storage screen (key 3)."""
+        if self._leave_top_screens(StorageScreen):
+            service = StorageService(lambda: self.sessions, self.store)
+            self.push_screen(StorageScreen(service, run_detached))
+
+    def _leave_top_screens(self, wanted: type[Screen[None]]) -> bool:
+        """Close the hosts or storage screen in front, unless it is ``wanted``; True
+        when ``wanted`` should be opened. The digit keys switch screens: no deep stack."""
+        if isinstance(self._front(), wanted):
+            return False
+        while isinstance(self._front(), (HostsScreen, StorageScreen)):
+            self.pop_screen()
+        return True
 
     def on_hosts_screen_command(self, message: HostsScreen.Command) -> None:
         if message.command == "reconnect":

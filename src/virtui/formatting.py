@@ -33,3 +33,21 @@ def format_cpu_time(ns: int) -> str:
 def format_pct(pct: float | None) -> str:
     """A CPU or memory percentage with one decimal; ``-`` when there is no figure."""
     return "-" if pct is None else f"{pct:.1f}"
+
+
+def format_bytes(size: int) -> str:
+    """A byte count in the largest binary unit that keeps it at least 1: ``1.5GiB``."""
+    value = float(size)
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+    unit = 0
+    while value >= 1024 and unit < len(units) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0 or value >= 100 or value == int(value):
+        return f"{value:.0f}{units[unit]}"
+    return f"{value:.1f}{units[unit]}"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 pool``, ``2 pools``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

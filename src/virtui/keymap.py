@@ -10,6 +10,8 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.snapshots import SnapshotsScreen
+from virtui.screens.storage import StorageScreen
+from virtui.screens.transfer import TransferScreen
 from virtui.widgets.domain_table import DomainTable
 
 _KEY_NAMES = {
@@ -30,6 +32,8 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Domains screen", DomainsScreen),
     ("Domains table (moving the cursor)", DomainTable),
     ("Hosts screen (2)", HostsScreen),
+    ("Storage screen (3)", StorageScreen),
+    ("Upload and download progress", TransferScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),
     ("Confirmation dialogs", ConfirmScreen),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import libvirt
 import pytest
 
+from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.guests import remove_test_guests
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.connections import open_connection
@@ -53,3 +54,25 @@ def embed_backend(embedded_demo: EmbeddedDemo) -> Iterator[LibvirtBackend]:
     backend.connect()
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def storage_daemon() -> Iterator[Daemon]:
+    """A libvirtd with its own /etc/libvirt, for pools and domains defined by tests."""
+    why = daemons_available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to start libvirtd: {why}")
+        pytest.skip(why)
+    daemon = Daemon(private_config=True)
+    daemon.start()
+    yield daemon
+    daemon.remove()
+
+
+@pytest.fixture(scope="session")
+def storage_check(storage_daemon: Daemon) -> Iterator[libvirt.virConnect]:
+    """A plain libvirt connection to the daemon, for checking what virtui did."""
+    conn = open_connection(storage_daemon.qemu_uri)
+    yield conn
+    conn.close()

@@ -31,11 +31,17 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None
 
 
 class RecordingApp(VirtuiApp):
-    """The real app, also keeping every notification text it showed (for assertions)."""
+    """The real app, also keeping every notification text it showed and every screen it
+    pushed (for assertions on dialogs that may close before a test looks)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.told: list[str] = []
+        self.pushed: list[Any] = []
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        self.pushed.append(screen)
+        return super().push_screen(screen, *args, **kwargs)
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         self.told.append(message)

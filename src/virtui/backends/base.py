@@ -6,6 +6,7 @@ and are called from worker threads, never from the UI event loop.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from typing import Protocol
 
 from virtui.model import DomainAction, DomainEvent, HostInfo, HostPoll
 from virtui.model.detail import DomainDetail, SnapshotInfo
+from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
+
+TransferCallback = Callable[[TransferProgress], None]
+"""Called (from the transfer's thread) after each chunk of an upload or download."""
 
 EventSink = Callable[[DomainEvent], None]
 """Called (from a backend's own thread) for every event a host reports."""
@@ -39,6 +44,7 @@ class BackendCapabilities:
     mutations: bool = False
     events: bool = False
     bulk_stats: bool = False
+    storage: bool = False
 
 
 class Backend(ABC):
@@ -108,6 +114,67 @@ class Backend(ABC):
     def clone(self, uuid: str, new_name: str) -> str:
         """Define a copy of a shut-off domain under a new name, its storage copied."""
         raise self._unsupported("cloning")
+
+    # Storage. All sizes are in bytes.
+
+    def pools(self) -> list[PoolInfo]:
+        """Every storage pool of the host, by name."""
+        raise self._unsupported("storage")
+
+    def volumes(self, pool: str) -> list[VolumeInfo]:
+        """The volumes of a started pool, with the defined domains using each."""
+        raise self._unsupported("storage")
+
+    def pool_command(self, pool: str, command: str) -> str:
+        """refresh, start, stop, autostart or noautostart a pool."""
+        raise self._unsupported(f"{command} a pool")
+
+    def create_pool(self, pool: str, path: str) -> str:
+        """Define, start and autostart a dir pool over an existing directory."""
+        raise self._unsupported("creating pools")
+
+    def delete_pool(self, pool: str, *, remove_directory: bool) -> str:
+        """Stop and undefine a pool, removing its (empty) directory when asked."""
+        raise self._unsupported("deleting pools")
+
+    def create_volume(self, pool: str, name: str, capacity: int, fmt: str) -> str:
+        """Create an empty volume of ``capacity`` bytes in format raw or qcow2."""
+        raise self._unsupported("creating volumes")
+
+    def resize_volume(self, pool: str, name: str, capacity: int) -> str:
+        """Grow a volume to ``capacity`` bytes."""
+        raise self._unsupported("resizing volumes")
+
+    def clone_volume(self, pool: str, name: str, new_name: str) -> str:
+        """Copy a volume within its pool."""
+        raise self._unsupported("cloning volumes")
+
+    def delete_volume(self, pool: str, name: str, *, force: bool = False) -> str:
+        """Delete a volume; one in use by a defined domain only when ``force``
+        (otherwise BackendError with reason "in use")."""
+        raise self._unsupported("deleting volumes")
+
+    def upload_volume(
+        self,
+        pool: str,
+        name: str,
+        local_path: str,
+        progress: TransferCallback,
+        cancelled: threading.Event,
+    ) -> str:
+        """Create volume ``name`` from a local file, streaming it; cancel keeps nothing."""
+        raise self._unsupported("uploading volumes")
+
+    def download_volume(
+        self,
+        pool: str,
+        name: str,
+        local_path: str,
+        progress: TransferCallback,
+        cancelled: threading.Event,
+    ) -> str:
+        """Stream a volume into a new local file; cancel keeps nothing."""
+        raise self._unsupported("downloading volumes")
 
 
 class ConsoleStream(Protocol):

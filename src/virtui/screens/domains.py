@@ -49,6 +49,7 @@ class DomainsScreen(DomainActionsMixin):
         Binding("minus", "delay(1)", "Slower refresh", key_display="-", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
+        Binding("3", "app.show_storage", "Storage", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 

@@ -42,6 +42,7 @@ class HostsScreen(ReportsWorkerFailures):
         Binding("I", "toggle_mode", "Irix/Solaris"),
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("1,escape", "back", "Domains"),
+        Binding("3", "app.show_storage", "Storage", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]

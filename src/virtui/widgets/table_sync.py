@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from textual.widgets import DataTable
 
+Cell = TypeVar("Cell")
 
-def sync_rows(table: DataTable[str], rows: Mapping[str, Sequence[str]]) -> None:
+
+def sync_rows(table: DataTable[Cell], rows: Mapping[str, Sequence[Cell]]) -> None:
     """Add, update and remove rows by key so the table shows exactly ``rows``.
 
     New rows go to the end; the order of the others is kept (device lists come from the

@@ -12,12 +12,14 @@ from virtui.backends.base import Backend, BackendCapabilities, BackendError, Eve
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import lifecycle_words
-from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.libvirt.operations import describe
 from virtui.backends.libvirt.samples import (
     sample_from_info,
     sample_from_stats,
     stats_are_complete,
 )
+from virtui.backends.libvirt.storage import LibvirtStorage
+from virtui.formatting import plural
 from virtui.model import DomainEvent, DomainSample, HostCpuSample, HostInfo, HostPoll
 
 _STATS = (
@@ -44,7 +46,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtOperations, Backend):
+class LibvirtBackend(LibvirtStorage, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -65,7 +67,7 @@ class LibvirtBackend(LibvirtOperations, Backend):
     @property
     def capabilities(self) -> BackendCapabilities:
         return BackendCapabilities(
-            mutations=not self.readonly, events=True, bulk_stats=self._bulk_stats
+            mutations=not self.readonly, events=True, bulk_stats=self._bulk_stats, storage=True
         )
 
     def connect(self) -> HostInfo:
@@ -217,11 +219,13 @@ def _connect_failure(error: libvirt.libvirtError) -> str:
 
 
 def _topology(nodes: int, sockets: int, cores: int, threads: int) -> str:
-    def many(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-
     return ", ".join(
-        [many(nodes, "node"), many(sockets, "socket"), many(cores, "core"), many(threads, "thread")]
+        [
+            plural(nodes, "node"),
+            plural(sockets, "socket"),
+            plural(cores, "core"),
+            plural(threads, "thread"),
+        ]
     )
 
 

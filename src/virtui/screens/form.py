@@ -1,0 +1,86 @@
+"""FormScreen: a few labelled fields, each checked before anything is sent anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Static
+
+from virtui.screens.dialog import Dialog
+
+FormCheck = Callable[[dict[str, str]], str]
+"""Returns what is wrong with the filled-in form, or "" when it can be submitted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One input line: its key in the result, label, first value and placeholder."""
+
+    key: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+class FormScreen(Dialog[dict[str, str] | None]):
+    """Enter on a field moves to the next one; on the last it submits if the check
+    passes. Esc cancels (result None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    FormScreen {
+        & > Vertical { width: 72; }
+        & Label { color: $text-muted; margin-top: 1; }
+        & #hint { color: $text-muted; }
+        & #error { color: $text-error; height: auto; margin-top: 1; }
+    }
+    """
+
+    def __init__(self, title: str, hint: str, fields: Sequence[Field], check: FormCheck) -> None:
+        super().__init__()
+        self._title = title
+        self._hint = hint
+        self._fields = list(fields)
+        self._check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self._title
+            if self._hint:
+                yield Static(self._hint, id="hint", markup=False)
+            for field in self._fields:
+                yield Label(field.label)
+                yield Input(value=field.value, placeholder=field.placeholder, id=field.key)
+            yield Static("", id="error", markup=False)
+
+    def values(self) -> dict[str, str]:
+        """What is in the fields now, stripped."""
+        return {
+            field.key: self.query_one(f"#{field.key}", Input).value.strip()
+            for field in self._fields
+        }
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        keys = [field.key for field in self._fields]
+        position = keys.index(event.input.id or "")
+        if position < len(keys) - 1 and not self.query_one(f"#{keys[-1]}", Input).value:
+            self.query_one(f"#{keys[position + 1]}", Input).focus()
+            return
+        values = self.values()
+        problem = self._check(values)
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(values)
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        self.query_one("#error", Static).update("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

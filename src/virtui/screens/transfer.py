@@ -1,0 +1,106 @@
+"""TransferScreen: an upload or download with a progress bar, throughput and cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, ProgressBar, Static
+
+from virtui.formatting import format_bytes
+from virtui.model.storage import TransferProgress
+from virtui.screens.dialog import Dialog
+
+Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
+"""Blocking: moves the bytes, reporting progress, until done or the event is set."""
+Runner = Callable[[str, Callable[[], None]], None]
+"""Starts a callable on a thread of its own (the app's run_detached)."""
+
+UPDATE_EVERY_S = 0.1
+
+
+class TransferScreen(Dialog[str | None]):
+    """Runs one transfer; dismisses with its result message, or None when it failed or
+    was cancelled (the reason is shown as a notification)."""
+
+    BINDINGS = [Binding("escape,c", "cancel", "Cancel transfer")]
+
+    DEFAULT_CSS = """
+    TransferScreen {
+        & > Vertical { width: 72; }
+        & ProgressBar { margin: 1 0; }
+        & #rate { color: $text-muted; }
+        & Horizontal { height: auto; align-horizontal: right; }
+    }
+    """
+
+    def __init__(self, title: str, what: str, transfer: Transfer, runner: Runner) -> None:
+        super().__init__()
+        self._title = title
+        self._what = what
+        self._transfer = transfer
+        self._runner = runner
+        self.cancelled = threading.Event()
+        self._started = 0.0
+        self._last_update = 0.0
+        self.last: TransferProgress | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self._title
+            yield Static(self._what, id="what", markup=False)
+            yield ProgressBar(id="bar", show_eta=True)
+            yield Static("starting…", id="rate")
+            with Horizontal():
+                yield Button("Cancel (c)", id="cancel", variant="error")
+
+    def on_mount(self) -> None:
+        self._started = time.monotonic()
+        self._runner(f"transfer:{self._title}", self._run)
+
+    def _run(self) -> None:
+        try:
+            message = self._transfer(self._progress, self.cancelled)
+        except Exception as error:  # BackendError for expected failures
+            text = str(getattr(error, "message", error))
+            self.app.call_from_thread(self._finish, None, text)
+            return
+        self.app.call_from_thread(self._finish, message, "")
+
+    def _progress(self, progress: TransferProgress) -> None:
+        now = time.monotonic()
+        done = progress.done >= progress.total
+        if not done and now - self._last_update < UPDATE_EVERY_S:
+            return
+        self._last_update = now
+        self.app.call_from_thread(self._show, progress)
+
+    def _show(self, progress: TransferProgress) -> None:
+        self.last = progress
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(progress.total, 1), progress=progress.done)
+        elapsed = max(time.monotonic() - self._started, 1e-3)
+        self.query_one("#rate", Static).update(
+            f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"
+            f" · {format_bytes(int(progress.done / elapsed))}/s"
+        )
+
+    def _finish(self, message: str | None, problem: str) -> None:
+        if message is not None:
+            self.notify(message)
+        else:
+            self.notify(problem, severity="warning" if self.cancelled.is_set() else "error")
+        self.dismiss(message)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        """Ask the transfer to stop; it removes what it made, then the dialog closes."""
+        self.cancelled.set()
+        self.query_one("#rate", Static).update("cancelling…")

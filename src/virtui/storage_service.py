@@ -1,0 +1,108 @@
+"""StorageService: the storage screen's way to the hosts' backends.
+
+The screen knows hosts by name and never holds a backend; every call here blocks and is
+made from a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from virtui.backends.base import Backend, BackendError, TransferCallback
+from virtui.model import HostStatus
+from virtui.model.storage import PoolInfo, VolumeInfo
+from virtui.monitor.session import HostSession
+from virtui.monitor.store import DomainStore
+
+
+class StorageService:
+    """Pools and volumes of every connected host that has storage."""
+
+    def __init__(self, sessions: Callable[[], Sequence[HostSession]], store: DomainStore) -> None:
+        self._sessions = sessions
+        self._store = store
+
+    def hosts(self) -> dict[str, str]:
+        """Every host by name -> "" when its storage can be read now, else why not."""
+        found: dict[str, str] = {}
+        for session in self._sessions():
+            update = self._store.hosts.get(session.name)
+            if not session.backend.capabilities.storage:
+                found[session.name] = "no storage through this backend"
+            elif update is None or update.status is not HostStatus.CONNECTED:
+                found[session.name] = update.status.value if update else "connecting"
+            else:
+                found[session.name] = ""
+        return found
+
+    def _backend(self, host: str) -> Backend:
+        for session in self._sessions():
+            if session.name == host:
+                return session.backend
+        raise BackendError(f"no host named {host}")
+
+    def is_local(self, host: str) -> bool:
+        """True when the host's files are on this machine (paths can be checked here)."""
+        return not urlsplit(self._backend(host).uri).hostname
+
+    def pools(self, host: str) -> list[PoolInfo]:
+        """The pools of one host."""
+        return self._backend(host).pools()
+
+    def volumes(self, host: str, pool: str) -> list[VolumeInfo]:
+        """The volumes of one pool."""
+        return self._backend(host).volumes(pool)
+
+    def pool_command(self, host: str, pool: str, command: str) -> str:
+        """refresh, start, stop, autostart or noautostart."""
+        return self._backend(host).pool_command(pool, command)
+
+    def create_pool(self, host: str, pool: str, path: str) -> str:
+        """A new dir pool."""
+        return self._backend(host).create_pool(pool, path)
+
+    def delete_pool(self, host: str, pool: str, *, remove_directory: bool) -> str:
+        """Stop and undefine a pool."""
+        return self._backend(host).delete_pool(pool, remove_directory=remove_directory)
+
+    def create_volume(self, host: str, pool: str, name: str, capacity: int, fmt: str) -> str:
+        """A new empty volume."""
+        return self._backend(host).create_volume(pool, name, capacity, fmt)
+
+    def resize_volume(self, host: str, pool: str, name: str, capacity: int) -> str:
+        """Grow a volume."""
+        return self._backend(host).resize_volume(pool, name, capacity)
+
+    def clone_volume(self, host: str, pool: str, name: str, new_name: str) -> str:
+        """Copy a volume."""
+        return self._backend(host).clone_volume(pool, name, new_name)
+
+    def delete_volume(self, host: str, pool: str, name: str, *, force: bool) -> str:
+        """Delete a volume (BackendError reason "in use" when a domain uses it)."""
+        return self._backend(host).delete_volume(pool, name, force=force)
+
+    def upload_volume(
+        self,
+        host: str,
+        pool: str,
+        name: str,
+        local_path: str,
+        progress: TransferCallback,
+        cancelled: threading.Event,
+    ) -> str:
+        """A new volume from a local file."""
+        return self._backend(host).upload_volume(pool, name, local_path, progress, cancelled)
+
+    def download_volume(
+        self,
+        host: str,
+        pool: str,
+        name: str,
+        local_path: str,
+        progress: TransferCallback,
+        cancelled: threading.Event,
+    ) -> str:
+        """A volume into a new local file."""
+        return self._backend(host).download_volume(pool, name, local_path, progress, cancelled)
