@@ -9,6 +9,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
 from virtui.model import CpuMode, DomainState
@@ -83,3 +84,8 @@ def test_host_cpu_from_real_counters_in_both_modes(embedded_demo: EmbeddedDemo) 
     assert update.host_cpu_pct >= 100 / update.info.cpus * 0.8
     assert update.host_cpu_pct <= 100
     assert update.free_memory_kib > 0
+
+
+def test_the_embedded_driver_says_it_has_no_storage(embed_backend: LibvirtBackend) -> None:
+    with pytest.raises(BackendError, match="^no storage driver on this connection$"):
+        embed_backend.pools()

@@ -39,6 +39,8 @@ class LibvirtStorage(LibvirtOperations):
         try:
             pools = conn.listAllStoragePools(0)
         except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                raise BackendError("no storage driver on this connection") from error
             raise BackendError(
                 f"{self.name}: cannot list storage pools: {describe(error)}"
             ) from error
