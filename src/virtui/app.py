@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from virtui.backends.base import Backend, BackendError, ConsoleStream
 from virtui.background import run_detached
-from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings
+from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, state_dir
 from virtui.console import run_console
 from virtui.messages import (
     ActionFinished,
@@ -26,21 +26,25 @@ from virtui.messages import (
     DomainCommand,
     HostEventArrived,
     HostUpdated,
+    TimelineNote,
 )
-from virtui.model import DomainEvent, DomainKey, HostStatus
+from virtui.model import DomainEvent, DomainKey, HostStatus, LogEntry, Severity
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.store import DomainStore
+from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.operations import OperationsController, valid_name
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
+from virtui.screens.logs import LogsScreen
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
+from virtui.screens.tail import TailScreen
 from virtui.screens.view import ViewOptions
+from virtui.services import LogService, StorageService
 from virtui.sessions import DemoStartError, open_sessions, start_demo
-from virtui.storage_service import StorageService
 
 if TYPE_CHECKING:
     from virtui.backends.libvirt.demo import EmbeddedDemo
@@ -89,8 +93,15 @@ class VirtuiApp(App[None]):
         self._poll_again: set[str] = set()
         self._demo: EmbeddedDemo | None = None  # kept only to stop it
         self.operations = OperationsController(self)
+        self.timeline = Timeline()
+        self._warnings = WarningsToTimeline(self._warning_logged)
 
     async def on_mount(self) -> None:
+        try:
+            self.timeline.writer = TimelineFile(state_dir() / "timeline.log")
+        except OSError as error:
+            log.warning("timeline file: %s", error)
+        logging.getLogger("virtui").addHandler(self._warnings)
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)
         if self.settings.config_problem:
@@ -212,7 +223,45 @@ class VirtuiApp(App[None]):
     def on_host_event_arrived(self, message: HostEventArrived) -> None:
         event = message.event
         log.info("event %s/%s: %s %s", event.host, event.name, event.kind, event.detail)
+        self.record(
+            LogEntry(
+                event.wall_time, event.host, event.name, event.kind, event.detail, event.severity
+            )
+        )
         self.poll_host(event.host)
+
+    # -- logs ---------------------------------------------------------------------------
+
+    def record(self, entry: LogEntry) -> None:
+        """Add an entry to the logs timeline (and to the logs screen if it is open)."""
+        self.timeline.add(entry)
+        front = self._front()
+        if isinstance(front, LogsScreen):
+            front.entry_added(entry)
+
+    def _warning_logged(self, entry: LogEntry) -> None:
+        self.post_message(TimelineNote(entry))  # any thread may log
+
+    def on_timeline_note(self, message: TimelineNote) -> None:
+        self.record(message.entry)
+
+    def action_show_logs(self) -> None:
+        """Open the logs screen (key 4)."""
+        if self._leave_top_screens(LogsScreen):
+            service = LogService(lambda: self.sessions, self.store)
+            self.push_screen(
+                LogsScreen(self.timeline, service, run_detached, state_dir() / "virtui.log")
+            )
+
+    def open_qemu_log(self, key: DomainKey) -> None:
+        """Follow a domain's QEMU log (or say where it is when it cannot be read here)."""
+        backend = self.backend_for(key.host)
+        if backend is None:
+            return
+        name = self.store.name(key)
+        self.push_screen(
+            TailScreen(f"QEMU log of {name} on {key.host}", backend.qemu_log(name), run_detached)
+        )
 
     # -- screens for one domain ---------------------------------------------------------
 
@@ -313,6 +362,8 @@ class VirtuiApp(App[None]):
         is_up = update.status is HostStatus.CONNECTED
         first_answer = previous is not None and previous.status is HostStatus.CONNECTING
         # Tell the user when a host goes down or comes back, not at every retry.
+        if previous is None or previous.status is not update.status:
+            self.record(_connection_entry(update))
         if previous is not None and was_up != is_up and not (first_answer and is_up):
             connected = update.status is HostStatus.CONNECTED
             self.notify(
@@ -353,7 +404,7 @@ class VirtuiApp(App[None]):
         when ``wanted`` should be opened. The digit keys switch screens: no deep stack."""
         if isinstance(self._front(), wanted):
             return False
-        while isinstance(self._front(), (HostsScreen, StorageScreen)):
+        while isinstance(self._front(), (HostsScreen, StorageScreen, LogsScreen)):
             self.pop_screen()
         return True
 
@@ -401,6 +452,10 @@ class VirtuiApp(App[None]):
 
     def shutdown(self) -> None:
         """Close every connection and tear the demo guests down (blocking; after run)."""
+        logging.getLogger("virtui").removeHandler(self._warnings)
+        if self.timeline.writer is not None:
+            self.timeline.writer.close()
+            self.timeline.writer = None
         for session in self.sessions:
             try:
                 session.close()
@@ -413,6 +468,20 @@ class VirtuiApp(App[None]):
                 print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
             self._demo.stop()
             self._demo = None
+
+
+_CONNECTION_SEVERITY = {
+    HostStatus.CONNECTING: Severity.INFO,
+    HostStatus.CONNECTED: Severity.INFO,
+    HostStatus.RECONNECTING: Severity.WARNING,
+    HostStatus.NO_ANSWER: Severity.WARNING,
+}
+
+
+def _connection_entry(update: HostUpdate) -> LogEntry:
+    severity = _CONNECTION_SEVERITY.get(update.status, Severity.ERROR)
+    detail = update.status.value + (f": {update.message}" if update.message else "")
+    return LogEntry.now(update.name, "", "connection", detail, severity)
 
 
 def _next_delay(current: float, step: int) -> float:

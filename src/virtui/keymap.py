@@ -9,10 +9,13 @@ from virtui.screens.detail import DetailScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
 from virtui.screens.hosts import HostsScreen
+from virtui.screens.logs import LogsScreen
 from virtui.screens.snapshots import SnapshotsScreen
 from virtui.screens.storage import StorageScreen
+from virtui.screens.tail import TailScreen
 from virtui.screens.transfer import TransferScreen
 from virtui.widgets.domain_table import DomainTable
+from virtui.widgets.log_view import LogView
 
 _KEY_NAMES = {
     "slash": "/",
@@ -34,6 +37,9 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Hosts screen (2)", HostsScreen),
     ("Storage screen (3)", StorageScreen),
     ("Upload and download progress", TransferScreen),
+    ("Logs screen (4)", LogsScreen),
+    ("Timeline (moving the cursor)", LogView),
+    ("QEMU log and virtui's log (L, V)", TailScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),
     ("Confirmation dialogs", ConfirmScreen),

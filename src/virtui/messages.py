@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from virtui.model import ActionResult, DomainAction, DomainEvent, DomainKey
+from virtui.model import ActionResult, DomainAction, DomainEvent, DomainKey, LogEntry
 from virtui.monitor.session import HostUpdate
 
 
@@ -29,7 +29,7 @@ class DemoProgress(Message):
 class DomainCommand(Message):
     """A screen asks the app to do something to domains (the app owns the backends).
 
-    ``command`` is one of: act, detail, console, snapshot, snapshots, clone.
+    ``command`` is one of: act, detail, console, snapshot, snapshots, clone, qemu_log.
     """
 
     def __init__(
@@ -56,3 +56,11 @@ class ActionFinished(Message):
         super().__init__()
         self.result = result
         self.batch = batch
+
+
+class TimelineNote(Message):
+    """Something for the logs timeline (from a screen, or any thread via post_message)."""
+
+    def __init__(self, entry: LogEntry) -> None:
+        super().__init__()
+        self.entry = entry

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from virtui.backends.base import Backend, BackendError
 from virtui.background import run_detached
 from virtui.messages import ActionFinished, DomainCommand
-from virtui.model import ActionResult, DomainAction, DomainKey
+from virtui.model import ActionResult, DomainAction, DomainKey, LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.prompt import PromptScreen
 
@@ -92,6 +92,8 @@ class OperationsController:
             self.app.open_snapshots(keys[0])
         elif message.command == "clone":
             self._ask_clone_name(keys[0])
+        elif message.command == "qemu_log":
+            self.app.open_qemu_log(keys[0])
 
     def _backend(self, key: DomainKey) -> Backend | None:
         return self.app.backend_for(key.host)
@@ -149,6 +151,16 @@ class OperationsController:
             "(opened with --readonly, or a recording); nothing was sent"
         )
         self.reports.append((f"{verb}: refused", text))
+        for key in keys:
+            self.app.record(
+                LogEntry.now(
+                    key.host,
+                    self.app.store.name(key),
+                    "action",
+                    f"{verb}: refused: {text}",
+                    Severity.WARNING,
+                )
+            )
         self.app.notify(text, title=f"{verb}: refused", severity="error")
 
     def _can_mutate(self, key: DomainKey) -> bool:
@@ -189,6 +201,15 @@ class OperationsController:
         self.app.domains.table.set_busy(result.key, None)
         self.app.poll_host(result.key.host)
         self.results.append(result)
+        self.app.record(
+            LogEntry.now(
+                result.key.host,
+                self.app.store.name(result.key),
+                "action",
+                f"{result.action}: {'ok' if result.ok else 'failed'}: {result.message}",
+                Severity.INFO if result.ok else Severity.ERROR,
+            )
+        )
         batch = self._batches.get(message.batch)
         if batch is None:
             return

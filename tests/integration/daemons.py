@@ -9,6 +9,7 @@ real daemon over its real RPC protocol).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -28,11 +29,12 @@ PRIVATE_STATE = (
     "mkdir -p $d && mount -t tmpfs tmpfs $d || exit 97; done; "
 )
 # Pool and domain definitions are kept under /etc/libvirt: a daemon that may define them
-# gets a private one, with a qemu.conf that spares the ~40 s security-driver probe.
+# gets a private one, with a qemu.conf that spares the ~40 s security-driver probe and
+# has QEMU's output written to files by libvirtd itself (no virtlogd needed).
+QEMU_CONF = 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n'
 PRIVATE_CONFIG = (
     "mount -t tmpfs tmpfs /etc/libvirt || exit 97; "
-    'printf \'user = "root"\\ngroup = "root"\\nsecurity_driver = "none"\\n\' '
-    "> /etc/libvirt/qemu.conf; "
+    f"printf '%s' '{QEMU_CONF}' > /etc/libvirt/qemu.conf; "
 )
 
 
@@ -69,6 +71,9 @@ class Daemon:
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", command],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            # virtui sets LIBVIRT_LOG_OUTPUTS for its in-process libvirt; the daemon
+            # would take it over its own config.
+            env={k: v for k, v in os.environ.items() if not k.startswith("LIBVIRT_LOG")},
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + timeout

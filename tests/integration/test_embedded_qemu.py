@@ -87,5 +87,5 @@ def test_host_cpu_from_real_counters_in_both_modes(embedded_demo: EmbeddedDemo) 
 
 
 def test_the_embedded_driver_says_it_has_no_storage(embed_backend: LibvirtBackend) -> None:
-    with pytest.raises(BackendError, match="^no storage driver on this connection$"):
+    with pytest.raises(BackendError, match=r"^no storage driver on this connection$"):
         embed_backend.pools()

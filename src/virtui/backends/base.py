@@ -15,6 +15,7 @@ from typing import Protocol
 from virtui.model import DomainAction, DomainEvent, HostInfo, HostPoll
 from virtui.model.detail import DomainDetail, SnapshotInfo
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
+from virtui.model.timeline import DaemonLogging, LogLocation
 
 TransferCallback = Callable[[TransferProgress], None]
 """Called (from the transfer's thread) after each chunk of an upload or download."""
@@ -175,6 +176,20 @@ class Backend(ABC):
     ) -> str:
         """Stream a volume into a new local file; cancel keeps nothing."""
         raise self._unsupported("downloading volumes")
+
+    # Logs.
+
+    def qemu_log(self, name: str) -> LogLocation:
+        """Where domain ``name``'s QEMU log is (and whether it can be read from here)."""
+        return LogLocation("", False, "this backend has no QEMU logs")
+
+    def daemon_logging(self) -> DaemonLogging:
+        """The host daemon's log filters and outputs."""
+        raise self._unsupported("reading daemon logging")
+
+    def set_daemon_logging(self, filters: str | None, outputs: str | None) -> DaemonLogging:
+        """Change the daemon's log filters and/or outputs; returns them as read back."""
+        raise self._unsupported("changing daemon logging")
 
 
 class ConsoleStream(Protocol):

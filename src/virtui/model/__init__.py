@@ -7,6 +7,7 @@ from virtui.model.actions import ActionResult, DomainAction, DomainEvent
 from virtui.model.domain import DomainKey, DomainSample, DomainState
 from virtui.model.host import HostCpuSample, HostInfo, HostPoll, HostStatus
 from virtui.model.stats import CpuMode, DomainStats
+from virtui.model.timeline import LogEntry, Severity
 
 __all__ = [
     "ActionResult",
@@ -21,4 +22,6 @@ __all__ = [
     "HostInfo",
     "HostPoll",
     "HostStatus",
+    "LogEntry",
+    "Severity",
 ]

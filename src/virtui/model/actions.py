@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from virtui.model.domain import DomainKey
+from virtui.model.timeline import Severity
 
 
 class DomainAction(enum.Enum):
@@ -56,3 +57,4 @@ class DomainEvent:
     kind: str
     detail: str
     wall_time: float
+    severity: Severity = Severity.INFO

@@ -40,10 +40,14 @@ class DomainStore:
         """One domain's latest stats."""
         return self._by_host.get(key.host, {}).get(key)
 
+    def name(self, key: DomainKey) -> str:
+        """The domain's name (its UUID when it is not known)."""
+        stats = self.get(key)
+        return stats.sample.name if stats is not None else key.uuid
+
     def label(self, key: DomainKey) -> str:
         """How a domain is named to the user: ``name on host`` (the UUID if unknown)."""
-        stats = self.get(key)
-        return f"{stats.sample.name if stats is not None else key.uuid} on {key.host}"
+        return f"{self.name(key)} on {key.host}"
 
     def matching(self, text: str) -> list[DomainStats]:
         """Domains whose name (or ``host/name``) contains ``text``, case-insensitively."""

@@ -23,6 +23,7 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("C", "command('clone')", "Clone", show=False),
     Binding("n", "command('snapshot')", "New snapshot", show=False),
     Binding("z", "command('snapshots')", "Snapshots", show=False),
+    Binding("L", "command('qemu_log')", "QEMU log", show=False),
 ]
 
 

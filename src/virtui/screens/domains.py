@@ -50,6 +50,7 @@ class DomainsScreen(DomainActionsMixin):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
         Binding("3", "app.show_storage", "Storage", show=False),
+        Binding("4", "app.show_logs", "Logs", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 

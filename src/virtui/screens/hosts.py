@@ -43,6 +43,7 @@ class HostsScreen(ReportsWorkerFailures):
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("1,escape", "back", "Domains"),
         Binding("3", "app.show_storage", "Storage", show=False),
+        Binding("4", "app.show_logs", "Logs", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]

@@ -13,7 +13,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from virtui.formatting import format_bytes, plural
+from virtui.messages import TimelineNote
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
+from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import ReportsWorkerFailures
 from virtui.screens.form import Field, FormScreen
@@ -97,6 +99,7 @@ class StorageScreen(ReportsWorkerFailures):
         Binding("d", "download", "Download"),
         Binding("1,escape", "back", "Domains"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
+        Binding("4", "app.show_logs", "Logs", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -306,21 +309,30 @@ class StorageScreen(ReportsWorkerFailures):
 
     # -- running ------------------------------------------------------------------------
 
-    def _run(
-        self, label: str, call: Callable[[], str], on_in_use: Callable[[str], None] | None = None
+    def _run_on(
+        self,
+        host: str,
+        label: str,
+        call: Callable[[], str],
+        on_in_use: Callable[[str], None] | None = None,
     ) -> None:
-        """Run a blocking call on its own thread, then say how it went and reload."""
+        """Run a blocking call on its own thread, then say how it went (also in the
+        logs timeline) and reload."""
 
         def work() -> None:
             try:
                 message = call()
             except Exception as error:
                 why = str(getattr(error, "message", error))
+                self.post_message(
+                    TimelineNote(LogEntry.now(host, "", "action", why, Severity.ERROR))
+                )
                 if on_in_use is not None and getattr(error, "reason", "") == "in use":
                     self.app.call_from_thread(on_in_use, why)
                 else:
                     self.app.call_from_thread(self._failed, why)
                 return
+            self.post_message(TimelineNote(LogEntry.now(host, "", "action", message)))
             self.app.call_from_thread(self._done, message)
 
         self.runner(label, work)
@@ -352,7 +364,11 @@ class StorageScreen(ReportsWorkerFailures):
     def action_refresh_pool(self) -> None:
         pool = self._active_pool_or_say()
         if pool:
-            self._run("refresh", lambda: self.port.pool_command(pool.host, pool.name, "refresh"))
+            self._run_on(
+                pool.host,
+                "refresh",
+                lambda: self.port.pool_command(pool.host, pool.name, "refresh"),
+            )
 
     def action_start_pool(self) -> None:
         pool = self._pool_or_say()
@@ -361,7 +377,9 @@ class StorageScreen(ReportsWorkerFailures):
         if pool.active:
             self.notify(f"pool {pool.name} is already started")
             return
-        self._run("start", lambda: self.port.pool_command(pool.host, pool.name, "start"))
+        self._run_on(
+            pool.host, "start", lambda: self.port.pool_command(pool.host, pool.name, "start")
+        )
 
     def action_stop_pool(self) -> None:
         pool = self._active_pool_or_say()
@@ -372,8 +390,8 @@ class StorageScreen(ReportsWorkerFailures):
             [f"pool {pool.name} on {pool.host} ({pool.path})"],
             "Its volumes stay on disk but cannot be listed or created until it starts again.",
             [Choice("stop", "Stop", "y")],
-            lambda _: self._run(
-                "stop", lambda: self.port.pool_command(pool.host, pool.name, "stop")
+            lambda _: self._run_on(
+                pool.host, "stop", lambda: self.port.pool_command(pool.host, pool.name, "stop")
             ),
         )
 
@@ -381,7 +399,9 @@ class StorageScreen(ReportsWorkerFailures):
         pool = self._pool_or_say()
         if pool:
             command = "noautostart" if pool.autostart else "autostart"
-            self._run(command, lambda: self.port.pool_command(pool.host, pool.name, command))
+            self._run_on(
+                pool.host, command, lambda: self.port.pool_command(pool.host, pool.name, command)
+            )
 
     def action_new(self) -> None:
         if self.focused is self.volume_table:
@@ -417,7 +437,8 @@ class StorageScreen(ReportsWorkerFailures):
 
         def chosen(values: dict[str, str] | None) -> None:
             if values:
-                self._run(
+                self._run_on(
+                    values["host"],
                     "create pool",
                     lambda: self.port.create_pool(values["host"], values["name"], values["path"]),
                 )
@@ -446,7 +467,8 @@ class StorageScreen(ReportsWorkerFailures):
             "Keep files: the pool is stopped and forgotten, its directory stays as it is.\n"
             "Remove directory: only when the pool holds no volumes.",
             [Choice("keep", "Keep files", "y"), Choice("remove", "Remove directory", "D")],
-            lambda how: self._run(
+            lambda how: self._run_on(
+                pool.host,
                 "delete pool",
                 lambda: self.port.delete_pool(
                     pool.host, pool.name, remove_directory=how == "remove"
@@ -479,7 +501,8 @@ class StorageScreen(ReportsWorkerFailures):
         def chosen(values: dict[str, str] | None) -> None:
             if values:
                 size = parse_size(values["size"])
-                self._run(
+                self._run_on(
+                    pool.host,
                     "create volume",
                     lambda: self.port.create_volume(
                         pool.host, pool.name, values["name"], size, values["format"]
@@ -513,7 +536,8 @@ class StorageScreen(ReportsWorkerFailures):
                 [why],
                 "Deleting it leaves those domains with a missing disk.",
                 [Choice("force", "Delete anyway", "D")],
-                lambda _: self._run(
+                lambda _: self._run_on(
+                    pool.host,
                     "delete volume",
                     lambda: self.port.delete_volume(pool.host, pool.name, volume.name, force=True),
                 ),
@@ -524,7 +548,8 @@ class StorageScreen(ReportsWorkerFailures):
             [f"{volume.path} in pool {pool.name} on {pool.host} ({format_bytes(volume.capacity)})"],
             f"{users}its data is gone for good.",
             [Choice("delete", "Delete", "y")],
-            lambda _: self._run(
+            lambda _: self._run_on(
+                pool.host,
                 "delete volume",
                 lambda: self.port.delete_volume(pool.host, pool.name, volume.name, force=False),
                 on_in_use=anyway,
@@ -551,7 +576,8 @@ class StorageScreen(ReportsWorkerFailures):
         def entered(text: str | None) -> None:
             if text:
                 size = parse_size(text)
-                self._run(
+                self._run_on(
+                    pool.host,
                     "resize",
                     lambda: self.port.resize_volume(pool.host, pool.name, volume.name, size),
                 )
@@ -581,7 +607,8 @@ class StorageScreen(ReportsWorkerFailures):
 
         def entered(name: str | None) -> None:
             if name:
-                self._run(
+                self._run_on(
+                    pool.host,
                     "clone",
                     lambda: self.port.clone_volume(pool.host, pool.name, volume.name, name),
                 )
@@ -617,6 +644,7 @@ class StorageScreen(ReportsWorkerFailures):
             path = os.path.expanduser(values["path"])
             name = values["name"] or os.path.basename(path)
             self._transfer(
+                pool.host,
                 f"Upload to {pool.name}",
                 f"{path} → volume {name} in pool {pool.name} on {pool.host}",
                 lambda progress, cancelled: self.port.upload_volume(
@@ -659,6 +687,7 @@ class StorageScreen(ReportsWorkerFailures):
                 return
             path = os.path.abspath(os.path.expanduser(text))
             self._transfer(
+                pool.host,
                 f"Download {volume.name}",
                 f"volume {volume.name} on {pool.host} → {path}",
                 lambda progress, cancelled: self.port.download_volume(
@@ -678,12 +707,13 @@ class StorageScreen(ReportsWorkerFailures):
 
     def _transfer(
         self,
+        host: str,
         title: str,
         what: str,
         transfer: Callable[[Progress, threading.Event], str],
     ) -> None:
         self.app.push_screen(
-            TransferScreen(title, what, transfer, self.runner), lambda _: self.reload()
+            TransferScreen(title, what, transfer, self.runner, host), lambda _: self.reload()
         )
 
     # -- navigation ---------------------------------------------------------------------

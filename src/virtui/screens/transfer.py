@@ -12,7 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
 from virtui.formatting import format_bytes
+from virtui.messages import TimelineNote
 from virtui.model.storage import TransferProgress
+from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
@@ -38,8 +40,11 @@ class TransferScreen(Dialog[str | None]):
     }
     """
 
-    def __init__(self, title: str, what: str, transfer: Transfer, runner: Runner) -> None:
+    def __init__(
+        self, title: str, what: str, transfer: Transfer, runner: Runner, host: str = ""
+    ) -> None:
         super().__init__()
+        self.host = host
         self._title = title
         self._what = what
         self._transfer = transfer
@@ -92,8 +97,13 @@ class TransferScreen(Dialog[str | None]):
     def _finish(self, message: str | None, problem: str) -> None:
         if message is not None:
             self.notify(message)
+            entry = LogEntry.now(self.host, "", "action", message)
         else:
-            self.notify(problem, severity="warning" if self.cancelled.is_set() else "error")
+            cancelled = self.cancelled.is_set()
+            self.notify(problem, severity="warning" if cancelled else "error")
+            severity = Severity.WARNING if cancelled else Severity.ERROR
+            entry = LogEntry.now(self.host, "", "action", problem, severity)
+        self.post_message(TimelineNote(entry))
         self.dismiss(message)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

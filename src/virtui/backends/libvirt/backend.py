@@ -9,9 +9,10 @@ import time
 import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
+from virtui.backends.libvirt import logfiles
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
-from virtui.backends.libvirt.events import lifecycle_words
+from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.operations import describe
 from virtui.backends.libvirt.samples import (
     sample_from_info,
@@ -20,7 +21,15 @@ from virtui.backends.libvirt.samples import (
 )
 from virtui.backends.libvirt.storage import LibvirtStorage
 from virtui.formatting import plural
-from virtui.model import DomainEvent, DomainSample, HostCpuSample, HostInfo, HostPoll
+from virtui.model import (
+    DomainEvent,
+    DomainSample,
+    HostCpuSample,
+    HostInfo,
+    HostPoll,
+    Severity,
+)
+from virtui.model.timeline import DaemonLogging, LogLocation
 
 _STATS = (
     libvirt.VIR_DOMAIN_STATS_STATE
@@ -62,7 +71,7 @@ class LibvirtBackend(LibvirtStorage, Backend):
         self._bulk_stats = True
         self._lock = threading.Lock()
         self._sink: EventSink | None = None
-        self._callbacks: list[int] = []
+        self._events: int | None = None  # subscription token
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -109,27 +118,26 @@ class LibvirtBackend(LibvirtStorage, Backend):
 
     def _register_events(self, conn: libvirt.virConnect) -> None:
         # A driver without events still shows changes at the next poll.
-        with contextlib.suppress(libvirt.libvirtError):
-            self._callbacks.append(
-                conn.domainEventRegisterAny(
-                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None
-                )
-            )
+        self._events = subscribe(conn, self._emit)
 
-    def _on_lifecycle(
-        self,
-        _conn: libvirt.virConnect,
-        dom: libvirt.virDomain,
-        event: int,
-        detail: int,
-        _opaque: object,
-    ) -> None:
+    def _emit(self, dom: libvirt.virDomain, kind: str, detail: str, severity: Severity) -> None:
         # Runs on libvirt's event-loop thread: hand over plain data and return at once.
         sink = self._sink
-        if sink is None:
-            return
-        kind, words = lifecycle_words(event, detail)
-        sink(DomainEvent(self.name, dom.UUIDString(), dom.name(), kind, words, time.time()))
+        if sink is not None:
+            event = DomainEvent(
+                self.name, dom.UUIDString(), dom.name(), kind, detail, time.time(), severity
+            )
+            sink(event)
+
+    def qemu_log(self, name: str) -> LogLocation:
+        return logfiles.qemu_log_location(self.uri, name)
+
+    def daemon_logging(self) -> DaemonLogging:
+        return logfiles.read_daemon_logging(self.uri)
+
+    def set_daemon_logging(self, filters: str | None, outputs: str | None) -> DaemonLogging:
+        self._refuse_when_readonly("change the daemon's logging")
+        return logfiles.set_daemon_logging(self.uri, filters, outputs)
 
     def poll(self) -> HostPoll:
         conn, info = self._conn, self._info
@@ -191,11 +199,10 @@ class LibvirtBackend(LibvirtStorage, Backend):
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
-            callbacks, self._callbacks = self._callbacks, []
+            events, self._events = self._events, None
         if conn is not None:
-            for callback in callbacks:
-                with contextlib.suppress(libvirt.libvirtError):
-                    conn.domainEventDeregisterAny(callback)
+            if events is not None:
+                unsubscribe(conn, events)
             with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
                 release_connection(self.uri, conn)
 

@@ -1,7 +1,8 @@
-"""StorageService: the storage screen's way to the hosts' backends.
+"""Services: the screens' way to the hosts' backends.
 
-The screen knows hosts by name and never holds a backend; every call here blocks and is
-made from a worker thread.
+Screens know hosts by name and never hold a backend; they talk to these objects through
+protocols of their own (StoragePort, LogsPort). Calls that reach a host block and are
+made from worker threads.
 """
 
 from __future__ import annotations
@@ -13,16 +14,49 @@ from urllib.parse import urlsplit
 from virtui.backends.base import Backend, BackendError, TransferCallback
 from virtui.model import HostStatus
 from virtui.model.storage import PoolInfo, VolumeInfo
+from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
 
 
-class StorageService:
-    """Pools and volumes of every connected host that has storage."""
+class HostBackends:
+    """Finds a host's backend by name among the app's sessions."""
 
     def __init__(self, sessions: Callable[[], Sequence[HostSession]], store: DomainStore) -> None:
         self._sessions = sessions
         self._store = store
+
+    def _backend(self, host: str) -> Backend:
+        for session in self._sessions():
+            if session.name == host:
+                return session.backend
+        raise BackendError(f"no host named {host}")
+
+
+class LogService(HostBackends):
+    """QEMU log locations and daemon logging of the hosts."""
+
+    def hosts(self) -> list[str]:
+        """Every host's name."""
+        return [session.name for session in self._sessions()]
+
+    def qemu_log(self, host: str, name: str) -> LogLocation:
+        """Where a domain's QEMU log is (no call to the host: worked out from its URI)."""
+        return self._backend(host).qemu_log(name)
+
+    def daemon_logging(self, host: str) -> DaemonLogging:
+        """The host daemon's log filters and outputs."""
+        return self._backend(host).daemon_logging()
+
+    def set_daemon_logging(
+        self, host: str, filters: str | None, outputs: str | None
+    ) -> DaemonLogging:
+        """Change them; returns what the daemon reports afterwards."""
+        return self._backend(host).set_daemon_logging(filters, outputs)
+
+
+class StorageService(HostBackends):
+    """Pools and volumes of every connected host that has storage."""
 
     def hosts(self) -> dict[str, str]:
         """Every host by name -> "" when its storage can be read now, else why not."""
@@ -36,12 +70,6 @@ class StorageService:
             else:
                 found[session.name] = ""
         return found
-
-    def _backend(self, host: str) -> Backend:
-        for session in self._sessions():
-            if session.name == host:
-                return session.backend
-        raise BackendError(f"no host named {host}")
 
     def is_local(self, host: str) -> bool:
         """True when the host's files are on this machine (paths can be checked here)."""

@@ -1,0 +1,86 @@
+"""TailScreen: a log file followed live, like ``tail -f`` (QEMU logs, virtui's own)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Log, Static
+
+from virtui.model.timeline import LogLocation
+from virtui.monitor.tail import follow
+from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.transfer import Runner
+from virtui.widgets.status_bar import StatusBar
+
+MAX_LINES = 20_000
+
+
+class TailScreen(ReportsWorkerFailures):
+    """Shows the end of a file and appends what is written to it; survives the file
+    being truncated or replaced (log rotation). Esc goes back."""
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("end,G", "follow", "Newest and follow"),
+    ]
+
+    DEFAULT_CSS = """
+    TailScreen {
+        & Log { height: 1fr; background: $surface; }
+        & #note { padding: 1 2; color: $text-warning; height: auto; }
+    }
+    """
+
+    def __init__(self, title: str, location: LogLocation, runner: Runner) -> None:
+        super().__init__()
+        self.title_text = title
+        self.location = location
+        self.runner = runner
+        self.stop = threading.Event()
+        self.log_widget = Log(max_lines=MAX_LINES, id="tail", auto_scroll=True)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static("", id="note", markup=False)
+        yield self.log_widget
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        path = self.location.path
+        self.query_one(StatusBar).set_parts(
+            [
+                ("virtui", "bold $accent"),
+                (self.title_text, "bold"),
+                (path or "no file", "$text-muted"),
+                ("Esc back", "$text-muted"),
+            ]
+        )
+        if not self.location.readable_here:
+            self.query_one("#note", Static).update(self.location.note)
+            self.log_widget.display = False
+            return
+        self.query_one("#note", Static).display = False
+        self.log_widget.focus()
+        self.runner(f"tail:{path}", lambda: follow(Path(path), self._lines, self._say, self.stop))
+
+    def on_unmount(self) -> None:
+        self.stop.set()
+
+    def _lines(self, lines: list[str]) -> None:
+        if not self.stop.is_set():
+            self.app.call_from_thread(self.log_widget.write_lines, lines)
+
+    def _say(self, note: str) -> None:
+        if not self.stop.is_set():
+            self.app.call_from_thread(self.log_widget.write_line, f"── {note} ──")
+
+    def action_follow(self) -> None:
+        self.log_widget.auto_scroll = True
+        self.log_widget.scroll_end(animate=False)
+
+    def action_back(self) -> None:
+        if self.app.screen is self:
+            self.dismiss()
