@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from virtui.backends.base import Backend, BackendError, TransferCallback
 from virtui.model import HostStatus
+from virtui.model.config import DomainConfig, LiveChange
 from virtui.model.storage import PoolInfo, VolumeInfo
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.monitor.session import HostSession
@@ -134,3 +135,19 @@ class StorageService(HostBackends):
     ) -> str:
         """A volume into a new local file."""
         return self._backend(host).download_volume(pool, name, local_path, progress, cancelled)
+
+
+class ConfigService(HostBackends):
+    """The review desk's ConfigPort: configurations of the hosts' domains."""
+
+    def read_config(self, host: str, uuid: str) -> DomainConfig:
+        """The inactive, secure XML of a domain."""
+        return self._backend(host).read_config(uuid)
+
+    def define(self, host: str, xml: str) -> str:
+        """Define a configuration (validated by libvirt)."""
+        return self._backend(host).define_config(xml)
+
+    def apply_live(self, host: str, uuid: str, change: LiveChange) -> None:
+        """Apply one change to a running domain."""
+        self._backend(host).apply_live(uuid, change)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from virtui.model import DomainAction, DomainEvent, HostInfo, HostPoll
+from virtui.model.config import DomainConfig, LiveChange
 from virtui.model.detail import DomainDetail, SnapshotInfo
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 from virtui.model.timeline import DaemonLogging, LogLocation
@@ -176,6 +177,20 @@ class Backend(ABC):
     ) -> str:
         """Stream a volume into a new local file; cancel keeps nothing."""
         raise self._unsupported("downloading volumes")
+
+    # Configuration (the review desk).
+
+    def read_config(self, uuid: str) -> DomainConfig:
+        """The domain's inactive, secure XML and whether it is running."""
+        raise self._unsupported("reading configurations")
+
+    def define_config(self, xml: str) -> str:
+        """Define a configuration (validated); returns it as libvirt stored it."""
+        raise self._unsupported("changing configurations")
+
+    def apply_live(self, uuid: str, change: LiveChange) -> None:
+        """Apply one change to the running domain."""
+        raise self._unsupported("changing a running domain")
 
     # Logs.
 

@@ -10,6 +10,7 @@ import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
 from virtui.backends.libvirt import logfiles
+from virtui.backends.libvirt.config import LibvirtConfig
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
@@ -55,7 +56,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtStorage, Backend):
+class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use

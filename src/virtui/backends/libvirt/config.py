@@ -1,0 +1,51 @@
+"""Reading and changing a domain's persistent configuration (for the review desk)."""
+
+from __future__ import annotations
+
+import libvirt
+
+from virtui.backends.base import BackendError
+from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.model.config import DomainConfig, LiveChange
+
+_CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
+
+
+class LibvirtConfig(LibvirtOperations):
+    """Mixed into LibvirtBackend. Blocking; call from workers."""
+
+    def read_config(self, uuid: str) -> DomainConfig:
+        """The inactive, secure XML (what ``virsh edit`` edits) and whether it runs."""
+        dom = self._domain(uuid)
+        try:
+            return DomainConfig(str(dom.XMLDesc(_CONFIG_XML)), bool(dom.isActive()), dom.name())
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+
+    def define_config(self, xml: str) -> str:
+        """Define ``xml`` — always with libvirt's schema validation: without it an
+        invalid value (a negative vCPU count) crashes libvirtd or an in-process driver."""
+        self._refuse_when_readonly("change a configuration")
+        try:
+            dom = self._connection().defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+            return str(dom.XMLDesc(_CONFIG_XML))
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+
+    def apply_live(self, uuid: str, change: LiveChange) -> None:
+        """Apply one change to the running domain (its config is already defined)."""
+        self._refuse_when_readonly("change a running domain")
+        dom = self._domain(uuid)
+        try:
+            if change.kind == "vcpus":
+                dom.setVcpusFlags(change.number, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            elif change.kind == "memory":
+                dom.setMemoryFlags(change.number, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            elif change.kind == "attach":
+                dom.attachDeviceFlags(change.xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            elif change.kind == "detach":
+                dom.detachDeviceFlags(change.xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            else:
+                raise BackendError(f"unknown live change {change.kind!r}")
+        except libvirt.libvirtError as error:
+            raise BackendError(describe(error)) from error

@@ -1,0 +1,103 @@
+"""Change requests and their comments, approvals and history."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from virtui.review.ops import Op
+
+
+class State(enum.Enum):
+    """Where a change request stands; the glyph leads its line in the list."""
+
+    DRAFT = ("draft", "·")
+    OPEN = ("open", "●")
+    APPROVED = ("approved", "✓")
+    STALE = ("stale", "!")
+    CONFLICTED = ("conflicted", "‼")
+    MERGING = ("merging", "⟳")
+    MERGED = ("merged", "◆")
+    REJECTED = ("rejected", "✗")
+    WITHDRAWN = ("withdrawn", "∅")
+
+    def __init__(self, label: str, glyph: str) -> None:
+        self.label = label
+        self.glyph = glyph
+
+    @property
+    def closed(self) -> bool:
+        """True when nothing more can happen to the change."""
+        return self in (State.MERGED, State.REJECTED, State.WITHDRAWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A remark on one line of the diff (``line`` 0: on the change as a whole)."""
+
+    id: int
+    line: int
+    anchor: str  # the text of the line it was made on, to find it again after a rebase
+    author: str
+    text: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Someone approved exactly this base and this proposal."""
+
+    user: str
+    base_hash: str
+    proposed_hash: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a change's append-only history."""
+
+    created: float
+    user: str
+    kind: str
+    detail: str
+
+
+@dataclass
+class ChangeRequest:
+    """A proposed configuration change of one domain."""
+
+    id: int
+    title: str
+    description: str
+    author: str
+    created: float
+    host: str
+    domain_uuid: str
+    domain_name: str
+    base_xml: str
+    base_hash: str
+    proposed_xml: str
+    proposed_hash: str
+    ops: list[Op]
+    summary: list[str]
+    state: State = State.DRAFT
+    applied_xml: str = ""
+    outcome: list[str] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def valid_approvals(self) -> list[Approval]:
+        """Approvals of the current base and proposal (a rebase voids older ones)."""
+        return [
+            a
+            for a in self.approvals
+            if a.base_hash == self.base_hash and a.proposed_hash == self.proposed_hash
+        ]
+
+    @property
+    def needs_restart(self) -> bool:
+        """True when part of the change waits for the next restart."""
+        return any("needs restart" in line for line in self.summary)

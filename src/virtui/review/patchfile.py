@@ -1,0 +1,101 @@
+"""Change requests as patch files, so they can travel by mail or git.
+
+The format is mail-like headers, a blank line, the description, then the unified diff
+of the canonical base and proposed XML. Importing re-applies the diff to the target
+domain's live configuration; when that configuration is still the exported base, the
+result must hash to the exported proposal (a damaged file is refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from virtui.review.diff import PatchDoesNotApply, apply_unified, change_diff
+from virtui.review.model import ChangeRequest
+from virtui.review.xmlsafe import canonical, sha256
+
+MAX_PATCH_BYTES = 2 * 1024 * 1024
+
+
+class PatchError(ValueError):
+    """A patch file that cannot be imported; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A patch file read back."""
+
+    title: str
+    author: str
+    host: str
+    domain_uuid: str
+    domain_name: str
+    base_hash: str
+    proposed_hash: str
+    description: str
+    diff: list[str]
+
+
+def export(change: ChangeRequest) -> str:
+    """The patch file text of a change request."""
+    base = canonical(change.base_xml)
+    proposed = canonical(change.proposed_xml)
+    headers = [
+        f"Subject: [virtui #{change.id}] {change.title}",
+        f"Author: {change.author}",
+        f"Host: {change.host}",
+        f"Domain: {change.domain_name} {change.domain_uuid}",
+        f"Base-SHA256: {sha256(base)}",
+        f"Proposed-SHA256: {sha256(proposed)}",
+    ]
+    body = change.description.strip()
+    return "\n".join([*headers, "", body, "", *change_diff(base, proposed)]) + "\n"
+
+
+def read(text: str) -> Patch:
+    """Parse a patch file (checked: headers, size, a diff present)."""
+    if len(text.encode("utf-8")) > MAX_PATCH_BYTES:
+        raise PatchError("the file is larger than a domain change can be")
+    head, blank, rest = text.partition("\n\n")
+    if not blank:
+        raise PatchError("not a virtui patch: no headers")
+    headers: dict[str, str] = {}
+    for line in head.splitlines():
+        key, colon, value = line.partition(":")
+        if not colon:
+            raise PatchError(f"not a header line: {line!r}")
+        headers[key.strip().lower()] = value.strip()
+    needed = ("subject", "author", "host", "domain", "base-sha256", "proposed-sha256")
+    missing = [name for name in needed if name not in headers]
+    if missing:
+        raise PatchError(f"not a virtui patch: no {', '.join(missing)} header")
+    lines = rest.splitlines()
+    start = next((n for n, line in enumerate(lines) if line == "--- base"), None)
+    if start is None:
+        raise PatchError("the patch has no diff (--- base)")
+    name, _space, uuid = headers["domain"].rpartition(" ")
+    subject = headers["subject"]
+    title = subject.split("] ", 1)[1] if subject.startswith("[virtui") else subject
+    return Patch(
+        title=title,
+        author=headers["author"],
+        host=headers["host"],
+        domain_uuid=uuid,
+        domain_name=name,
+        base_hash=headers["base-sha256"],
+        proposed_hash=headers["proposed-sha256"],
+        description="\n".join(lines[:start]).strip(),
+        diff=lines[start:],
+    )
+
+
+def proposal(patch: Patch, live_xml: str) -> str:
+    """The proposed XML: the patch applied to the live configuration."""
+    base = canonical(live_xml)
+    try:
+        proposed = apply_unified(base, patch.diff)
+    except PatchDoesNotApply as error:
+        raise PatchError(f"the patch does not apply to the live configuration: {error}") from error
+    if sha256(base) == patch.base_hash and sha256(proposed) != patch.proposed_hash:
+        raise PatchError("the patch is damaged: its result does not match Proposed-SHA256")
+    return proposed

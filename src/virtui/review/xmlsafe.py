@@ -1,0 +1,70 @@
+"""Reading domain XML that came from a user or a file, without trusting it."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+MAX_XML_BYTES = 1024 * 1024  # a large domain is ~50 KiB; remote libvirt fails above ~5 MiB
+SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+
+
+class XmlRefused(ValueError):
+    """A proposal that is not applied; the message says why."""
+
+
+def sha256(text: str) -> str:
+    """The hash a change is pinned to (libvirt's formatter is deterministic)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_domain(text: str) -> etree._Element:
+    """Parse a <domain> document: size-capped, no DTD, no entities, no network."""
+    if len(text.encode("utf-8")) > MAX_XML_BYTES:
+        raise XmlRefused(
+            f"the XML is {len(text.encode('utf-8')) // 1024} KiB: more than the "
+            f"{MAX_XML_BYTES // 1024} KiB a domain definition may have here"
+        )
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise XmlRefused("the XML has a DOCTYPE or entity declarations: not accepted")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as error:
+        raise XmlRefused(f"the XML is not well-formed: {error}") from error
+    if root.tag != "domain":
+        raise XmlRefused(f"the document is a <{root.tag}>, not a <domain>")
+    return root
+
+
+def to_text(root: etree._Element) -> str:
+    """Serialise a tree the way it is proposed and diffed."""
+    return str(etree.tostring(root, encoding="unicode"))
+
+
+def canonical(text: str) -> str:
+    """``text`` as this module serialises it: diffs compare two such texts, so quoting
+    and other formatting differences between libvirt and lxml never show as changes."""
+    return to_text(parse_domain(text))
+
+
+@lru_cache(maxsize=1)
+def _schema() -> etree.RelaxNG | None:
+    if not SCHEMA.exists():
+        return None
+    return etree.RelaxNG(etree.parse(str(SCHEMA)))
+
+
+def validate(text: str) -> list[str]:
+    """Problems found by libvirt's RelaxNG schema ([] when valid; [] when the schema
+    is not installed, in which case libvirt's own validation at define still runs)."""
+    root = parse_domain(text)
+    schema = _schema()
+    if schema is None or schema.validate(root):
+        return []
+    return [f"line {error.line}: {error.message}" for error in schema.error_log][:10]
