@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from virtui.backends.base import Backend, BackendError, ConsoleStream
 from virtui.background import run_detached
+from virtui.changes import ChangesController
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, state_dir
 from virtui.console import run_console
 from virtui.messages import (
@@ -34,16 +36,19 @@ from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.operations import OperationsController, valid_name
+from virtui.review.desk import ReviewDesk, ReviewRules
+from virtui.review.store import ReviewStore
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
+from virtui.screens.review import ReviewScreen
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.view import ViewOptions
-from virtui.services import LogService, StorageService
+from virtui.services import ConfigService, LogService, StorageService
 from virtui.sessions import DemoStartError, open_sessions, start_demo
 
 if TYPE_CHECKING:
@@ -94,6 +99,8 @@ class VirtuiApp(App[None]):
         self._demo: EmbeddedDemo | None = None  # kept only to stop it
         self.operations = OperationsController(self)
         self.timeline = Timeline()
+        self.desk: ReviewDesk | None = None  # opened on mount (its store is a file)
+        self.changes = ChangesController(self, self._review_desk)
         self._warnings = WarningsToTimeline(self._warning_logged)
 
     async def on_mount(self) -> None:
@@ -102,6 +109,14 @@ class VirtuiApp(App[None]):
         except OSError as error:
             log.warning("timeline file: %s", error)
         logging.getLogger("virtui").addHandler(self._warnings)
+        try:
+            self.desk = ReviewDesk(
+                ReviewStore(state_dir() / "reviews.db"),
+                ConfigService(lambda: self.sessions, self.store),
+                ReviewRules(self.settings.required_approvals, self.settings.forbid_self_approval),
+            )
+        except (OSError, sqlite3.Error) as error:
+            log.error("review desk unavailable: %s", error)
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)
         if self.settings.config_problem:
@@ -228,6 +243,8 @@ class VirtuiApp(App[None]):
                 event.wall_time, event.host, event.name, event.kind, event.detail, event.severity
             )
         )
+        if event.kind in ("defined", "device-added", "device-removed"):
+            self._check_drift(event.host, event.uuid)
         self.poll_host(event.host)
 
     # -- logs ---------------------------------------------------------------------------
@@ -244,6 +261,43 @@ class VirtuiApp(App[None]):
 
     def on_timeline_note(self, message: TimelineNote) -> None:
         self.record(message.entry)
+
+    def _review_desk(self) -> ReviewDesk:
+        if self.desk is None:
+            raise BackendError("the review desk is unavailable (see virtui's log)")
+        return self.desk
+
+    def action_show_review(self) -> None:
+        """Open the review desk (key 5)."""
+        if self.desk is None:
+            self.notify("the review desk is unavailable (see virtui's log)", severity="error")
+        elif self._leave_top_screens(ReviewScreen):
+            self.push_screen(ReviewScreen(self.desk, run_detached))
+
+    def _check_drift(self, host: str, uuid: str) -> None:
+        desk = self.desk
+        if desk is None:
+            return
+
+        def work() -> None:
+            try:
+                stale = desk.check_domain(host, uuid)
+            except Exception as error:  # the host went away meanwhile: checked on merge
+                log.info("drift check of %s/%s: %s", host, uuid, error)
+                return
+            if stale:
+                self.call_from_thread(self._went_stale, host, stale)
+
+        run_detached(f"drift:{host}:{uuid}", work)
+
+    def _went_stale(self, host: str, stale: list[int]) -> None:
+        numbers = ", ".join(f"#{n}" for n in stale)
+        text = f"{numbers} went stale: the live configuration changed (R rebases)"
+        self.record(LogEntry.now(host, "", "review", text, Severity.WARNING))
+        self.notify(text, severity="warning")
+        front = self._front()
+        if isinstance(front, ReviewScreen):
+            front.reload()
 
     def action_show_logs(self) -> None:
         """Open the logs screen (key 4)."""
@@ -404,7 +458,7 @@ class VirtuiApp(App[None]):
         when ``wanted`` should be opened. The digit keys switch screens: no deep stack."""
         if isinstance(self._front(), wanted):
             return False
-        while isinstance(self._front(), (HostsScreen, StorageScreen, LogsScreen)):
+        while isinstance(self._front(), (HostsScreen, StorageScreen, LogsScreen, ReviewScreen)):
             self.pop_screen()
         return True
 
@@ -453,6 +507,9 @@ class VirtuiApp(App[None]):
     def shutdown(self) -> None:
         """Close every connection and tear the demo guests down (blocking; after run)."""
         logging.getLogger("virtui").removeHandler(self._warnings)
+        if self.desk is not None:
+            self.desk.store.close()
+            self.desk = None
         if self.timeline.writer is not None:
             self.timeline.writer.close()
             self.timeline.writer = None

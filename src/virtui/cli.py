@@ -11,7 +11,7 @@ from pathlib import Path
 
 from virtui import __version__
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
-from virtui.hostsfile import ConfigError, load_hosts
+from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
 from virtui.model import CpuMode
 
 log = logging.getLogger("virtui")
@@ -118,8 +118,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     problem = ""
     try:
         configured = load_hosts()
+        required, forbid = load_review_rules()
     except ConfigError as error:
         configured, problem = [], f"config ignored: {error}"
+        required, forbid = 0, False
     for entry in configured:
         if entry.uri not in uris:
             uris.append(entry.uri)
@@ -130,6 +132,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         tags={entry.uri: entry.tags for entry in configured if entry.tags},
         refresh={entry.uri: entry.refresh for entry in configured if entry.refresh},
         config_problem=problem,
+        required_approvals=required,
+        forbid_self_approval=forbid,
         uris=uris,
         delay=args.delay if args.delay is not None else Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode) if args.cpu_mode else CpuMode.IRIX,

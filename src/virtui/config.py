@@ -53,6 +53,8 @@ class Settings:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # URI -> tags
     refresh: dict[str, float] = field(default_factory=dict)  # URI -> own poll interval
     config_problem: str = ""  # why the config file was ignored, if it was
+    required_approvals: int = 0  # [review] rules from the config
+    forbid_self_approval: bool = False
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

@@ -38,19 +38,42 @@ def config_path() -> Path:
     return config_dir() / "config.toml"
 
 
-def load_hosts(path: Path | None = None) -> list[HostEntry]:
-    """The hosts of the config file ([] when there is none). Raises ConfigError."""
-    path = path or config_path()
+def _document(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        return {}
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from error
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error  # "... (at line 3, column 7)"
+
+
+def load_review_rules(path: Path | None = None) -> tuple[int, bool]:
+    """(required approvals, forbid self-approval) from the [review] table; (0, False)
+    when there is none. Raises ConfigError."""
+    path = path or config_path()
+    review = _document(path).get("review", {})
+    if not isinstance(review, dict):
+        raise ConfigError(f"{path}: 'review' must be a table ([review])")
+    required = review.get("required_approvals", 0)
+    forbid = review.get("forbid_self_approval", False)
+    if isinstance(required, bool) or not isinstance(required, int) or not 0 <= required <= 9:
+        raise ConfigError(f"{path}: [review] required_approvals must be a number from 0 to 9")
+    if not isinstance(forbid, bool):
+        raise ConfigError(f"{path}: [review] forbid_self_approval must be true or false")
+    unknown = set(review) - {"required_approvals", "forbid_self_approval"}
+    if unknown:
+        raise ConfigError(f"{path}: [review] unknown key(s) {', '.join(sorted(unknown))}")
+    return required, forbid
+
+
+def load_hosts(path: Path | None = None) -> list[HostEntry]:
+    """The hosts of the config file ([] when there is none). Raises ConfigError."""
+    path = path or config_path()
+    document = _document(path)
     hosts = document.get("hosts", [])
     if not isinstance(hosts, list):
         raise ConfigError(f"{path}: 'hosts' must be an array of tables ([[hosts]])")

@@ -10,6 +10,7 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
+from virtui.screens.review import ReviewScreen
 from virtui.screens.snapshots import SnapshotsScreen
 from virtui.screens.storage import StorageScreen
 from virtui.screens.tail import TailScreen
@@ -40,6 +41,7 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Logs screen (4)", LogsScreen),
     ("Timeline (moving the cursor)", LogView),
     ("QEMU log and virtui's log (L, V)", TailScreen),
+    ("Review desk (5)", ReviewScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),
     ("Confirmation dialogs", ConfirmScreen),

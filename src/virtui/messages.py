@@ -29,7 +29,8 @@ class DemoProgress(Message):
 class DomainCommand(Message):
     """A screen asks the app to do something to domains (the app owns the backends).
 
-    ``command`` is one of: act, detail, console, snapshot, snapshots, clone, qemu_log.
+    ``command`` is one of: act, detail, console, snapshot, snapshots, clone, qemu_log,
+    edit_xml, set_vcpus, set_memory, attach_disk.
     """
 
     def __init__(

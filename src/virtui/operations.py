@@ -94,6 +94,8 @@ class OperationsController:
             self._ask_clone_name(keys[0])
         elif message.command == "qemu_log":
             self.app.open_qemu_log(keys[0])
+        elif message.command in ("edit_xml", "set_vcpus", "set_memory", "attach_disk"):
+            self.app.changes.handle(message.command, keys[0])
 
     def _backend(self, key: DomainKey) -> Backend | None:
         return self.app.backend_for(key.host)

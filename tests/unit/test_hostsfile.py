@@ -9,7 +9,7 @@ import pytest
 
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.cli import build_parser, settings_from
-from virtui.hostsfile import ConfigError, HostEntry, config_path, load_hosts
+from virtui.hostsfile import ConfigError, HostEntry, config_path, load_hosts, load_review_rules
 from virtui.monitor.session import HostSession
 from virtui.sessions import open_sessions
 
@@ -103,3 +103,16 @@ def test_tags_and_refresh_reach_the_sessions() -> None:
         settings.uris, names=settings.names, refresh=settings.refresh, tags=settings.tags
     )
     assert (session.name, session.tags, session.refresh) == ("lab", ("a", "b"), 5.0)
+
+
+def test_review_rules_from_the_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    assert load_review_rules(path) == (0, False)  # no file: a solo admin may merge
+    path.write_text("[review]\nrequired_approvals = 2\nforbid_self_approval = true\n")
+    assert load_review_rules(path) == (2, True)
+    path.write_text("[review]\nrequired_approvals = -1\n")
+    with pytest.raises(ConfigError, match="required_approvals must be a number from 0 to 9"):
+        load_review_rules(path)
+    path.write_text("[review]\nrequire = 1\n")
+    with pytest.raises(ConfigError, match=r"\[review\] unknown key\(s\) require"):
+        load_review_rules(path)

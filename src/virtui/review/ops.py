@@ -292,3 +292,19 @@ def ops_from_json(text: str) -> list[Op]:
             raise XmlRefused(f"unknown operation {kind!r}")
         ops.append(_KINDS[kind](**item))
     return ops
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What the edit dialogs show as "now"."""
+
+    vcpus: tuple[int, int]  # current, maximum
+    memory_kib: tuple[int, int]  # current, maximum
+    disk_targets: frozenset[str]
+
+
+def current_counts(xml: str) -> Counts:
+    """vCPUs, memory and disk device names of a domain XML."""
+    root = parse_domain(xml)
+    targets = frozenset(target.get("dev", "") for target in root.findall("devices/disk/target"))
+    return Counts(_vcpus(root), _memory(root), targets)

@@ -24,6 +24,10 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("n", "command('snapshot')", "New snapshot", show=False),
     Binding("z", "command('snapshots')", "Snapshots", show=False),
     Binding("L", "command('qemu_log')", "QEMU log", show=False),
+    Binding("e", "command('edit_xml')", "Edit XML (review)", show=False),
+    Binding("v", "command('set_vcpus')", "vCPUs (review)", show=False),
+    Binding("m", "command('set_memory')", "Memory (review)", show=False),
+    Binding("b", "command('attach_disk')", "Add disk (review)", show=False),
 ]
 
 

@@ -51,6 +51,7 @@ class DomainsScreen(DomainActionsMixin):
         Binding("2", "app.show_hosts", "Hosts", show=False),
         Binding("3", "app.show_storage", "Storage", show=False),
         Binding("4", "app.show_logs", "Logs", show=False),
+        Binding("5", "app.show_review", "Review desk", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 

@@ -44,6 +44,7 @@ class HostsScreen(ReportsWorkerFailures):
         Binding("1,escape", "back", "Domains"),
         Binding("3", "app.show_storage", "Storage", show=False),
         Binding("4", "app.show_logs", "Logs", show=False),
+        Binding("5", "app.show_review", "Review desk", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]

@@ -55,6 +55,7 @@ class LogsScreen(ReportsWorkerFailures):
         Binding("1", "back", "Domains"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
         Binding("3", "app.show_storage", "Storage", show=False),
+        Binding("5", "app.show_review", "Review desk", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]

@@ -100,6 +100,7 @@ class StorageScreen(ReportsWorkerFailures):
         Binding("1,escape", "back", "Domains"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
         Binding("4", "app.show_logs", "Logs", show=False),
+        Binding("5", "app.show_review", "Review desk", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]

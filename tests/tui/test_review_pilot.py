@@ -1,0 +1,139 @@
+"""The review desk through its keys, on the test driver: draft, review, merge, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from tests.tui.helpers import RecordingApp, wait_for
+from virtui.config import Settings
+from virtui.review.desk import ReviewDesk, ReviewRules
+from virtui.review.model import State
+from virtui.review.store import ReviewStore
+from virtui.screens.confirm import ConfirmScreen
+from virtui.screens.prompt import PromptScreen
+from virtui.screens.review import ReviewScreen
+from virtui.services import ConfigService
+from virtui.sessions import open_sessions
+
+WEB01 = "00000000-0000-4000-8000-000000000001"
+
+
+def _app(uri: str, tmp_path: Path, **rules: object) -> RecordingApp:
+    settings = Settings(uris=[uri], **rules)  # type: ignore[arg-type]
+    app = RecordingApp(settings, sessions=open_sessions([uri]), auto_poll=False)
+    return app
+
+
+def _own_desk(app: RecordingApp, tmp_path: Path, user: str = "alice@desk") -> ReviewDesk:
+    """A desk on a fresh store (each test starts with no changes)."""
+    assert app.desk is not None
+    desk = ReviewDesk(
+        ReviewStore(tmp_path / "reviews.db"),
+        ConfigService(lambda: app.sessions, app.store),
+        app.desk.rules,
+        user=user,
+    )
+    app.desk = desk
+    return desk
+
+
+async def _prompt(app: RecordingApp, pilot: object, text: str) -> None:
+    await wait_for(lambda: isinstance(app.screen, PromptScreen))
+    app.screen.query_one(Input).value = text
+    await pilot.press("enter")  # type: ignore[attr-defined]
+
+
+async def test_draft_from_the_domains_screen_then_review_and_merge(
+    fleet_uri: str, tmp_path: Path
+) -> None:
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "v")
+        await _prompt(app, pilot, "9")
+        assert "9 is more than the maximum 2" in str(app.screen.query_one("#error").render())
+        app.screen.query_one(Input).value = "1"
+        await pilot.press("enter")
+        await wait_for(lambda: any("change #1 drafted: web01: vcpu 2→1" in t for t in app.told))
+        backend = app.backend_for("test")
+        assert backend is not None
+        assert backend.read_config(WEB01).xml.count("current=") == 0  # nothing applied
+
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.selected() is not None and screen.selected().state is State.DRAFT  # type: ignore[union-attr]
+        await pilot.press("m")
+        await wait_for(lambda: any("draft: open it first (o)" in t for t in app.told))
+        await pilot.press("o")
+        await wait_for(lambda: screen.changes[1].state is State.OPEN)
+
+        await pilot.press("tab")  # the diff; down to the changed <vcpu> line
+        while "+" not in str(screen._diff_line()[1])[:1]:
+            await pilot.press("down")
+        line, anchor = screen._diff_line()
+        assert "current=" in anchor
+        await pilot.press("c")
+        await _prompt(app, pilot, "one is enough for a web server")
+        await wait_for(lambda: bool(screen.changes[1].comments))
+        comment = screen.changes[1].comments[0]
+        assert (comment.line, comment.anchor, comment.author) == (line, anchor, "alice@desk")
+
+        await pilot.press("a")
+        await wait_for(lambda: screen.changes[1].state is State.APPROVED)
+        await pilot.press("m")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        assert "✓ vcpu 2→1: live" in str(app.screen.query_one("#targets").render())
+        await pilot.press("y")
+        await wait_for(lambda: any("#1 merged into web01" in t for t in app.told))
+        assert "current='1'" in backend.read_config(WEB01).xml
+        await wait_for(lambda: screen.changes[1].state is State.MERGED)
+        assert [e.kind for e in desk.store.get(1).events][-1] == "merged"  # type: ignore[union-attr]
+
+
+async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Path) -> None:
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "m")
+        await _prompt(app, pilot, "1G")
+        await wait_for(lambda: bool(desk.store.ids()))
+        backend = app.backend_for("test")
+        assert backend is not None
+        # Edited elsewhere: libvirt's DEFINED event makes virtui check its open changes.
+        xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>edited</title>")
+        backend.define_config(xml)
+        await wait_for(lambda: any("#1 went stale" in t for t in app.told), 10)
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.changes[1].state is State.STALE
+        await pilot.press("R")
+        await wait_for(lambda: screen.changes[1].state is State.OPEN)
+        assert "<title>edited</title>" in screen.changes[1].proposed_xml
+
+
+async def test_self_approval_is_refused_when_the_rules_say_so(
+    fleet_uri: str, tmp_path: Path
+) -> None:
+    app = _app(fleet_uri, tmp_path, required_approvals=1, forbid_self_approval=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        assert desk.rules == ReviewRules(1, True)
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "v")
+        await _prompt(app, pilot, "1")
+        await wait_for(lambda: bool(desk.store.ids()))
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        await pilot.press("o")
+        await pilot.press("a")
+        await wait_for(lambda: any("forbid approving one's own" in t for t in app.told))
+        await pilot.press("m")
+        await wait_for(lambda: any("has 0 of the 1 approvals it needs" in t for t in app.told))
