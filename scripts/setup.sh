@@ -28,6 +28,11 @@ packages=(
   # tests: hand-started daemons in their own mount and network namespaces
   iproute2 util-linux
 )
+if [[ $mode == test ]]; then
+  # tests of the fleet backend: a real Prometheus scraping real exporters (never started
+  # as services here: the tests run their own on loopback ports)
+  packages+=(prometheus prometheus-libvirt-exporter)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

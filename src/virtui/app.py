@@ -26,6 +26,7 @@ from virtui.messages import (
     ActionFinished,
     DemoProgress,
     DomainCommand,
+    HistoryArrived,
     HostEventArrived,
     HostUpdated,
     TimelineNote,
@@ -225,11 +226,13 @@ class VirtuiApp(App[None]):
         run_detached(f"poll:{session.name}", lambda: self._poll_in_thread(session))
 
     def backend_for(self, host: str) -> Backend | None:
-        """The backend of a host, for controllers (screens never get one)."""
-        for session in self.sessions:
-            if session.name == host:
-                return session.backend
-        return None
+        """The backend that acts on a host's domains, for controllers (screens never get
+        one): a read-only fleet entry with ``via=`` hands over to that libvirt host."""
+        backend = next((s.backend for s in self.sessions if s.name == host), None)
+        if backend is not None and backend.actions_via:
+            via = next((s.backend for s in self.sessions if s.name == backend.actions_via), None)
+            return via or backend
+        return backend
 
     def _event_from_backend(self, event: DomainEvent) -> None:
         # Called on libvirt's event thread: post_message is safe from any thread.
@@ -425,10 +428,33 @@ class VirtuiApp(App[None]):
                 severity="information" if connected else "error",
             )
             log.info("host %s is %s: %s", update.name, update.status.value, update.message)
+        if is_up and (previous is None or previous.status is not HostStatus.CONNECTED):
+            self._prefill_history(update.name)
         gone = self.store.apply(update)
         self.history.forget(gone)
         self.history.record(update.stats)
         self.history.record_host(update.name, update.host_cpu_pct)
+
+    def _prefill_history(self, host: str) -> None:
+        session = next((s for s in self.sessions if s.name == host), None)
+        if session is None or not session.backend.capabilities.history:
+            return
+        backend = session.backend
+
+        def work() -> None:
+            try:
+                history = backend.cpu_history()
+            except Exception as error:  # graphs simply start empty
+                log.warning("history of %s: %s", host, getattr(error, "message", error))
+                return
+            self.post_message(HistoryArrived(host, history))
+
+        run_detached(f"history:{host}", work)
+
+    def on_history_arrived(self, message: HistoryArrived) -> None:
+        for uuid, values in message.history.items():
+            self.history.prefill(DomainKey(message.host, uuid), values)
+        self._redraw()
 
     def _redraw(self) -> None:
         self._redraw_pending = False

@@ -65,3 +65,12 @@ class TimelineNote(Message):
     def __init__(self, entry: LogEntry) -> None:
         super().__init__()
         self.entry = entry
+
+
+class HistoryArrived(Message):
+    """Past %CPU of a host's domains (by UUID, oldest first), to pre-fill the graphs."""
+
+    def __init__(self, host: str, history: dict[str, list[float]]) -> None:
+        super().__init__()
+        self.host = host
+        self.history = history

@@ -76,3 +76,14 @@ def test_ssh_is_never_allowed_to_prompt_on_the_tui_terminal(uri: str, opened: st
     from virtui.backends.libvirt.connections import without_prompts
 
     assert without_prompts(uri) == opened
+
+
+def test_prometheus_entries_are_named_after_their_target() -> None:
+    from virtui.backends.prometheus.backend import PrometheusBackend
+
+    uri = "prometheus+http://prom:9090/?instance=h1:9177&cpus=32&via=h1"
+    assert host_label(uri) == "h1:9177@prom"
+    backend = PrometheusBackend(uri, host_label(uri))
+    assert (backend.base_url, backend.labels) == ("http://prom:9090", {"instance": "h1:9177"})
+    assert (backend.cpus, backend.actions_via) == (32, "h1")
+    assert not backend.capabilities.mutations and backend.capabilities.history

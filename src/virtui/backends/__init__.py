@@ -8,8 +8,13 @@ from virtui.backends.naming import host_label, unique_labels
 
 def open_backend(uri: str, name: str, *, readonly: bool = False) -> Backend:
     """The backend for a URI: ``replay:///file.json`` replays a recording (always
-    read-only), anything else is a libvirt URI. Nothing is connected yet: call
+    read-only), ``prometheus+http://...`` reads a target from Prometheus (read-only),
+    anything else is a libvirt URI. Nothing is connected yet: call
     ``connect()`` in a worker."""
+    if uri.startswith("prometheus"):
+        from virtui.backends.prometheus.backend import PrometheusBackend
+
+        return PrometheusBackend(uri, name)
     if uri.startswith("replay://"):
         from virtui.backends.replay import ReplayBackend
 

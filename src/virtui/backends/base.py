@@ -47,6 +47,7 @@ class BackendCapabilities:
     events: bool = False
     bulk_stats: bool = False
     storage: bool = False
+    history: bool = False  # cpu_history() can pre-fill the graphs
 
 
 class Backend(ABC):
@@ -55,6 +56,9 @@ class Backend(ABC):
     def __init__(self, uri: str, name: str) -> None:
         self.uri = uri
         self.name = name
+        # A read-only backend may name a libvirt host entry of the same machine: actions
+        # on its rows go there (the domain's UUID is the same on both).
+        self.actions_via = ""
 
     @property
     @abstractmethod
@@ -72,6 +76,10 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the connection; safe to call more than once."""
+
+    def cpu_history(self) -> dict[str, list[float]]:
+        """Past Irix %CPU per domain UUID, oldest first, to pre-fill graphs ({}: none)."""
+        return {}
 
     # Operations. Backends that only read (capabilities.mutations False) refuse them.
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+# Query parameters of a prometheus+http URI that are options, not label matchers.
+PROMETHEUS_OPTIONS = frozenset({"cpus", "via"})
 
 
 def host_label(uri: str) -> str:
@@ -17,6 +20,10 @@ def host_label(uri: str) -> str:
     'test'
     """
     parts = urlsplit(uri)
+    if parts.scheme.startswith("prometheus"):
+        # One Prometheus serves many hosts: the target's label names this one.
+        labels = [v for k, v in parse_qsl(parts.query) if k not in PROMETHEUS_OPTIONS]
+        return f"{labels[0] if labels else parts.hostname or 'prometheus'}@prom"
     if parts.hostname:
         return parts.hostname
     scheme = parts.scheme.split("+", 1)[0] or "host"

@@ -44,6 +44,11 @@ class HistoryStore:
                 for ring, value in zip(per_vcpu, item.vcpu_pct_irix, strict=True):
                     ring.append(value)
 
+    def prefill(self, key: DomainKey, values: Iterable[float]) -> None:
+        """Put past points (oldest first) before what was recorded since."""
+        recorded = self._series.get(key, ())
+        self._series[key] = deque([*values, *recorded], maxlen=self.depth)
+
     def series(self, key: DomainKey) -> tuple[float, ...]:
         """The recorded points of one domain, oldest first."""
         buffer = self._series.get(key)

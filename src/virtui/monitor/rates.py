@@ -15,6 +15,7 @@ class HostRates:
 
     def __init__(self) -> None:
         self._previous: dict[DomainKey, tuple[int, DomainSample]] = {}
+        self._last_pct: dict[DomainKey, tuple[float | None, tuple[float, ...]]] = {}
 
     def update(self, poll: HostPoll) -> tuple[DomainStats, ...]:
         """Compute stats for every domain in ``poll`` and remember it for the next call."""
@@ -23,19 +24,30 @@ class HostRates:
         cpus = poll.host.cpus
         memory = poll.host.memory_kib
         out: list[DomainStats] = []
+        last_pct = self._last_pct
         for sample in poll.domains:
             now = sample.read_ns or poll.monotonic_ns
-            current[sample.key] = (now, sample)
             prior = previous.get(sample.key)
             pct: float | None = None
             vcpu_pct: tuple[float, ...] = ()
+            if prior is not None and prior[0] == now and sample.read_ns:
+                # The same reading again (Prometheus between two scrapes): keep the
+                # baseline and the figure it gave, rather than dividing by zero time.
+                current[sample.key] = prior
+                pct, vcpu_pct = last_pct.get(sample.key, (None, ()))
+                out.append(DomainStats(sample, cpus, pct, vcpu_pct, memory))
+                continue
+            current[sample.key] = (now, sample)
             if prior is not None and sample.state.is_active:
                 then, old = prior
                 if old.run_id == sample.run_id and old.state.is_active:
                     pct = irix_percent(old.cpu_time_ns, sample.cpu_time_ns, then, now)
                     vcpu_pct = _vcpu_rates(old, sample, then, now) if pct is not None else ()
+            last_pct[sample.key] = (pct, vcpu_pct)
             out.append(DomainStats(sample, cpus, pct, vcpu_pct, memory))
         self._previous = current
+        for gone in last_pct.keys() - current.keys():
+            del last_pct[gone]
         return tuple(out)
 
 

@@ -1,0 +1,93 @@
+"""One Prometheus query for a fleet versus polling the same hosts over libvirt.
+
+Run: ``.venv/bin/python -m benchmarks.bench_prometheus`` (from the repository root;
+needs the Debian packages prometheus and prometheus-libvirt-exporter).
+
+Several test-driver nodes (default 5 x 200 = 1,000 domains), each read by its own
+prometheus-libvirt-exporter, all scraped by one Prometheus every second. Measured
+through virtui's own backends: a round of PrometheusBackend polls of every host (one
+instant query shared by the round, then the per-host samples) against a round of
+LibvirtBackend polls of the same node files. Wall time and this process's CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.integration.prometheus import Exporter, Prometheus, prometheus_available
+
+from benchmarks.bench_poll import build_node
+from virtui.backends.base import Backend
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.prometheus.backend import PrometheusBackend
+from virtui.backends.prometheus.client import SHARED_FOR_S
+
+
+def measure(backends: list[Backend], rounds: int, pause: float) -> tuple[list[float], list[float]]:
+    """(wall s, CPU s) of each round of polling every backend once, one after another."""
+    walls, cpus = [], []
+    for _ in range(rounds):
+        time.sleep(pause)  # Prometheus: past the answer shared by the previous round
+        wall, cpu = time.perf_counter(), time.process_time()
+        domains = sum(len(backend.poll().domains) for backend in backends)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    assert domains > 0
+    return walls, cpus
+
+
+def line(label: str, walls: list[float], cpus: list[float]) -> str:
+    return (
+        f"{label:<34} wall median {statistics.median(walls) * 1000:7.1f} ms   "
+        f"CPU median {statistics.median(cpus) * 1000:7.1f} ms   (n={len(walls)})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=5)
+    parser.add_argument("--domains", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    why = prometheus_available()
+    if why:
+        sys.exit(f"bench_prometheus: {why}")
+    with tempfile.TemporaryDirectory() as tmp:
+        uris = []
+        for host in range(args.hosts):
+            folder = Path(tmp) / f"h{host}"
+            folder.mkdir()
+            uris.append(build_node(folder, args.domains))
+        exporters = [Exporter(uri) for uri in uris]
+        prometheus = Prometheus([e.address for e in exporters])
+        try:
+            prometheus.wait_for_samples(3, timeout=60)
+            fleet: list[Backend] = [
+                PrometheusBackend(f"prometheus+{prometheus.url}/?instance={e.address}", f"p{n}")
+                for n, e in enumerate(exporters)
+            ]
+            direct: list[Backend] = [LibvirtBackend(uri, f"l{n}") for n, uri in enumerate(uris)]
+            for backend in fleet + direct:
+                backend.connect()
+            total = args.hosts * args.domains
+            print(f"{args.hosts} hosts x {args.domains} domains = {total} domains")
+            walls, cpus = measure(fleet, args.rounds, SHARED_FOR_S + 0.05)
+            print(line("Prometheus: one query, all hosts", walls, cpus))
+            walls, cpus = measure(direct, args.rounds, 0.0)
+            print(line("libvirt: one poll per host", walls, cpus))
+            for backend in fleet + direct:
+                backend.close()
+        finally:
+            prometheus.remove()
+            for exporter in exporters:
+                exporter.stop()
+
+
+if __name__ == "__main__":
+    main()

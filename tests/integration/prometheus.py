@@ -1,0 +1,120 @@
+"""Real Prometheus and prometheus-libvirt-exporter processes, started by the tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+CONFIG = """\
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: libvirt
+    static_configs:
+      - targets: [{targets}]
+"""
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prometheus_available() -> str:
+    """Why the processes cannot run here, or ""."""
+    missing = [p for p in ("prometheus", "prometheus-libvirt-exporter") if not shutil.which(p)]
+    return f"not installed: {', '.join(missing)} (Debian packages)" if missing else ""
+
+
+class Exporter:
+    """prometheus-libvirt-exporter on a loopback port, reading one libvirt URI."""
+
+    def __init__(self, libvirt_uri: str) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                "prometheus-libvirt-exporter",
+                f"--web.listen-address={self.address}",
+                f"--libvirt.uri={libvirt_uri}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_http(f"http://{self.address}/metrics", self.process)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+class Prometheus:
+    """A Prometheus scraping the given exporters every second."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="vt-prom-"))
+        self.targets = targets
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        (self.dir / "prometheus.yml").write_text(
+            CONFIG.format(targets=", ".join(f"'{t}'" for t in self.targets))
+        )
+        self.process = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={self.dir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_http(f"{self.url}/-/ready", self.process)
+
+    def wait_for_samples(self, count: int, timeout: float = 30.0) -> None:
+        """Until every target has been scraped ``count`` times (rates need two)."""
+        deadline = time.monotonic() + timeout
+        query = f"count_over_time(libvirt_up[5m]) >= {count}"
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
+            if len(answer["data"]["result"]) == len(self.targets):
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"Prometheus did not scrape every target {count} times")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
