@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -20,6 +21,9 @@ from textual.worker import Worker, WorkerState
 from virtui.backends.base import Backend, BackendError, ConsoleStream
 from virtui.background import run_detached
 from virtui.changes import ChangesController
+from virtui.commands import HELP as COMMAND_HELP
+from virtui.commands import Command
+from virtui.commands import parse as parse_command
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, state_dir
 from virtui.console import run_console
 from virtui.messages import (
@@ -39,6 +43,7 @@ from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.operations import OperationsController, valid_name
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.store import ReviewStore
+from virtui.screens.command import CommandLine
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
@@ -51,6 +56,8 @@ from virtui.screens.tail import TailScreen
 from virtui.screens.view import ViewOptions
 from virtui.services import ConfigService, LogService, StorageService
 from virtui.sessions import DemoStartError, open_sessions, start_demo
+from virtui.themes import DEFAULT_THEME, default_theme, load_themes
+from virtui.usersettings import UserSettings, save_user_settings
 
 if TYPE_CHECKING:
     from virtui.backends.libvirt.demo import EmbeddedDemo
@@ -73,6 +80,7 @@ class VirtuiApp(App[None]):
     """
 
     TITLE = "virtui"
+    BINDINGS = [Binding("colon", "command_line", "Command line", key_display=":", show=False)]
 
     def __init__(
         self,
@@ -102,9 +110,11 @@ class VirtuiApp(App[None]):
         self.timeline = Timeline()
         self.desk: ReviewDesk | None = None  # opened on mount (its store is a file)
         self.changes = ChangesController(self, self._review_desk)
+        self.command_history: list[str] = []
         self._warnings = WarningsToTimeline(self._warning_logged)
 
     async def on_mount(self) -> None:
+        self._apply_theme()
         try:
             self.timeline.writer = TimelineFile(state_dir() / "timeline.log")
         except OSError as error:
@@ -120,6 +130,7 @@ class VirtuiApp(App[None]):
             log.error("review desk unavailable: %s", error)
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)
+        self.domains.table.sort_by(self.settings.sort, self.settings.sort_reverse)
         if self.settings.config_problem:
             self.notify(self.settings.config_problem, severity="warning", timeout=15)
         if self.settings.demo and not self._sessions_given:
@@ -129,6 +140,105 @@ class VirtuiApp(App[None]):
         if not self._sessions_given:
             self.sessions = self._open(self.settings.uris)
         self._start_polling()
+
+    # -- themes and the command line --------------------------------------------------
+
+    def _apply_theme(self) -> None:
+        loaded = load_themes()
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        for problem in loaded.problems:
+            self.notify(problem, severity="warning", timeout=15)
+        wanted = self.settings.theme or default_theme()
+        if wanted not in self.available_themes:
+            self.notify(
+                f"no theme {wanted!r}: using {DEFAULT_THEME} "
+                f"(themes: {', '.join(sorted(loaded.themes))})",
+                severity="warning",
+                timeout=15,
+            )
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def action_command_line(self) -> None:
+        """Open the ``:`` command line (k9s style)."""
+        if not isinstance(self._front(), CommandLine):
+            self.push_screen(CommandLine(self.command_history), self._run_command)
+
+    def _run_command(self, line: str | None) -> None:
+        if not line:
+            return
+        command = parse_command(line)
+        if command.name == "dom":
+            while self._front() is not self.domains and len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.domains.show_host(command.host, command.text)
+        elif command.name == "host":
+            self.action_show_hosts()
+        elif command.name == "pool":
+            self.action_show_storage()
+        elif command.name == "log":
+            self.action_show_logs()
+            if command.text or command.host:
+                self.call_later(self._filter_logs, command)
+        elif command.name == "review":
+            self.action_show_review()
+        elif command.name == "theme":
+            if command.text in self.available_themes:
+                self.theme = command.text
+                self.notify(f"theme: {command.text}")
+            else:
+                names = ", ".join(
+                    sorted(n for n in self.available_themes if n.startswith("virtui"))
+                )
+                self.notify(f"no theme {command.text!r}: {names}", severity="error")
+        elif command.name == "connect":
+            self.connect_host(command.text)
+        elif command.name == "help":
+            self.notify(COMMAND_HELP, title="command line", timeout=15)
+        elif command.name == "quit":
+            self.exit()
+
+    def _filter_logs(self, command: Command) -> None:
+        front = self._front()
+        if isinstance(front, LogsScreen):
+            words = ([f"host:{command.host}"] if command.host else []) + [command.text]
+            front.set_filter(" ".join(w for w in words if w))
+
+    def connect_host(self, uri: str) -> None:
+        """Add a host now (``:connect URI``); it is saved for the next start too."""
+        if any(session.backend.uri == uri for session in self.sessions):
+            self.notify(f"{uri} is connected already", severity="warning")
+            return
+        taken = {session.name for session in self.sessions}
+        (session,) = self._open([uri])
+        if session.name in taken:
+            self.notify(
+                f"a host is named {session.name} already: add it to config.toml with a name",
+                severity="error",
+            )
+            return
+        self.sessions.append(session)
+        self.settings.added_hosts.append(uri)
+        session.backend.set_event_sink(self._event_from_backend)
+        self.store.apply(HostUpdate(session.name, uri, HostStatus.CONNECTING))
+        self.notify(f"{session.name}: connecting to {uri}")
+        self._redraw()
+        self._poll(session)
+
+    def save_settings(self) -> None:
+        """Keep what the user chose in the app for the next start (blocking)."""
+        table = self.domains.table
+        save_user_settings(
+            UserSettings(
+                delay=self.settings.delay,
+                cpu_mode=self.view.mode.value,
+                sort=table.sort_column,
+                sort_reverse=table.sort_reverse,
+                theme=self.theme,
+                hosts=list(self.settings.added_hosts),
+            )
+        )
 
     # -- demo -------------------------------------------------------------------------
 
@@ -532,6 +642,10 @@ class VirtuiApp(App[None]):
 
     def shutdown(self) -> None:
         """Close every connection and tear the demo guests down (blocking; after run)."""
+        try:
+            self.save_settings()
+        except OSError as error:
+            log.warning("settings not saved: %s", error)
         logging.getLogger("virtui").removeHandler(self._warnings)
         if self.desk is not None:
             self.desk.store.close()

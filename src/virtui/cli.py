@@ -13,6 +13,7 @@ from virtui import __version__
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
 from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
 from virtui.model import CpuMode
+from virtui.usersettings import load_user_settings
 
 log = logging.getLogger("virtui")
 
@@ -65,6 +66,13 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         choices=[mode.value for mode in CpuMode],
         default=default,
         help="irix: 100%% = one CPU (default); solaris: 100%% = all host CPUs",
+    )
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        default=default,
+        help="colour theme: virtui-dark, virtui-light, virtui-console (16 colours), "
+        "or one of yours from ~/.config/virtui/themes/",
     )
     parser.add_argument(
         "--readonly",
@@ -122,21 +130,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ConfigError as error:
         configured, problem = [], f"config ignored: {error}"
         required, forbid = 0, False
-    for entry in configured:
-        if entry.uri not in uris:
-            uris.append(entry.uri)
+    saved, saved_problem = load_user_settings()
+    for uri in [entry.uri for entry in configured] + saved.hosts:
+        if uri not in uris:
+            uris.append(uri)
     if not uris and not args.demo:
         uris = default_uris()
     return Settings(
         names={entry.uri: entry.name for entry in configured if entry.name},
         tags={entry.uri: entry.tags for entry in configured if entry.tags},
         refresh={entry.uri: entry.refresh for entry in configured if entry.refresh},
-        config_problem=problem,
+        config_problem="; ".join(p for p in (problem, saved_problem) if p),
         required_approvals=required,
         forbid_self_approval=forbid,
         uris=uris,
-        delay=args.delay if args.delay is not None else Settings().delay,
-        cpu_mode=CpuMode(args.cpu_mode) if args.cpu_mode else CpuMode.IRIX,
+        delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
+        cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),
+        theme=getattr(args, "theme", None) or saved.theme or "",
+        sort=saved.sort or "cpu",
+        sort_reverse=saved.sort_reverse,
+        added_hosts=list(saved.hosts),
         demo=bool(args.demo),
         readonly=bool(args.readonly),
     )

@@ -53,6 +53,10 @@ class Settings:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # URI -> tags
     refresh: dict[str, float] = field(default_factory=dict)  # URI -> own poll interval
     config_problem: str = ""  # why the config file was ignored, if it was
+    theme: str = ""  # "" : the default for this terminal
+    sort: str = "cpu"
+    sort_reverse: bool | None = None  # None: the column's natural direction
+    added_hosts: list[str] = field(default_factory=list)  # from :connect, saved
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
 

@@ -217,11 +217,14 @@ class DomainsScreen(DomainActionsMixin):
             event.input.remove_class("-active")
             self.table.focus()
 
-    def show_host(self, host: str) -> None:
-        """Show only the domains of one host (the filter becomes ``host/``)."""
+    def show_host(self, host: str, text: str = "") -> None:
+        """Show only the domains of one host (the filter becomes ``host/text``); with no
+        host, filter by ``text`` alone ("" shows everything)."""
+        wanted = f"{host}/{text}" if host else text
         box = self.query_one("#filter", Input)
-        box.value = f"{host}/"
-        self._set_filter(f"{host}/")
+        box.value = wanted
+        box.set_class(bool(wanted), "-active")
+        self._set_filter(wanted)
         self.table.focus()
 
     def _set_filter(self, text: str) -> None:

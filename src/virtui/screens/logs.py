@@ -147,6 +147,15 @@ class LogsScreen(ReportsWorkerFailures):
             PromptScreen("Filter the timeline", FILTER_HINT, check, self.filter.text), entered
         )
 
+    def set_filter(self, text: str) -> None:
+        """Filter the timeline (as ``/`` does); a bad filter is said, not applied."""
+        try:
+            self.filter = LogFilter.parse(text)
+        except FilterError as error:
+            self.notify(str(error), severity="error")
+            return
+        self._reshow()
+
     def action_escape(self) -> None:
         if not self.filter.empty:
             self.filter = LogFilter()

@@ -72,7 +72,7 @@ class ReviewScreen(ReportsWorkerFailures):
         & > .review--added { color: $text-success; }
         & > .review--removed { color: $text-error; }
         & > .review--hunk { color: $text-accent; }
-        & > .review--muted { color: $text-muted; }
+        & > .review--muted { color: $text-secondary; }
         & > .review--live { color: $text-success; }
         & > .review--restart { color: $text-warning; }
         & > .review--state { color: $text-accent; text-style: bold; }

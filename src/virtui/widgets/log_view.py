@@ -71,7 +71,7 @@ class LogView(ScrollView, can_focus=True):
         & > .log-view--header { text-style: bold; color: $text-primary; background: $panel; }
         & > .log-view--cursor { background: $block-cursor-blurred-background; }
         &:focus > .log-view--cursor { background: $block-cursor-background; }
-        & > .log-view--debug { color: $text-muted; }
+        & > .log-view--debug { color: $text-secondary; }
         & > .log-view--info { color: $foreground; }
         & > .log-view--warning { color: $text-warning; }
         & > .log-view--error { color: $text-error; text-style: bold; }

@@ -1,0 +1,62 @@
+"""The ``:`` command line, k9s style: ``:dom @h1 web``, ``:host``, ``:pool``, ``:log``.
+
+Parsing only (no Textual): the app carries the command out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Every name a command answers to; the first is the canonical one.
+NAMES: dict[str, tuple[str, ...]] = {
+    "dom": ("dom", "doms", "domain", "domains", "vm", "vms"),
+    "host": ("host", "hosts", "node", "nodes"),
+    "pool": ("pool", "pools", "storage", "vol", "volumes"),
+    "log": ("log", "logs", "events"),
+    "review": ("review", "reviews", "cr", "changes"),
+    "theme": ("theme", "themes"),
+    "connect": ("connect", "c"),
+    "help": ("help", "h", "?"),
+    "quit": ("quit", "q", "q!"),
+}
+HELP = (
+    ":dom [@host] [filter]   domains (of one host, filtered)\n"
+    ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
+    ":theme NAME   switch theme · :connect URI   add a host (saved) · :q   quit"
+)
+_ALIASES = {alias: name for name, aliases in NAMES.items() for alias in aliases}
+
+
+class CommandError(ValueError):
+    """A command line that cannot be run; the message says what would be right."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A parsed command: its canonical name, an ``@host`` scope, and the rest."""
+
+    name: str
+    host: str = ""
+    text: str = ""
+
+
+def parse(line: str) -> Command:
+    """Read ``:name [@host] [text]`` (the colon is optional)."""
+    words = line.strip().removeprefix(":").split()
+    if not words:
+        raise CommandError("type a command, e.g. :dom, :host, :pool, :log, :review")
+    name = _ALIASES.get(words[0].lower())
+    if name is None:
+        raise CommandError(f"unknown command {words[0]!r}: try :help")
+    rest = words[1:]
+    host = ""
+    if rest and rest[0].startswith("@"):
+        host, rest = rest[0][1:], rest[1:]
+        if not host:
+            raise CommandError("@ needs a host name, e.g. :dom @h1")
+    text = " ".join(rest)
+    if name in ("theme", "connect") and not text:
+        raise CommandError(
+            f":{name} needs an argument: :{name} {'NAME' if name == 'theme' else 'URI'}"
+        )
+    return Command(name, host, text)

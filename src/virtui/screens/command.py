@@ -1,0 +1,74 @@
+"""CommandLine: the ``:`` prompt at the bottom of the screen, with history."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from virtui.commands import CommandError, parse
+
+
+class CommandLine(ModalScreen[str | None]):
+    """Type a command; Enter runs it if it parses, ↑/↓ walk the history, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    CommandLine {
+        align: left bottom;
+        background: $background 0%;
+        & #box { dock: bottom; height: auto; background: $panel; }
+        & Input, & Input:focus { border: none; height: 1; padding: 0 1; background: $panel; }
+        & #error { color: $text-error; padding: 0 1; height: auto; }
+    }
+    """
+
+    def __init__(self, history: list[str]) -> None:
+        super().__init__()
+        self.history = history  # shared with the app: newest last
+        self.position = len(history)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Static("", id="error", markup=False)
+            yield Input(
+                placeholder=":dom @host filter · :host · :pool · :log · :review · :help",
+                value=":",
+                id="command",
+            )
+
+    def on_mount(self) -> None:
+        command = self.query_one(Input)
+        command.focus()
+        command.cursor_position = len(command.value)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key not in ("up", "down") or not self.history:
+            return
+        event.stop()
+        step = -1 if event.key == "up" else 1
+        self.position = max(0, min(len(self.history), self.position + step))
+        command = self.query_one(Input)
+        command.value = self.history[self.position] if self.position < len(self.history) else ":"
+        command.cursor_position = len(command.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        line = event.value.strip()
+        try:
+            parse(line)
+        except CommandError as error:
+            self.query_one("#error", Static).update(str(error))
+            return
+        if not self.history or self.history[-1] != line:
+            self.history.append(line)
+        self.dismiss(line)
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        self.query_one("#error", Static).update("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

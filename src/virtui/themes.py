@@ -1,0 +1,97 @@
+"""Themes from files: the shipped ones (``themes/``) and the user's own.
+
+A theme file is TOML with Textual's theme fields (name, dark, primary, secondary,
+accent, foreground, background, surface, panel, boost, success, warning, error, ansi)
+and an optional ``[variables]`` table. Every colour on every screen comes from these.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.theme import Theme
+
+from virtui.config import config_dir
+
+DEFAULT_THEME = "virtui-dark"
+CONSOLE_THEME = "virtui-console"
+_FIELDS = {
+    "name",
+    "dark",
+    "ansi",
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "success",
+    "warning",
+    "error",
+    "variables",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedThemes:
+    """The themes found, and what was wrong with the files that were not loaded."""
+
+    themes: dict[str, Theme]
+    problems: list[str]
+
+
+def theme_dirs() -> list[Path]:
+    """Where theme files are read from, later ones overriding earlier ones by name."""
+    shipped = [
+        Path(__file__).resolve().parents[2] / "themes",  # a checkout (editable install)
+        Path(sys.prefix) / "share" / "virtui" / "themes",  # an installed wheel
+    ]
+    return [*shipped, config_dir() / "themes"]
+
+
+def load_theme(path: Path) -> Theme:
+    """One theme file; ValueError names the file and what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"{path}: {error}") from error
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+    if not isinstance(data.get("name"), str) or not isinstance(data.get("primary"), str):
+        raise ValueError(f"{path}: a theme needs a name and a primary colour")
+    variables = data.pop("variables", {})
+    if not isinstance(variables, dict):
+        raise ValueError(f"{path}: [variables] must be a table")
+    try:
+        theme = Theme(**data, variables={str(k): str(v) for k, v in variables.items()})
+        theme.to_color_system().generate()  # every colour must parse
+    except Exception as error:
+        raise ValueError(f"{path}: {error}") from error
+    return theme
+
+
+def load_themes() -> LoadedThemes:
+    """Every theme in the theme directories."""
+    themes: dict[str, Theme] = {}
+    problems: list[str] = []
+    for folder in theme_dirs():
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            try:
+                theme = load_theme(path)
+            except ValueError as error:
+                problems.append(f"theme ignored: {error}")
+                continue
+            themes[theme.name] = theme
+    return LoadedThemes(themes, problems)
+
+
+def default_theme() -> str:
+    """The Linux console gets the 16-colour theme; everything else the dark one."""
+    return CONSOLE_THEME if os.environ.get("TERM") == "linux" else DEFAULT_THEME

@@ -1,0 +1,106 @@
+"""The ``:`` command line and themes, as a user drives them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from tests.tui.helpers import RecordingApp, column, status_text, wait_for
+from virtui.config import Settings
+from virtui.screens.command import CommandLine
+from virtui.screens.hosts import HostsScreen
+from virtui.screens.logs import LogsScreen
+from virtui.screens.review import ReviewScreen
+from virtui.screens.storage import StorageScreen
+from virtui.sessions import open_sessions
+from virtui.usersettings import load_user_settings
+
+RECORDING = f"replay://{Path(__file__).parents[1] / 'snapshots' / 'recordings' / 'fleet.json'}"
+
+
+def _app(uri: str, **settings: object) -> RecordingApp:
+    return RecordingApp(
+        Settings(uris=[uri], **settings),  # type: ignore[arg-type]
+        sessions=open_sessions([uri]),
+        auto_poll=False,
+    )
+
+
+async def _command(app: RecordingApp, pilot: object, line: str) -> None:
+    await pilot.press("colon")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, CommandLine))
+    app.screen.query_one(Input).value = line
+    await pilot.press("enter")  # type: ignore[attr-defined]
+
+
+async def test_every_screen_by_command_and_back(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await _command(app, pilot, ":dom @test web")
+        await wait_for(lambda: app.screen is app.domains)
+        assert sorted(column(app, "name")) == ["web01", "web02"]
+        assert "filter 'test/web'" in status_text(app)
+        for line, screen in (
+            (":host", HostsScreen),
+            (":pool", StorageScreen),
+            (":log sev:error", LogsScreen),
+            (":review", ReviewScreen),
+        ):
+            await _command(app, pilot, line)
+            await wait_for(lambda screen=screen: isinstance(app.screen, screen))  # type: ignore[misc]
+            assert len(app.screen_stack) == 3  # default, domains, this one: no pile
+        await _command(app, pilot, ":log host:test")
+        await wait_for(lambda: isinstance(app.screen, LogsScreen))
+        await wait_for(lambda: app.screen.filter.text == "host:test")  # type: ignore[attr-defined]
+        await _command(app, pilot, ":dom")
+        await wait_for(lambda: app.screen is app.domains)
+        assert len(column(app, "name")) == 5  # the filter is gone
+
+
+async def test_history_errors_and_cancel(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _command(app, pilot, ":host")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await _command(app, pilot, ":frobnicate")
+        assert isinstance(app.screen, CommandLine)  # still asking, with the reason
+        assert "unknown command 'frobnicate'" in str(
+            app.screen.query_one("#error", Static).render()
+        )
+        await pilot.press("up")
+        assert app.screen.query_one(Input).value == ":host"
+        await pilot.press("down")
+        assert app.screen.query_one(Input).value == ":"
+        await pilot.press("escape")
+        assert isinstance(app.screen, HostsScreen)
+
+
+async def test_theme_switch_and_connect_are_saved_for_next_start(
+    fleet_uri: str, tmp_path: Path
+) -> None:
+    app = _app(fleet_uri, theme="virtui-console")
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert app.theme == "virtui-console"
+        await _command(app, pilot, ":theme virtui-light")
+        assert app.theme == "virtui-light"
+        await _command(app, pilot, ":theme nope")
+        await wait_for(lambda: any("no theme 'nope'" in t for t in app.told))
+        await _command(app, pilot, ":connect test:///default")  # also named "test": refused
+        await wait_for(lambda: any("a host is named test already" in t for t in app.told))
+        await _command(app, pilot, f":connect {RECORDING}")
+        await wait_for(lambda: "fleet" in app.store.hosts)
+        await pilot.press("I", "M")  # Solaris, sort by memory
+    app.shutdown()
+    saved, problem = load_user_settings()
+    assert problem == ""
+    assert (saved.theme, saved.cpu_mode, saved.sort) == ("virtui-light", "solaris", "mem")
+    assert saved.hosts == [RECORDING]
+
+
+async def test_an_unknown_theme_falls_back_with_a_message(fleet_uri: str) -> None:
+    app = _app(fleet_uri, theme="no-such-theme")
+    async with app.run_test(size=(120, 30)):
+        assert app.theme == "virtui-dark"
+        assert any("no theme 'no-such-theme'" in t for t in app.told)
