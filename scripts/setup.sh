@@ -32,6 +32,8 @@ if [[ $mode == test ]]; then
   # tests of the fleet backend: a real Prometheus scraping real exporters (never started
   # as services here: the tests run their own on loopback ports)
   packages+=(prometheus prometheus-libvirt-exporter)
+  # tests that drive the app as a person would: in tmux, and served to headless Chromium
+  packages+=(tmux chromium)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -22,7 +22,7 @@ from virtui.backends.base import Backend, BackendError, ConsoleStream
 from virtui.background import run_detached
 from virtui.changes import ChangesController
 from virtui.commands import HELP as COMMAND_HELP
-from virtui.commands import Command
+from virtui.commands import Command, CommandError, hidden_after
 from virtui.commands import parse as parse_command
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, state_dir
 from virtui.console import run_console
@@ -131,6 +131,7 @@ class VirtuiApp(App[None]):
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)
         self.domains.table.sort_by(self.settings.sort, self.settings.sort_reverse)
+        self.domains.table.set_hidden(self.settings.hidden_columns)
         if self.settings.config_problem:
             self.notify(self.settings.config_problem, severity="warning", timeout=15)
         if self.settings.demo and not self._sessions_given:
@@ -192,6 +193,13 @@ class VirtuiApp(App[None]):
                     sorted(n for n in self.available_themes if n.startswith("virtui"))
                 )
                 self.notify(f"no theme {command.text!r}: {names}", severity="error")
+        elif command.name == "columns":
+            try:
+                hidden = hidden_after(command.text, self.domains.table.hidden)
+            except CommandError as error:
+                self.notify(str(error), severity="error")
+                return
+            self.domains.table.set_hidden(hidden)
         elif command.name == "connect":
             self.connect_host(command.text)
         elif command.name == "help":
@@ -237,6 +245,7 @@ class VirtuiApp(App[None]):
                 sort_reverse=table.sort_reverse,
                 theme=self.theme,
                 hosts=list(self.settings.added_hosts),
+                hidden_columns=sorted(table.hidden),
             )
         )
 

@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with --batch: rounds of rows to write (default 1)",
     )
+    commands.add_parser(
+        "serve",
+        help="run virtui in a browser (textual-serve); see virtui serve --help",
+        add_help=False,
+    )
     record = commands.add_parser(
         "record", help="record polls of one host to a JSON file (replay with -c replay:///FILE)"
     )
@@ -150,6 +155,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         sort=saved.sort or "cpu",
         sort_reverse=saved.sort_reverse,
         added_hosts=list(saved.hosts),
+        hidden_columns=list(saved.hidden_columns),
         demo=bool(args.demo),
         readonly=bool(args.readonly),
     )
@@ -157,6 +163,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``virtui`` command."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        from virtui.serve import serve
+
+        return serve(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = settings_from(args)

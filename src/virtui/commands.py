@@ -15,6 +15,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "log": ("log", "logs", "events"),
     "review": ("review", "reviews", "cr", "changes"),
     "theme": ("theme", "themes"),
+    "columns": ("columns", "cols", "col"),
     "connect": ("connect", "c"),
     "help": ("help", "h", "?"),
     "quit": ("quit", "q", "q!"),
@@ -22,7 +23,7 @@ NAMES: dict[str, tuple[str, ...]] = {
 HELP = (
     ":dom [@host] [filter]   domains (of one host, filtered)\n"
     ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
-    ":theme NAME   switch theme · :connect URI   add a host (saved) · :q   quit"
+    ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (saved) · :q"
 )
 _ALIASES = {alias: name for name, aliases in NAMES.items() for alias in aliases}
 
@@ -60,3 +61,24 @@ def parse(line: str) -> Command:
             f":{name} needs an argument: :{name} {'NAME' if name == 'theme' else 'URI'}"
         )
     return Command(name, host, text)
+
+
+COLUMN_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "memp", "time")
+
+
+def hidden_after(text: str, hidden: frozenset[str]) -> frozenset[str]:
+    """The hidden columns after ``:cols`` words such as ``-time +memp`` or ``all``."""
+    result = set(hidden)
+    for word in text.split():
+        if word == "all":
+            result.clear()
+            continue
+        sign, key = word[:1], word[1:]
+        if sign not in "+-" or key not in COLUMN_KEYS:
+            raise CommandError(
+                f"{word!r}: write -COLUMN to hide, +COLUMN to show ({', '.join(COLUMN_KEYS)})"
+            )
+        if key == "name":
+            raise CommandError("the name column always shows")
+        (result.add if sign == "-" else result.discard)(key)
+    return frozenset(result)

@@ -57,6 +57,7 @@ class Settings:
     sort: str = "cpu"
     sort_reverse: bool | None = None  # None: the column's natural direction
     added_hosts: list[str] = field(default_factory=list)  # from :connect, saved
+    hidden_columns: list[str] = field(default_factory=list)  # of the domains table
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
 

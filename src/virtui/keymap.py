@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from virtui.app import VirtuiApp
+from virtui.screens.command import CommandLine
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.detail import DetailScreen
 from virtui.screens.domains import DomainsScreen
@@ -30,9 +32,14 @@ _KEY_NAMES = {
     "pagedown": "PgDn",
     "space": "Space",
     "enter": "Enter",
+    "colon": ":",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
 }
 
 SECTIONS: tuple[tuple[str, type[object]], ...] = (
+    ("Everywhere (Ctrl+P: the command palette)", VirtuiApp),
+    ("Command line (:)", CommandLine),
     ("Domains screen", DomainsScreen),
     ("Domains table (moving the cursor)", DomainTable),
     ("Hosts screen (2)", HostsScreen),

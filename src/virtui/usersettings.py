@@ -1,7 +1,8 @@
 """Settings changed in the app, kept in ``settings.toml`` next to ``config.toml``.
 
 virtui writes this file itself (never the hand-written config.toml, whose comments and
-layout are the user's): delay, CPU mode, sort, theme and hosts added with ``:connect``.
+layout are the user's): delay, CPU mode, sort, hidden columns, theme and hosts added
+with ``:connect``.
 The command line wins over it; it wins over the defaults.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, config_dir
 
-SORT_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "mem_pct", "time")
+SORT_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "memp", "time")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class UserSettings:
     sort_reverse: bool | None = None
     theme: str | None = None
     hosts: list[str] = field(default_factory=list)
+    hidden_columns: list[str] = field(default_factory=list)
 
 
 def settings_path() -> Path:
@@ -62,6 +64,9 @@ def load_user_settings(path: Path | None = None) -> tuple[UserSettings, str]:
         settings.sort_reverse = data["sort_reverse"]
     if isinstance(data.get("theme"), str):
         settings.theme = data["theme"]
+    hidden = data.get("hidden_columns", [])
+    if isinstance(hidden, list):
+        settings.hidden_columns = [c for c in hidden if c in SORT_KEYS and c != "name"]
     hosts = data.get("hosts", [])
     if isinstance(hosts, list) and all(isinstance(h, str) for h in hosts):
         settings.hosts = list(hosts)
@@ -84,7 +89,7 @@ def save_user_settings(settings: UserSettings, path: Path | None = None) -> None
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# Written by virtui: the settings you last chose in the app.\n"]
-    for name in ("delay", "cpu_mode", "sort", "sort_reverse", "theme", "hosts"):
+    for name in ("delay", "cpu_mode", "sort", "sort_reverse", "theme", "hosts", "hidden_columns"):
         value = getattr(settings, name)
         if value is not None and value != []:
             lines.append(f"{name} = {_toml_value(value)}\n")

@@ -104,3 +104,37 @@ async def test_an_unknown_theme_falls_back_with_a_message(fleet_uri: str) -> Non
     async with app.run_test(size=(120, 30)):
         assert app.theme == "virtui-dark"
         assert any("no theme 'no-such-theme'" in t for t in app.told)
+
+
+async def test_columns_hidden_and_shown_again_are_kept(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        header = app.domains.table.render_line(0).text
+        assert "TIME" in header and "%MEM" in header
+        await _command(app, pilot, ":cols -time -memp")
+        header = app.domains.table.render_line(0).text
+        assert "TIME" not in header and "%MEM" not in header and "NAME" in header
+        await _command(app, pilot, ":cols +memp")
+        assert "%MEM" in app.domains.table.render_line(0).text
+        await _command(app, pilot, ":cols -name")
+        await wait_for(lambda: any("the name column always shows" in t for t in app.told))
+    app.shutdown()
+    saved, _problem = load_user_settings()
+    assert saved.hidden_columns == ["time"]
+
+
+async def test_the_command_palette_offers_the_themes(fleet_uri: str) -> None:
+    from textual.command import CommandPalette
+
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"theme")
+        await pilot.press("enter")  # "Theme": the list of themes
+        await pilot.pause(0.5)
+        await pilot.press(*"virtui-light")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(lambda: app.theme == "virtui-light", 10)

@@ -8,7 +8,7 @@ Strip that is rebuilt only when that row (or the cursor on it) changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +178,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainKey] = set()
         self.busy: dict[DomainKey, str] = {}
         self._styles: dict[str, Style] = {}
+        self.hidden: frozenset[str] = frozenset()
+        self._shown: tuple[tuple[int, Column], ...] = tuple(enumerate(COLUMNS))
         self._name_width = NAME_WIDTH_MIN
         self._highlighted: DomainKey | None = None
         self.cursor_row = 0
@@ -332,22 +334,32 @@ class DomainTable(ScrollView, can_focus=True):
             style = self._styles[name] = self.get_component_rich_style(name, partial=True)
         return style
 
+    def set_hidden(self, keys: Iterable[str]) -> None:
+        """Hide these columns (the name always shows); redraws in place."""
+        self.hidden = frozenset(keys) - {"name"}
+        self._shown = tuple((n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden)
+        self._strips.clear()
+        self.virtual_size = Size(self._total_width(), len(self._order) + 1)
+        self.refresh()
+
     def _widths(self) -> list[int]:
         # NAME gives way first when the terminal is narrow, down to NAME_WIDTH_FLOOR.
-        fixed = sum(c.width for c in COLUMNS if c.width is not None) + len(COLUMNS) + 1
+        shown = [c for _n, c in self._shown]
+        fixed = sum(c.width for c in shown if c.width is not None) + len(shown) + 1
         room = self.size.width - fixed if self.size.width else self._name_width
         name = max(NAME_WIDTH_FLOOR, min(self._name_width, room))
-        return [name if c.width is None else c.width for c in COLUMNS]
+        return [name if c.width is None else c.width for c in shown]
 
     def _total_width(self) -> int:
-        return sum(self._widths()) + len(COLUMNS) + 1
+        return sum(self._widths()) + len(self._shown) + 1
 
     def _line(
         self, texts: Sequence[str], base: Style, state: Style | None, mark: str = " "
     ) -> list[Segment]:
         mark_style = base + self._style("domain-table--mark") if mark != " " else base
         segments = [Segment(mark, mark_style)]
-        for column, width, text in zip(COLUMNS, self._widths(), texts, strict=True):
+        for (index, column), width in zip(self._shown, self._widths(), strict=True):
+            text = texts[index]
             if len(text) > width:
                 text = text[: width - 1] + "…"
             cell = text.rjust(width) if column.right else text.ljust(width)
