@@ -1,4 +1,5 @@
-"""Worker failures on a screen: shown, never silent (Worker.StateChanged does not bubble)."""
+"""The base of virtui's full screens: worker failures shown (Worker.StateChanged does not
+bubble), Esc/back that pops only itself, and ``?`` help built from the bindings."""
 
 from __future__ import annotations
 
@@ -23,3 +24,20 @@ class ReportsWorkerFailures(Screen[None]):
             log.error("worker %s failed", event.worker.name, exc_info=error)
             message = f"{event.worker.name}: {error}"
         self.notify(str(message), severity="error", timeout=10)
+
+
+class VirtuiScreen(ReportsWorkerFailures):
+    """A full screen with ``action_back`` and ``action_help`` (title and note below)."""
+
+    HELP_TITLE = ""
+    HELP_NOTE = ""
+
+    def action_back(self) -> None:
+        # Only this screen: a second Esc or q in the same burst must not pop the one below.
+        if self.app.screen is self:
+            self.dismiss()
+
+    def action_help(self) -> None:
+        from virtui.screens.help import HelpScreen, screen_keys
+
+        self.app.push_screen(HelpScreen(self.HELP_TITLE, screen_keys(self), self.HELP_NOTE))

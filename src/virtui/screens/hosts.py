@@ -12,8 +12,7 @@ from virtui.model import CpuMode, DomainState, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
-from virtui.screens.failures import ReportsWorkerFailures
-from virtui.screens.help import HelpScreen, screen_keys
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
@@ -34,8 +33,10 @@ COLUMNS = (
 )
 
 
-class HostsScreen(ReportsWorkerFailures):
+class HostsScreen(VirtuiScreen):
     """One row per configured host; Enter shows that host's domains."""
+
+    HELP_TITLE = "Hosts"
 
     BINDINGS = [
         Binding("enter", "scope", "Its domains"),
@@ -196,10 +197,3 @@ class HostsScreen(ReportsWorkerFailures):
         if name:
             self.post_message(self.Command("reconnect", name))
             self.notify(f"{name}: reconnecting now")
-
-    def action_back(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen("Hosts", screen_keys(self)))

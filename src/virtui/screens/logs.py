@@ -16,9 +16,8 @@ from virtui.messages import TimelineNote
 from virtui.model.timeline import DaemonLogging, LogEntry, LogLocation, Severity
 from virtui.monitor.timeline import FilterError, LogFilter, Timeline
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
-from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.transfer import Runner
@@ -42,8 +41,14 @@ class LogsPort(Protocol):
     ) -> DaemonLogging: ...
 
 
-class LogsScreen(ReportsWorkerFailures):
+class LogsScreen(VirtuiScreen):
     """The timeline, newest at the bottom; follows new lines until the cursor moves up."""
+
+    HELP_TITLE = "Logs"
+    HELP_NOTE = (
+        "Filter words: host:NAME dom:NAME kind:KIND sev:LEVEL and plain words. "
+        "The cursor keys move; End follows the newest line again."
+    )
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", priority=True),
@@ -271,17 +276,3 @@ class LogsScreen(ReportsWorkerFailures):
         self.runner(f"daemon-logging:{host}", work)
 
     # -- navigation ---------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(
-            HelpScreen(
-                "Logs",
-                screen_keys(self),
-                "Filter words: host:NAME dom:NAME kind:KIND sev:LEVEL and plain words. "
-                "The cursor keys move; End follows the newest line again.",
-            )
-        )

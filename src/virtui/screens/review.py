@@ -21,8 +21,7 @@ from virtui.review.diff import change_diff, side_by_side
 from virtui.review.model import ChangeRequest, Comment, State
 from virtui.review.xmlsafe import XmlRefused, canonical
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import ReportsWorkerFailures
-from virtui.screens.help import HelpScreen, screen_keys
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner
 from virtui.widgets.status_bar import StatusBar
@@ -31,8 +30,14 @@ FILTERS = ("all", "open", "mine", "stale")
 _OPEN = (State.DRAFT, State.OPEN, State.APPROVED)
 
 
-class ReviewScreen(ReportsWorkerFailures):
+class ReviewScreen(VirtuiScreen):
     """Keyboard-only review: move, comment, approve, merge."""
+
+    HELP_TITLE = "Review desk"
+    HELP_NOTE = (
+        "Tab moves between the list and the diff; c on a diff line comments on it. "
+        "Changes are drafted on the domains screen: e XML, v vCPUs, m memory, b disk."
+    )
 
     BINDINGS = [
         Binding("o", "publish", "Open draft"),
@@ -497,20 +502,6 @@ class ReviewScreen(ReportsWorkerFailures):
                 self._run("import", read, f"{path} imported as a draft")
 
         self.app.push_screen(PromptScreen("Import a patch", "Patch file:", check), entered)
-
-    def action_back(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(
-            HelpScreen(
-                "Review desk",
-                screen_keys(self),
-                "Tab moves between the list and the diff; c on a diff line comments on it. "
-                "Changes are drafted on the domains screen: e XML, v vCPUs, m memory, b disk.",
-            )
-        )
 
 
 def _state_text(change: ChangeRequest, need: int) -> str:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from virtui.model.detail import SnapshotInfo
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -29,7 +29,7 @@ class SnapshotSource:
     delete: Callable[[str], str]
 
 
-class SnapshotsScreen(ReportsWorkerFailures):
+class SnapshotsScreen(VirtuiScreen):
     """Snapshots of one domain, oldest first; the current one is marked."""
 
     BINDINGS = [
@@ -61,11 +61,6 @@ class SnapshotsScreen(ReportsWorkerFailures):
         yield table
         yield Static("", id="empty")
         yield Footer(show_command_palette=False)
-
-    def action_back(self) -> None:
-        # Only this screen: a second Esc or q in the same burst must not pop the one below.
-        if self.app.screen is self:
-            self.dismiss()
 
     def on_mount(self) -> None:
         self.query_one(StatusBar).set_parts(

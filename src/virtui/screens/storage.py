@@ -17,9 +17,8 @@ from virtui.messages import TimelineNote
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
-from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner, TransferScreen
 from virtui.storage_input import (
@@ -82,9 +81,12 @@ def pool_key(pool: PoolInfo) -> str:
     return f"{pool.host}\t{pool.name}"
 
 
-class StorageScreen(ReportsWorkerFailures):
+class StorageScreen(VirtuiScreen):
     """Pools above, volumes of the highlighted pool below; n and Ctrl+D act on whichever
     table has the focus (Tab switches)."""
+
+    HELP_TITLE = "Storage"
+    HELP_NOTE = "n and Ctrl+D act on the table with the focus: pools or volumes (Tab)."
 
     BINDINGS = [
         Binding("n", "new", "New"),
@@ -718,19 +720,6 @@ class StorageScreen(ReportsWorkerFailures):
         )
 
     # -- navigation ---------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(
-            HelpScreen(
-                "Storage",
-                screen_keys(self),
-                "n and Ctrl+D act on the table with the focus: pools or volumes (Tab).",
-            )
-        )
 
 
 def usage_bar(pct: float | None, colours: dict[str, str]) -> Text:

@@ -11,14 +11,14 @@ from textual.widgets import Footer, Log, Static
 
 from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
-from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.failures import VirtuiScreen
 from virtui.screens.transfer import Runner
 from virtui.widgets.status_bar import StatusBar
 
 MAX_LINES = 20_000
 
 
-class TailScreen(ReportsWorkerFailures):
+class TailScreen(VirtuiScreen):
     """Shows the end of a file and appends what is written to it; survives the file
     being truncated or replaced (log rotation). Esc goes back."""
 
@@ -80,7 +80,3 @@ class TailScreen(ReportsWorkerFailures):
     def action_follow(self) -> None:
         self.log_widget.auto_scroll = True
         self.log_widget.scroll_end(animate=False)
-
-    def action_back(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
