@@ -27,6 +27,24 @@ class DomainState(enum.Enum):
 
 _INACTIVE = frozenset({DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN})
 
+# virDomainState values, in libvirt's order (also what prometheus-libvirt-exporter's
+# libvirt_domain_state_code reports).
+_BY_CODE = (
+    DomainState.NOSTATE,
+    DomainState.RUNNING,
+    DomainState.BLOCKED,
+    DomainState.PAUSED,
+    DomainState.SHUTDOWN,
+    DomainState.SHUTOFF,
+    DomainState.CRASHED,
+    DomainState.PMSUSPENDED,
+)
+
+
+def state_from_code(code: int) -> DomainState:
+    """Map a virDomainState number to DomainState (UNKNOWN for numbers libvirt adds)."""
+    return _BY_CODE[code] if 0 <= code < len(_BY_CODE) else DomainState.UNKNOWN
+
 
 @dataclass(frozen=True, slots=True)
 class DomainKey:

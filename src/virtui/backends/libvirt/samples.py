@@ -4,24 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from virtui.model import DomainKey, DomainSample, DomainState
-
-# virDomainState values, in libvirt's order.
-_STATES = (
-    DomainState.NOSTATE,
-    DomainState.RUNNING,
-    DomainState.BLOCKED,
-    DomainState.PAUSED,
-    DomainState.SHUTDOWN,
-    DomainState.SHUTOFF,
-    DomainState.CRASHED,
-    DomainState.PMSUSPENDED,
-)
-
-
-def state_from_code(code: int) -> DomainState:
-    """Map a virDomainState number to DomainState."""
-    return _STATES[code] if 0 <= code < len(_STATES) else DomainState.UNKNOWN
+from virtui.model import DomainKey, DomainSample
+from virtui.model.domain import state_from_code
 
 
 def stats_are_complete(record: Mapping[str, object]) -> bool:

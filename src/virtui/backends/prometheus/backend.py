@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 from virtui.backends.base import Backend, BackendCapabilities, BackendError
 from virtui.backends.naming import PROMETHEUS_OPTIONS
 from virtui.backends.prometheus.client import client_for
-from virtui.model import DomainKey, DomainSample, DomainState, HostInfo, HostPoll
+from virtui.model import DomainKey, DomainSample, HostInfo, HostPoll
+from virtui.model.domain import state_from_code
 
 METRICS = (
     "libvirt_up",
@@ -25,16 +26,6 @@ METRICS = (
     "libvirt_domain_info_memory_usage_bytes",
     "libvirt_domain_info_maximum_memory_bytes",
     "libvirt_domain_state_code",
-)
-_STATES = (
-    DomainState.NOSTATE,
-    DomainState.RUNNING,
-    DomainState.BLOCKED,
-    DomainState.PAUSED,
-    DomainState.SHUTDOWN,
-    DomainState.SHUTOFF,
-    DomainState.CRASHED,
-    DomainState.PMSUSPENDED,
 )
 HISTORY_S = 600
 HISTORY_STEP_S = 2
@@ -134,7 +125,7 @@ class PrometheusBackend(Backend):
         return DomainSample(
             key=DomainKey(self.name, uuid),
             name=str(record["name"]),
-            state=_STATES[state] if 0 <= state < len(_STATES) else DomainState.UNKNOWN,
+            state=state_from_code(state),
             vcpus=int(number("libvirt_domain_info_virtual_cpus")),
             mem_kib=int(number("libvirt_domain_info_memory_usage_bytes")) // 1024,
             max_mem_kib=int(number("libvirt_domain_info_maximum_memory_bytes")) // 1024,
