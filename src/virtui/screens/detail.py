@@ -24,6 +24,7 @@ from virtui.screens.failures import ReportsWorkerFailures
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
+from virtui.widgets.xml_theme import xml_syntax_theme
 
 MAX_VCPU_GRAPHS = 8
 
@@ -268,5 +269,11 @@ class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
         text = self.source.xml(self._secure)
         self.app.call_from_thread(
             self.query_one("#xml", Static).update,
-            Syntax(text, "xml", theme="ansi_dark", word_wrap=False, background_color="default"),
+            Syntax(
+                text,
+                "xml",
+                theme=xml_syntax_theme(self.app.get_css_variables()),
+                word_wrap=False,
+                background_color="default",
+            ),
         )
