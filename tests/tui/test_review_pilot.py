@@ -93,6 +93,15 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
         assert "current='1'" in backend.read_config(WEB01).xml
         await wait_for(lambda: screen.changes[1].state is State.MERGED)
         assert [e.kind for e in desk.store.get(1).events][-1] == "merged"  # type: ignore[union-attr]
+        summary = str(screen.query_one("#summary").render())
+        assert "libvirt normalised" in summary or "libvirt stored the proposal as it was" in summary
+
+        await pilot.press("shift+tab", "slash")  # the list; filter by host or domain
+        await _prompt(app, pilot, "db01")
+        await wait_for(lambda: screen.list_table.row_count == 0)
+        await pilot.press("slash")
+        await _prompt(app, pilot, "web01@test")
+        await wait_for(lambda: screen.list_table.row_count == 1)
 
 
 async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ class ReviewScreen(VirtuiScreen):
         Binding("right_square_bracket", "hunk(1)", "Next hunk", key_display="]", show=False),
         Binding("left_square_bracket", "hunk(-1)", "Previous hunk", key_display="[", show=False),
         Binding("f", "cycle_filter", "Filter", show=False),
+        Binding("slash", "filter_text", "Filter by host/domain", show=False),
         Binding("e", "export", "Export patch", show=False),
         Binding("i", "import_patch", "Import patch", show=False),
         Binding("1,escape", "back", "Domains"),
@@ -96,6 +97,7 @@ class ReviewScreen(VirtuiScreen):
         self.runner = runner
         self.changes: dict[int, ChangeRequest] = {}
         self.filter = "all"
+        self.text_filter = ""  # host or domain substring
         self.side_by_side = False
         self.live_matches: dict[int, bool] = {}  # change -> base equals live (last check)
         self.diff_lines: list[str] = []
@@ -132,6 +134,9 @@ class ReviewScreen(VirtuiScreen):
         self.runner("review:reload", work)
 
     def _visible(self, change: ChangeRequest) -> bool:
+        where = f"{change.domain_name}@{change.host}".lower()
+        if self.text_filter and self.text_filter.lower() not in where:
+            return False
         if self.filter == "open":
             return change.state in _OPEN
         if self.filter == "mine":
@@ -209,7 +214,11 @@ class ReviewScreen(VirtuiScreen):
             [
                 ("virtui", "bold $accent"),
                 (f"review: {len(self.changes)} changes, {waiting} waiting", ""),
-                (f"filter: {self.filter} (f)", "$text-muted"),
+                (
+                    f"filter: {self.filter} (f)"
+                    + (f", '{self.text_filter}' (/)" if self.text_filter else ""),
+                    "$text-muted",
+                ),
                 (f"you are {self.desk.user}", "$text-muted"),
             ]
         )
@@ -261,6 +270,22 @@ class ReviewScreen(VirtuiScreen):
             text.append(line + "\n")
         for line in change.outcome:
             text.append(f"  {line}\n", style=self._style("muted"))
+        if change.applied_xml:
+            normalised = [
+                line
+                for line in change_diff(change.proposed_xml, change.applied_xml)[2:]
+                if line[:1] in "+-"
+            ]
+            text.append(
+                f"libvirt normalised {len(normalised)} line(s) of the proposal when it stored it\n"
+                if normalised
+                else "libvirt stored the proposal as it was\n",
+                style=self._style("muted"),
+            )
+            for line in normalised[:8]:
+                text.append(
+                    f"  {line}\n", style=self._style("added" if line[0] == "+" else "removed")
+                )
         summary.update(text)
         self._show_diff(change)
 
@@ -440,6 +465,19 @@ class ReviewScreen(VirtuiScreen):
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self._show_list(list(self.changes.values()))
+
+    def action_filter_text(self) -> None:
+        def entered(text: str | None) -> None:
+            if text is not None:
+                self.text_filter = text
+                self._show_list(list(self.changes.values()))
+
+        self.app.push_screen(
+            PromptScreen(
+                "Filter changes", "Host or domain (empty: all):", lambda _t: "", self.text_filter
+            ),
+            entered,
+        )
 
     def action_hunk(self, step: int) -> None:
         table = self.diff_table
