@@ -113,7 +113,10 @@ async def test_history_is_prefilled_and_actions_go_through_libvirt(
         fleet_host = f"{exporter.address}@prom"
         key = DomainKey(fleet_host, dom.UUIDString())
         await wait_for(lambda: len(app.history.series(key)) >= 2, 15)  # before a 2nd poll
-        assert all(80 <= value <= 120 for value in app.history.series(key)[-2:])
+        # A spinning guest: its past reads well above idle (on a busy 2-CPU machine it may
+        # get less than a whole CPU, so no tighter bound than that).
+        past = sorted(app.history.series(key))
+        assert 30 <= past[len(past) // 2] <= 120, past
         # The fleet row says where it comes from, and acting on it goes through libvirt.
         await pilot.press("slash", *fleet_host, "enter")
         assert app.domains.table.column_texts("host") == [fleet_host]
