@@ -55,6 +55,10 @@ async def _desk_with_changes(pilot: Pilot[Any], tmp_path: Path) -> ReviewScreen:
     alice.publish(merged.id)
     bob.approve(merged.id)
     alice.merge(merged.id)
+    # The merge's DEFINED event makes the app poll and re-check drift: let that settle
+    # before the screen is drawn, so the picture never depends on when it lands.
+    await wait_for(lambda: any(e.kind == "defined" for e in app.timeline.entries), 10)
+    await pilot.pause(0.3)
     alice.draft("test", DB01, "db01: memory 8GiB→12GiB", [SetMemory(12 * 1024**2, 16 * 1024**2)])
     change = alice.draft("test", WEB01, "web01: vcpu 2→4", [SetVcpus(4, 8)], "Peak traffic.")
     alice.publish(change.id)
