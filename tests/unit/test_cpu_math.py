@@ -136,3 +136,19 @@ def test_host_busy_share_of_the_whole_host() -> None:
 def test_host_counters_that_do_not_move_give_no_figure() -> None:
     assert host_busy_percent(5, 5, 10, 10) is None  # e.g. the test driver's fixed counters
     assert host_busy_percent(9, 1, 0, 10) is None
+
+
+def test_the_same_reading_again_repeats_the_figure_and_keeps_the_baseline() -> None:
+    """Prometheus between two scrapes: polled again, the samples carry the same time."""
+    import dataclasses
+
+    def scraped(cpu_ns: int, at_s: float) -> DomainSample:
+        return dataclasses.replace(_sample(cpu_ns), read_ns=int(at_s * SECOND))
+
+    rates = HostRates()
+    rates.update(_poll(0, scraped(0, 0)))
+    (first,) = rates.update(_poll(1, scraped(SECOND, 1)))
+    (again,) = rates.update(_poll(1.5, scraped(SECOND, 1)))
+    assert first.cpu_pct_irix == again.cpu_pct_irix == pytest.approx(100.0)
+    (next_scrape,) = rates.update(_poll(2, scraped(SECOND + SECOND // 2, 2)))
+    assert next_scrape.cpu_pct_irix == pytest.approx(50.0)  # against the scrape at 1 s

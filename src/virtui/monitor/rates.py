@@ -14,17 +14,16 @@ class HostRates:
     """
 
     def __init__(self) -> None:
-        self._previous: dict[DomainKey, tuple[int, DomainSample]] = {}
-        self._last_pct: dict[DomainKey, tuple[float | None, tuple[float, ...]]] = {}
+        # Per domain: when its counters were read, and the stats computed from them.
+        self._previous: dict[DomainKey, tuple[int, DomainStats]] = {}
 
     def update(self, poll: HostPoll) -> tuple[DomainStats, ...]:
         """Compute stats for every domain in ``poll`` and remember it for the next call."""
         previous = self._previous
-        current: dict[DomainKey, tuple[int, DomainSample]] = {}
+        current: dict[DomainKey, tuple[int, DomainStats]] = {}
         cpus = poll.host.cpus
         memory = poll.host.memory_kib
         out: list[DomainStats] = []
-        last_pct = self._last_pct
         for sample in poll.domains:
             now = sample.read_ns or poll.monotonic_ns
             prior = previous.get(sample.key)
@@ -33,21 +32,21 @@ class HostRates:
             if prior is not None and prior[0] == now and sample.read_ns:
                 # The same reading again (Prometheus between two scrapes): keep the
                 # baseline and the figure it gave, rather than dividing by zero time.
-                current[sample.key] = prior
-                pct, vcpu_pct = last_pct.get(sample.key, (None, ()))
-                out.append(DomainStats(sample, cpus, pct, vcpu_pct, memory))
+                stats = DomainStats(
+                    sample, cpus, prior[1].cpu_pct_irix, prior[1].vcpu_pct_irix, memory
+                )
+                current[sample.key] = (now, prior[1])
+                out.append(stats)
                 continue
-            current[sample.key] = (now, sample)
             if prior is not None and sample.state.is_active:
-                then, old = prior
+                then, old = prior[0], prior[1].sample
                 if old.run_id == sample.run_id and old.state.is_active:
                     pct = irix_percent(old.cpu_time_ns, sample.cpu_time_ns, then, now)
                     vcpu_pct = _vcpu_rates(old, sample, then, now) if pct is not None else ()
-            last_pct[sample.key] = (pct, vcpu_pct)
-            out.append(DomainStats(sample, cpus, pct, vcpu_pct, memory))
+            stats = DomainStats(sample, cpus, pct, vcpu_pct, memory)
+            current[sample.key] = (now, stats)
+            out.append(stats)
         self._previous = current
-        for gone in last_pct.keys() - current.keys():
-            del last_pct[gone]
         return tuple(out)
 
 
