@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from urllib.parse import urlsplit
 
 from virtui.backends.base import Backend, BackendError, TransferCallback
+from virtui.backends.naming import is_local
 from virtui.model import HostStatus
 from virtui.model.config import DomainConfig, LiveChange
 from virtui.model.storage import PoolInfo, VolumeInfo
@@ -74,7 +74,7 @@ class StorageService(HostBackends):
 
     def is_local(self, host: str) -> bool:
         """True when the host's files are on this machine (paths can be checked here)."""
-        return not urlsplit(self._backend(host).uri).hostname
+        return is_local(self._backend(host).uri)
 
     def pools(self, host: str) -> list[PoolInfo]:
         """The pools of one host."""

@@ -9,6 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 PROMETHEUS_OPTIONS = frozenset({"cpus", "via"})
 
 
+def is_local(uri: str) -> bool:
+    """True for URIs whose guests' files are on this machine (no remote host part)."""
+    return not urlsplit(uri).hostname
+
+
 def host_label(uri: str) -> str:
     """A short name for a URI: the remote host, or the driver for local URIs.
 

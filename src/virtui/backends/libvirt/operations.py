@@ -9,13 +9,13 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import libvirt
 
 from virtui.backends.base import BackendError, ConsoleStream
 from virtui.backends.libvirt import domainxml
 from virtui.backends.libvirt.states import reason_text
+from virtui.backends.naming import is_local
 from virtui.model import DomainAction
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo, SnapshotInfo
 
@@ -40,11 +40,6 @@ _STATE_NAMES = (
 def describe(error: libvirt.libvirtError) -> str:
     """The message libvirt gave, without Python's exception decoration."""
     return error.get_error_message() or str(error)
-
-
-def is_local(uri: str) -> bool:
-    """True for URIs whose guests' files are on this machine (no remote host part)."""
-    return not urlsplit(uri).hostname
 
 
 class LibvirtOperations:

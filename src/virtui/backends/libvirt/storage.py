@@ -13,7 +13,8 @@ from xml.sax.saxutils import escape
 import libvirt
 
 from virtui.backends.base import BackendError
-from virtui.backends.libvirt.operations import LibvirtOperations, describe, is_local
+from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 
