@@ -324,13 +324,10 @@ class LibvirtStorage(LibvirtOperations):
             with contextlib.suppress(libvirt.libvirtError):
                 stream.abort()
             self._remove_partial(pool, name)
-            if isinstance(error, BackendError):
+            readable = _readable(f"upload {name}", error)
+            if readable is error:
                 raise
-            if isinstance(error, libvirt.libvirtError):
-                raise BackendError(f"upload {name}: {describe(error)}") from error
-            if isinstance(error, OSError):
-                raise BackendError(f"upload {name}: {error.strerror or error}") from error
-            raise
+            raise readable from error
         with contextlib.suppress(libvirt.libvirtError):
             pool.refresh(0)  # re-read the format's own idea of capacity
         return f"volume {name}: uploaded {format_bytes(size)} ({fmt}) into {pool_name}"
@@ -376,14 +373,21 @@ class LibvirtStorage(LibvirtOperations):
             with contextlib.suppress(libvirt.libvirtError):
                 stream.abort()
             partial.unlink(missing_ok=True)
-            if isinstance(error, BackendError):
+            readable = _readable(f"download {name}", error)
+            if readable is error:
                 raise
-            if isinstance(error, libvirt.libvirtError):
-                raise BackendError(f"download {name}: {describe(error)}") from error
-            if isinstance(error, OSError):
-                raise BackendError(f"download {name}: {error.strerror or error}") from error
-            raise
+            raise readable from error
         return f"volume {name}: downloaded {format_bytes(done)} to {local_path}"
+
+
+def _readable(what: str, error: BaseException) -> BaseException:
+    """What a failed transfer reports: libvirt and file errors as a BackendError saying
+    ``what`` failed; anything else (BackendError, cancel, interrupt) as it is."""
+    if isinstance(error, libvirt.libvirtError):
+        return BackendError(f"{what}: {describe(error)}")
+    if isinstance(error, OSError):
+        return BackendError(f"{what}: {error.strerror or error}")
+    return error
 
 
 def _volume_xml(name: str, capacity: int, fmt: str) -> str:
