@@ -481,16 +481,20 @@ class StorageScreen(VirtuiScreen):
 
     # -- volume keys --------------------------------------------------------------------
 
+    def _new_volume_name_problem(self, name: str) -> str:
+        """Why ``name`` cannot name a new volume in the shown pool ("" when it can)."""
+        problem = check_name("volume", name)
+        if not problem and any(volume.name == name for volume in self.volumes):
+            problem = f"a volume named {name} already exists"
+        return problem
+
     def _new_volume(self) -> None:
         pool = self._active_pool_or_say()
         if pool is None:
             return
-        taken = {volume.name for volume in self.volumes}
 
         def check(values: dict[str, str]) -> str:
-            problem = check_name("volume", values["name"]) or (
-                f"a volume named {values['name']} already exists" if values["name"] in taken else ""
-            )
+            problem = self._new_volume_name_problem(values["name"])
             if problem:
                 return problem
             try:
@@ -599,13 +603,10 @@ class StorageScreen(VirtuiScreen):
         if chosen is None:
             return
         pool, volume = chosen
-        taken = {v.name for v in self.volumes}
 
         def check(name: str) -> str:
-            return (
-                check_name("volume", name)
-                or (f"a volume named {name} already exists" if name in taken else "")
-                or check_fits(volume.allocation, pool.available, pool.name)
+            return self._new_volume_name_problem(name) or check_fits(
+                volume.allocation, pool.available, pool.name
             )
 
         def entered(name: str | None) -> None:
@@ -628,17 +629,14 @@ class StorageScreen(VirtuiScreen):
         pool = self._active_pool_or_say()
         if pool is None:
             return
-        taken = {v.name for v in self.volumes}
 
         def check(values: dict[str, str]) -> str:
             path = os.path.expanduser(values["path"])
             if not os.path.isfile(path):
                 return f"{values['path']!r} is not a file on this machine"
             name = values["name"] or os.path.basename(path)
-            return (
-                check_name("volume", name)
-                or (f"a volume named {name} already exists" if name in taken else "")
-                or check_fits(os.path.getsize(path), pool.available, pool.name)
+            return self._new_volume_name_problem(name) or check_fits(
+                os.path.getsize(path), pool.available, pool.name
             )
 
         def chosen(values: dict[str, str] | None) -> None:
