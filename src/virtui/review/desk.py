@@ -163,20 +163,26 @@ class ReviewDesk:
             return change
         live = self.port.read_config(change.host, change.domain_uuid)
         if sha256(live.xml) != change.base_hash:
-            self.store.set_state(
-                change_id, State.STALE, self.user, "stale", "the live configuration changed"
-            )
+            self._mark_stale(change_id)
         return self._get(change_id)
 
     def check_domain(self, host: str, uuid: str) -> list[int]:
-        """Check every reviewable change of one domain (after a DEFINED event)."""
-        stale = []
-        for change_id in self.store.ids(_REVIEWABLE):
-            change = self._get(change_id)
-            ours = change.host == host and change.domain_uuid == uuid
-            if ours and self.check_stale(change_id).state is State.STALE:
-                stale.append(change_id)
+        """Check every reviewable change of one domain (after a DEFINED event); the live
+        configuration is read once, and not at all when no change targets the domain."""
+        changes = [self._get(i) for i in self.store.ids(_REVIEWABLE)]
+        ours = [c for c in changes if c.host == host and c.domain_uuid == uuid]
+        if not ours:
+            return []
+        live_hash = sha256(self.port.read_config(host, uuid).xml)
+        stale = [change.id for change in ours if change.base_hash != live_hash]
+        for change_id in stale:
+            self._mark_stale(change_id)
         return stale
+
+    def _mark_stale(self, change_id: int) -> None:
+        self.store.set_state(
+            change_id, State.STALE, self.user, "stale", "the live configuration changed"
+        )
 
     def rebase(self, change_id: int) -> ChangeRequest:
         """Re-draft a stale change on the live configuration. Typed edits are replayed;
