@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from virtui.formatting import format_cpu_time, format_kib, format_pct
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
+from virtui.widgets.row_scroll import scroll_row_into_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,12 +306,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.move_cursor_to(len(self._order) - 1 if end else 0)
 
     def _scroll_cursor_into_view(self) -> None:
-        visible = max(1, self.size.height - 1)
-        top = round(self.scroll_offset.y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + visible:
-            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+        scroll_row_into_view(self, self.cursor_row)
 
     async def _on_click(self, event: events.Click) -> None:
         if event.y >= 1:

@@ -14,6 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from virtui.model.timeline import LogEntry, Severity
+from virtui.widgets.row_scroll import scroll_row_into_view
 
 # (header, width); the detail takes what is left.
 COLUMNS = (("TIME", 12), ("SEV", 7), ("HOST", 14), ("DOMAIN", 20), ("KIND", 14))
@@ -155,12 +156,7 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _follow_cursor(self) -> None:
-        visible = max(1, self.size.height - 1)
-        top = round(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + visible:
-            self.scroll_to(y=self.cursor - visible + 1, animate=False, immediate=True)
+        scroll_row_into_view(self, self.cursor)
 
     def on_resize(self) -> None:
         self._resize()
