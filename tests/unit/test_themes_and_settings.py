@@ -112,3 +112,23 @@ def test_command_lines(line: str, command: Command) -> None:
 def test_bad_command_lines(line: str, message: str) -> None:
     with pytest.raises(CommandError, match=message):
         parse(line)
+
+
+_AUTO_COLOUR = re.compile(r"\$text(?:-muted|-disabled)?\b(?!-)")
+
+
+def test_partial_component_styles_use_no_auto_colours() -> None:
+    """Line-API widgets read their component styles with partial=True, which leaves an
+    "auto" colour ($text, $text-muted: "auto 60%") unresolved: the text disappears on a
+    light theme. Such rules must name a real colour."""
+    offenders = []
+    for where, css in _styles():
+        source = (SRC / where).read_text(encoding="utf-8")
+        if "partial=True" not in source:
+            continue
+        for line in css.splitlines():
+            if re.search(r"&\s*>\s*\.[a-z-]+--", line) and _AUTO_COLOUR.search(line):
+                offenders.append(f"{where}: {line.strip()}")
+    assert offenders == []
+    assert _AUTO_COLOUR.search("& > .x--y { color: $text-muted; }")  # it would notice one
+    assert not _AUTO_COLOUR.search("& > .x--y { color: $text-secondary; }")

@@ -159,7 +159,7 @@ class DomainTable(ScrollView, can_focus=True):
         & > .domain-table--paused { color: $text-warning; }
         & > .domain-table--crashed { color: $text-error; text-style: bold; }
         & > .domain-table--unknown { color: $text-error; }
-        & > .domain-table--off { color: $text-muted; }
+        & > .domain-table--off { color: $text-secondary; }
     }
     """
 
