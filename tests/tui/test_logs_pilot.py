@@ -104,3 +104,15 @@ async def test_qemu_log_of_a_test_driver_domain_says_why_there_is_none(fleet_uri
         await wait_for(lambda: isinstance(app.screen, TailScreen))
         note = str(app.screen.query_one("#note", Static).render())
         assert note == "the test driver runs no QEMU, so there is no QEMU log"
+
+
+async def test_virtuis_own_log_opens_followed(fleet_uri: str) -> None:
+    from virtui.config import state_dir
+
+    app = _app(fleet_uri)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await _logs(app, pilot)
+        await pilot.press("V")
+        await wait_for(lambda: isinstance(app.screen, TailScreen))
+        assert app.screen.location.path == str(state_dir() / "virtui.log")  # type: ignore[attr-defined]
+        assert "virtui's own log" in status_text(app)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, status_text, wait_for
 from virtui.config import Settings
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.model import State
+from virtui.review.ops import SetMemory, SetVcpus
 from virtui.review.store import ReviewStore
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.prompt import PromptScreen
@@ -146,3 +147,60 @@ async def test_self_approval_is_refused_when_the_rules_say_so(
         await wait_for(lambda: any("forbid approving one's own" in t for t in app.told))
         await pilot.press("m")
         await wait_for(lambda: any("has 0 of the 1 approvals it needs" in t for t in app.told))
+
+
+async def test_the_other_review_keys(fleet_uri: str, tmp_path: Path) -> None:
+    """t ] f x w e i v: each does what its help line says."""
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        await app.poll_now()
+        first = desk.draft("test", WEB01, "one vCPU", [SetVcpus(1)])
+        desk.draft("test", WEB01, "less memory", [SetMemory(1024 * 1024)])
+        await pilot.press("5")
+        await wait_for(
+            lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.changes) == 2
+        )
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+
+        await pilot.press("t")  # side by side: base | marker | proposed
+        assert [c.label.plain for c in screen.diff_table.columns.values()] == [
+            "base",
+            "",
+            "proposed",
+        ]
+        await pilot.press("t")
+        await pilot.press("right_square_bracket")  # the first hunk, in the diff
+        assert screen.focused is screen.diff_table
+        assert screen._diff_line()[1].startswith("@@")
+        await pilot.press("shift+tab", "f")
+        assert "filter: open (f)" in status_text(app)
+
+        await pilot.press("x")  # reject the highlighted (newest) change, with a reason
+        await _prompt(app, pilot, "not now")
+        await wait_for(lambda: screen.changes[2].state is State.REJECTED)
+        await wait_for(lambda: screen.list_table.row_count == 1)  # "open" hides it
+
+        export = tmp_path / "one.patch"
+        await pilot.press("e")
+        await _prompt(app, pilot, str(export))
+        await wait_for(export.exists)
+        await pilot.press("w")
+        await wait_for(lambda: screen.changes[first.id].state is State.WITHDRAWN)
+        await pilot.press("i")
+        await _prompt(app, pilot, str(export))
+        await wait_for(lambda: len(screen.changes) == 3)
+        imported = screen.changes[3]
+        assert imported.state is State.DRAFT and imported.title == "one vCPU"
+
+        desk.publish(3)
+        desk.merge(3)
+        screen.reload()
+        await pilot.press("f", "f", "f")  # back to "all"
+        await wait_for(lambda: screen.changes[3].state is State.MERGED)
+        while screen.selected_id() != 3:
+            await pilot.press("up")
+        await pilot.press("v")  # revert the merged change: a new request
+        await wait_for(lambda: len(screen.changes) == 4)
+        assert screen.changes[4].title == "Revert #3: one vCPU"

@@ -171,3 +171,39 @@ async def test_resize_refuses_shrinking_and_the_test_driver_says_it_cannot(
         # libvirt's own refusal, readable: the test driver cannot resize.
         await wait_for(lambda: any("resize volume scratch.raw" in told for told in app.told))
         assert any("not supported" in told for told in app.told)
+
+
+async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_uri: str) -> None:
+    app = _app(storage_uri)
+    async with app.run_test(size=(150, 40)) as pilot:
+        screen = await _open_storage(app, pilot)
+        backend = app.backend_for("test")
+        assert backend is not None
+
+        def images() -> object:
+            return next(p for p in backend.pools() if p.name == "images")
+
+        await pilot.press("ctrl+k")  # stop: asks first
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(lambda: images().state == "inactive")  # type: ignore[attr-defined]
+        await wait_for(lambda: screen.pools["test\timages"].state == "inactive")
+        await pilot.press("s")
+        await wait_for(lambda: images().state == "running")  # type: ignore[attr-defined]
+        await pilot.press("a")
+        await wait_for(lambda: images().autostart)  # type: ignore[attr-defined]
+        await pilot.press("r")
+        await wait_for(lambda: any("pool images: refreshed" in t for t in app.told))
+
+        await wait_for(lambda: len(screen.volumes) == 2)
+        await pilot.press("tab", "C")  # clone the highlighted volume
+        await wait_for(lambda: isinstance(app.screen, PromptScreen))
+        assert app.screen.query_one(Input).value == "scratch-copy.raw"
+        await pilot.press("enter")
+        await wait_for(lambda: "scratch-copy.raw" in {v.name for v in backend.volumes("images")})
+
+        await pilot.press("shift+tab", "up", "ctrl+d")  # backups, delete: keep files
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(lambda: "backups" not in {p.name for p in backend.pools()})
+        await wait_for(lambda: "test\tbackups" not in screen.pools)
