@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +44,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def cannot_listen(host: str, port: int) -> str:
+    """Why the server could not listen on ``host:port`` ("" when it can)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        return f"cannot resolve {host}: {error}"
+    family, kind, protocol, _name, address = addresses[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return ""
+
+
 def serve(argv: Sequence[str]) -> int:
     """Parse ``virtui serve`` options and run the web server until Ctrl+C."""
     from textual_serve.server import Server
@@ -51,6 +68,10 @@ def serve(argv: Sequence[str]) -> int:
 
     args, app_args = build_serve_parser().parse_known_args(argv)
     build_parser().parse_args(app_args)  # bad app options fail here, not in the browser
+    problem = cannot_listen(args.host, args.port)
+    if problem:
+        print(f"virtui serve: {problem}", file=sys.stderr)
+        return 2
     if not is_loopback(args.host):
         print(
             f"virtui serve: listening on {args.host}: anyone who reaches this port gets "
@@ -64,5 +85,9 @@ def serve(argv: Sequence[str]) -> int:
         title="virtui",
         public_url=args.public_url,
     )
-    server.serve()
+    try:
+        server.serve()
+    except OSError as error:  # taken between the check and the bind
+        print(f"virtui serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0

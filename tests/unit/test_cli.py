@@ -54,3 +54,19 @@ def test_iterations_need_batch(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["top", "-n", "2", "-c", "test:///default"])
     assert "--batch" in capsys.readouterr().err
+
+
+def test_serve_on_a_taken_port_says_so_without_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    from virtui.serve import serve
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve(["--port", str(port)]) == 2
+    error = capsys.readouterr().err
+    assert error == f"virtui serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
