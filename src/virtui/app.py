@@ -42,7 +42,7 @@ from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.operations import OperationsController, valid_name
 from virtui.review.desk import ReviewDesk, ReviewRules
-from virtui.review.store import ReviewStore
+from virtui.review.store import ReviewStore, StoreError
 from virtui.screens.command import CommandLine
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domains import DomainsScreen
@@ -124,9 +124,13 @@ class VirtuiApp(App[None]):
             self.desk = ReviewDesk(
                 ReviewStore(state_dir() / "reviews.db"),
                 ConfigService(lambda: self.sessions, self.store),
-                ReviewRules(self.settings.required_approvals, self.settings.forbid_self_approval),
+                ReviewRules(
+                    self.settings.required_approvals,
+                    self.settings.forbid_self_approval,
+                    self.settings.review_rules_problem,
+                ),
             )
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, sqlite3.Error, StoreError) as error:
             log.error("review desk unavailable: %s", error)
         await self.push_screen(self.domains)
         self.domains.set_delay(self.settings.delay)

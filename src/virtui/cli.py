@@ -13,6 +13,8 @@ from virtui import __version__
 from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
 from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
 from virtui.model import CpuMode
+from virtui.text import visible
+from virtui.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.usersettings import load_user_settings
 
 log = logging.getLogger("virtui")
@@ -131,30 +133,52 @@ def settings_from(args: argparse.Namespace) -> Settings:
     problem = ""
     try:
         configured = load_hosts()
-        required, forbid = load_review_rules()
     except ConfigError as error:
         configured, problem = [], f"config ignored: {error}"
-        required, forbid = 0, False
+    # Rules fail closed: a config that cannot be read keeps merging disabled.
+    rules_problem = ""
+    try:
+        required, forbid = load_review_rules()
+    except ConfigError as error:
+        required, forbid, rules_problem = 0, False, str(error)
     saved, saved_problem = load_user_settings()
-    for uri in [entry.uri for entry in configured] + saved.hosts:
+    problems = [problem, saved_problem]
+    # settings.toml is written by the app: what it holds came from inside the app.
+    saved_hosts = []
+    for uri in saved.hosts:
+        try:
+            check_in_app(uri)
+        except UriRefused as error:
+            problems.append(f"settings.toml host ignored: {visible(error)}")
+            continue
+        saved_hosts.append(uri)
+    for uri in [entry.uri for entry in configured] + saved_hosts:
         if uri not in uris:
             uris.append(uri)
     if not uris and not args.demo:
         uris = default_uris()
+    if args.readonly:
+        for uri in list(uris):
+            try:
+                check_readonly(uri)
+            except UriRefused as error:
+                problems.append(f"host ignored: {visible(error)}")
+                uris.remove(uri)
     return Settings(
         names={entry.uri: entry.name for entry in configured if entry.name},
         tags={entry.uri: entry.tags for entry in configured if entry.tags},
         refresh={entry.uri: entry.refresh for entry in configured if entry.refresh},
-        config_problem="; ".join(p for p in (problem, saved_problem) if p),
+        config_problem="; ".join(p for p in problems if p),
         required_approvals=required,
         forbid_self_approval=forbid,
+        review_rules_problem=rules_problem,
         uris=uris,
         delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),
         theme=getattr(args, "theme", None) or saved.theme or "",
         sort=saved.sort or "cpu",
         sort_reverse=saved.sort_reverse,
-        added_hosts=list(saved.hosts),
+        added_hosts=saved_hosts,
         hidden_columns=list(saved.hidden_columns),
         demo=bool(args.demo),
         readonly=bool(args.readonly),

@@ -60,6 +60,7 @@ class Settings:
     hidden_columns: list[str] = field(default_factory=list)  # of the domains table
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
+    review_rules_problem: str = ""  # why the [review] rules could not be read: no merges
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from virtui.backends.base import Backend, BackendError, TransferCallback
 from virtui.backends.naming import is_local
 from virtui.model import HostStatus
-from virtui.model.config import DomainConfig, LiveChange
+from virtui.model.config import DomainConfig, HostFacts, LiveChange
 from virtui.model.storage import PoolInfo, VolumeInfo
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.monitor.session import HostSession
@@ -151,3 +151,11 @@ class ConfigService(HostBackends):
     def apply_live(self, host: str, uuid: str, change: LiveChange) -> None:
         """Apply one change to a running domain."""
         self._backend(host).apply_live(uuid, change)
+
+    def host_facts(self, host: str) -> HostFacts:
+        """The host's emulators and pool directories."""
+        return self._backend(host).host_facts()
+
+    def uri(self, host: str) -> str:
+        """The URI the host is reached at (no call to the host)."""
+        return self._backend(host).uri

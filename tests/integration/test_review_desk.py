@@ -208,7 +208,7 @@ def test_approval_rules(fleet_uri: str, store: ReviewStore) -> None:
         desk.publish(change.id)
         with pytest.raises(ReviewError, match="forbid approving one's own"):
             desk.approve(change.id)
-        with pytest.raises(ReviewError, match="has 0 of the 1 approvals it needs"):
+        with pytest.raises(ReviewError, match="has 0 of the 1 approvals from others it needs"):
             desk.merge(change.id)
         bob = ReviewDesk(store, desk.port, desk.rules, user="bob@desk")
         assert bob.approve(change.id).state is State.APPROVED

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from virtui.model import DomainAction, DomainEvent, HostInfo, HostPoll
-from virtui.model.config import DomainConfig, LiveChange
+from virtui.model.config import DomainConfig, HostFacts, LiveChange
 from virtui.model.detail import DomainDetail, SnapshotInfo
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 from virtui.model.timeline import DaemonLogging, LogLocation
@@ -199,6 +199,10 @@ class Backend(ABC):
     def apply_live(self, uuid: str, change: LiveChange) -> None:
         """Apply one change to the running domain."""
         raise self._unsupported("changing a running domain")
+
+    def host_facts(self) -> HostFacts:
+        """The host's emulators and pool directories (None where it cannot say)."""
+        return HostFacts(None, None)
 
     # Logs.
 

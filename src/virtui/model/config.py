@@ -24,3 +24,15 @@ class LiveChange:
     kind: str
     number: int = 0
     xml: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """What the review desk checks a proposal against (None: the host could not say).
+
+    emulators: the emulator binaries the host's capabilities offer; pool_paths: the
+    target directories of its storage pools.
+    """
+
+    emulators: frozenset[str] | None
+    pool_paths: tuple[str, ...] | None

@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
+import merge3
+
+from virtui.review.secrets import redact, redact_lines
 from virtui.review.xmlsafe import canonical
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -17,6 +20,49 @@ class PatchDoesNotApply(ValueError):
 def change_diff(base: str, proposed: str) -> list[str]:
     """The unified diff of two domain XMLs, both canonicalised first (see canonical)."""
     return unified(canonical(base), canonical(proposed))
+
+
+def shown_diff(base: str, proposed: str) -> list[str]:
+    """The diff as every display and export shows it: secrets redacted."""
+    return redact_lines(change_diff(base, proposed))
+
+
+def shown_side_by_side(base: str, proposed: str) -> list[tuple[str, str, str]]:
+    """The side-by-side rows with secrets redacted."""
+    return side_by_side(redact(canonical(base)), redact(canonical(proposed)))
+
+
+class MergeConflict(ValueError):
+    """A three-way merge found both sides changing the same lines; ``text`` holds the
+    result with conflict markers, for the author to resolve."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
+def three_way(base: str, ours: str, theirs: str) -> str:
+    """``ours`` (a proposal on ``base``) carried over onto ``theirs`` (the live text), as
+    ``git merge-file`` does; raises MergeConflict where both changed the same lines."""
+    merger = merge3.Merge3(base.splitlines(True), ours.splitlines(True), theirs.splitlines(True))
+    conflicts = sum(1 for region in merger.merge_regions() if region[0] == "conflict")
+    text = "".join(
+        merger.merge_lines(
+            name_a="proposal", name_b="live", start_marker="<<<<<<<", end_marker=">>>>>>>"
+        )
+    )
+    if conflicts:
+        raise MergeConflict(f"{conflicts} region(s) changed on both sides", text)
+    return text
+
+
+def contains_change(base: str, proposed: str, live: str) -> bool:
+    """True when ``live`` already holds every change from ``base`` to ``proposed``
+    (a merge that reached libvirt, seen from its aftermath)."""
+    try:
+        return three_way(base, proposed, live) == live
+    except MergeConflict:
+        return False
 
 
 def unified(base: str, proposed: str) -> list[str]:

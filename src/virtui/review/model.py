@@ -87,6 +87,8 @@ class ChangeRequest:
     comments: list[Comment] = field(default_factory=list)
     approvals: list[Approval] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    uri: str = ""  # the libvirt URI the host was reached at when it was drafted
+    flags: list[str] = field(default_factory=list)  # e.g. "unverified-import"
 
     @property
     def valid_approvals(self) -> list[Approval]:

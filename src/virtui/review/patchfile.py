@@ -1,17 +1,23 @@
 """Change requests as patch files, so they can travel by mail or git.
 
 The format is mail-like headers, a blank line, the description, then the unified diff
-of the canonical base and proposed XML. Importing re-applies the diff to the target
-domain's live configuration; when that configuration is still the exported base, the
-result must hash to the exported proposal (a damaged file is refused).
+of the canonical base and proposed XML, secrets redacted (the hashes are of the
+redacted texts, so a short password cannot be guessed from them either). Importing
+re-applies the diff to the target domain's live configuration, redacted the same way,
+then puts back the live configuration's own secrets. When that configuration is still the
+exported base, the result must hash to the exported proposal (a damaged file is refused);
+otherwise the import is unverified and says so.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from virtui.review.diff import PatchDoesNotApply, apply_unified, change_diff
+from virtui.review.diff import PatchDoesNotApply, apply_unified, unified
 from virtui.review.model import ChangeRequest
+from virtui.review.secrets import redact, restore
 from virtui.review.xmlsafe import canonical, sha256
 
 MAX_PATCH_BYTES = 2 * 1024 * 1024
@@ -38,8 +44,8 @@ class Patch:
 
 def export(change: ChangeRequest) -> str:
     """The patch file text of a change request."""
-    base = canonical(change.base_xml)
-    proposed = canonical(change.proposed_xml)
+    base = redact(canonical(change.base_xml))
+    proposed = redact(canonical(change.proposed_xml))
     headers = [
         f"Subject: [virtui #{change.id}] {change.title}",
         f"Author: {change.author}",
@@ -49,7 +55,15 @@ def export(change: ChangeRequest) -> str:
         f"Proposed-SHA256: {sha256(proposed)}",
     ]
     body = change.description.strip()
-    return "\n".join([*headers, "", body, "", *change_diff(base, proposed)]) + "\n"
+    return "\n".join([*headers, "", body, "", *unified(base, proposed)]) + "\n"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new file readable by its owner only (0600); an existing file is never
+    overwritten (FileExistsError)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
 
 
 def read(text: str) -> Patch:
@@ -89,13 +103,19 @@ def read(text: str) -> Patch:
     )
 
 
-def proposal(patch: Patch, live_xml: str) -> str:
-    """The proposed XML: the patch applied to the live configuration."""
-    base = canonical(live_xml)
+def proposal(patch: Patch, live_xml: str) -> tuple[str, bool]:
+    """The proposed XML (the patch applied to the live configuration) and whether it was
+    verified against the patch's hashes."""
+    live = canonical(live_xml)
+    base = redact(live)
     try:
         proposed = apply_unified(base, patch.diff)
     except PatchDoesNotApply as error:
         raise PatchError(f"the patch does not apply to the live configuration: {error}") from error
-    if sha256(base) == patch.base_hash and sha256(proposed) != patch.proposed_hash:
+    verified = sha256(base) == patch.base_hash
+    if verified and sha256(proposed) != patch.proposed_hash:
         raise PatchError("the patch is damaged: its result does not match Proposed-SHA256")
-    return proposed
+    try:
+        return restore(proposed, live), verified
+    except ValueError as error:
+        raise PatchError(str(error)) from error

@@ -7,11 +7,14 @@ events table refuses updates and deletes (append-only, enforced by triggers).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from virtui.review.model import Approval, ChangeRequest, Comment, Event, State
@@ -42,29 +45,92 @@ CREATE TABLE IF NOT EXISTS events (
     change_id INTEGER NOT NULL REFERENCES changes(id), created REAL NOT NULL,
     user TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS merge_locks (
+    host TEXT NOT NULL, domain_uuid TEXT NOT NULL, change_id INTEGER NOT NULL,
+    user TEXT NOT NULL, pid INTEGER NOT NULL, machine TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (host, domain_uuid)
+);
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
 """
 
+# Columns added after the first release: added to older stores when they are opened.
+_ADDED_COLUMNS = {
+    "uri": "TEXT NOT NULL DEFAULT ''",
+    "flags": "TEXT NOT NULL DEFAULT '[]'",
+}
 _STATES = {state.label: state for state in State}
+# A merge's lock outlives a process on another machine for this long at most; on this
+# machine a lock whose process is gone is taken over at once.
+LOCK_LEASE_S = 600.0
+
+
+class StoreError(Exception):
+    """The store could not do what was asked; the message says why, in a user's words."""
+
+
+class StateChanged(StoreError):
+    """A transition found the change in another state than it expected (another process
+    got there first)."""
+
+
+class LockHeld(StoreError):
+    """Another process is merging a change of the same domain."""
+
+
+def _explain(error: sqlite3.Error, path: Path) -> str:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return f"disk full: nothing recorded ({path})"
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(error):
+        return f"the review store at {path} is damaged ({error}); move it aside to start anew"
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR):
+        return f"the review store at {path} cannot be written: {error}"
+    return f"the review store at {path}: {error}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ReviewStore:
     """The change requests of this user, shared by every virtui they run."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        os.chmod(path, 0o600)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.chmod(path, 0o600)
+        except OSError as error:
+            raise StoreError(f"the review store at {path}: {error.strerror}") from error
+        try:
+            # Another process may hold the write lock through a merge's define: wait.
+            self._db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(changes)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE changes ADD COLUMN {column} {kind}")
+            check = str(self._db.execute("PRAGMA quick_check").fetchone()[0])
+        except sqlite3.Error as error:
+            raise StoreError(_explain(error, path)) from error
+        if check != "ok":
+            raise StoreError(f"the review store at {path} is damaged ({check})")
         for suffix in ("-wal", "-shm"):  # created by WAL mode: secure XML lands there too
             side = path.with_name(path.name + suffix)
             if side.exists():
@@ -75,6 +141,14 @@ class ReviewStore:
         with self._lock:
             self._db.close()
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as error:
+                raise StoreError(_explain(error, self.path)) from error
+
     def _write(
         self,
         change_id: int | None,
@@ -82,23 +156,34 @@ class ReviewStore:
         kind: str,
         detail: str,
         sql: list[tuple[str, tuple[object, ...]]],
+        *,
+        must_change: bool = False,
     ) -> int:
-        """Run ``sql`` and append one event, in one transaction; returns the change id."""
+        """Run ``sql`` and append one event, in one transaction; returns the change id.
+        With ``must_change``, an UPDATE that touches no row rolls everything back and
+        raises StateChanged (a compare-and-swap another process won)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 for statement, args in sql:
                     cursor = self._db.execute(statement, args)
                     if change_id is None:
                         change_id = int(cursor.lastrowid or 0)
+                    if must_change and statement.startswith("UPDATE") and cursor.rowcount == 0:
+                        raise StateChanged(f"#{change_id} changed meanwhile")
                 self._db.execute(
                     "INSERT INTO events (change_id, created, user, kind, detail) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (change_id, time.time(), user, kind, detail),
                 )
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as error:
+                # SQLite ends the transaction itself on some errors (a full disk).
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise StoreError(_explain(error, self.path)) from error
                 raise
         assert change_id is not None
         return change_id
@@ -116,8 +201,8 @@ class ReviewStore:
                 (
                     "INSERT INTO changes (title, description, author, created, host, "
                     "domain_uuid, domain_name, base_xml, base_hash, proposed_xml, "
-                    "proposed_hash, ops, summary, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "proposed_hash, ops, summary, state, uri, flags) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         change.title,
                         change.description,
@@ -133,6 +218,8 @@ class ReviewStore:
                         ops_to_json(change.ops),
                         json.dumps(change.summary),
                         change.state.label,
+                        change.uri,
+                        json.dumps(change.flags),
                     ),
                 )
             ],
@@ -147,8 +234,11 @@ class ReviewStore:
         detail: str = "",
         *,
         resume: State | None = None,
+        expect: tuple[State, ...] = (),
     ) -> None:
-        """Move a change to ``state``, recording why."""
+        """Move a change to ``state``, recording why. With ``expect``, only from one of
+        those states (else StateChanged: another process moved it first)."""
+        where, args = _expecting(change_id, expect)
         self._write(
             change_id,
             user,
@@ -156,10 +246,11 @@ class ReviewStore:
             detail,
             [
                 (
-                    "UPDATE changes SET state = ?, resume_state = ? WHERE id = ?",
-                    (state.label, resume.label if resume else "", change_id),
+                    f"UPDATE changes SET state = ?, resume_state = ? WHERE {where}",
+                    (state.label, resume.label if resume else "", *args),
                 )
             ],
+            must_change=bool(expect),
         )
 
     def comment(self, change_id: int, line: int, anchor: str, user: str, text: str) -> None:
@@ -179,7 +270,8 @@ class ReviewStore:
         )
 
     def approve(self, change: ChangeRequest, user: str, state: State) -> None:
-        """Record an approval of the change's current base and proposal."""
+        """Record an approval of the change's current base and proposal (refused with
+        StateChanged when either moved, or the change left open/approved, meanwhile)."""
         self._write(
             change.id,
             user,
@@ -187,89 +279,165 @@ class ReviewStore:
             change.proposed_hash[:12],
             [
                 (
+                    "UPDATE changes SET state = ? WHERE id = ? AND state IN (?, ?) "
+                    "AND base_hash = ? AND proposed_hash = ?",
+                    (
+                        state.label,
+                        change.id,
+                        State.OPEN.label,
+                        State.APPROVED.label,
+                        change.base_hash,
+                        change.proposed_hash,
+                    ),
+                ),
+                (
                     "INSERT INTO approvals (change_id, user, base_hash, proposed_hash, created) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (change.id, user, change.base_hash, change.proposed_hash, time.time()),
                 ),
-                ("UPDATE changes SET state = ? WHERE id = ?", (state.label, change.id)),
             ],
+            must_change=True,
         )
 
     def replace_proposal(
         self,
-        change_id: int,
+        change: ChangeRequest,
         base_xml: str,
-        base_hash: str,
         proposed_xml: str,
-        proposed_hash: str,
         ops: list[Op],
         summary: list[str],
+        state: State,
         user: str,
         detail: str,
     ) -> None:
-        """A rebase: new base and proposal, state open (older approvals stop counting)."""
+        """A rebase or a resolved conflict: new base and proposal (older approvals stop
+        counting), only if the change is still as ``change`` shows it."""
+        from virtui.review.xmlsafe import sha256
+
         self._write(
-            change_id,
+            change.id,
             user,
             "rebased",
             detail,
             [
                 (
                     "UPDATE changes SET base_xml = ?, base_hash = ?, proposed_xml = ?, "
-                    "proposed_hash = ?, ops = ?, summary = ?, state = ? WHERE id = ?",
+                    "proposed_hash = ?, ops = ?, summary = ?, state = ? "
+                    "WHERE id = ? AND state = ? AND proposed_hash = ?",
                     (
                         base_xml,
-                        base_hash,
+                        sha256(base_xml),
                         proposed_xml,
-                        proposed_hash,
+                        sha256(proposed_xml),
                         ops_to_json(ops),
                         json.dumps(summary),
-                        State.OPEN.label,
-                        change_id,
+                        state.label,
+                        change.id,
+                        change.state.label,
+                        change.proposed_hash,
                     ),
                 )
             ],
+            must_change=True,
         )
 
     def merged(
-        self, change_id: int, applied_xml: str, outcome: list[str], user: str, detail: str
+        self,
+        change_id: int,
+        applied_xml: str,
+        outcome: list[str],
+        user: str,
+        detail: str,
+        kind: str = "merged",
     ) -> None:
-        """The change is in: keep what libvirt stored and how each part went."""
+        """The change is in: keep what libvirt stored and how each part went (only from
+        merging: a change is recorded merged once)."""
         self._write(
             change_id,
             user,
-            "merged",
+            kind,
             detail,
             [
                 (
                     "UPDATE changes SET state = ?, resume_state = '', applied_xml = ?, "
-                    "outcome = ? WHERE id = ?",
-                    (State.MERGED.label, applied_xml, json.dumps(outcome), change_id),
+                    "outcome = ? WHERE id = ? AND state = ?",
+                    (
+                        State.MERGED.label,
+                        applied_xml,
+                        json.dumps(outcome),
+                        change_id,
+                        State.MERGING.label,
+                    ),
                 )
             ],
+            must_change=True,
         )
+
+    # -- merge locks ----------------------------------------------------------------------
+
+    def lock_domain(self, host: str, uuid: str, change_id: int, user: str) -> None:
+        """Take the merge lock of one domain (raises LockHeld while another live process
+        holds it). Held from the drift check through define and read-back."""
+        machine = socket.gethostname()
+        now = time.time()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    "SELECT change_id, user, pid, machine, expires FROM merge_locks "
+                    "WHERE host = ? AND domain_uuid = ?",
+                    (host, uuid),
+                ).fetchone()
+                if row is not None:
+                    other, who, pid, where, expires = row
+                    alive = _process_alive(pid) if where == machine else expires > now
+                    if alive and not (where == machine and pid == os.getpid()):
+                        self._db.execute("ROLLBACK")
+                        raise LockHeld(
+                            f"{who} (pid {pid} on {where}) is merging #{other} of this domain"
+                        )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO merge_locks (host, domain_uuid, change_id, user, "
+                    "pid, machine, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (host, uuid, change_id, user, os.getpid(), machine, now + LOCK_LEASE_S),
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise StoreError(_explain(error, self.path)) from error
+
+    def unlock_domain(self, host: str, uuid: str) -> None:
+        """Give this process's merge lock of a domain back."""
+        with self._reading() as db:
+            db.execute(
+                "DELETE FROM merge_locks WHERE host = ? AND domain_uuid = ? AND pid = ? "
+                "AND machine = ?",
+                (host, uuid, os.getpid(), socket.gethostname()),
+            )
 
     # -- reading ------------------------------------------------------------------------
 
     def get(self, change_id: int) -> ChangeRequest | None:
         """One change request with its comments, approvals and history."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM changes WHERE id = ?", (change_id,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM changes WHERE id = ?", (change_id,)).fetchone()
             if row is None:
                 return None
-            names = [d[0] for d in self._db.execute("SELECT * FROM changes LIMIT 0").description]
+            names = [d[0] for d in db.execute("SELECT * FROM changes LIMIT 0").description]
             record = dict(zip(names, row, strict=True))
-            comments = self._db.execute(
+            comments = db.execute(
                 "SELECT id, line, anchor, author, text, created FROM comments "
                 "WHERE change_id = ? ORDER BY id",
                 (change_id,),
             ).fetchall()
-            approvals = self._db.execute(
+            approvals = db.execute(
                 "SELECT user, base_hash, proposed_hash, created FROM approvals "
                 "WHERE change_id = ? ORDER BY id",
                 (change_id,),
             ).fetchall()
-            events = self._db.execute(
+            events = db.execute(
                 "SELECT created, user, kind, detail FROM events WHERE change_id = ? ORDER BY id",
                 (change_id,),
             ).fetchall()
@@ -291,6 +459,8 @@ class ReviewStore:
             state=_STATES[record["state"]],
             applied_xml=record["applied_xml"],
             outcome=json.loads(record["outcome"]),
+            uri=record["uri"],
+            flags=json.loads(record["flags"]),
             comments=[Comment(*c) for c in comments],
             approvals=[Approval(*a) for a in approvals],
             events=[Event(*e) for e in events],
@@ -298,26 +468,33 @@ class ReviewStore:
 
     def resume_state(self, change_id: int) -> State | None:
         """The state a change was in before a merge began (for recovery)."""
-        with self._lock:
-            row = self._db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT resume_state FROM changes WHERE id = ?", (change_id,)
             ).fetchone()
         return _STATES.get(row[0]) if row and row[0] else None
 
     def ids(self, states: tuple[State, ...] = ()) -> list[int]:
         """Change numbers, newest first (only those in ``states`` when given)."""
-        with self._lock:
+        with self._reading() as db:
             if states:
                 marks = ",".join("?" * len(states))
-                rows = self._db.execute(
+                rows = db.execute(
                     f"SELECT id FROM changes WHERE state IN ({marks}) ORDER BY id DESC",
                     tuple(s.label for s in states),
                 ).fetchall()
             else:
-                rows = self._db.execute("SELECT id FROM changes ORDER BY id DESC").fetchall()
+                rows = db.execute("SELECT id FROM changes ORDER BY id DESC").fetchall()
         return [int(r[0]) for r in rows]
 
     def integrity(self) -> str:
         """SQLite's own integrity check ("ok" when the file is sound)."""
-        with self._lock:
-            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+        with self._reading() as db:
+            return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _expecting(change_id: int, states: tuple[State, ...]) -> tuple[str, tuple[object, ...]]:
+    if not states:
+        return "id = ?", (change_id,)
+    marks = ",".join("?" * len(states))
+    return f"id = ? AND state IN ({marks})", (change_id, *(s.label for s in states))

@@ -42,6 +42,25 @@ def parse_domain(text: str) -> etree._Element:
     return root
 
 
+def check_identity(base_xml: str, proposed_xml: str, uuid: str) -> None:
+    """Raise XmlRefused unless the proposal keeps the domain's name and names its UUID:
+    a change request edits its own domain, never defines or redefines another one."""
+    base, proposed = parse_domain(base_xml), parse_domain(proposed_xml)
+    name = (base.findtext("name") or "").strip()
+    new_name = (proposed.findtext("name") or "").strip()
+    new_uuid = (proposed.findtext("uuid") or "").strip().lower()
+    if new_uuid != uuid.lower():
+        raise XmlRefused(
+            f"the proposal names UUID {new_uuid or '(none)'}, not this domain's {uuid}: "
+            "a change request edits only its own domain"
+        )
+    if new_name != name:
+        raise XmlRefused(
+            f"the proposal renames {name} to {new_name or '(none)'}: renaming is not an "
+            "edit of the configuration"
+        )
+
+
 def to_text(root: etree._Element) -> str:
     """Serialise a tree the way it is proposed and diffed."""
     return str(etree.tostring(root, encoding="unicode"))

@@ -17,13 +17,15 @@ from textual.widgets import DataTable, Footer, Static
 from virtui.messages import TimelineNote
 from virtui.model.timeline import LogEntry, Severity
 from virtui.review.desk import MergeResult, ReviewDesk
-from virtui.review.diff import change_diff, side_by_side
+from virtui.review.diff import shown_diff, shown_side_by_side
 from virtui.review.model import ChangeRequest, Comment, State
-from virtui.review.xmlsafe import XmlRefused, canonical
+from virtui.review.patchfile import write_private
+from virtui.review.xmlsafe import XmlRefused
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner
+from virtui.text import visible
 from virtui.widgets.status_bar import StatusBar
 
 FILTERS = ("all", "open", "mine", "stale")
@@ -101,6 +103,7 @@ class ReviewScreen(VirtuiScreen):
         self.side_by_side = False
         self.live_matches: dict[int, bool] = {}  # change -> base equals live (last check)
         self.diff_lines: list[str] = []
+        self.warnings: dict[int, list[str]] = {}  # change -> what reaches beyond the guest
         self.list_table: DataTable[object] = DataTable(id="changes", cursor_type="row")
         self.diff_table: DataTable[object] = DataTable(id="diff", cursor_type="row")
 
@@ -155,9 +158,9 @@ class ReviewScreen(VirtuiScreen):
                 table.add_row(
                     change.state.glyph,
                     str(change.id),
-                    f"{change.domain_name}@{change.host}",
-                    change.title,
-                    _state_text(change, self.desk.rules.required_approvals),
+                    visible(f"{change.domain_name}@{change.host}"),
+                    visible(change.title),
+                    _state_text(change, self.desk.rules.approvals_needed),
                     key=str(change.id),
                 )
         if selected is not None and str(selected) in {k.value for k in table.rows}:
@@ -189,15 +192,17 @@ class ReviewScreen(VirtuiScreen):
             return
 
         def work() -> None:
+            warnings = self.desk.warnings(change)
             try:
                 checked = self.desk.check_stale(change.id)
             except Exception:
-                return  # host unreachable: the badge says "not checked"
-            self.app.call_from_thread(self._checked, checked)
+                checked = change  # host unreachable: the badge says "not checked"
+            self.app.call_from_thread(self._checked, checked, warnings)
 
         self.runner(f"review:check:{change.id}", work)
 
-    def _checked(self, change: ChangeRequest) -> None:
+    def _checked(self, change: ChangeRequest, warnings: list[str]) -> None:
+        self.warnings[change.id] = warnings
         self.live_matches[change.id] = change.state is not State.STALE
         before = self.changes.get(change.id)
         self.changes[change.id] = change
@@ -224,7 +229,7 @@ class ReviewScreen(VirtuiScreen):
         )
 
     def _show_header(self, change: ChangeRequest) -> None:
-        need = self.desk.rules.required_approvals
+        need = self.desk.rules.approvals_needed
         live = self.live_matches.get(change.id)
         badge = (
             ""
@@ -235,13 +240,22 @@ class ReviewScreen(VirtuiScreen):
             if live is False
             else " base not checked yet"
         )
-        header = Text(f"#{change.id} {change.domain_name}@{change.host}  ", style="bold")
+        header = Text(f"#{change.id} {visible(change.domain_name)}@{change.host}  ", style="bold")
         header.append(change.state.label.upper(), style=self._style("state"))
         header.append(f"  {len(change.valid_approvals)}/{need} approvals ")
         header.append(badge, style=self._style("live" if live else "restart"))
-        header.append(f"\n{change.title} — by {change.author}", style=self._style("muted"))
+        header.append(
+            f"\n{visible(change.title)} — by {visible(change.author)}", style=self._style("muted")
+        )
         if change.description:
-            header.append(f"\n{change.description}")
+            header.append(f"\n{visible(change.description)}")
+        for warning in self.warnings.get(change.id, []):
+            header.append(f"\n⚠ {visible(warning)}", style=self._style("restart"))
+        if self.desk.rules.problem:
+            header.append(
+                f"\nmerging disabled: {visible(self.desk.rules.problem)}",
+                style=self._style("removed"),
+            )
         self.query_one("#header", Static).update(header)
 
     def _style(self, name: str) -> Style:
@@ -267,13 +281,13 @@ class ReviewScreen(VirtuiScreen):
             text.append(
                 "⟳ " if restart else "✓ ", style=self._style("restart" if restart else "live")
             )
-            text.append(line + "\n")
+            text.append(visible(line) + "\n")
         for line in change.outcome:
-            text.append(f"  {line}\n", style=self._style("muted"))
+            text.append(f"  {visible(line)}\n", style=self._style("muted"))
         if change.applied_xml:
             normalised = [
                 line
-                for line in change_diff(change.proposed_xml, change.applied_xml)[2:]
+                for line in shown_diff(change.proposed_xml, change.applied_xml)[2:]
                 if line[:1] in "+-"
             ]
             text.append(
@@ -284,7 +298,8 @@ class ReviewScreen(VirtuiScreen):
             )
             for line in normalised[:8]:
                 text.append(
-                    f"  {line}\n", style=self._style("added" if line[0] == "+" else "removed")
+                    f"  {visible(line)}\n",
+                    style=self._style("added" if line[0] == "+" else "removed"),
                 )
         summary.update(text)
         self._show_diff(change)
@@ -293,15 +308,18 @@ class ReviewScreen(VirtuiScreen):
         table = self.diff_table
         table.clear(columns=True)
         try:
-            self.diff_lines = change_diff(change.base_xml, change.proposed_xml)[2:]
+            self.diff_lines = [
+                visible(line) for line in shown_diff(change.base_xml, change.proposed_xml)[2:]
+            ]
         except XmlRefused as error:
             self.diff_lines = [f"(cannot show a diff: {error})"]
         styles = {"+": "added", "-": "removed", "@": "hunk"}
         if self.side_by_side:
             table.add_columns("base", "", "proposed")
             for n, (old, mark, new) in enumerate(
-                side_by_side(canonical(change.base_xml), canonical(change.proposed_xml)), 1
+                shown_side_by_side(change.base_xml, change.proposed_xml), 1
             ):
+                old, new = visible(old), visible(new)
                 style = self._style("restart") if mark.strip() else Style()
                 table.add_row(Text(old, style=style), mark, Text(new, style=style), key=f"s{n}")
             return
@@ -315,13 +333,14 @@ class ReviewScreen(VirtuiScreen):
                 table.add_row(
                     "",
                     Text(
-                        f"  └ {comment.author}: {comment.text}",
+                        f"  └ {visible(comment.author)}: {visible(comment.text)}",
                         style=self._style("muted"),
                     ),
                     key=f"c{comment.id}",
                 )
         for comment in threads.get(0, []):
-            table.add_row("✎", Text(f"{comment.author}: {comment.text}"), key=f"c{comment.id}")
+            said = Text(f"{visible(comment.author)}: {visible(comment.text)}")
+            table.add_row("✎", said, key=f"c{comment.id}")
 
     def _diff_line(self) -> tuple[int, str]:
         """(line number, text) of the highlighted diff line; (0, "") for none."""
@@ -343,7 +362,7 @@ class ReviewScreen(VirtuiScreen):
             try:
                 result = call()
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = visible(getattr(error, "message", error))
                 self.app.call_from_thread(self.notify, why, severity="error", timeout=10)
                 self._note(change, why, Severity.ERROR)
                 self.app.call_from_thread(self.reload)
@@ -443,19 +462,45 @@ class ReviewScreen(VirtuiScreen):
         except Exception as error:
             self.notify(str(error), severity="error")
             return
-        targets = [("⟳ " if "needs restart" in line else "✓ ") + line for line in change.summary]
+
+        def work() -> None:
+            warnings = self.desk.warnings(change)
+            self.app.call_from_thread(self._confirm_merge, change, warnings)
+
+        self.runner(f"review:warnings:{change.id}", work)
+
+    def _confirm_merge(self, change: ChangeRequest, warnings: list[str]) -> None:
+        self.warnings[change.id] = warnings
+        targets = [
+            ("⟳ " if "needs restart" in line else "✓ ") + visible(line) for line in change.summary
+        ]
+
+        def merge() -> None:
+            self._run("merge", lambda: self.desk.merge(change.id))
+
+        name = visible(change.domain_name)
+        if warnings:
+            # More than y: the change reaches beyond the guest. Type the domain's name.
+            self.app.push_screen(
+                PromptScreen(
+                    f"Merge #{change.id} into {name} on {change.host}? It reaches beyond the guest",
+                    "\n".join(f"⚠ {visible(w)}" for w in warnings)
+                    + f"\nType the domain name ({name}) to merge anyway:",
+                    lambda text: "" if text == name else f"type {name} to merge, Esc to cancel",
+                ),
+                lambda text: merge() if text == name else None,
+            )
+            return
         self.app.push_screen(
             ConfirmScreen(
-                f"Merge #{change.id} into {change.domain_name} on {change.host}?",
+                f"Merge #{change.id} into {name} on {change.host}?",
                 targets,
                 "The base is checked against the live configuration first; the proposal is "
                 "validated and defined, what can go live is applied now (✓), the rest (⟳) "
                 "waits for the next restart.",
                 [Choice("merge", "Merge", "y")],
             ),
-            lambda answer: (
-                self._run("merge", lambda: self.desk.merge(change.id)) if answer else None
-            ),
+            lambda answer: merge() if answer else None,
         )
 
     def action_toggle_layout(self) -> None:
@@ -514,9 +559,7 @@ class ReviewScreen(VirtuiScreen):
             full = os.path.expanduser(path)
 
             def write() -> str:
-                text = self.desk.export_patch(change.id)
-                with open(full, "x", encoding="utf-8") as file:
-                    file.write(text)
+                write_private(Path(full), self.desk.export_patch(change.id))
                 return full
 
             self._run("export", write, f"#{change.id} written to {full}")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import libvirt
+from lxml import etree
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
-from virtui.model.config import DomainConfig, LiveChange
+from virtui.model.config import DomainConfig, HostFacts, LiveChange
 
 _CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def _tree(xml: str) -> etree._Element:
+    return etree.fromstring(xml.encode("utf-8"), _PARSER)
 
 
 class LibvirtConfig(LibvirtOperations):
@@ -49,3 +55,25 @@ class LibvirtConfig(LibvirtOperations):
                 raise BackendError(f"unknown live change {change.kind!r}")
         except libvirt.libvirtError as error:
             raise BackendError(describe(error)) from error
+
+    def host_facts(self) -> HostFacts:
+        """Emulators from the host's capabilities (no probe runs), pool directories from
+        its storage driver (None where there is none, as under the embedded driver)."""
+        conn = self._connection()
+        try:
+            capabilities = _tree(str(conn.getCapabilities()))
+            emulators: frozenset[str] | None = frozenset(
+                (e.text or "").strip()
+                for e in capabilities.iterfind(".//guest/arch//emulator")
+                if (e.text or "").strip()
+            )
+        except (libvirt.libvirtError, etree.XMLSyntaxError):
+            emulators = None
+        try:
+            paths: tuple[str, ...] | None = tuple(
+                (_tree(str(pool.XMLDesc(0))).findtext("target/path") or "").strip()
+                for pool in conn.listAllStoragePools(0)
+            )
+        except (libvirt.libvirtError, etree.XMLSyntaxError):
+            paths = None
+        return HostFacts(emulators, paths)

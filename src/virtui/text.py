@@ -1,0 +1,51 @@
+"""Text from libvirt, a host, a file or a user is data: make its control characters visible.
+
+A domain can be named ``a\\x1b]0;pwned\\x07``; written raw, that sets the terminal's
+title. Everything such text reaches (screens, notifications, the timeline, log files,
+CSV) goes through ``visible`` (one line) or ``visible_lines`` (line breaks kept), which
+turn C0 and C1 control characters, DEL and the Unicode bidirectional overrides into
+``\\xNN``/``\\uNNNN`` escapes. Printable text, tabs included in multi-line text, is
+unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls, DEL, C1 controls, and the bidi embeddings/overrides/isolates that can make
+# text read differently from what it is ("Trojan Source").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: object) -> str:
+    """``text`` on one line, every control character shown as an escape."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def visible_lines(text: object) -> str:
+    """Like ``visible`` but keeping line feeds and tabs (XML, log tails)."""
+    return _CONTROL_BUT_LINES.sub(_escape, str(text))
+
+
+def has_control(text: str) -> bool:
+    """True when ``text`` holds a character ``visible`` would escape."""
+    return _CONTROL.search(text) is not None
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: object) -> str:
+    """A CSV cell that no spreadsheet runs as a formula, control characters visible."""
+    raw = str(text)
+    cell = visible(raw)
+    if raw.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
