@@ -9,7 +9,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
@@ -24,7 +24,7 @@ from virtui.changes import ChangesController
 from virtui.commands import HELP as COMMAND_HELP
 from virtui.commands import Command, CommandError, hidden_after
 from virtui.commands import parse as parse_command
-from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, state_dir
+from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, review_store_path, state_dir
 from virtui.console import run_console
 from virtui.messages import (
     ActionFinished,
@@ -56,7 +56,9 @@ from virtui.screens.tail import TailScreen
 from virtui.screens.view import ViewOptions
 from virtui.services import ConfigService, LogService, StorageService
 from virtui.sessions import DemoStartError, open_sessions, start_demo
+from virtui.text import visible, visible_lines
 from virtui.themes import DEFAULT_THEME, default_theme, load_themes
+from virtui.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.usersettings import UserSettings, save_user_settings
 
 if TYPE_CHECKING:
@@ -111,7 +113,14 @@ class VirtuiApp(App[None]):
         self.desk: ReviewDesk | None = None  # opened on mount (its store is a file)
         self.changes = ChangesController(self, self._review_desk)
         self.command_history: list[str] = []
+        self._save_when_connected: set[str] = set()  # hosts from :connect, kept once up
         self._warnings = WarningsToTimeline(self._warning_logged)
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Notifications carry libvirt's and users' words: control characters visible,
+        and no markup (a domain may be named ``[red]x``)."""
+        kwargs.setdefault("markup", False)
+        super().notify(visible_lines(message), title=visible(title), **kwargs)
 
     async def on_mount(self) -> None:
         self._apply_theme()
@@ -122,7 +131,7 @@ class VirtuiApp(App[None]):
         logging.getLogger("virtui").addHandler(self._warnings)
         try:
             self.desk = ReviewDesk(
-                ReviewStore(state_dir() / "reviews.db"),
+                ReviewStore(review_store_path()),
                 ConfigService(lambda: self.sessions, self.store),
                 ReviewRules(
                     self.settings.required_approvals,
@@ -163,7 +172,21 @@ class VirtuiApp(App[None]):
                 timeout=15,
             )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self.theme = wanted
+        self.switch_theme(wanted)
+
+    def switch_theme(self, name: str) -> bool:
+        """Apply a theme; one that fails is refused (and so never saved as the choice)."""
+        before = self.theme
+        try:
+            self.theme = name
+            self.refresh_css()
+        except Exception as error:
+            log.warning("theme %s refused: %s", name, error)
+            self.notify(f"theme {name} refused: {error}", severity="error", timeout=15)
+            with contextlib.suppress(Exception):
+                self.theme = before if before != name else "textual-dark"
+            return False
+        return True
 
     def action_command_line(self) -> None:
         """Open the ``:`` command line (k9s style)."""
@@ -190,8 +213,8 @@ class VirtuiApp(App[None]):
             self.action_show_review()
         elif command.name == "theme":
             if command.text in self.available_themes:
-                self.theme = command.text
-                self.notify(f"theme: {command.text}")
+                if self.switch_theme(command.text):
+                    self.notify(f"theme: {command.text}")
             else:
                 names = ", ".join(
                     sorted(n for n in self.available_themes if n.startswith("virtui"))
@@ -218,7 +241,16 @@ class VirtuiApp(App[None]):
             front.set_filter(" ".join(w for w in words if w))
 
     def connect_host(self, uri: str) -> None:
-        """Add a host now (``:connect URI``); it is saved for the next start too."""
+        """Add a host now (``:connect URI``); saved for the next start once it connected.
+        A URI that would run a program is refused (it is typed inside the app)."""
+        try:
+            check_in_app(uri)
+            if self.settings.readonly:
+                check_readonly(uri)
+        except UriRefused as error:
+            self.notify(visible(error), severity="error", timeout=10)
+            log.warning("refused :connect %s", visible(uri))
+            return
         if any(session.backend.uri == uri for session in self.sessions):
             self.notify(f"{uri} is connected already", severity="warning")
             return
@@ -231,7 +263,7 @@ class VirtuiApp(App[None]):
             )
             return
         self.sessions.append(session)
-        self.settings.added_hosts.append(uri)
+        self._save_when_connected.add(session.name)
         session.backend.set_event_sink(self._event_from_backend)
         self.store.apply(HostUpdate(session.name, uri, HostStatus.CONNECTING))
         self.notify(f"{session.name}: connecting to {uri}")
@@ -553,6 +585,9 @@ class VirtuiApp(App[None]):
             log.info("host %s is %s: %s", update.name, update.status.value, update.message)
         if is_up and (previous is None or previous.status is not HostStatus.CONNECTED):
             self._prefill_history(update.name)
+            if update.name in self._save_when_connected:
+                self._save_when_connected.discard(update.name)
+                self.settings.added_hosts.append(update.uri)
         gone = self.store.apply(update)
         self.history.forget(gone)
         self.history.record(update.stats)

@@ -3,27 +3,64 @@
 Textual's thread workers use asyncio's default executor: it is joined when the app
 exits, so one libvirt open() stuck on a silent host would keep `q` from quitting, and it
 has only min(32, CPUs + 4) threads, so a few stuck hosts would starve everything else.
+
+Every call is registered by name while it runs: a poller passes ``once=True`` so a read
+still in flight (a frozen host) is not joined by another one every few seconds, and tests
+wait for ``idle()`` instead of sleeping.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 
 log = logging.getLogger("virtui.background")
 
+_lock = threading.Lock()
+_running: Counter[str] = Counter()
 
-def run_detached(name: str, work: Callable[[], None]) -> None:
+
+def run_detached(name: str, work: Callable[[], None], *, once: bool = False) -> bool:
     """Run ``work`` on its own daemon thread; an exception escaping it is logged.
 
-    ``work`` reports its outcome itself (by posting a message), failures included.
+    ``work`` reports its outcome itself (by posting a message), failures included. With
+    ``once``, nothing starts while a call of the same name is still running (returns
+    False then).
     """
+    with _lock:
+        if once and _running[name]:
+            return False
+        _running[name] += 1
 
     def guarded() -> None:
         try:
             work()
         except Exception:  # a bug, not a host failure: those are reported by work()
             log.exception("background call %s failed", name)
+        finally:
+            with _lock:
+                _running[name] -= 1
+                if not _running[name]:
+                    del _running[name]
 
     threading.Thread(target=guarded, name=name, daemon=True).start()
+    return True
+
+
+def in_flight(prefix: str = "") -> list[str]:
+    """Names of the calls running now (those starting with ``prefix``)."""
+    with _lock:
+        return sorted(name for name in _running if name.startswith(prefix))
+
+
+def idle(prefix: str = "", timeout: float = 30.0) -> bool:
+    """Wait until no call starting with ``prefix`` runs; False on timeout (tests)."""
+    deadline = time.monotonic() + timeout
+    while in_flight(prefix):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from virtui.model import CpuMode, HostStatus
 from virtui.monitor.session import HostSession, HostUpdate
+from virtui.text import csv_cell, visible
 
 CSV_HEADER = (
     "time",
@@ -52,7 +53,7 @@ def run_batch(
                     reported.discard(update.name)
                 elif update.name not in reported:
                     reported.add(update.name)
-                    print(f"virtui: {update.name}: {update.message}", file=err)
+                    print(f"virtui: {visible(update.name)}: {visible(update.message)}", file=err)
                 if round_number > 0:
                     _write_rows(writer, update, mode)
             out.flush()
@@ -71,9 +72,9 @@ def _write_rows(writer: Any, update: HostUpdate, mode: CpuMode) -> None:
         writer.writerow(
             (
                 stamp,
-                update.name,
-                sample.name,
-                sample.key.uuid,
+                csv_cell(update.name),
+                csv_cell(sample.name),
+                csv_cell(sample.key.uuid),
                 sample.state.value,
                 sample.vcpus,
                 "" if pct is None else f"{pct:.1f}",

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from virtui import __version__
-from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, default_uris, state_dir
+from virtui.config import (
+    MAX_DELAY_S,
+    MIN_DELAY_S,
+    Settings,
+    default_uris,
+    private_file,
+    state_dir,
+)
 from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
 from virtui.model import CpuMode
 from virtui.text import visible
@@ -114,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --batch: rounds of rows to write (default 1)",
     )
     commands.add_parser(
+        "review",
+        help="the review desk from a shell (like gh pr); see virtui review --help",
+        add_help=False,
+    )
+    commands.add_parser(
         "serve",
         help="run virtui in a browser (textual-serve); see virtui serve --help",
         add_help=False,
@@ -192,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from virtui.serve import serve
 
         return serve(arguments[1:])
+    if arguments[:1] == ["review"]:
+        from virtui.review_cli import review_main
+
+        _configure_logging()
+        return review_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = settings_from(args)
@@ -210,14 +227,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class OneLineFormatter(logging.Formatter):
+    """A log record on one line, control characters visible (names come from libvirt);
+    a traceback follows as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+
 def _configure_logging() -> None:
     path = state_dir() / "virtui.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
+        handler: logging.Handler = logging.FileHandler(private_file(path), encoding="utf-8")
+    except OSError as error:
+        print(f"virtui: {path}: {error.strerror}; not logging to a file", file=sys.stderr)
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 

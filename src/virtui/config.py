@@ -30,6 +30,30 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state")
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) for this user only: mode 0700. Raises OSError."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure ``path`` exists, mode 0600, in a 0700 directory; raises OSError when it
+    cannot be written (a read-only state directory)."""
+    private_dir(path.parent)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)
+    return path
+
+
+def review_store_path() -> Path:
+    """The review desk's store (change requests, 0600)."""
+    return state_dir() / "reviews.db"
+
+
 def config_dir() -> Path:
     """``$XDG_CONFIG_HOME/virtui``: user configuration."""
     return _xdg("XDG_CONFIG_HOME", ".config")

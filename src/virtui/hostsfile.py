@@ -45,6 +45,9 @@ def _document(path: Path) -> dict[str, object]:
         return {}
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        why = f"not UTF-8 text ({error.reason} at byte {error.start})"
+        raise ConfigError(f"{path}: {why}") from error
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from virtui.config import private_file
+
 
 @contextlib.contextmanager
 def stderr_to_log(log_path: Path) -> Iterator[None]:
@@ -20,9 +22,13 @@ def stderr_to_log(log_path: Path) -> Iterator[None]:
     if not os.isatty(2):
         yield
         return
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        private_file(log_path)
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    except OSError as error:
+        print(f"virtui: {log_path}: {error.strerror}; stderr is discarded", file=sys.stderr)
+        log_fd = os.open(os.devnull, os.O_WRONLY)
     terminal_fd = os.dup(2)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     saved_stderr, saved_dunder = sys.stderr, sys.__stderr__
     terminal = os.fdopen(terminal_fd, "w", buffering=1, encoding="utf-8", errors="replace")
     try:

@@ -59,13 +59,19 @@ def load_theme(path: Path) -> Theme:
     """One theme file; ValueError names the file and what is wrong."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"{path}: {error}") from error
     unknown = set(data) - _FIELDS
     if unknown:
         raise ValueError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     if not isinstance(data.get("name"), str) or not isinstance(data.get("primary"), str):
         raise ValueError(f"{path}: a theme needs a name and a primary colour")
+    for field in _FIELDS - {"name", "dark", "ansi", "variables"}:
+        if field in data and not isinstance(data[field], str):
+            raise ValueError(f"{path}: {field} must be a colour in quotes, not {data[field]!r}")
+    for flag in ("dark", "ansi"):
+        if flag in data and not isinstance(data[flag], bool):
+            raise ValueError(f"{path}: {flag} must be true or false, not {data[flag]!r}")
     variables = data.pop("variables", {})
     if not isinstance(variables, dict):
         raise ValueError(f"{path}: [variables] must be a table")

@@ -46,7 +46,7 @@ def load_user_settings(path: Path | None = None) -> tuple[UserSettings, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return UserSettings(), ""
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return UserSettings(), f"settings ignored: {path}: {error}"
     settings = UserSettings()
     problems = []

@@ -60,7 +60,7 @@ class DevTools:
         raise AssertionError(f"{text!r} never appeared; the page shows: {shown[:500]!r}")
 
 
-def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+def _kill_tree(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     # Orphaned served apps spin at 100% CPU: the whole process group goes.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -126,8 +126,9 @@ def test_the_served_app_answers_keys_in_a_browser(browser: DevTools, tmp_path: P
     port = free_port()
     serve = subprocess.Popen(
         [sys.executable, "-m", "virtui", "serve", "--port", str(port), "-c", f"test://{node}"],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
         start_new_session=True,
         env={
             **os.environ,
@@ -136,16 +137,10 @@ def test_the_served_app_answers_keys_in_a_browser(browser: DevTools, tmp_path: P
         },
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "virtui serve did not answer"
-            time.sleep(0.1)
-        browser.call("Page.navigate", url=f"http://127.0.0.1:{port}/")
+        assert serve.stdout is not None
+        url = serve.stdout.readline().split("open ", 1)[1].strip()  # printed once listening
+        assert url.startswith(f"http://127.0.0.1:{port}/?token=")
+        browser.call("Page.navigate", url=url)
         first = browser.wait_for_text("web01")
         assert "CPU Irix (100% = 1 CPU)" in first  # the domains screen, served
         assert _processes_mentioning(str(node))  # the app runs, one per browser session

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import RecordingApp, column, status_text, wait_for
+from tests.tui.helpers import RecordingApp, column, host_status, status_text, wait_for
 from virtui.config import Settings
+from virtui.model import HostStatus
 from virtui.screens.command import CommandLine
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
@@ -90,7 +92,7 @@ async def test_theme_switch_and_connect_are_saved_for_next_start(
         await _command(app, pilot, ":connect test:///default")  # also named "test": refused
         await wait_for(lambda: any("a host is named test already" in t for t in app.told))
         await _command(app, pilot, f":connect {RECORDING}")
-        await wait_for(lambda: "fleet" in app.store.hosts)
+        await wait_for(lambda: host_status(app, "fleet") is HostStatus.CONNECTED)
         await pilot.press("I", "M")  # Solaris, sort by memory
     app.shutdown()
     saved, problem = load_user_settings()
@@ -138,3 +140,51 @@ async def test_the_command_palette_offers_the_themes(fleet_uri: str) -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(lambda: app.theme == "virtui-light", 10)
+
+
+async def test_connect_never_runs_a_program_nor_saves_a_host_that_never_connected(
+    fleet_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    marker = tmp_path / "ran"
+    script = tmp_path / "script.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        for uri in (
+            f"qemu+ext:///system?command={script}",
+            f"qemu+ssh://localhost/system?command={script}",
+            f"qemu+ssh://localhost/system?netcat={script}",
+        ):
+            await _command(app, pilot, f":connect {uri}")
+            await wait_for(lambda: any("only with -c on the command line" in t for t in app.told))
+            app.told.clear()
+        assert [s.backend.uri for s in app.sessions] == [fleet_uri]
+        await _command(app, pilot, ":connect nonsense:///nowhere")  # never connects
+        added = app.sessions[-1].name
+        await wait_for(lambda: host_status(app, added) not in (None, HostStatus.CONNECTING))
+    app.shutdown()
+    assert not marker.exists()
+    saved, _problem = load_user_settings()
+    assert saved.hosts == []
+
+
+def test_a_program_running_uri_in_settings_toml_is_ignored_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from virtui.cli import build_parser, settings_from
+    from virtui.usersettings import settings_path
+
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text(
+        'hosts = ["qemu+ext:///system?command=/bin/true", "test:///default"]\n'
+    )
+    settings = settings_from(build_parser().parse_args([]))
+    assert settings.uris == ["test:///default"]
+    assert "settings.toml host ignored" in settings.config_problem
+    readonly = settings_from(build_parser().parse_args(["--readonly", "-c", "qemu+ext:///x"]))
+    assert (
+        "qemu+ext:///x" not in readonly.uris and "--readonly refuses it" in readonly.config_problem
+    )

@@ -124,10 +124,11 @@ async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Pa
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
         assert screen.changes[1].state is State.STALE
+        screen.changes[1] = screen.changes[1]  # the rebase below replaces it
         await pilot.press("R")
         # A rebase keeps a draft a draft (it was never opened for review).
         await wait_for(lambda: "<title>edited</title>" in screen.changes[1].proposed_xml)
-        assert screen.changes[1].state is State.DRAFT
+        assert screen.changes[1].state.label == "draft"
 
 
 async def test_self_approval_is_refused_when_the_rules_say_so(
@@ -147,7 +148,9 @@ async def test_self_approval_is_refused_when_the_rules_say_so(
         await pilot.press("a")
         await wait_for(lambda: any("forbid approving one's own" in t for t in app.told))
         await pilot.press("m")
-        await wait_for(lambda: any("has 0 of the 1 approvals from others it needs" in t for t in app.told))
+        await wait_for(
+            lambda: any("has 0 of the 1 approvals from others it needs" in t for t in app.told)
+        )
 
 
 async def test_the_other_review_keys(fleet_uri: str, tmp_path: Path) -> None:
@@ -205,3 +208,39 @@ async def test_the_other_review_keys(fleet_uri: str, tmp_path: Path) -> None:
         await pilot.press("v")  # revert the merged change: a new request
         await wait_for(lambda: len(screen.changes) == 4)
         assert screen.changes[4].title == "Revert #3: one vCPU"
+
+
+async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_merge(
+    tmp_path: Path,
+) -> None:
+    from tests.fixtures.nodes import NodeDomain, write_node
+
+    vault = NodeDomain("vault", devices="<graphics type='vnc' port='-1' passwd='t0p-s3cret'/>")
+    uri = f"test://{write_node(tmp_path / 'node.xml', [vault])}"
+    app = _app(uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        await app.poll_now()
+        uuid = WEB01  # the first domain of a node file
+        xml = desk.port.read_config(app.sessions[0].name, uuid).xml
+        wide = xml.replace("passwd='t0p-s3cret'", "passwd='n3w-s3cret' listen='0.0.0.0'")
+        from virtui.review.ops import RawXml
+
+        change = desk.draft(app.sessions[0].name, uuid, "open it up", [RawXml(wide)])
+        desk.publish(change.id)
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(lambda: bool(screen.warnings.get(change.id)))
+        shown = "\n".join(screen.diff_lines) + str(screen.query_one("#header").render())
+        assert "s3cret" not in shown and "(redacted)" in shown
+        assert "vnc console listens on 0.0.0.0" in shown
+        await pilot.press("m")
+        await wait_for(lambda: isinstance(app.screen, PromptScreen))  # not a y/n dialog
+        app.screen.query_one(Input).value = "y"
+        await pilot.press("enter")
+        assert isinstance(app.screen, PromptScreen)  # "y" is not enough
+        app.screen.query_one(Input).value = "vault"
+        await pilot.press("enter")
+        await wait_for(lambda: screen.changes[change.id].state is State.MERGED)

@@ -45,6 +45,7 @@ class VolumeInfo:
     capacity: int
     allocation: int
     used_by: tuple[str, ...] = ()
+    incomplete: bool = False  # an upload into it did not finish: deleted at next connect
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import logging.handlers
 import queue
@@ -10,8 +11,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from virtui.config import private_file
 from virtui.model.timeline import LogEntry, Severity
+from virtui.text import visible
 
 KEPT_IN_MEMORY = 20_000
 FILE_MAX_BYTES = 2 * 1024 * 1024
@@ -98,7 +102,16 @@ class Timeline:
         self.added = 0  # entries ever added (those dropped from memory included)
 
     def add(self, entry: LogEntry) -> None:
-        """Keep an entry (the oldest falls out when full) and hand it to the writer."""
+        """Keep an entry (the oldest falls out when full) and hand it to the writer.
+        Its texts come from libvirt, hosts and users: control characters are made
+        visible here, once, for the screen and the file alike (one entry, one line)."""
+        entry = dataclasses.replace(
+            entry,
+            host=visible(entry.host),
+            domain=visible(entry.domain),
+            kind=visible(entry.kind),
+            detail=visible(entry.detail),
+        )
         self.entries.append(entry)
         self.added += 1
         if self.writer is not None:
@@ -131,9 +144,8 @@ class TimelineFile:
     def __init__(
         self, path: Path, max_bytes: int = FILE_MAX_BYTES, backups: int = FILE_BACKUPS
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file = logging.handlers.RotatingFileHandler(
+        self.path = private_file(path)
+        self._file = _PrivateRotatingFile(
             path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
         self._file.setFormatter(_EntryFormatter())
@@ -158,6 +170,15 @@ class TimelineFile:
             self.path.with_name(f"{self.path.name}.{n}") for n in range(1, FILE_BACKUPS + 10)
         ]
         return [path for path in candidates if path.exists()]
+
+
+class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+    """Every file of the rotation is created 0600 (the timeline names domains and
+    hosts; the process umask would make it world-readable)."""
+
+    def _open(self) -> Any:
+        private_file(Path(self.baseFilename))
+        return super()._open()
 
 
 class _EntryFormatter(logging.Formatter):

@@ -34,6 +34,7 @@ from virtui.review.xmlsafe import validate as validate_schema
 
 _REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
 UNVERIFIED = "unverified-import"
+SECRET_NOT_CARRIED = "secret-not-carried"
 LOCK_WAIT_S = 60.0  # another process's merge of the same domain: wait this long for it
 
 
@@ -246,6 +247,11 @@ class ReviewDesk:
             found.append(
                 "imported patch not verified: its base is not the configuration it was "
                 "written against, so Proposed-SHA256 could not be checked"
+            )
+        if SECRET_NOT_CARRIED in change.flags:
+            found.append(
+                "the patch changed a secret (a password) that exports never carry: "
+                "this change keeps the live one; set the new one by hand"
             )
         try:
             pools = self.port.host_facts(change.host).pool_paths
@@ -577,7 +583,8 @@ class ReviewDesk:
             patch.title,
             [RawXml(proposed)],
             description,
-            flags=[] if verified else [UNVERIFIED],
+            flags=([] if verified else [UNVERIFIED])
+            + ([SECRET_NOT_CARRIED] if patchfile.changes_a_secret(patch) else []),
         )
 
     def export_patch(self, change_id: int) -> str:

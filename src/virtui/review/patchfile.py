@@ -17,7 +17,7 @@ from pathlib import Path
 
 from virtui.review.diff import PatchDoesNotApply, apply_unified, unified
 from virtui.review.model import ChangeRequest
-from virtui.review.secrets import redact, restore
+from virtui.review.secrets import REDACTED, redact, redact_lines, restore
 from virtui.review.xmlsafe import canonical, sha256
 
 MAX_PATCH_BYTES = 2 * 1024 * 1024
@@ -44,18 +44,31 @@ class Patch:
 
 def export(change: ChangeRequest) -> str:
     """The patch file text of a change request."""
-    base = redact(canonical(change.base_xml))
-    proposed = redact(canonical(change.proposed_xml))
+    base = canonical(change.base_xml)
+    proposed = canonical(change.proposed_xml)
     headers = [
         f"Subject: [virtui #{change.id}] {change.title}",
         f"Author: {change.author}",
         f"Host: {change.host}",
         f"Domain: {change.domain_name} {change.domain_uuid}",
-        f"Base-SHA256: {sha256(base)}",
-        f"Proposed-SHA256: {sha256(proposed)}",
+        f"Base-SHA256: {sha256(redact(base))}",
+        f"Proposed-SHA256: {sha256(redact(proposed))}",
     ]
     body = change.description.strip()
-    return "\n".join([*headers, "", body, "", *unified(base, proposed)]) + "\n"
+    # The diff of the real texts, each line redacted: a changed secret shows as a changed
+    # line (so a reviewer sees it), but its value does not travel.
+    diff = redact_lines(unified(base, proposed))
+    return "\n".join([*headers, "", body, "", *diff]) + "\n"
+
+
+def changes_a_secret(patch: Patch) -> bool:
+    """True when the patch changed a secret whose new value was not exported."""
+    removed = {line[1:] for line in patch.diff if line.startswith("-") and REDACTED in line}
+    return any(
+        line[1:] in removed
+        for line in patch.diff
+        if line.startswith("+") and not line.startswith("+++") and REDACTED in line
+    )
 
 
 def write_private(path: Path, text: str) -> None:

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.syntax import Syntax
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import get_current_worker
 
+from virtui.background import run_detached
 from virtui.formatting import format_kib
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import DomainDetail
@@ -21,6 +20,7 @@ from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
 from virtui.screens.failures import ReportsWorkerFailures
+from virtui.text import visible, visible_lines
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -130,13 +130,25 @@ class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
         self._fetch()
         self.set_interval(self.delay, self._fetch)
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def _fetch(self) -> None:
-        detail = self.source.detail()
-        if not get_current_worker().is_cancelled:
+        # One read at a time: a frozen host is not asked again at every tick.
+        def work() -> None:
+            try:
+                detail = self.source.detail()
+            except Exception as error:
+                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                return
             self.app.call_from_thread(self._show, detail)
 
+        run_detached(f"detail:{self.key}", work, once=True)
+
+    def _failed(self, why: str) -> None:
+        if self.is_attached:
+            self.notify(why, severity="error", timeout=10)
+
     def _show(self, detail: DomainDetail) -> None:
+        if not self.is_attached:
+            return
         self._previous, self.detail = self.detail, detail
         rates = io_rates(self._previous, detail)
         self._show_status(detail)
@@ -171,7 +183,7 @@ class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
             ("Managed save", "yes (start restores it)" if detail.managed_save else "no"),
         ]
         self.query_one("#overview", Static).update(
-            "\n".join(f"{label:<13}{value}" for label, value in rows)
+            "\n".join(f"{label:<13}{visible(value)}" for label, value in rows)
         )
 
     def _show_vcpus(self, detail: DomainDetail) -> None:
@@ -248,7 +260,7 @@ class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
                     f"{self.source.remote_host}, then connect to localhost:{graphics.port}"
                 )
             lines.append(line)
-        self.query_one("#consoles", Static).update("\n".join(lines) or "none")
+        self.query_one("#consoles", Static).update(visible_lines("\n".join(lines)) or "none")
 
     def action_toggle_xml(self) -> None:
         xml = self.query_one("#xml", Static)
@@ -264,16 +276,28 @@ class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
             "Secure XML shown (passwords included)" if self._secure else "Secure XML hidden"
         )
 
-    @work(thread=True, exclusive=True, group="xml", exit_on_error=False)
     def _load_xml(self) -> None:
-        text = self.source.xml(self._secure)
-        self.app.call_from_thread(
-            self.query_one("#xml", Static).update,
+        secure = self._secure
+
+        def work() -> None:
+            try:
+                text = self.source.xml(secure)
+            except Exception as error:
+                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                return
+            self.app.call_from_thread(self._show_xml, text)
+
+        run_detached(f"detail-xml:{self.key}", work)
+
+    def _show_xml(self, text: str) -> None:
+        if not self.is_attached:
+            return
+        self.query_one("#xml", Static).update(
             Syntax(
-                text,
+                visible_lines(text),
                 "xml",
                 theme=xml_syntax_theme(self.app.get_css_variables()),
                 word_wrap=False,
                 background_color="default",
-            ),
+            )
         )

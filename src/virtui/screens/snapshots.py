@@ -6,15 +6,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from virtui.background import run_detached
+from virtui.messages import TimelineNote
 from virtui.model.detail import SnapshotInfo
+from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
+from virtui.text import visible
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
@@ -27,6 +30,9 @@ class SnapshotSource:
     create: Callable[[str], str]
     revert: Callable[[str], str]
     delete: Callable[[str], str]
+
+
+RELOAD_EVERY_S = 5.0
 
 
 class SnapshotsScreen(VirtuiScreen):
@@ -71,13 +77,32 @@ class SnapshotsScreen(VirtuiScreen):
             ]
         )
         self.action_reload()
+        # Re-read while shown: a snapshot whose outcome was unknown (a frozen host)
+        # appears once the host answers again.
+        self.set_interval(RELOAD_EVERY_S, self.action_reload)
 
-    @work(thread=True, exclusive=True, group="snapshots", exit_on_error=False)
     def action_reload(self) -> None:
-        snapshots = self.source.list()
-        self.app.call_from_thread(self._show, snapshots)
+        def work() -> None:
+            try:
+                snapshots = self.source.list()
+            except Exception as error:
+                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                return
+            self.app.call_from_thread(self._show, snapshots)
+
+        run_detached(f"snapshots:{self.label}", work, once=True)
+
+    def _note(self, text: str, severity: Severity) -> None:
+        """Every snapshot action (taken, reverted, deleted, failed) on the timeline."""
+        self.app.post_message(TimelineNote(LogEntry.now("", self.label, "action", text, severity)))
+
+    def _failed(self, why: str) -> None:
+        if self.is_attached:
+            self.notify(why, severity="error", timeout=10)
 
     def _show(self, snapshots: list[SnapshotInfo]) -> None:
+        if not self.is_attached:
+            return
         self.snapshots = snapshots
         sync_rows(
             self.query_one(DataTable),
@@ -143,9 +168,17 @@ class SnapshotsScreen(VirtuiScreen):
             chosen,
         )
 
-    @work(thread=True, group="snapshot-ops", exit_on_error=False)
     def _run(self, call: Callable[[], str]) -> None:
-        message = call()
-        self.app.call_from_thread(self.notify, message)
-        snapshots = self.source.list()
-        self.app.call_from_thread(self._show, snapshots)
+        def work() -> None:
+            try:
+                message = call()
+            except Exception as error:
+                why = visible(getattr(error, "message", error))
+                self.app.call_from_thread(self._failed, why)
+                self._note(why, Severity.ERROR)
+            else:
+                self.app.call_from_thread(self.notify, visible(message))
+                self._note(message, Severity.INFO)
+            self.action_reload()  # what libvirt holds now, whatever the answer was
+
+        run_detached(f"snapshot-op:{self.label}", work)

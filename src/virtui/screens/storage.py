@@ -29,6 +29,7 @@ from virtui.storage_input import (
     check_pool_path,
     parse_size,
 )
+from virtui.text import visible
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
@@ -149,7 +150,12 @@ class StorageScreen(VirtuiScreen):
         self.problems = {host: why for host, why in hosts.items() if why}
         for host, why in hosts.items():
             if not why:
-                self.runner(f"pools:{host}", lambda host=host: self._read_pools(host))  # type: ignore[misc]
+                # One read per host at a time: a frozen host is not asked again and again.
+                self.runner(
+                    f"storage:pools:{host}",
+                    lambda host=host: self._read_pools(host),  # type: ignore[misc]
+                    once=True,
+                )
         gone = {key for key, pool in self.pools.items() if pool.host in self.problems}
         if gone:
             self._show_pools({k: p for k, p in self.pools.items() if k not in gone})
@@ -203,7 +209,7 @@ class StorageScreen(VirtuiScreen):
         )
 
     def _show_problems(self) -> None:
-        text = "  ".join(f"{host}: {why}" for host, why in sorted(self.problems.items()))
+        text = "  ".join(f"{host}: {visible(why)}" for host, why in sorted(self.problems.items()))
         self.query_one("#problems", Static).update(text)
         if not self.pools and not self.problems:
             self.query_one("#problems", Static).update("No storage pools. n creates one.")
@@ -245,7 +251,7 @@ class StorageScreen(VirtuiScreen):
                 return
             self.app.call_from_thread(self._show_volumes, key, volumes)
 
-        self.runner(f"volumes:{key}", read)
+        self.runner(f"storage:volumes:{key}", read, once=True)
 
     def _show_volumes(self, key: str, volumes: list[VolumeInfo]) -> None:
         if key != self.volumes_of:
@@ -256,7 +262,7 @@ class StorageScreen(VirtuiScreen):
             {
                 volume.name: (
                     volume.name,
-                    volume.format,
+                    "incomplete upload" if volume.incomplete else volume.format,
                     format_bytes(volume.capacity),
                     format_bytes(volume.allocation),
                     ", ".join(volume.used_by) or "-",

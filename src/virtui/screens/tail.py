@@ -13,6 +13,7 @@ from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.transfer import Runner
+from virtui.text import visible
 from virtui.widgets.status_bar import StatusBar
 
 MAX_LINES = 20_000
@@ -71,11 +72,13 @@ class TailScreen(VirtuiScreen):
 
     def _lines(self, lines: list[str]) -> None:
         if not self.stop.is_set():
-            self.app.call_from_thread(self.log_widget.write_lines, lines)
+            # A QEMU log holds whatever the guest printed: escapes are made visible.
+            shown = [visible(line) for line in lines]
+            self.app.call_from_thread(self.log_widget.write_lines, shown)
 
     def _say(self, note: str) -> None:
         if not self.stop.is_set():
-            self.app.call_from_thread(self.log_widget.write_line, f"── {note} ──")
+            self.app.call_from_thread(self.log_widget.write_line, f"── {visible(note)} ──")
 
     def action_follow(self) -> None:
         self.log_widget.auto_scroll = True

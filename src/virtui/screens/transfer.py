@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,10 +20,17 @@ from virtui.screens.dialog import Dialog
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""
-Runner = Callable[[str, Callable[[], None]], None]
-"""Starts a callable on a thread of its own (the app's run_detached)."""
+
+
+class Runner(Protocol):
+    """Starts a callable on a thread of its own (the app's run_detached); with ``once``,
+    not while a call of the same name still runs (a poll of a frozen host)."""
+
+    def __call__(self, name: str, work: Callable[[], None], *, once: bool = False) -> bool: ...
+
 
 UPDATE_EVERY_S = 0.1
+CANCEL_ANSWER_S = 1.0  # a cancel closes the dialog within this, whatever the host does
 
 
 class TransferScreen(Dialog[str | None]):
@@ -53,6 +61,7 @@ class TransferScreen(Dialog[str | None]):
         self._started = 0.0
         self._last_update = 0.0
         self.last: TransferProgress | None = None
+        self._closed = False
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -85,6 +94,8 @@ class TransferScreen(Dialog[str | None]):
         self.app.call_from_thread(self._show, progress)
 
     def _show(self, progress: TransferProgress) -> None:
+        if self._closed:
+            return
         self.last = progress
         bar = self.query_one(ProgressBar)
         bar.update(total=max(progress.total, 1), progress=progress.done)
@@ -95,16 +106,32 @@ class TransferScreen(Dialog[str | None]):
         )
 
     def _finish(self, message: str | None, problem: str) -> None:
+        app = self.app
         if message is not None:
-            self.notify(message)
+            app.notify(message)
             entry = LogEntry.now(self.host, "", "action", message)
         else:
             cancelled = self.cancelled.is_set()
-            self.notify(problem, severity="warning" if cancelled else "error")
+            app.notify(problem, severity="warning" if cancelled else "error", timeout=15)
             severity = Severity.WARNING if cancelled else Severity.ERROR
             entry = LogEntry.now(self.host, "", "action", problem, severity)
-        self.post_message(TimelineNote(entry))
-        self.dismiss(message)
+        app.post_message(TimelineNote(entry))  # the dialog may be gone (cancel answered)
+        if not self._closed:
+            self._closed = True
+            self.dismiss(message)
+
+    def _give_up_waiting(self) -> None:
+        """A cancel the host did not answer within a second: close anyway, say so."""
+        if self._closed:
+            return
+        self._closed = True
+        self.app.notify(
+            f"{self._title}: cancelled, but {self.host or 'the host'} does not answer; the "
+            "transfer stops when it does, and what it made is deleted then (see the logs)",
+            severity="warning",
+            timeout=15,
+        )
+        self.dismiss(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -114,3 +141,4 @@ class TransferScreen(Dialog[str | None]):
         """Ask the transfer to stop; it removes what it made, then the dialog closes."""
         self.cancelled.set()
         self.query_one("#rate", Static).update("cancelling…")
+        self.set_timer(CANCEL_ANSWER_S, self._give_up_waiting)

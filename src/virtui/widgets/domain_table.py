@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from virtui.formatting import format_cpu_time, format_kib, format_pct
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
+from virtui.text import visible
 from virtui.widgets.row_scroll import scroll_row_into_view
 
 
@@ -66,8 +67,8 @@ def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
     sample = item.sample
     active = sample.state.is_active
     return (
-        sample.key.host,
-        sample.name,
+        visible(sample.key.host),
+        visible(sample.name),  # libvirt allows any character in a name
         sample.state.value,
         str(sample.vcpus),
         format_pct(item.cpu_pct(mode)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from virtui.text import visible
+
 
 class StatusBar(Static):
     """One line of facts about the view; the CPU mode is always on it."""
@@ -32,5 +34,6 @@ class StatusBar(Static):
         for index, (text, style) in enumerate(parts):
             if index:
                 pieces.append((" │ ", "$text-muted"))
+            text = visible(text)  # host and domain names come from libvirt
             pieces.append((text, style) if style else text)
         self.update(Content.assemble(*pieces))

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from textual.widgets import DataTable
 
+from virtui.text import visible
+
 Cell = TypeVar("Cell")
 
 
@@ -20,10 +22,16 @@ def sync_rows(table: DataTable[Cell], rows: Mapping[str, Sequence[Cell]]) -> Non
     for key in existing - rows.keys():
         table.remove_row(key)
     columns = list(table.columns)
-    for key, cells in rows.items():
+    for key, raw in rows.items():
+        # Names, paths and states come from libvirt: no control character reaches the screen.
+        cells: list[Cell] = [_shown(cell) for cell in raw]
         if key not in existing:
             table.add_row(*cells, key=key)
             continue
         for column, old, new in zip(columns, table.get_row(key), cells, strict=True):
             if old != new:
                 table.update_cell(key, column, new, update_width=True)
+
+
+def _shown(cell: Cell) -> Cell:
+    return visible(cell) if isinstance(cell, str) else cell  # type: ignore[return-value]

@@ -8,12 +8,15 @@ setting wins.
 
 import os as _os
 
+from virtui.config import private_file as _private_file
 from virtui.config import state_dir as _state_dir
 
 if "LIBVIRT_LOG_OUTPUTS" not in _os.environ:
-    _log = _state_dir() / "libvirt.log"
     try:
-        _log.parent.mkdir(parents=True, exist_ok=True)
+        # Created here, 0600: libvirt fails to initialise at all when it cannot open it.
+        _log = _private_file(_state_dir() / "libvirt.log")
         _os.environ["LIBVIRT_LOG_OUTPUTS"] = f"3:file:{_log}"
     except OSError:
-        pass  # unwritable state dir: libvirt keeps logging to stderr
+        # An unwritable state dir: libvirt's warnings go to stderr (the TUI keeps fd 2
+        # off the screen, or sends it nowhere).
+        _os.environ["LIBVIRT_LOG_OUTPUTS"] = "3:stderr"

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
-from virtui.backends.libvirt import logfiles
+from virtui.backends.libvirt import leftovers, logfiles
 from virtui.backends.libvirt.config import LibvirtConfig
-from virtui.backends.libvirt.connections import open_connection, release_connection
+from virtui.backends.libvirt.connections import (
+    ConnectionOwner,
+    open_connection,
+    release_connection,
+)
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
-from virtui.backends.libvirt.operations import describe
+from virtui.backends.libvirt.operations import LibvirtOperations, describe
 from virtui.backends.libvirt.samples import (
     sample_from_info,
     sample_from_stats,
@@ -31,6 +39,8 @@ from virtui.model import (
     Severity,
 )
 from virtui.model.timeline import DaemonLogging, LogLocation
+
+log = logging.getLogger("virtui.backends.libvirt")
 
 _STATS = (
     libvirt.VIR_DOMAIN_STATS_STATE
@@ -67,7 +77,8 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
     def __init__(self, uri: str, name: str, *, readonly: bool = False) -> None:
         super().__init__(uri, name)
         self.readonly = readonly
-        self._conn: libvirt.virConnect | None = None
+        self._owner: ConnectionOwner | None = None
+        self._pin = threading.local()
         self._info: HostInfo | None = None
         self._bulk_stats = True
         self._lock = threading.Lock()
@@ -109,7 +120,12 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
             release_connection(self.uri, conn)
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
-            self._conn, self._info = conn, info
+            old, self._owner, self._info = self._owner, ConnectionOwner(self.uri, conn), info
+        if old is not None:
+            old.retire()
+        if not self.readonly and leftovers.pending(self.uri):
+            for done in self.remove_leftovers():
+                log.warning("%s: %s", self.name, done)
         if self._sink is not None:
             self._register_events(conn)
         return info
@@ -141,8 +157,8 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
         return logfiles.set_daemon_logging(self.uri, filters, outputs)
 
     def poll(self) -> HostPoll:
-        conn, info = self._conn, self._info
-        if conn is None or info is None:
+        conn, info = self._connection(), self._info
+        if info is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         try:
             start = time.monotonic_ns()
@@ -198,14 +214,47 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
         return samples
 
     def close(self) -> None:
+        """Stop new calls on the connection; it is closed once no call uses it."""
         with self._lock:
-            conn, self._conn = self._conn, None
+            owner, self._owner = self._owner, None
             events, self._events = self._events, None
-        if conn is not None:
+        if owner is not None:
             if events is not None:
-                unsubscribe(conn, events)
-            with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
-                release_connection(self.uri, conn)
+                with contextlib.suppress(libvirt.libvirtError):
+                    unsubscribe(owner.conn, events)
+            owner.retire()
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _counted(method: _Method) -> _Method:
+    """Run a backend call as one call in flight on the connection it starts with."""
+
+    @functools.wraps(method)
+    def call(self: LibvirtBackend, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self._pin, "owner", None) is not None:  # nested: counted already
+            return method(self, *args, **kwargs)
+        owner = self._owner
+        if owner is None or not owner.enter():
+            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+        self._pin.owner = owner
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._pin.owner = None
+            owner.leave()
+
+    return call  # type: ignore[return-value]
+
+
+# Every public call that reaches the connection is counted: found from the classes, so
+# a new method cannot be forgotten.
+for _cls in (LibvirtOperations, LibvirtStorage, LibvirtConfig):
+    for _name, _value in vars(_cls).items():
+        if not _name.startswith("_") and callable(_value):
+            setattr(LibvirtBackend, _name, _counted(_value))
+LibvirtBackend.poll = _counted(LibvirtBackend.poll)  # type: ignore[method-assign]
 
 
 _AUTH_ERRORS = {

@@ -8,6 +8,7 @@ life of the process, shared by the demo and every backend on it, and never close
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -55,3 +56,64 @@ def release_connection(uri: str, conn: libvirt.virConnect) -> None:
     if is_embedded(uri) and _shared.get(uri) is conn:
         return
     conn.close()
+
+
+class ConnectionOwner:
+    """One connection and the calls in flight on it.
+
+    libvirt frees a connection on close even while another thread is inside a call on
+    it (a storage listing, say): the process then crashes. So a backend never closes its
+    connection itself; it retires the owner, which closes the connection when the last
+    call in flight returns. A call that never returns (a frozen host) keeps the handle
+    open: it is abandoned, never closed under a caller.
+    """
+
+    def __init__(self, uri: str, conn: libvirt.virConnect) -> None:
+        self.uri = uri
+        self.conn = conn
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._retired = False
+        self._closed = False
+
+    def enter(self) -> bool:
+        """Count one more call in flight; False once retired (no new calls)."""
+        with self._lock:
+            if self._retired:
+                return False
+            self._calls += 1
+            return True
+
+    def leave(self) -> None:
+        """One call returned; the last one out of a retired owner closes it."""
+        with self._lock:
+            self._calls -= 1
+            close = self._retired and self._calls == 0 and not self._closed
+            self._closed = self._closed or close
+        if close:
+            self._release()
+
+    def retire(self) -> None:
+        """No new calls; close now if none is in flight, else when the last returns."""
+        with self._lock:
+            self._retired = True
+            close = self._calls == 0 and not self._closed
+            self._closed = self._closed or close
+        if close:
+            self._release()
+
+    @property
+    def calls_in_flight(self) -> int:
+        """How many calls are using the connection now."""
+        with self._lock:
+            return self._calls
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection was handed back to libvirt."""
+        with self._lock:
+            return self._closed
+
+    def _release(self) -> None:
+        with contextlib.suppress(libvirt.libvirtError):  # already dead: nothing to free
+            release_connection(self.uri, self.conn)

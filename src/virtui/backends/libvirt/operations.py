@@ -14,6 +14,7 @@ import libvirt
 
 from virtui.backends.base import BackendError, ConsoleStream
 from virtui.backends.libvirt import domainxml
+from virtui.backends.libvirt.connections import ConnectionOwner
 from virtui.backends.libvirt.states import reason_text
 from virtui.backends.naming import is_local
 from virtui.model import DomainAction
@@ -37,6 +38,17 @@ _STATE_NAMES = (
 )
 
 
+# Errors after which a request may or may not have been carried out: the link or the
+# daemon went away while it was in flight.
+UNANSWERED = {
+    libvirt.VIR_ERR_RPC,
+    libvirt.VIR_ERR_SYSTEM_ERROR,
+    libvirt.VIR_ERR_NO_CONNECT,
+    libvirt.VIR_ERR_INVALID_CONN,
+    libvirt.VIR_ERR_INTERNAL_ERROR,
+}
+
+
 def describe(error: libvirt.libvirtError) -> str:
     """The message libvirt gave, without Python's exception decoration."""
     return error.get_error_message() or str(error)
@@ -48,12 +60,14 @@ class LibvirtOperations:
     name: str
     uri: str
     readonly: bool
-    _conn: libvirt.virConnect | None
+    _owner: ConnectionOwner | None
+    _pin: threading.local  # .owner: the connection a call in flight on this thread uses
 
     def _connection(self) -> libvirt.virConnect:
-        if self._conn is None:
+        owner = getattr(self._pin, "owner", None) or self._owner
+        if owner is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
-        return self._conn
+        return owner.conn
 
     def _domain(self, uuid: str) -> libvirt.virDomain:
         try:
@@ -228,11 +242,19 @@ class LibvirtOperations:
         ET.SubElement(root, "name").text = name
         if description:
             ET.SubElement(root, "description").text = description
+        label = dom.name()
         try:
             dom.snapshotCreateXML(ET.tostring(root, encoding="unicode"), 0)
         except libvirt.libvirtError as error:
-            raise BackendError(f"snapshot of {dom.name()}: {describe(error)}") from error
-        return f"{dom.name()}: snapshot {name} taken"
+            if error.get_error_code() in UNANSWERED:
+                # The request may have reached the daemon: it can still take the snapshot.
+                raise BackendError(
+                    f"snapshot {name} of {label}: outcome unknown — {self.name} stopped "
+                    f"answering ({describe(error)}); check the list when it is back",
+                    connection_lost=True,
+                ) from error
+            raise BackendError(f"snapshot of {label}: {describe(error)}") from error
+        return f"{label}: snapshot {name} taken"
 
     def revert_snapshot(self, uuid: str, name: str) -> str:
         self._refuse_when_readonly("revert snapshots")
@@ -285,10 +307,17 @@ class LibvirtOperations:
                 ET.tostring(root, encoding="unicode"), libvirt.VIR_DOMAIN_DEFINE_VALIDATE
             )
         except (libvirt.libvirtError, OSError, BackendError) as error:
-            for path in copied:  # nothing half-made is left behind
-                self._delete_volume(path)
+            orphans = []
+            for path in copied:  # nothing half-made is left behind, or it is named
+                try:
+                    why = self._delete_volume(path)
+                except BackendError as lost:
+                    why = lost.message
+                if why:
+                    orphans.append(f"{path} ({why})")
             message = describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
-            raise BackendError(f"clone {dom.name()} as {new_name}: {message}") from error
+            left = f"; left behind, delete by hand: {', '.join(orphans)}" if orphans else ""
+            raise BackendError(f"clone {dom.name()} as {new_name}: {message}{left}") from error
         return f"{dom.name()}: cloned as {new_name} ({len(copied)} disk(s) copied)"
 
     def _copy_disk(self, path: str, new_name: str, index: int) -> str:
@@ -300,16 +329,32 @@ class LibvirtOperations:
         conn = self._connection()
         try:
             volume = conn.storageVolLookupByPath(path)
+        except libvirt.libvirtError as error:
+            # Only "no volume with that path" (or no storage driver at all) means the
+            # file is not in a pool; anything else (a dead daemon) is a failure.
+            if error.get_error_code() not in (
+                libvirt.VIR_ERR_NO_STORAGE_VOL,
+                libvirt.VIR_ERR_NO_SUPPORT,
+            ):
+                raise
+            volume = None
+        if volume is not None:
             pool = volume.storagePoolLookupByVolume()
             root = ET.fromstring(volume.XMLDesc(0))
             root.find("name").text = target.name  # type: ignore[union-attr]
             for element in (root.find("key"), root.find("./target/path")):
                 if element is not None:
                     _remove(root, element)
-            created = pool.createXMLFrom(ET.tostring(root, encoding="unicode"), volume, 0)
+            try:
+                created = pool.createXMLFrom(ET.tostring(root, encoding="unicode"), volume, 0)
+            except libvirt.libvirtError as error:
+                left = (
+                    f"; {target} is left behind, delete it by hand"
+                    if is_local(self.uri) and target.exists()
+                    else ""
+                )
+                raise BackendError(f"copy of {path}: {describe(error)}{left}") from error
             return str(created.path())
-        except libvirt.libvirtError:
-            pass  # not in a pool: copy the file when it is on this machine
         if not is_local(self.uri):
             raise BackendError(f"{path} is not in a storage pool on {self.name}")
         shutil.copyfile(source, target)

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 import libvirt
 
 from virtui.backends.base import BackendError
+from virtui.backends.libvirt import leftovers
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
@@ -76,6 +77,7 @@ class LibvirtStorage(LibvirtOperations):
         if not pool.isActive():
             return []
         users = self._volume_users()
+        unfinished = {volume for pool, volume in leftovers.pending(self.uri) if pool == pool_name}
         found: list[VolumeInfo] = []
         try:
             volumes = pool.listAllVolumes(0)
@@ -99,6 +101,7 @@ class LibvirtStorage(LibvirtOperations):
                         capacity=capacity,
                         allocation=allocation,
                         used_by=tuple(sorted(used_by)),
+                        incomplete=volume.name() in unfinished,
                     )
                 )
         return sorted(found, key=lambda volume: volume.name)
@@ -274,10 +277,34 @@ class LibvirtStorage(LibvirtOperations):
             pool.storageVolLookupByName(name)
             raise BackendError(f"a volume named {name} already exists in pool {pool.name()}")
 
-    def _remove_partial(self, pool: libvirt.virStoragePool, name: str) -> None:
-        with contextlib.suppress(libvirt.libvirtError):
+    def _remove_partial(self, pool: libvirt.virStoragePool, name: str) -> bool:
+        """Delete an unfinished upload's volume; False when the host could not be asked
+        (it stays written down and is deleted at the next connect)."""
+        try:
             pool.refresh(0)
             pool.storageVolLookupByName(name).delete(0)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                return False
+        leftovers.forget(self.uri, pool.name(), name)
+        return True
+
+    def remove_leftovers(self) -> list[str]:
+        """Delete the volumes of uploads that did not finish (at connect); what was done."""
+        done = []
+        for pool_name, volume in leftovers.pending(self.uri):
+            try:
+                pool = self._connection().storagePoolLookupByName(pool_name)
+            except libvirt.libvirtError:
+                leftovers.forget(self.uri, pool_name, volume)  # the pool is gone, and it
+                continue
+            if self._remove_partial(pool, volume):
+                done.append(f"deleted {pool_name}/{volume}: an upload that did not finish")
+        return done
+
+    def incomplete_uploads(self) -> list[tuple[str, str]]:
+        """(pool, volume) of uploads that did not finish and are not deleted yet."""
+        return leftovers.pending(self.uri)
 
     # -- transfers ----------------------------------------------------------------------
 
@@ -301,9 +328,11 @@ class LibvirtStorage(LibvirtOperations):
         pool = self._pool(pool_name)
         self._refuse_existing(pool, name)
         conn = self._connection()
+        leftovers.remember(self.uri, pool_name, name)
         try:
             volume = pool.createXML(_volume_xml(name, max(size, 1), fmt), 0)
         except libvirt.libvirtError as error:
+            self._remove_partial(pool, name)
             raise BackendError(f"upload {name}: {describe(error)}") from error
         stream = conn.newStream(0)
         try:
@@ -312,7 +341,7 @@ class LibvirtStorage(LibvirtOperations):
                 done = 0
                 while chunk := data.read(CHUNK):
                     if cancelled.is_set():
-                        raise Cancelled(f"upload of {name} cancelled: nothing kept")
+                        raise Cancelled(f"upload of {name} cancelled")
                     view = memoryview(chunk)
                     while view:
                         sent = stream.send(bytes(view))
@@ -323,11 +352,20 @@ class LibvirtStorage(LibvirtOperations):
         except BaseException as error:
             with contextlib.suppress(libvirt.libvirtError):
                 stream.abort()
-            self._remove_partial(pool, name)
-            readable = _readable(f"upload {name}", error)
-            if readable is error:
-                raise
-            raise readable from error
+            removed = self._remove_partial(pool, name)
+            kept = (
+                ": nothing kept"
+                if removed
+                else f"; its incomplete volume {pool_name}/{name} could not be deleted now "
+                f"and is deleted when {self.name} answers again"
+            )
+            if isinstance(error, Cancelled):
+                raise Cancelled(f"{error.message}{kept}") from error
+            readable = _readable(f"upload of {name} did not finish", error)
+            if isinstance(readable, BackendError):
+                raise BackendError(f"{readable.message}{kept}") from error
+            raise
+        leftovers.forget(self.uri, pool_name, name)
         with contextlib.suppress(libvirt.libvirtError):
             pool.refresh(0)  # re-read the format's own idea of capacity
         return f"volume {name}: uploaded {format_bytes(size)} ({fmt}) into {pool_name}"

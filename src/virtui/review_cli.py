@@ -1,0 +1,371 @@
+"""``virtui review``: the review desk from a shell, like ``gh pr``.
+
+Same store, same rules, same checks as the TUI: every command drives ReviewDesk.
+
+Exit status: 0 done; 1 refused or failed (the reason on stderr: a rule, a stale base,
+libvirt's refusal, an unreachable host); 2 bad usage (unknown command, missing argument,
+a file that cannot be read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from virtui.backends import host_label
+from virtui.config import review_store_path
+from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.monitor.session import HostSession
+from virtui.monitor.store import DomainStore
+from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
+from virtui.review.diff import shown_diff
+from virtui.review.model import ChangeRequest
+from virtui.review.ops import RawXml
+from virtui.review.patchfile import write_private
+from virtui.review.store import ReviewStore, StoreError
+from virtui.services import ConfigService
+from virtui.sessions import open_sessions
+from virtui.text import visible, visible_lines
+from virtui.uripolicy import UriRefused, check_in_app
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+class Refused(Exception):
+    """Ends the command with exit status 1 and this message."""
+
+
+def build_review_parser() -> argparse.ArgumentParser:
+    """The ``virtui review`` sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="virtui review",
+        description="The review desk from a shell. Exit status: 0 done, 1 refused or "
+        "failed (reason on stderr), 2 bad usage.",
+    )
+    commands = parser.add_subparsers(dest="action", metavar="COMMAND", required=True)
+
+    def uri_option(sub: argparse.ArgumentParser, required: bool) -> None:
+        sub.add_argument(
+            "-c",
+            "--connect",
+            metavar="URI",
+            dest="uri",
+            required=required,
+            help="libvirt URI of the domain's host"
+            + ("" if required else " (default: the one the change was drafted on)"),
+        )
+
+    propose = commands.add_parser("propose", help="draft a change from a domain XML file")
+    uri_option(propose, True)
+    propose.add_argument("domain", help="domain name or UUID")
+    propose.add_argument("file", type=Path, help="the proposed domain XML")
+    propose.add_argument("--title", default="", help="default: DOMAIN: XML edit")
+    propose.add_argument("--description", default="")
+    listing = commands.add_parser("list", help="every change request")
+    listing.add_argument("--json", action="store_true")
+    show = commands.add_parser("show", help="one change request, its diff and warnings")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    uri_option(show, False)
+    for name, text in (
+        ("open", "open a draft for review"),
+        ("approve", "approve this version"),
+        ("withdraw", "withdraw (the author)"),
+    ):
+        commands.add_parser(name, help=text).add_argument("id", type=int)
+    comment = commands.add_parser("comment", help="comment on the whole change")
+    comment.add_argument("id", type=int)
+    comment.add_argument("text")
+    reject = commands.add_parser("reject", help="reject (a reviewer)")
+    reject.add_argument("id", type=int)
+    reject.add_argument("--reason", required=True)
+    rebase = commands.add_parser("rebase", help="re-draft on the live configuration")
+    rebase.add_argument("id", type=int)
+    uri_option(rebase, False)
+    merge = commands.add_parser("merge", help="apply an approved change")
+    merge.add_argument("id", type=int)
+    merge.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    merge.add_argument(
+        "--accept-warnings",
+        action="store_true",
+        help="with --yes: merge even when the change reaches beyond the guest",
+    )
+    uri_option(merge, False)
+    export = commands.add_parser("export", help="write a patch file (0600, never overwrites)")
+    export.add_argument("id", type=int)
+    export.add_argument("-o", "--output", type=Path, required=True)
+    importing = commands.add_parser("import", help="draft a change from a patch file")
+    importing.add_argument("file", type=Path)
+    uri_option(importing, True)
+    return parser
+
+
+def _rules() -> ReviewRules:
+    try:
+        required, forbid = load_review_rules()
+    except ConfigError as error:
+        return ReviewRules(problem=str(error))
+    return ReviewRules(required, forbid)
+
+
+def _host_name(uri: str) -> str:
+    try:
+        names = {entry.uri: entry.name for entry in load_hosts() if entry.name}
+    except ConfigError:
+        names = {}
+    return names.get(uri) or host_label(uri)
+
+
+class Desk:
+    """The desk with at most one host connected, closed at the end of the command."""
+
+    def __init__(self) -> None:
+        self.sessions: list[HostSession] = []
+        try:
+            self.store = ReviewStore(review_store_path())
+        except StoreError as error:
+            raise Refused(str(error)) from error
+        self.desk = ReviewDesk(
+            self.store, ConfigService(lambda: self.sessions, DomainStore()), _rules()
+        )
+
+    def connect(self, uri: str, name: str) -> None:
+        """Open ``uri`` as host ``name`` (blocking)."""
+        (session,) = open_sessions([uri], names={uri: name})
+        self.sessions.append(session)
+        try:
+            session.backend.connect()
+        except Exception as error:
+            raise Refused(f"{name}: {visible(getattr(error, 'message', error))}") from error
+
+    def connect_for(self, change: ChangeRequest, uri: str | None) -> None:
+        """Reach the change's host: ``-c`` from the command line, else the URI recorded
+        with the change (checked like anything not typed on the command line)."""
+        if uri is None:
+            if not change.uri:
+                raise Refused(f"#{change.id} records no URI: give -c URI")
+            try:
+                check_in_app(change.uri)
+            except UriRefused as error:
+                raise Refused(f"{visible(error)}: give -c URI") from error
+            uri = change.uri
+        self.connect(uri, change.host)
+
+    def close(self) -> None:
+        """Close the connection and the store."""
+        for session in self.sessions:
+            session.close()
+        self.store.close()
+
+    def get(self, change_id: int) -> ChangeRequest:
+        """A change, or Refused."""
+        change = self.store.get(change_id)
+        if change is None:
+            raise Refused(f"there is no change #{change_id}")
+        return change
+
+
+def _as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "state": change.state.label,
+        "host": change.host,
+        "domain": change.domain_name,
+        "domain_uuid": change.domain_uuid,
+        "title": change.title,
+        "description": change.description,
+        "author": change.author,
+        "approvals": [a.user for a in change.valid_approvals],
+        "approvals_needed": desk.rules.approvals_needed,
+        "warnings": warnings,
+        "summary": change.summary,
+        "outcome": change.outcome,
+        "flags": change.flags,
+        "base_sha256": change.base_hash,
+        "proposed_sha256": change.proposed_hash,
+        "comments": [{"author": c.author, "line": c.line, "text": c.text} for c in change.comments],
+        "history": [
+            {"at": e.created, "user": e.user, "kind": e.kind, "detail": e.detail}
+            for e in change.events
+        ],
+        "diff": shown_diff(change.base_xml, change.proposed_xml),
+    }
+
+
+def _print_change(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> None:
+    print(
+        f"#{change.id} {visible(change.domain_name)}@{visible(change.host)}  "
+        f"{change.state.label}  {len(change.valid_approvals)}/"
+        f"{desk.rules.approvals_needed} approvals"
+    )
+    print(f"{visible(change.title)} — by {visible(change.author)}")
+    if change.description:
+        print(visible_lines(change.description))
+    for warning in warnings:
+        print(f"warning: {visible(warning)}")
+    for line in change.summary + change.outcome:
+        print(f"  {visible(line)}")
+    for comment in change.comments:
+        print(f"  comment by {visible(comment.author)}: {visible(comment.text)}")
+    for line in shown_diff(change.base_xml, change.proposed_xml):
+        print(visible(line))
+
+
+def _find_domain(desk: Desk, host: str, name_or_uuid: str) -> str:
+    """The UUID of a domain named or numbered so on the connected host."""
+    backend = desk.sessions[0].backend
+    for domain in backend.poll().domains:
+        if name_or_uuid in (domain.name, domain.key.uuid):
+            return domain.key.uuid
+    raise Refused(f"{host} has no domain {visible(name_or_uuid)}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or error
+        raise UsageError(f"cannot read {path}: {why}") from error
+
+
+class UsageError(Exception):
+    """Ends the command with exit status 2."""
+
+
+def _confirm(change: ChangeRequest, warnings: list[str], yes: bool, accept: bool) -> None:
+    if warnings and yes and not accept:
+        raise Refused(
+            f"#{change.id} reaches beyond the guest ({'; '.join(warnings)}): "
+            "add --accept-warnings to merge it with --yes"
+        )
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused("not a terminal to ask in: pass --yes to merge")
+    for warning in warnings:
+        print(f"warning: {visible(warning)}", file=sys.stderr)
+    name = visible(change.domain_name)
+    answer = input(f"Merge #{change.id} into {name} on {change.host}? Type {name} to merge: ")
+    if answer.strip() != name:
+        raise Refused("not merged")
+
+
+def _run(args: argparse.Namespace, desk: Desk) -> int:
+    d = desk.desk
+    action = args.action
+    if action == "list":
+        changes = d.changes()
+        if args.json:
+            json.dump([_as_json(d, c, []) | {"diff": None} for c in changes], sys.stdout, indent=1)
+            print()
+        for change in changes if not args.json else []:
+            print(
+                f"#{change.id}\t{change.state.label}\t{visible(change.domain_name)}@"
+                f"{visible(change.host)}\t{visible(change.title)}\t{visible(change.author)}"
+            )
+        return EXIT_OK
+    if action == "propose":
+        name = _host_name(args.uri)
+        desk.connect(args.uri, name)
+        uuid = _find_domain(desk, name, args.domain)
+        proposed = _read(args.file)
+        change = d.draft(
+            name,
+            uuid,
+            args.title or f"{args.domain}: XML edit",
+            [RawXml(proposed)],
+            args.description,
+        )
+        print(change.id)
+        return EXIT_OK
+    if action == "import":
+        name = _host_name(args.uri)
+        desk.connect(args.uri, name)
+        change = d.import_patch(_read(args.file), name)
+        if change.flags:
+            print(
+                f"virtui review: #{change.id} is unverified: {', '.join(change.flags)}",
+                file=sys.stderr,
+            )
+        print(change.id)
+        return EXIT_OK
+    change = desk.get(args.id)
+    if action == "show":
+        if args.uri:
+            desk.connect_for(change, args.uri)
+        warnings = d.warnings(change)
+        if args.json:
+            json.dump(_as_json(d, change, warnings), sys.stdout, indent=1)
+            print()
+        else:
+            _print_change(d, change, warnings)
+        return EXIT_OK
+    simple = {
+        "open": lambda: d.publish(args.id),
+        "approve": lambda: d.approve(args.id),
+        "withdraw": lambda: d.withdraw(args.id),
+        "comment": lambda: d.comment(args.id, 0, "", args.text),
+        "reject": lambda: d.reject(args.id, args.reason),
+    }
+    if action in simple:
+        done = simple[action]()
+        print(f"#{done.id} {done.state.label}")
+        return EXIT_OK
+    if action == "export":
+        try:
+            write_private(args.output, d.export_patch(args.id))
+        except FileExistsError as error:
+            raise Refused(f"{args.output} exists: not overwritten") from error
+        except OSError as error:
+            raise Refused(f"cannot write {args.output}: {error.strerror}") from error
+        print(args.output)
+        return EXIT_OK
+    desk.connect_for(change, args.uri)
+    d.recover()
+    if action == "rebase":
+        done = d.rebase(args.id)
+        print(f"#{done.id} rebased: {done.state.label}")
+        return EXIT_OK
+    if action == "merge":
+        d.check_mergeable(change)
+        _confirm(change, d.warnings(change), args.yes, args.accept_warnings)
+        result = d.merge(args.id)
+        print(f"#{change.id} merged into {visible(change.domain_name)}")
+        for line in result.live:
+            print(f"  live: {visible(line)}")
+        for line in result.pending_restart:
+            print(f"  pending restart: {visible(line)}")
+        changed = [line for line in result.normalised[2:] if line[:1] in "+-"]
+        if changed:
+            print(f"  libvirt normalised {len(changed)} line(s):")
+            for line in changed:
+                print(f"    {visible(line)}")
+        return EXIT_OK
+    raise UsageError(f"unknown command {action}")
+
+
+def review_main(argv: Sequence[str]) -> int:
+    """Run one ``virtui review`` command; returns the exit status."""
+    args = build_review_parser().parse_args(argv)
+    try:
+        desk = Desk()
+    except Refused as error:
+        print(f"virtui review: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        return _run(args, desk)
+    except UsageError as error:
+        print(f"virtui review: {visible(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (Refused, ReviewError, StoreError) as error:
+        print(f"virtui review: {visible(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as error:  # a backend error: one line, not a traceback
+        print(f"virtui review: {visible(getattr(error, 'message', error))}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        desk.close()

@@ -1,0 +1,278 @@
+"""``virtui review`` as a script would use it, against libvirt's test driver: exit codes,
+JSON, and the desk's promises (secrets, rules, pinning, a full disk, a damaged store)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.fixtures.nodes import NodeDomain, write_node
+
+SECRET = "t0p-s3cret"
+VAULT = NodeDomain(
+    "vault", vcpus=1, memory_mib=512, devices=f"<graphics type='vnc' port='-1' passwd='{SECRET}'/>"
+)
+OTHER = NodeDomain("other", vcpus=1, memory_mib=256)
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> str:
+    return f"test://{write_node(tmp_path / 'node.xml', [VAULT, OTHER])}"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+
+def review(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "virtui", "review", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _xml(uri: str, name: str) -> str:
+    conn = libvirt.open(uri)
+    try:
+        return str(conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE))
+    finally:
+        conn.close()
+
+
+def _propose(node: str, tmp_path: Path, env: dict[str, str], xml: str, name: str = "vault") -> int:
+    proposal = tmp_path / "proposal.xml"
+    proposal.write_text(xml)
+    done = review("propose", "-c", node, name, str(proposal), "--title", "t", env=env)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+def _less_memory(xml: str) -> str:
+    return xml.replace("<currentMemory unit='KiB'>524288", "<currentMemory unit='KiB'>262144")
+
+
+def test_the_whole_flow_with_exit_codes_and_json(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    number = _propose(node, tmp_path, env, _less_memory(_xml(node, "vault")))
+    shown = json.loads(review("show", str(number), "--json", env=env).stdout)
+    for key in ("id", "state", "host", "domain", "title", "author", "approvals", "warnings"):
+        assert key in shown
+    assert (shown["state"], shown["domain"], shown["warnings"]) == ("draft", "vault", [])
+    assert any("262144" in line for line in shown["diff"])
+    refused = review("merge", str(number), "--yes", env=env)
+    assert refused.returncode == 1 and "draft: open it first" in refused.stderr
+    assert review("open", str(number), env=env).returncode == 0
+    assert review("comment", str(number), "looks right", env=env).returncode == 0
+    listed = json.loads(review("list", "--json", env=env).stdout)
+    assert [c["id"] for c in listed] == [number]
+    merged = review("merge", str(number), "--yes", env=env)
+    assert merged.returncode == 0, merged.stderr
+    assert f"#{number} merged into vault" in merged.stdout
+    again = review("merge", str(number), "--yes", env=env)
+    assert again.returncode == 1 and "merged" in again.stderr
+    assert review("show", "99", env=env).returncode == 1
+    assert review("frobnicate", env=env).returncode == 2
+
+
+def test_no_secret_in_any_display_export_or_log(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    xml = _xml(node, "vault")
+    assert SECRET in xml  # libvirt gives it to virtui (secure XML)
+    number = _propose(node, tmp_path, env, _less_memory(xml.replace(SECRET, "n3w-s3cret")))
+    shown = review("show", str(number), env=env)
+    as_json = review("show", str(number), "--json", env=env)
+    patch = tmp_path / "out.patch"
+    exported = review("export", str(number), "-o", str(patch), env=env)
+    assert exported.returncode == 0
+    assert stat.S_IMODE(patch.stat().st_mode) == 0o600
+    assert review("export", str(number), "-o", str(patch), env=env).returncode == 1  # kept
+    logs = "".join(p.read_text() for p in (tmp_path / "state").rglob("*.log"))
+    for text in (shown.stdout, as_json.stdout, patch.read_text(), logs):
+        assert SECRET not in text and "n3w-s3cret" not in text
+    assert "(redacted)" in patch.read_text()
+    # The secret is kept in the store, so a merge never loses it: an import restores it.
+    number = _propose(node, tmp_path, env, _less_memory(xml))
+    patch2 = tmp_path / "memory.patch"
+    assert review("export", str(number), "-o", str(patch2), env=env).returncode == 0
+    imported = review("import", str(patch2), "-c", node, env=env)
+    assert imported.returncode == 0, imported.stderr
+    from virtui.review.store import ReviewStore
+
+    store = ReviewStore(tmp_path / "state" / "virtui" / "reviews.db")
+    try:
+        change = store.get(int(imported.stdout.strip()))
+        assert change is not None and SECRET in change.proposed_xml and change.flags == []
+    finally:
+        store.close()
+
+
+def test_a_patch_whose_base_hash_was_rewritten_imports_unverified(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    number = _propose(node, tmp_path, env, _less_memory(_xml(node, "vault")))
+    patch = tmp_path / "p.patch"
+    assert review("export", str(number), "-o", str(patch), env=env).returncode == 0
+    text = patch.read_text()
+    base = next(line for line in text.splitlines() if line.startswith("Base-SHA256:"))
+    forged = tmp_path / "forged.patch"
+    forged.write_text(text.replace(base, "Base-SHA256: " + "0" * 64))
+    imported = review("import", str(forged), "-c", node, env=env)
+    assert imported.returncode == 0 and "unverified" in imported.stderr
+    shown = json.loads(review("show", imported.stdout.strip(), "--json", env=env).stdout)
+    assert any("not verified" in w for w in shown["warnings"])
+
+
+def test_a_proposal_for_another_domain_is_refused(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    other = _xml(node, "other")
+    proposal = tmp_path / "p.xml"
+    proposal.write_text(other)  # other's name and UUID, proposed for vault
+    done = review("propose", "-c", node, "vault", str(proposal), env=env)
+    assert done.returncode == 1 and "a change request edits only its own domain" in done.stderr
+    renamed = _xml(node, "vault").replace("<name>vault</name>", "<name>vault2</name>")
+    proposal.write_text(renamed)
+    done = review("propose", "-c", node, "vault", str(proposal), env=env)
+    assert done.returncode == 1 and "renames vault to vault2" in done.stderr
+
+
+def test_an_emulator_the_host_lacks_is_refused_and_other_dangers_need_more_than_yes(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    xml = _xml(node, "vault")
+    evil = xml.replace("</devices>", "<emulator>/tmp/evil</emulator></devices>")
+    proposal = tmp_path / "p.xml"
+    proposal.write_text(evil)
+    done = review("propose", "-c", node, "vault", str(proposal), env=env)
+    assert done.returncode == 1 and "not one of the host's" in done.stderr
+    wide = xml.replace("type='vnc' port='-1'", "type='vnc' port='-1' listen='0.0.0.0'")
+    number = _propose(node, tmp_path, env, wide)
+    assert review("open", str(number), env=env).returncode == 0
+    refused = review("merge", str(number), "--yes", env=env)
+    assert refused.returncode == 1 and "--accept-warnings" in refused.stderr
+    assert "listens on 0.0.0.0" in refused.stderr
+    done = review("merge", str(number), "--yes", "--accept-warnings", env=env)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "why"),
+    [
+        ("[review]\nrequired_approvals = 0\n[[hosts]\n", "merging is disabled"),  # a typo
+        ("[review]\nforbid_self_approval = true\n", "0 of the 1 approvals from others"),
+    ],
+)
+def test_rules_fail_closed(
+    node: str, tmp_path: Path, env: dict[str, str], config: str, why: str
+) -> None:
+    (tmp_path / "config" / "virtui").mkdir(parents=True)
+    (tmp_path / "config" / "virtui" / "config.toml").write_text(config)
+    number = _propose(node, tmp_path, env, _less_memory(_xml(node, "vault")))
+    assert review("open", str(number), env=env).returncode == 0
+    bob = review("approve", str(number), env={**env, "USER": "bob", "LOGNAME": "bob"})
+    if "forbid" in config:  # USER=bob is still the author: no approval of one's own
+        assert bob.returncode == 1 and "forbid approving one's own" in bob.stderr
+    refused = review("merge", str(number), "--yes", env=env)
+    assert refused.returncode == 1 and why in refused.stderr
+
+
+def test_a_damaged_store_says_so_and_where(tmp_path: Path, env: dict[str, str]) -> None:
+    store = tmp_path / "state" / "virtui" / "reviews.db"
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    done = review("list", env=env)
+    assert done.returncode == 1
+    assert str(store) in done.stderr and "damaged" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# In a private mount namespace: the store on a 1 MiB tmpfs that the test fills up.
+_FULL_DISK = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from virtui.monitor.store import DomainStore
+    from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
+    from virtui.review.ops import SetMemory
+    from virtui.review.store import ReviewStore
+    from virtui.services import ConfigService
+    from virtui.sessions import open_sessions
+
+    uri, folder = sys.argv[1:3]
+    sessions = open_sessions([uri], names={uri: "h"})
+    sessions[0].backend.connect()
+    uuid = next(d.key.uuid for d in sessions[0].backend.poll().domains if d.name == "vault")
+
+    def fill():
+        fd = os.open(os.path.join(folder, "filler"), os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError:
+            os.close(fd)
+
+    class FillsAfterDefine(ConfigService):
+        def define(self, host, xml):
+            result = super().define(host, xml)
+            fill()
+            return result
+
+    desk = ReviewDesk(ReviewStore(Path(folder) / "reviews.db"),
+                      FillsAfterDefine(lambda: sessions, DomainStore()), ReviewRules())
+    change = desk.draft("h", uuid, "less", [SetMemory(262144)])
+    desk.publish(change.id)
+    try:
+        desk.merge(change.id)
+    except ReviewError as error:
+        print("merge:", error)
+    try:
+        desk.comment(change.id, 0, "", "more words")
+    except ReviewError as error:
+        print("comment:", error)
+    conn = sessions[0].backend._connection()
+    print("live:", conn.lookupByUUIDString(uuid).XMLDesc(2).count("262144"))
+    os.unlink(os.path.join(folder, "filler"))
+    desk.recover()
+    print("after:", desk.store.get(change.id).state.label)
+    """
+)
+
+
+def test_a_full_disk_says_so_and_a_merge_libvirt_took_is_settled(node: str, tmp_path: Path) -> None:
+    folder = tmp_path / "small"
+    folder.mkdir()
+    command = (
+        f"mount -t tmpfs -o size=1m tmpfs {folder} && "
+        f"exec {sys.executable} -c '{_FULL_DISK}' {node} {folder}"
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "libvirt has the change (defined), but the store could not record it" in out
+    assert "disk full: nothing recorded" in out
+    assert "cannot rollback" not in out + done.stderr
+    assert "live: 1" in out  # libvirt's configuration has the new memory
+    assert "after: merged" in out

@@ -1,0 +1,185 @@
+"""Rules of trust that need no libvirt: URIs, dangerous edits, secrets, identity, rules."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from virtui.hostsfile import ConfigError, load_review_rules
+from virtui.review.danger import DangerRefused, check_emulator, warnings
+from virtui.review.secrets import REDACTED, redact, restore
+from virtui.review.xmlsafe import XmlRefused, check_identity
+from virtui.text import csv_cell, visible
+from virtui.uripolicy import UriRefused, check_in_app, check_readonly, runs_program
+
+UUID = "00000000-0000-4000-8000-000000000001"
+BASE = f"""<domain type='kvm'>
+  <name>web01</name>
+  <uuid>{UUID}</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu>1</vcpu>
+  <os><type>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <graphics type='vnc' port='-1' passwd='s3cret-pw'/>
+  </devices>
+</domain>"""
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "qemu+ext:///system?command=/tmp/x",
+        "QEMU+EXT:///system",
+        "qemu+ssh://h/system?command=/tmp/ssh",
+        "qemu+ssh://h/system?netcat=/tmp/nc",
+        "qemu+ssh://h/system?proxy=netcat",
+        "qemu+ssh://h/system?socket=/x;touch%20/tmp/p",
+        "qemu+libssh2://h/system?no_verify=1;%63ommand=/tmp/x",  # ';' and escapes, as libvirt
+        "qemu+tcp://h/system?keyfile=k&COMMAND=/tmp/x",
+    ],
+)
+def test_uris_that_run_programs_are_refused_in_the_app(uri: str) -> None:
+    assert runs_program(uri)
+    with pytest.raises(UriRefused, match="only with -c on the command line"):
+        check_in_app(uri)
+    with pytest.raises(UriRefused, match="--readonly refuses it"):
+        check_readonly(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "qemu:///system",
+        "test:///default",
+        "qemu+ssh://root@h:2222/system?keyfile=/k&no_verify=1",
+        "qemu+unix:///system?socket=/run/x/libvirt-sock",  # a local socket runs nothing
+        "qemu+tcp://10.0.0.1/system",
+    ],
+)
+def test_ordinary_uris_are_accepted(uri: str) -> None:
+    assert runs_program(uri) == ""
+    check_in_app(uri)
+    check_readonly(uri)
+
+
+def test_a_uri_with_control_characters_is_refused_in_the_app() -> None:
+    with pytest.raises(UriRefused, match="control characters"):
+        check_in_app("test:///default\n2026 forged line")
+
+
+def test_control_characters_are_made_visible_and_csv_cells_cannot_be_formulas() -> None:
+    assert visible("a\x1b]0;pwned\x07\x1b[2J") == "a\\x1b]0;pwned\\x07\\x1b[2J"
+    assert visible("line\nbreak\u202e") == "line\\x0abreak\\u202e"
+    assert csv_cell("=2+5+cmd|' -C calc'!A0") == "'=2+5+cmd|' -C calc'!A0"
+    assert csv_cell("-x") == "'-x" and csv_cell("@x") == "'@x" and csv_cell("\tx") == "'\\x09x"
+    assert csv_cell("web01") == "web01"
+
+
+def _with(devices: str = "", top: str = "", emulator: str = "") -> str:
+    xml = BASE.replace("</devices>", devices + "</devices>").replace("</domain>", top + "</domain>")
+    if emulator:
+        xml = xml.replace("/usr/bin/qemu-system-x86_64", emulator)
+    return xml
+
+
+@pytest.mark.parametrize(
+    ("proposal", "flag"),
+    [
+        (_with(emulator="/tmp/evil"), "emulator changed to /tmp/evil"),
+        (
+            _with(
+                top="<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+                "<qemu:arg value='-x'/></qemu:commandline>"
+            ),
+            "qemu: namespace passthrough",
+        ),
+        (
+            _with("<hostdev mode='subsystem' type='pci'><source/></hostdev>"),
+            "host device passthrough",
+        ),
+        (
+            _with("<filesystem type='mount'><source dir='/'/><target dir='r'/></filesystem>"),
+            "host filesystem passthrough (/)",
+        ),
+        (_with(top="<seclabel type='none'/>"), "security label type='none'"),
+        (
+            _with("<disk type='file'><source file='/etc/shadow'/><target dev='vdb'/></disk>"),
+            "disk /etc/shadow is outside the host's storage pools",
+        ),
+        (
+            _with("<graphics type='spice' listen='0.0.0.0'/>"),
+            "spice console listens on 0.0.0.0",
+        ),
+        (
+            _with("<interface type='ethernet'><script path='/tmp/s'/></interface>"),
+            "interface script /tmp/s runs on the host",
+        ),
+        (
+            _with("<serial type='file'><source path='/etc/passwd'/></serial>"),
+            "serial writes to the host path /etc/passwd",
+        ),
+    ],
+)
+def test_each_dangerous_edit_is_flagged(proposal: str, flag: str) -> None:
+    found = warnings(BASE, proposal, pool_paths=["/var/lib/libvirt/images"])
+    assert any(flag in line for line in found), found
+
+
+def test_harmless_edits_and_disks_in_pools_are_not_flagged() -> None:
+    inside = _with(
+        "<disk type='file'><source file='/var/lib/libvirt/images/a.qcow2'/>"
+        "<target dev='vdb'/></disk><graphics type='vnc' listen='127.0.0.1'/>"
+    )
+    assert warnings(BASE, inside, pool_paths=["/var/lib/libvirt/images"]) == []
+    assert warnings(BASE, BASE.replace("1048576", "524288")) == []
+
+
+def test_an_emulator_the_host_does_not_offer_is_refused() -> None:
+    with pytest.raises(DangerRefused, match="not one of the host's"):
+        check_emulator(BASE, _with(emulator="/tmp/evil"), {"/usr/bin/qemu-system-x86_64"})
+    with pytest.raises(DangerRefused, match="could not be read"):
+        check_emulator(BASE, _with(emulator="/tmp/evil"), None)
+    check_emulator(BASE, _with(emulator="/usr/bin/qemu-x"), {"/usr/bin/qemu-x"})  # offered
+
+
+@pytest.mark.parametrize(
+    ("proposal", "why"),
+    [
+        (BASE.replace(UUID, "00000000-0000-4000-8000-000000000002"), "names UUID"),
+        (BASE.replace(f"<uuid>{UUID}</uuid>", ""), r"UUID \(none\)"),
+        (BASE.replace("<name>web01</name>", "<name>db01</name>"), "renames web01 to db01"),
+    ],
+)
+def test_a_proposal_is_pinned_to_its_own_domain(proposal: str, why: str) -> None:
+    with pytest.raises(XmlRefused, match=why):
+        check_identity(BASE, proposal, UUID)
+
+
+def test_secrets_are_redacted_and_restored_from_the_live_text() -> None:
+    shown = redact(BASE)
+    assert "s3cret-pw" not in shown and f"passwd='{REDACTED}'" in shown
+    assert restore(shown, BASE) == BASE
+    with pytest.raises(ValueError, match="redacted on export"):
+        restore(shown, BASE.replace(" passwd='s3cret-pw'", ""))
+
+
+def test_broken_config_makes_the_rules_unreadable(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[review]\nrequired_approvals = 2\n[[hosts]\nuri = 'x'\n")  # a typo
+    with pytest.raises(ConfigError):
+        load_review_rules(config)
+
+
+def test_identity_is_the_os_account_not_the_environment(tmp_path: Path) -> None:
+    code = "from virtui.review.desk import local_user; print(local_user())"
+    env = {**os.environ, "USER": "bob", "LOGNAME": "bob", "USERNAME": "bob"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.split("@")[0] == pwd.getpwuid(os.geteuid()).pw_name
