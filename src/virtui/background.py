@@ -53,7 +53,13 @@ def run_detached(name: str, work: Callable[[], None], *, once: bool = False) -> 
 def in_flight(prefix: str = "") -> list[str]:
     """Names of the calls running now (those starting with ``prefix``)."""
     with _lock:
-        return sorted(name for name in _running if name.startswith(prefix))
+        return sorted(name for name in _running if name.startswith(prefix) and _running[name])
+
+
+def running(name: str) -> int:
+    """How many calls named ``name`` run now."""
+    with _lock:
+        return _running[name]
 
 
 def idle(prefix: str = "", timeout: float = 30.0) -> bool:

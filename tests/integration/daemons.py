@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -41,8 +42,11 @@ PRIVATE_CONFIG = (
 class Daemon:
     """One hand-started libvirtd; ``kill`` is SIGKILL, ``start`` brings it back."""
 
-    def __init__(self, *, private_config: bool = False) -> None:
-        self.private_config = private_config
+    def __init__(self, *, private_config: bool = False, keep_config: bool = False) -> None:
+        """``keep_config``: the private /etc/libvirt lives in the daemon's directory, so
+        pools and domains defined before a kill are there again after ``start``."""
+        self.private_config = private_config or keep_config
+        self.keep_config = keep_config
         self.dir = Path(tempfile.mkdtemp(prefix="vt-", dir="/tmp"))  # short: socket paths
         (self.dir / "libvirtd.conf").write_text(CONFIG.format(dir=self.dir))
         self.process: subprocess.Popen[bytes] | None = None
@@ -62,9 +66,14 @@ class Daemon:
 
     def start(self, timeout: float = 15.0) -> None:
         self.socket.unlink(missing_ok=True)
+        config = PRIVATE_CONFIG if self.private_config else ""
+        if self.keep_config:
+            (self.dir / "etc").mkdir(exist_ok=True)
+            (self.dir / "etc" / "qemu.conf").write_text(QEMU_CONF)
+            config = f"mount --bind {self.dir}/etc /etc/libvirt || exit 97; "
         command = (
             PRIVATE_STATE
-            + (PRIVATE_CONFIG if self.private_config else "")
+            + config
             + f"exec libvirtd --config {self.dir}/libvirtd.conf --pid-file {self.dir}/pid"
         )
         self.process = subprocess.Popen(
@@ -84,6 +93,16 @@ class Daemon:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"libvirtd did not start within {timeout} s")
             time.sleep(0.05)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the daemon stops answering, its sockets stay open."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -8,9 +8,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Static
 
 from virtui.screens.dialog import Dialog
+from virtui.text import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class ConfirmScreen(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self._title
+            box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
             shown = self._targets[:12]
             more = len(self._targets) - len(shown)
             lines = "\n".join(f"  • {target}" for target in shown)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from virtui.screens.dialog import Dialog
+from virtui.text import visible
 
 FormCheck = Callable[[dict[str, str]], str]
 """Returns what is wrong with the filled-in form, or "" when it can be submitted."""
@@ -50,7 +52,7 @@ class FormScreen(Dialog[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self._title
+            box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
             if self._hint:
                 yield Static(self._hint, id="hint", markup=False)
             for field in self._fields:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Input, Static
 
 from virtui.screens.dialog import Dialog
+from virtui.text import visible
 
 Validator = Callable[[str], str]
 """Returns an error message for bad input, or "" when the input is fine."""
@@ -37,7 +39,7 @@ class PromptScreen(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self._title
+            box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
             yield Static(self._hint, id="hint", markup=False)
             yield Input(value=self._value, id="value")
             yield Static("", id="error", markup=False)

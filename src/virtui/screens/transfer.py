@@ -10,6 +10,7 @@ from typing import Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, ProgressBar, Static
 
 from virtui.formatting import format_bytes
@@ -17,6 +18,7 @@ from virtui.messages import TimelineNote
 from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
+from virtui.text import visible
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""
@@ -65,7 +67,7 @@ class TransferScreen(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self._title
+            box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
             yield Static(self._what, id="what", markup=False)
             yield ProgressBar(id="bar", show_eta=True)
             yield Static("starting…", id="rate")

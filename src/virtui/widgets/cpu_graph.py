@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 
 from virtui.model import CpuMode
+from virtui.text import visible
 from virtui.widgets.braille import braille_area
 
 AXIS_WIDTH = 9
@@ -43,6 +45,7 @@ class CpuGraph(Widget):
         self._mode = CpuMode.IRIX
         self._rows: list[str] = []
         self._rows_for: tuple[int, int] = (-1, -1)
+        self._titles: tuple[str, str] = ("", "")
 
     def show(
         self,
@@ -60,10 +63,11 @@ class CpuGraph(Widget):
             self._rows_for = (-1, -1)
             self.refresh()
         # Re-setting an unchanged title still costs a layout pass: skip it.
-        if self.border_title != title:
-            self.border_title = title
-        if self.border_subtitle != subtitle:
-            self.border_subtitle = subtitle
+        if (title, subtitle) != self._titles:
+            self._titles = (title, subtitle)
+            # Domain names come from libvirt: no escape, no markup reaches the terminal.
+            self.border_title = Content(visible(title))
+            self.border_subtitle = Content(visible(subtitle))
 
     def _chart_rows(self, width: int, height: int) -> list[str]:
         if self._rows_for != (width, height):
