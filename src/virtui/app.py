@@ -16,6 +16,7 @@ from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from virtui.backends.base import Backend, BackendError, ConsoleStream
@@ -82,7 +83,10 @@ class VirtuiApp(App[None]):
     """
 
     TITLE = "virtui"
-    BINDINGS = [Binding("colon", "command_line", "Command line", key_display=":", show=False)]
+    # Priority, so ':' opens the command line whatever has focus, before the keys after it.
+    BINDINGS = [
+        Binding("colon", "command_line", "Command line", key_display=":", show=False, priority=True)
+    ]
 
     def __init__(
         self,
@@ -189,7 +193,11 @@ class VirtuiApp(App[None]):
         return True
 
     def action_command_line(self) -> None:
-        """Open the ``:`` command line (k9s style)."""
+        """Open the ``:`` command line (k9s style); in a text field ':' is just text."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(":")
+            return
         if not isinstance(self._front(), CommandLine):
             self.push_screen(CommandLine(self.command_history), self._run_command)
 
@@ -229,6 +237,8 @@ class VirtuiApp(App[None]):
             self.domains.table.set_hidden(hidden)
         elif command.name == "connect":
             self.connect_host(command.text)
+        elif command.name == "disconnect":
+            self.disconnect_host(command.text)
         elif command.name == "help":
             self.notify(COMMAND_HELP, title="command line", timeout=15)
         elif command.name == "quit":
@@ -269,6 +279,27 @@ class VirtuiApp(App[None]):
         self.notify(f"{session.name}: connecting to {uri}")
         self._redraw()
         self._poll(session)
+
+    def disconnect_host(self, name: str) -> None:
+        """Close a host and forget it: it is no longer saved for the next start."""
+        session = next((s for s in self.sessions if s.name == name), None)
+        if session is None:
+            names = ", ".join(s.name for s in self.sessions) or "none"
+            self.notify(f"no host named {name} (hosts: {names})", severity="error")
+            return
+        self.sessions.remove(session)
+        self._save_when_connected.discard(name)
+        uri = session.backend.uri
+        if uri in self.settings.added_hosts:
+            self.settings.added_hosts.remove(uri)
+        self.history.forget(self.store.forget_host(name))
+        self._in_flight.discard(name)
+        run_detached(f"disconnect:{name}", session.close)  # a frozen host may block
+        in_config = uri in self.settings.names or uri in self.settings.tags
+        note = "; it is in config.toml, so it comes back at the next start" if in_config else ""
+        self.notify(f"{name} disconnected and forgotten{note}")
+        self.record(LogEntry.now(name, "", "connection", f"disconnected by the user{note}"))
+        self._redraw()
 
     def save_settings(self) -> None:
         """Keep what the user chose in the app for the next start (blocking)."""
@@ -652,6 +683,8 @@ class VirtuiApp(App[None]):
                 if session.name == message.host:
                     session.retry_now()
             self.poll_host(message.host)
+        elif message.command == "forget":
+            self.disconnect_host(message.host)
         elif message.command == "scope":
             if isinstance(self.screen, HostsScreen):
                 self.pop_screen()

@@ -11,6 +11,7 @@ wait for ``idle()`` instead of sleeping.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -46,7 +47,10 @@ def run_detached(name: str, work: Callable[[], None], *, once: bool = False) -> 
                 if not _running[name]:
                     del _running[name]
 
-    threading.Thread(target=guarded, name=name, daemon=True).start()
+    # The caller's context goes along: a screen's thread still finds its app (Textual's
+    # active_app) after the screen was closed while the call was in flight.
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(guarded,), name=name, daemon=True).start()
     return True
 
 

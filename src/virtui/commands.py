@@ -17,13 +17,15 @@ NAMES: dict[str, tuple[str, ...]] = {
     "theme": ("theme", "themes"),
     "columns": ("columns", "cols", "col"),
     "connect": ("connect", "c"),
+    "disconnect": ("disconnect", "dc", "forget"),
     "help": ("help", "h", "?"),
     "quit": ("quit", "q", "q!"),
 }
 HELP = (
     ":dom [@host] [filter]   domains (of one host, filtered)\n"
     ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
-    ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (saved) · :q"
+    ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (kept once it\n"
+    "connected) · :disconnect HOST (forgotten) · :q"
 )
 _ALIASES = {alias: name for name, aliases in NAMES.items() for alias in aliases}
 
@@ -56,10 +58,9 @@ def parse(line: str) -> Command:
         if not host:
             raise CommandError("@ needs a host name, e.g. :dom @h1")
     text = " ".join(rest)
-    if name in ("theme", "connect") and not text:
-        raise CommandError(
-            f":{name} needs an argument: :{name} {'NAME' if name == 'theme' else 'URI'}"
-        )
+    if name in ("theme", "connect", "disconnect") and not text:
+        what = {"theme": "NAME", "connect": "URI", "disconnect": "HOST"}[name]
+        raise CommandError(f":{name} needs an argument: :{name} {what}")
     return Command(name, host, text)
 
 

@@ -95,7 +95,10 @@ class OperationsController:
         elif message.command == "qemu_log":
             self.app.open_qemu_log(keys[0])
         elif message.command in ("edit_xml", "set_vcpus", "set_memory", "attach_disk"):
-            self.app.changes.handle(message.command, keys[0])
+            if self._can_mutate(keys[0]):
+                self.app.changes.handle(message.command, keys[0])
+            else:  # refused before libvirt says "virDomainGetXMLDesc with secure flag"
+                self._refuse("draft a configuration change", keys[:1])
 
     def _backend(self, key: DomainKey) -> Backend | None:
         return self.app.backend_for(key.host)

@@ -125,3 +125,22 @@ def test_reasons_a_host_is_down_become_its_state(tmp_path: Path) -> None:
     assert missing.poll_once().status is HostStatus.REFUSED
     again = missing.poll_once()  # within the backoff: not tried again, says when it will be
     assert again.status is HostStatus.REFUSED and again.message.startswith("retry in ")
+
+
+def test_detail_of_a_shut_off_domain_reports_its_configured_vcpus() -> None:
+    import libvirt
+
+    backend = LibvirtBackend("test:///default", "t")
+    backend.connect()
+    try:
+        conn = backend._connection()
+        dom = conn.defineXML(
+            "<domain type='test'><name>cfg</name><memory>65536</memory>"
+            "<vcpu current='1'>2</vcpu><os><type>hvm</type></os></domain>"
+        )
+        assert not dom.isActive()
+        detail = backend.detail(dom.UUIDString())
+        assert (detail.vcpus, detail.max_vcpus) == (1, 2)  # not "1 current / 1 max"
+        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    finally:
+        backend.close()

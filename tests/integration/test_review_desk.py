@@ -362,3 +362,24 @@ def test_embedded_qemu_guest_gets_its_change_at_next_start(
     assert "<currentMemory unit='KiB'>16384</currentMemory>" in dom.XMLDesc(
         libvirt.VIR_DOMAIN_XML_INACTIVE
     )
+
+
+def test_a_live_memory_change_the_guest_ignores_is_reported_as_it_is(
+    embedded_demo: EmbeddedDemo, embed_conn: libvirt.virConnect, tmp_path: Path, store: ReviewStore
+) -> None:
+    # A balloon device but no driver in the guest (a boot sector): QEMU accepts the
+    # request, the guest never gives the memory back. The report must not say "live".
+    dom = define_guest(embed_conn, tmp_path, running=False)
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).replace(
+        "<memballoon model='none'/>", "<memballoon model='virtio'/>"
+    )
+    dom = embed_conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    dom.create()
+    desk, _session = _desk(embedded_demo.uri, store)
+    change = desk.draft("h", dom.UUIDString(), "less memory", [SetMemory(24 * 1024)])
+    assert change.summary == ["memory 32MiB→24MiB: live"]
+    desk.publish(change.id)
+    result = desk.merge(change.id)
+    assert result.live == []
+    assert "the running guest has 32MiB" in result.pending_restart[0]
+    assert dom.info()[2] == 32 * 1024  # what virsh dominfo says too

@@ -161,9 +161,19 @@ async def test_connect_never_runs_a_program_nor_saves_a_host_that_never_connecte
             await wait_for(lambda: any("only with -c on the command line" in t for t in app.told))
             app.told.clear()
         assert [s.backend.uri for s in app.sessions] == [fleet_uri]
-        await _command(app, pilot, ":connect nonsense:///nowhere")  # never connects
+        await _command(app, pilot, f":connect replay://{tmp_path}/missing.json")  # never will
         added = app.sessions[-1].name
         await wait_for(lambda: host_status(app, added) not in (None, HostStatus.CONNECTING))
+        # A missing file does not heal by waiting: failed, and not retried.
+        assert host_status(app, added) is HostStatus.FAILED
+        assert "not retried" in app.store.hosts[added].message
+        again = app.sessions[-1].poll_once()
+        assert again.status is HostStatus.FAILED and "not retried" in again.message
+        await _command(app, pilot, f":disconnect {added}")
+        await wait_for(lambda: added not in app.store.hosts)
+        assert [s.backend.uri for s in app.sessions] == [fleet_uri]
+        await _command(app, pilot, ":disconnect nosuchhost")
+        await wait_for(lambda: any("no host named nosuchhost" in t for t in app.told))
     app.shutdown()
     assert not marker.exists()
     saved, _problem = load_user_settings()
@@ -188,3 +198,33 @@ def test_a_program_running_uri_in_settings_toml_is_ignored_with_a_warning(
     assert (
         "qemu+ext:///x" not in readonly.uris and "--readonly refuses it" in readonly.config_problem
     )
+
+
+def _burst(app: RecordingApp, text: str) -> None:
+    """Keys as a paste or a slow SSH link delivers them: all queued before any is handled."""
+    from textual import events
+
+    names = {"\t": "tab", "\r": "enter", ":": "colon", "/": "slash", " ": "space"}
+    for char in text:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_typed_in_one_burst_land_where_they_were_meant(fleet_uri: str) -> None:
+    from virtui.screens.form import FormScreen
+
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        _burst(app, ":host\r")  # ':' then the command at once
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.domains)
+        await pilot.press("b")  # the add-disk form
+        await wait_for(lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#target", Input).value = ""
+        form.query_one("#bus", Input).value = ""
+        _burst(app, "/tmp/a:b.img\tvdc\tsata")
+        await wait_for(lambda: form.values()["bus"] == "sata")
+        assert form.values() == {"path": "/tmp/a:b.img", "target": "vdc", "bus": "sata"}

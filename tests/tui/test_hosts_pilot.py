@@ -61,3 +61,42 @@ async def test_reconnect_key_retries_a_failed_host_at_once(fleet_uri: str) -> No
         await pilot.press("2", "ctrl+r")
         await wait_for(lambda: "retry in" not in app.store.hosts["127.0.0.1"].message)
         assert "Connection refused" in app.store.hosts["127.0.0.1"].message
+
+
+async def test_ctrl_d_disconnects_and_forgets_a_host_after_asking(fleet_uri: str) -> None:
+    from virtui.screens.confirm import ConfirmScreen
+
+    uris = [fleet_uri, REFUSED]
+    settings = Settings(uris=uris, added_hosts=[REFUSED])
+    app = VirtuiApp(settings, sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        table = app.screen.query_one(DataTable)
+        while str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value) != (
+            "127.0.0.1"
+        ):
+            await pilot.press("down")
+        await pilot.press("ctrl+d")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(lambda: "127.0.0.1" not in app.store.hosts)
+        await wait_for(lambda: set(_rows(app)) == {"test"})
+        assert settings.added_hosts == []  # not saved for the next start
+        assert [s.name for s in app.sessions] == ["test"]
+
+
+async def test_a_connection_error_is_readable_in_full_at_80_columns(fleet_uri: str) -> None:
+    from textual.widgets import Static
+
+    uris = [fleet_uri, REFUSED]
+    app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("down")
+        message = app.store.hosts["127.0.0.1"].message
+        detail = app.screen.query_one("#host-detail", Static)
+        await wait_for(lambda: message in str(detail.render()).replace("\n", " "))

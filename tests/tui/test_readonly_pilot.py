@@ -37,6 +37,10 @@ def _readonly_app(uri: str) -> VirtuiApp:
         ("C", "clone"),
         ("n", "snapshot"),
         ("c", "attach to the console"),
+        ("e", "draft a configuration change"),
+        ("v", "draft a configuration change"),
+        ("m", "draft a configuration change"),
+        ("b", "draft a configuration change"),
     ],
 )
 async def test_every_mutating_key_is_refused_with_a_reason(

@@ -57,3 +57,28 @@ async def test_sort_column_moves_and_unmark_and_back(fleet_uri: str) -> None:
         await wait_for(lambda: isinstance(app.screen, HostsScreen))
         await pilot.press("1")
         await wait_for(lambda: app.screen is app.domains)
+
+
+async def test_question_mark_opens_help_on_detail_snapshots_and_qemu_log(fleet_uri: str) -> None:
+    from tests.tui.helpers import RecordingApp, wait_for
+    from virtui.config import Settings
+    from virtui.screens.detail import DetailScreen
+    from virtui.screens.help import HelpScreen
+    from virtui.screens.snapshots import SnapshotsScreen
+    from virtui.screens.tail import TailScreen
+    from virtui.sessions import open_sessions
+
+    app = RecordingApp(
+        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        for key, screen in (("enter", DetailScreen), ("z", SnapshotsScreen), ("L", TailScreen)):
+            await pilot.press(key)
+            await wait_for(lambda screen=screen: isinstance(app.screen, screen))
+            await pilot.press("question_mark")
+            await wait_for(lambda: isinstance(app.screen, HelpScreen))
+            await pilot.press("escape")
+            await wait_for(lambda screen=screen: isinstance(app.screen, screen))
+            await pilot.press("escape")
+            await wait_for(lambda: app.screen is app.domains)

@@ -36,7 +36,9 @@ class BackendError(Exception):
         super().__init__(message)
         self.message = message
         self.connection_lost = connection_lost
-        self.reason = reason  # "refused", "auth failed" or "" (anything else)
+        # "refused", "auth failed", "permanent" (an unknown driver, a missing file: not
+        # retried) or "" (anything else)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

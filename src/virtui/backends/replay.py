@@ -68,7 +68,7 @@ class ReplayBackend(Backend):
             self._info = HostInfo(**host)
             self._polls = list(document["polls"])
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise BackendError(f"cannot replay {self.path}: {error}") from error
+            raise BackendError(f"cannot replay {self.path}: {error}", reason="permanent") from error
         if not self._polls:
             raise BackendError(f"cannot replay {self.path}: it holds no polls")
         self._index = 0

@@ -91,6 +91,11 @@ class HostSession:
         """Connect if needed, then poll. Blocks; never raises BackendError."""
         started = self._last_started = self._clock()
         if self._info is None:
+            if self._next_attempt == float("inf"):
+                return self._down(
+                    f"{self._last_error} (not retried: Ctrl+R on the hosts screen tries again)",
+                    HostStatus.FAILED,
+                )
             if started < self._next_attempt:
                 wait = self._next_attempt - started
                 status = HostStatus.RECONNECTING if self._ever_connected else self._failure
@@ -98,8 +103,16 @@ class HostSession:
             try:
                 self._info = self.backend.connect()
             except BackendError as error:
-                self._schedule_retry(error.message)
                 self._failure = _STATUS_FOR_REASON.get(error.reason, HostStatus.FAILED)
+                if error.reason == "permanent" and not self._ever_connected:
+                    # An unknown driver or a missing file does not heal by waiting.
+                    self._last_error = error.message
+                    self._next_attempt = float("inf")
+                    return self._down(
+                        f"{error.message} (not retried: Ctrl+R on the hosts screen tries again)",
+                        HostStatus.FAILED,
+                    )
+                self._schedule_retry(error.message)
                 return self._down(error.message, None if self._ever_connected else self._failure)
             self._ever_connected = True
             self._retry_delay = RETRY_FIRST_S

@@ -32,6 +32,11 @@ class DomainStore:
         self._by_host[update.name] = current
         return set(old) - set(current)
 
+    def forget_host(self, name: str) -> set[DomainKey]:
+        """Drop a host and its domains (disconnected); returns the domains' keys."""
+        self.hosts.pop(name, None)
+        return set(self._by_host.pop(name, {}))
+
     def all(self) -> list[DomainStats]:
         """Every domain of every host."""
         return [item for stats in self._by_host.values() for item in stats.values()]

@@ -47,6 +47,18 @@ class CommandLine(ModalScreen[str | None]):
         command.cursor_position = len(command.value)
 
     def on_key(self, event: events.Key) -> None:
+        command = self.query_one(Input)
+        if self.focused is not command:
+            # Keys typed right after ':' (a burst) reach the screen before the input has
+            # focus: they are the command all the same.
+            if event.is_printable and event.character:
+                event.stop()
+                command.insert_text_at_cursor(event.character)
+                return
+            if event.key == "enter":
+                event.stop()
+                self._run(command.value)
+                return
         if event.key not in ("up", "down") or not self.history:
             return
         event.stop()
@@ -57,7 +69,10 @@ class CommandLine(ModalScreen[str | None]):
         command.cursor_position = len(command.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        line = event.value.strip()
+        self._run(event.value)
+
+    def _run(self, value: str) -> None:
+        line = value.strip()
         try:
             parse(line)
         except CommandError as error:

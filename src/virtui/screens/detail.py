@@ -19,7 +19,7 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
-from virtui.screens.failures import ReportsWorkerFailures
+from virtui.screens.failures import VirtuiScreen
 from virtui.text import visible, visible_lines
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
@@ -51,8 +51,11 @@ def format_rate(bytes_per_second: float) -> str:
     return f"{value:.1f} GiB/s"
 
 
-class DetailScreen(DomainActionsMixin, ReportsWorkerFailures):
+class DetailScreen(DomainActionsMixin, VirtuiScreen):
     """Everything about one domain, refreshed at the app's delay."""
+
+    HELP_TITLE = "Domain detail"
+    HELP_NOTE = "The keys of the domains screen act on this domain too."
 
     BINDINGS = [
         Binding("escape,q", "back", "Back"),

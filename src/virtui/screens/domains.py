@@ -16,7 +16,7 @@ from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
-from virtui.widgets.status_bar import StatusBar
+from virtui.widgets.status_bar import Part, StatusBar
 
 HELP_NOTE = (
     "Irix mode: 100% is one CPU, so a 4-vCPU guest can read 400% (top's default).\n"
@@ -141,25 +141,41 @@ class DomainsScreen(DomainActionsMixin):
         shown = self.table.row_count
         column = next(c.label for c in COLUMNS if c.key == self.table.sort_column)
         arrow = "▼" if self.table.sort_reverse else "▲"
-        parts: list[tuple[str, str]] = [
-            ("virtui", "bold $accent"),
-            *([("READ-ONLY", "bold reverse $text-warning")] if self.readonly else []),
-            (
+        all_up = up == len(self.store.hosts)
+        # Priorities: 0 never cut (what you act on), higher numbers go first when narrow.
+        parts = [
+            Part("virtui", "bold $accent", 1),
+            *([Part("READ-ONLY", "bold reverse $text-warning")] if self.readonly else []),
+            Part(
                 f"hosts {up}/{len(self.store.hosts)}",
-                "" if up == len(self.store.hosts) else "$text-error",
+                "" if all_up else "$text-error",
+                2 if all_up else 0,
+                f"h {up}/{len(self.store.hosts)}",
             ),
-            (f"domains {running} running / {total}", ""),
-            (f"CPU {self.mode.label} ({self.mode.meaning})", "bold $text-warning"),
-            (f"sort {column}{arrow}", ""),
-            (f"delay {self.delay:g}s", ""),
+            Part(f"domains {running} running / {total}", "", 3, f"{running}/{total} run"),
+            Part(
+                f"CPU {self.mode.label} ({self.mode.meaning})",
+                "bold $text-warning",
+                1,
+                "Irix" if self.mode is CpuMode.IRIX else "Sol",
+            ),
+            Part(f"sort {column}{arrow}", "", 5, f"{column}{arrow}"),
+            Part(f"delay {self.delay:g}s", "", 4, f"{self.delay:g}s"),
         ]
         if self.table.marked:
-            parts.append((f"{len(self.table.marked)} marked", "bold $text-accent"))
+            parts.append(Part(f"{len(self.table.marked)} marked", "bold $text-accent"))
         if self.filter_text:
-            parts.append((f"filter '{self.filter_text}' ({shown} shown)", "$text-accent"))
+            parts.append(
+                Part(
+                    f"filter '{self.filter_text}' ({shown} shown)",
+                    "$text-accent",
+                    0,
+                    f"/{self.filter_text} ({shown})",
+                )
+            )
         down = [host for host in hosts if host.status is not HostStatus.CONNECTED]
         for host in down[:2]:
-            parts.append((f"{host.name}: {host.status.value} {host.message}", "$text-error"))
+            parts.append(Part(f"{host.name}: {host.status.value} {host.message}", "$text-error", 6))
         self.status.set_parts(parts)
 
     def set_delay(self, delay: float) -> None:

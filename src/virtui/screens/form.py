@@ -32,7 +32,14 @@ class FormScreen(Dialog[dict[str, str] | None]):
     """Enter on a field moves to the next one; on the last it submits if the check
     passes. Esc cancels (result None)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # Priority: a burst of keys (a paste, a slow SSH link) arrives before the field that
+    # has focus handles any of them; without these, Tab would move the focus only after
+    # every key of the burst had gone to the first field.
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "move(1)", "Next field", priority=True, show=False),
+        Binding("shift+tab", "move(-1)", "Previous field", priority=True, show=False),
+    ]
 
     DEFAULT_CSS = """
     FormScreen {
@@ -67,13 +74,28 @@ class FormScreen(Dialog[dict[str, str] | None]):
             for field in self._fields
         }
 
+    def _position(self) -> int:
+        keys = [field.key for field in self._fields]
+        focused = self.focused
+        return keys.index(focused.id) if focused is not None and focused.id in keys else 0
+
+    def action_move(self, step: int) -> None:
+        position = (self._position() + step) % len(self._fields)
+        self.set_focus(self.query_one(f"#{self._fields[position].key}", Input))
+
+    def action_enter(self) -> None:
+        keys = [field.key for field in self._fields]
+        position = self._position()
+        if position < len(keys) - 1 and not self.query_one(f"#{keys[-1]}", Input).value:
+            self.action_move(1)
+            return
+        self._submit()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        keys = [field.key for field in self._fields]
-        position = keys.index(event.input.id or "")
-        if position < len(keys) - 1 and not self.query_one(f"#{keys[-1]}", Input).value:
-            self.query_one(f"#{keys[position + 1]}", Input).focus()
-            return
+        self.action_enter()
+
+    def _submit(self) -> None:
         values = self.values()
         problem = self._check(values)
         if problem:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Footer, Static
 
 from virtui.formatting import format_kib, format_pct
 from virtui.model import CpuMode, DomainState, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
+from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.view import ViewOptions
+from virtui.text import visible
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -42,6 +44,7 @@ class HostsScreen(VirtuiScreen):
         Binding("enter", "scope", "Its domains"),
         Binding("I", "toggle_mode", "Irix/Solaris"),
         Binding("ctrl+r", "reconnect", "Reconnect now"),
+        Binding("ctrl+d", "forget", "Disconnect and forget"),
         Binding("1,escape", "back", "Domains"),
         Binding("3", "app.show_storage", "Storage", show=False),
         Binding("4", "app.show_logs", "Logs", show=False),
@@ -53,6 +56,7 @@ class HostsScreen(VirtuiScreen):
     DEFAULT_CSS = """
     HostsScreen {
         & DataTable { height: 1fr; }
+        & #host-detail { height: auto; max-height: 6; padding: 0 1; color: $text-muted; }
     }
     """
 
@@ -82,6 +86,9 @@ class HostsScreen(VirtuiScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield self.table
+        # The selected host's state in full, wrapped: a connection error is readable at
+        # any width (the table cuts it).
+        yield Static("", id="host-detail", markup=False)
         yield self.graph
         yield Footer(show_command_palette=False)
 
@@ -161,6 +168,11 @@ class HostsScreen(VirtuiScreen):
     def _refresh_graph(self) -> None:
         name = self._selected()
         update = self.store.hosts.get(name) if name else None
+        detail = ""
+        if update is not None:
+            detail = f"{update.name} ({update.uri}): {update.status.value}"
+            detail += f" — {update.message}" if update.message else ""
+        self.query_one("#host-detail", Static).update(visible(detail))
         if update is None:
             self.graph.show((), 100.0, self.view.mode, "Host CPU")
             return
@@ -191,6 +203,26 @@ class HostsScreen(VirtuiScreen):
         name = self._selected()
         if name:
             self.post_message(self.Command("scope", name))
+
+    def action_forget(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer == "forget":
+                self.post_message(self.Command("forget", name))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Disconnect {name}?",
+                [f"host {name}"],
+                "The connection closes and the host is not connected at the next start "
+                "(unless it is in config.toml). Its domains keep running.",
+                [Choice("forget", "Disconnect", "y")],
+            ),
+            chosen,
+        )
 
     def action_reconnect(self) -> None:
         name = self._selected()

@@ -38,6 +38,8 @@ RELOAD_EVERY_S = 5.0
 class SnapshotsScreen(VirtuiScreen):
     """Snapshots of one domain, oldest first; the current one is marked."""
 
+    HELP_TITLE = "Snapshots"
+
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("n", "new", "New snapshot"),

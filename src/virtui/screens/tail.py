@@ -23,6 +23,9 @@ class TailScreen(VirtuiScreen):
     """Shows the end of a file and appends what is written to it; survives the file
     being truncated or replaced (log rotation). Esc goes back."""
 
+    HELP_TITLE = "QEMU log"
+    HELP_NOTE = "Follows the log like tail -f; new lines appear as QEMU writes them."
+
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("end,G", "follow", "Newest and follow"),

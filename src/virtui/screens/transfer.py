@@ -63,7 +63,7 @@ class TransferScreen(Dialog[str | None]):
         self._started = 0.0
         self._last_update = 0.0
         self.last: TransferProgress | None = None
-        self._closed = False
+        self._done = False
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -75,6 +75,9 @@ class TransferScreen(Dialog[str | None]):
                 yield Button("Cancel (c)", id="cancel", variant="error")
 
     def on_mount(self) -> None:
+        # Kept: the transfer thread may outlive this dialog (a cancel the host did not
+        # answer), and a removed screen no longer finds its app.
+        self._virtui_app = self.app
         self._started = time.monotonic()
         self._runner(f"transfer:{self._title}", self._run)
 
@@ -83,9 +86,9 @@ class TransferScreen(Dialog[str | None]):
             message = self._transfer(self._progress, self.cancelled)
         except Exception as error:  # BackendError for expected failures
             text = str(getattr(error, "message", error))
-            self.app.call_from_thread(self._finish, None, text)
+            self._virtui_app.call_from_thread(self._finish, None, text)
             return
-        self.app.call_from_thread(self._finish, message, "")
+        self._virtui_app.call_from_thread(self._finish, message, "")
 
     def _progress(self, progress: TransferProgress) -> None:
         now = time.monotonic()
@@ -93,10 +96,10 @@ class TransferScreen(Dialog[str | None]):
         if not done and now - self._last_update < UPDATE_EVERY_S:
             return
         self._last_update = now
-        self.app.call_from_thread(self._show, progress)
+        self._virtui_app.call_from_thread(self._show, progress)
 
     def _show(self, progress: TransferProgress) -> None:
-        if self._closed:
+        if self._done:
             return
         self.last = progress
         bar = self.query_one(ProgressBar)
@@ -108,7 +111,7 @@ class TransferScreen(Dialog[str | None]):
         )
 
     def _finish(self, message: str | None, problem: str) -> None:
-        app = self.app
+        app = self._virtui_app
         if message is not None:
             app.notify(message)
             entry = LogEntry.now(self.host, "", "action", message)
@@ -118,15 +121,15 @@ class TransferScreen(Dialog[str | None]):
             severity = Severity.WARNING if cancelled else Severity.ERROR
             entry = LogEntry.now(self.host, "", "action", problem, severity)
         app.post_message(TimelineNote(entry))  # the dialog may be gone (cancel answered)
-        if not self._closed:
-            self._closed = True
+        if not self._done:
+            self._done = True
             self.dismiss(message)
 
     def _give_up_waiting(self) -> None:
         """A cancel the host did not answer within a second: close anyway, say so."""
-        if self._closed:
+        if self._done:
             return
-        self._closed = True
+        self._done = True
         self.app.notify(
             f"{self._title}: cancelled, but {self.host or 'the host'} does not answer; the "
             "transfer stops when it does, and what it made is deleted then (see the logs)",

@@ -1,15 +1,57 @@
-"""StatusBar: the header line of a screen (hosts, counts, CPU mode, sort, delay, filter)."""
+"""StatusBar: the header line of a screen (hosts, counts, CPU mode, sort, delay, filter).
+
+At 80 columns everything does not fit: each part has a priority and may have a short
+form. What the user acts on (marks, the filter, READ-ONLY) is never cut; the CPU mode
+is abbreviated (``Irix``) before it is dropped; sort and delay go first.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from textual import events
 from textual.content import Content
 from textual.widgets import Static
 
 from virtui.text import visible
 
+SEPARATOR = " │ "
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One segment: its text, style, priority (0 is kept longest) and short form."""
+
+    text: str
+    style: str = ""
+    priority: int = 0
+    short: str = ""
+
+
+def fit(parts: list[Part], width: int) -> list[tuple[str, str]]:
+    """The (text, style) segments that fit in ``width`` cells: the lowest priority
+    parts are shortened first, then dropped; the order on screen is kept."""
+    texts = [visible(part.text) for part in parts]
+    kept = list(range(len(parts)))
+
+    def length() -> int:
+        return sum(cell_len(texts[i]) for i in kept) + cell_len(SEPARATOR) * (len(kept) - 1)
+
+    by_priority = sorted(kept, key=lambda i: (-parts[i].priority, -i))
+    for index in by_priority:
+        if length() <= width or parts[index].priority == 0:
+            break
+        if parts[index].short:
+            texts[index] = visible(parts[index].short)
+            if length() <= width:
+                break
+        kept.remove(index)
+    return [(texts[i], parts[i].style) for i in kept]
+
 
 class StatusBar(Static):
-    """One line of facts about the view; the CPU mode is always on it."""
+    """One line of facts about the view; the CPU mode is always on it when it fits."""
 
     DEFAULT_CSS = """
     StatusBar {
@@ -22,18 +64,26 @@ class StatusBar(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
-        self._last: str = ""
+        self._parts: list[Part] = []
+        self._shown: list[tuple[str, str]] | None = None
 
-    def set_parts(self, parts: list[tuple[str, str]]) -> None:
-        """Show ``(text, style)`` parts separated by bars; only redraws on change."""
-        key = repr(parts)
-        if key == self._last:
+    def set_parts(self, parts: list[tuple[str, str]] | list[Part]) -> None:
+        """Show the parts separated by bars; only redraws on change."""
+        self._parts = [p if isinstance(p, Part) else Part(p[0], p[1]) for p in parts]
+        self._draw()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        width = self.content_region.width or self.app.size.width
+        shown = fit(self._parts, max(1, width))
+        if shown == self._shown:
             return
-        self._last = key
+        self._shown = shown
         pieces: list[Content | tuple[str, str] | str] = []
-        for index, (text, style) in enumerate(parts):
+        for index, (text, style) in enumerate(shown):
             if index:
-                pieces.append((" │ ", "$text-muted"))
-            text = visible(text)  # host and domain names come from libvirt
+                pieces.append((SEPARATOR, "$text-muted"))
             pieces.append((text, style) if style else text)
         self.update(Content.assemble(*pieces))

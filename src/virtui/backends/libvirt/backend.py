@@ -272,6 +272,8 @@ def _connect_failure(error: libvirt.libvirtError) -> str:
     message = describe(error)
     if "Connection refused" in message or "No such file or directory" in message:
         return "refused"  # TCP refused, or no daemon socket
+    if "no connection driver available" in message or "nable to parse URI" in message:
+        return "permanent"  # waiting does not make a driver appear
     return ""
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import libvirt
 from lxml import etree
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.formatting import format_kib
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
 
+READ_BACK_S = 3.0  # how long a live change may take to show in the running guest
 _CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -45,8 +50,12 @@ class LibvirtConfig(LibvirtOperations):
         try:
             if change.kind == "vcpus":
                 dom.setVcpusFlags(change.number, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+                self._read_back(dom, 3, change.number, "vCPUs", str)
             elif change.kind == "memory":
                 dom.setMemoryFlags(change.number, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+                self._read_back(
+                    dom, 2, change.number, "memory (no balloon driver in the guest?)", format_kib
+                )
             elif change.kind == "attach":
                 dom.attachDeviceFlags(change.xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
             elif change.kind == "detach":
@@ -55,6 +64,23 @@ class LibvirtConfig(LibvirtOperations):
                 raise BackendError(f"unknown live change {change.kind!r}")
         except libvirt.libvirtError as error:
             raise BackendError(describe(error)) from error
+
+    @staticmethod
+    def _read_back(
+        dom: libvirt.virDomain, field: int, wanted: int, what: str, shown: Callable[[int], str]
+    ) -> None:
+        """Raise BackendError unless the running domain reports ``wanted`` in its info
+        within a moment: libvirt accepts some live requests that the guest ignores."""
+        deadline = time.monotonic() + READ_BACK_S
+        while True:
+            now = int(dom.info()[field])
+            if now == wanted:
+                return
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"asked for {shown(wanted)} but the running guest has {shown(now)}: {what}"
+                )
+            time.sleep(0.1)  # a balloon deflates over a few hundred ms
 
     def host_facts(self) -> HostFacts:
         """Emulators from the host's capabilities (no probe runs), pool directories from

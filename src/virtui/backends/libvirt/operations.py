@@ -174,10 +174,16 @@ class LibvirtOperations:
                     tuple(addresses.get(nic.mac.lower(), ())),
                 )
             )
+        vcpus = info[3]
         try:
             max_vcpus = dom.maxVcpus() if active else info[3]
         except libvirt.libvirtError:
             max_vcpus = info[3]
+        vcpu = root.find("vcpu")
+        if not active and vcpu is not None and (vcpu.text or "").strip().isdigit():
+            # Shut off, the configuration is the truth: <vcpu current='1'>2</vcpu>.
+            max_vcpus = int((vcpu.text or "").strip())
+            vcpus = int(vcpu.get("current", max_vcpus))
         return DomainDetail(
             uuid=dom.UUIDString(),
             name=dom.name(),
@@ -186,7 +192,7 @@ class LibvirtOperations:
             os_type=os_type.text or "" if os_type is not None else "",
             arch=os_type.get("arch", "") if os_type is not None else "",
             machine=os_type.get("machine", "") if os_type is not None else "",
-            vcpus=info[3],
+            vcpus=vcpus,
             max_vcpus=max_vcpus,
             mem_kib=info[2],
             max_mem_kib=info[1],
