@@ -73,12 +73,21 @@ async def test_question_mark_opens_help_on_detail_snapshots_and_qemu_log(fleet_u
     )
     async with app.run_test(size=(120, 30)) as pilot:
         await app.poll_now()
-        for key, screen in (("enter", DetailScreen), ("z", SnapshotsScreen), ("L", TailScreen)):
+        kinds: list[tuple[str, type[object]]] = [
+            ("enter", DetailScreen),
+            ("z", SnapshotsScreen),
+            ("L", TailScreen),
+        ]
+        for key, kind in kinds:
+
+            def shown(kind: type[object] = kind) -> bool:
+                return isinstance(app.screen, kind)
+
             await pilot.press(key)
-            await wait_for(lambda screen=screen: isinstance(app.screen, screen))
+            await wait_for(shown)
             await pilot.press("question_mark")
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             await pilot.press("escape")
-            await wait_for(lambda screen=screen: isinstance(app.screen, screen))
+            await wait_for(shown)
             await pilot.press("escape")
             await wait_for(lambda: app.screen is app.domains)
