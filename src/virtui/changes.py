@@ -8,23 +8,18 @@ TUI is suspended.
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
-from textual.app import SuspendNotSupported
-
 from virtui.background import run_detached
-from virtui.config import state_dir
 from virtui.formatting import format_kib
 from virtui.messages import TimelineNote
 from virtui.model import DomainKey, LogEntry
 from virtui.model.config import DomainConfig
 from virtui.review.desk import ReviewDesk
 from virtui.review.ops import AttachDevice, Op, RawXml, SetMemory, SetVcpus, current_counts
+from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.storage_input import InputError, parse_size
@@ -33,6 +28,13 @@ if TYPE_CHECKING:
     from virtui.app import VirtuiApp
 
 _DEV = "abcdefghijklmnopqrstuvwxyz"
+DISK_CHOICES = {
+    "bus": ("virtio", "scsi", "sata", "ide", "usb"),
+    "format": ("auto", "qcow2", "raw"),
+    "cache": ("default", "none", "writeback", "writethrough", "directsync", "unsafe"),
+    "readonly": ("no", "yes"),
+    "device": ("disk", "cdrom"),
+}
 
 
 def parse_pair(text: str, parse: Callable[[str], int]) -> tuple[int, int | None]:
@@ -160,26 +162,22 @@ class ChangesController:
                 return "the image needs an absolute path"
             if values["target"] in taken:
                 return f"{values['target']} is taken: {', '.join(sorted(taken))}"
-            if values["bus"] not in ("virtio", "scsi", "sata", "ide", "usb"):
-                return "bus: virtio, scsi, sata, ide or usb"
             if not values["target"].isalnum():
                 return f"{values['target']!r} is not a device name such as vdb"
+            for name, allowed in DISK_CHOICES.items():
+                if values[name] not in allowed:
+                    return f"{name}: {', '.join(allowed)}"
             return ""
 
         def chosen(values: dict[str, str] | None) -> None:
             if values:
-                xml = (
-                    "<disk type='file' device='disk'>"
-                    f"<source file={quoteattr(values['path'])}/>"
-                    f"<target dev={quoteattr(values['target'])} bus={quoteattr(values['bus'])}/>"
-                    "</disk>"
-                )
-                self._draft(key, f"{config.name}: add disk {values['target']}", [AttachDevice(xml)])
+                self._disk_format(key, config, values)
 
         self.app.push_screen(
             FormScreen(
                 f"Add a disk to {config.name}",
-                "A change request is drafted; nothing is attached until it is merged.",
+                "A change request is drafted; nothing is attached until it is merged. "
+                "Format auto: read from the volume or the file's header.",
                 [
                     Field(
                         "path",
@@ -187,46 +185,74 @@ class ChangesController:
                         placeholder="/var/lib/libvirt/images/data.qcow2",
                     ),
                     Field("target", "Device", free),
-                    Field("bus", "Bus", "virtio"),
+                    Field("bus", "Bus (virtio, scsi, sata, ide, usb)", "virtio"),
+                    Field("format", "Format (auto, qcow2, raw)", "auto"),
+                    Field("cache", "Cache (default, none, writeback, writethrough)", "default"),
+                    Field("readonly", "Read-only (no, yes)", "no"),
+                    Field("device", "Kind (disk, cdrom)", "disk"),
                 ],
                 check,
             ),
             chosen,
         )
 
+    def _disk_format(self, key: DomainKey, config: DomainConfig, values: dict[str, str]) -> None:
+        """Find the image's format where the host can say (never guess raw over a qcow2),
+        ask where it cannot; then draft."""
+        if values["format"] != "auto" or values["device"] == "cdrom":
+            fmt = values["format"] if values["format"] != "auto" else "raw"
+            self._draft_disk(key, config, values, fmt)
+            return
+
+        def work() -> None:
+            try:
+                found = self.desk().port.image_format(key.host, values["path"])
+            except Exception:
+                found = None
+            self.app.call_from_thread(self._format_found, key, config, values, found)
+
+        run_detached(f"image-format:{key}", work)
+
+    def _format_found(
+        self, key: DomainKey, config: DomainConfig, values: dict[str, str], found: str | None
+    ) -> None:
+        if found is not None:
+            self._draft_disk(key, config, values, found)
+            return
+
+        def entered(text: str | None) -> None:
+            if text:
+                self._draft_disk(key, config, values, text.strip())
+
+        self.app.push_screen(
+            PromptScreen(
+                "Image format",
+                f"{values['path']} is not in a pool and not on this machine: its format "
+                "cannot be read. Format (qcow2 or raw):",
+                lambda text: "" if text.strip() in ("qcow2", "raw") else "qcow2 or raw",
+            ),
+            entered,
+        )
+
+    def _draft_disk(
+        self, key: DomainKey, config: DomainConfig, values: dict[str, str], fmt: str
+    ) -> None:
+        cache = "" if values["cache"] == "default" else f" cache={quoteattr(values['cache'])}"
+        readonly = "<readonly/>" if values["readonly"] == "yes" else ""
+        xml = (
+            f"<disk type='file' device={quoteattr(values['device'])}>"
+            f"<driver name='qemu' type={quoteattr(fmt)}{cache}/>"
+            f"<source file={quoteattr(values['path'])}/>"
+            f"<target dev={quoteattr(values['target'])} bus={quoteattr(values['bus'])}/>"
+            f"{readonly}</disk>"
+        )
+        title = f"{config.name}: add {values['device']} {values['target']} ({fmt})"
+        self._draft(key, title, [AttachDevice(xml)])
+
     def _edit(self, key: DomainKey, config: DomainConfig) -> None:
-        edited = self._run_editor(config)
+        edited = edit_text(self.app, config.xml, config.name)
         if edited is None or edited.strip() == config.xml.strip():
             if edited is not None:
                 self.app.notify(f"{config.name}: the XML was not changed; nothing drafted")
             return
         self._draft(key, f"{config.name}: XML edit", [RawXml(edited)])
-
-    def _run_editor(self, config: DomainConfig) -> str | None:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        folder = state_dir() / "edits"
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)  # the XML holds secrets (graphics passwords)
-        handle, name = tempfile.mkstemp(prefix=f"{config.name}-", suffix=".xml", dir=folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(config.xml)
-            try:
-                with self.app.suspend():
-                    done = subprocess.run([*shlex.split(editor), name], check=False)
-            except SuspendNotSupported:
-                self.app.notify("this terminal cannot be suspended for an editor", severity="error")
-                return None
-            except OSError as error:
-                self.app.notify(f"cannot run {editor}: {error.strerror}", severity="error")
-                return None
-            if done.returncode != 0:
-                self.app.notify(
-                    f"{editor} exited with {done.returncode}: nothing drafted",
-                    severity="warning",
-                )
-                return None
-            with open(name, encoding="utf-8") as file:
-                return file.read()
-        finally:
-            os.unlink(name)

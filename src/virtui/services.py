@@ -156,6 +156,10 @@ class ConfigService(HostBackends):
         """The host's emulators and pool directories."""
         return self._backend(host).host_facts()
 
+    def image_format(self, host: str, path: str) -> str | None:
+        """The format of an image on the host (None: cannot say)."""
+        return self._backend(host).image_format(path)
+
     def uri(self, host: str) -> str:
         """The URI the host is reached at (no call to the host)."""
         return self._backend(host).uri

@@ -244,3 +244,26 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
         app.screen.query_one(Input).value = "vault"
         await pilot.press("enter")
         await wait_for(lambda: screen.changes[change.id].state is State.MERGED)
+
+
+async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewhere(
+    fleet_uri: str, tmp_path: Path
+) -> None:
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = _own_desk(app, tmp_path)
+        await app.poll_now()
+        change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        header = screen.query_one("#header")
+        await wait_for(lambda: "base = live ✓" in str(header.render()))
+        backend = app.backend_for("test")
+        assert backend is not None
+        xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>x</title>")
+        backend.define_config(xml)  # as virsh attach-disk --config would, from outside
+        # The DEFINED event re-checks the shown request: no cursor move needed.
+        await wait_for(lambda: "live changed ✗" in str(header.render()), 10)
+        assert screen.changes[change.id].state is State.STALE

@@ -202,6 +202,10 @@ class Backend(ABC):
         """Apply one change to the running domain."""
         raise self._unsupported("changing a running domain")
 
+    def image_format(self, path: str) -> str | None:
+        """The format of an image on the host (None: cannot say)."""
+        return None
+
     def host_facts(self) -> HostFacts:
         """The host's emulators and pool directories (None where it cannot say)."""
         return HostFacts(None, None)

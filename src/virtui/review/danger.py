@@ -54,6 +54,18 @@ def _in_pools(path: str, pool_paths: Iterable[str]) -> bool:
     )
 
 
+def new_disk_formats(base_xml: str, proposed_xml: str) -> list[tuple[str, str]]:
+    """(source file, declared driver type) of the disks the proposal adds or changes."""
+    found = []
+    for disk in _new(parse_domain(base_xml), parse_domain(proposed_xml), "devices/disk"):
+        source, driver = disk.find("source"), disk.find("driver")
+        path = source.get("file", "") if source is not None else ""
+        declared = driver.get("type", "raw") if driver is not None else "raw"
+        if path and disk.get("device", "disk") in ("disk", "lun"):
+            found.append((path, declared))
+    return found
+
+
 def emulator(xml: str) -> str:
     """The domain's ``<emulator>`` path ("" when it names none)."""
     return (parse_domain(xml).findtext("devices/emulator") or "").strip()

@@ -49,6 +49,7 @@ class ConfigPort(Protocol):
     def define(self, host: str, xml: str) -> str: ...
     def apply_live(self, host: str, uuid: str, change: LiveChange) -> None: ...
     def host_facts(self, host: str) -> HostFacts: ...
+    def image_format(self, host: str, path: str) -> str | None: ...
     def uri(self, host: str) -> str: ...
 
 
@@ -259,6 +260,16 @@ class ReviewDesk:
             pools = None
         try:
             found += danger.warnings(change.base_xml, change.proposed_xml, pools)
+            for path, declared in danger.new_disk_formats(change.base_xml, change.proposed_xml):
+                try:
+                    actual = self.port.image_format(change.host, path)
+                except Exception:
+                    actual = None
+                if actual and actual != declared:
+                    found.append(
+                        f"disk {path}: driver type {declared} but the image is {actual} "
+                        f"(the guest would read and write it as {declared})"
+                    )
         except XmlRefused as error:
             found.append(f"the proposal cannot be read: {error}")
         return found
@@ -314,6 +325,11 @@ class ReviewDesk:
                 proposed = diff.three_way(
                     canonical(change.base_xml), canonical(change.proposed_xml), canonical(live.xml)
                 )
+                # Lines merge cleanly into XML that may not be valid (two <description>s):
+                # libvirt's schema decides, and an invalid result is a conflict to resolve.
+                problems = validate_schema(proposed)
+                if problems:
+                    raise XmlRefused(f"merged, the XML is not valid: {'; '.join(problems)}")
                 ops: list[Op] = [RawXml(proposed)]
             else:
                 ops = change.ops
@@ -349,6 +365,56 @@ class ReviewDesk:
                 State.DRAFT if was_draft else State.OPEN,
                 self.user,
                 f"onto {sha256(live.xml)[:12]}",
+            ),
+        )
+        return self._get(change_id)
+
+    def editable_text(self, change_id: int) -> tuple[ChangeRequest, str, str]:
+        """(change, live XML, text to edit): the proposal carried onto the live
+        configuration, with conflict markers where both sides changed the same lines."""
+        change = self._get(change_id)
+        if change.state.closed or change.state is State.MERGING:
+            raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
+        live = self.port.read_config(change.host, change.domain_uuid)
+        base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
+        try:
+            text = diff.three_way(base, proposed, canonical(live.xml))
+        except diff.MergeConflict as conflict:
+            text = conflict.text
+        return change, live.xml, text
+
+    def resolve(self, change_id: int, edited: str, live_xml: str) -> ChangeRequest:
+        """Replace the proposal with ``edited``, drafted on ``live_xml`` (what the author
+        saw when editing): the way out of a conflict. Approvals of the old version stop
+        counting; a draft stays a draft, anything else is open again."""
+        change = self._get(change_id)
+        if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
+            raise ReviewError("conflict markers are still in the XML: nothing changed")
+        live = self.port.read_config(change.host, change.domain_uuid)
+        if sha256(live.xml) != sha256(live_xml):
+            raise ReviewError(
+                f"#{change_id}: the live configuration changed while you edited; edit again"
+            )
+        try:
+            items = plan(live.xml, [RawXml(edited)], live.active)
+            check_identity(live.xml, edited, change.domain_uuid)
+        except XmlRefused as error:
+            raise ReviewError(f"#{change_id}: {error}") from error
+        if canonical(edited) == canonical(live.xml):
+            raise ReviewError("the edited XML is the live configuration: it changes nothing")
+        self._check_proposal(change.host, change.domain_uuid, live.xml, edited)
+        was_draft = change.state is State.DRAFT or self.store.resume_state(change_id) is State.DRAFT
+        self._record(
+            "edit",
+            lambda: self.store.replace_proposal(
+                change,
+                live.xml,
+                edited,
+                [RawXml(edited)],
+                [item.text for item in items],
+                State.DRAFT if was_draft else State.OPEN,
+                self.user,
+                "proposal edited on the live configuration",
             ),
         )
         return self._get(change_id)

@@ -22,6 +22,7 @@ from virtui.review.model import ChangeRequest, Comment, State
 from virtui.review.patchfile import write_private
 from virtui.review.xmlsafe import XmlRefused
 from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.editor import edit_text
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner
@@ -38,6 +39,8 @@ class ReviewScreen(VirtuiScreen):
     HELP_TITLE = "Review desk"
     HELP_NOTE = (
         "Tab moves between the list and the diff; c on a diff line comments on it. "
+        "e edits the proposal in $EDITOR on the live configuration (a conflict comes "
+        "with <<<<<<< markers to resolve). "
         "Changes are drafted on the domains screen: e XML, v vCPUs, m memory, b disk."
     )
 
@@ -55,7 +58,8 @@ class ReviewScreen(VirtuiScreen):
         Binding("left_square_bracket", "hunk(-1)", "Previous hunk", key_display="[", show=False),
         Binding("f", "cycle_filter", "Filter", show=False),
         Binding("slash", "filter_text", "Filter by host/domain", show=False),
-        Binding("e", "export", "Export patch", show=False),
+        Binding("e", "edit", "Edit / resolve", show=False),
+        Binding("E", "export", "Export patch", show=False),
         Binding("i", "import_patch", "Import patch", show=False),
         Binding("1,escape", "back", "Domains"),
         Binding("2", "app.show_hosts", "Hosts", show=False),
@@ -150,6 +154,10 @@ class ReviewScreen(VirtuiScreen):
 
     def _show_list(self, changes: list[ChangeRequest]) -> None:
         selected = self.selected_id()
+        for change in changes:  # what was checked against the live XML may be old now
+            before = self.changes.get(change.id)
+            if before is not None and before.state is not change.state:
+                self.live_matches.pop(change.id, None)
         self.changes = {c.id: c for c in changes}
         table = self.list_table
         table.clear()
@@ -234,6 +242,10 @@ class ReviewScreen(VirtuiScreen):
         badge = (
             ""
             if change.state.closed
+            else " conflicts with the live configuration: e resolves it"
+            if change.state is State.CONFLICTED
+            else " live changed ✗ (R rebases, e edits)"
+            if change.state is State.STALE
             else " base = live ✓"
             if live
             else " live changed ✗ (R rebases)"
@@ -538,6 +550,38 @@ class ReviewScreen(VirtuiScreen):
         )
         table.focus()
         table.move_cursor(row=table.get_row_index(f"l{target}"))
+
+    def action_edit(self) -> None:
+        """Edit the proposal in $EDITOR, carried onto the live configuration; a conflict
+        comes with git-style markers to resolve."""
+        change = self._with_change()
+        if change is None:
+            return
+
+        def work() -> None:
+            try:
+                found = self.desk.editable_text(change.id)
+            except Exception as error:
+                self.app.call_from_thread(
+                    self.notify, visible(getattr(error, "message", error)), severity="error"
+                )
+                return
+            self.app.call_from_thread(self._edit_in_editor, *found)
+
+        self.runner(f"review:edit:{change.id}", work)
+
+    def _edit_in_editor(self, change: ChangeRequest, live_xml: str, text: str) -> None:
+        edited = edit_text(self.app, text, change.domain_name)
+        if edited is None:
+            return
+        if edited == text and "<<<<<<<" not in text:
+            self.notify(f"#{change.id}: not changed")
+            return
+        self._run(
+            "edit",
+            lambda: self.desk.resolve(change.id, edited, live_xml),
+            f"#{change.id}: proposal replaced (approvals of the old one no longer count)",
+        )
 
     def action_export(self) -> None:
         change = self._with_change()

@@ -9,7 +9,9 @@ import libvirt
 from lxml import etree
 
 from virtui.backends.base import BackendError
+from virtui.backends.imageformat import file_format
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
 
@@ -81,6 +83,20 @@ class LibvirtConfig(LibvirtOperations):
                     f"asked for {shown(wanted)} but the running guest has {shown(now)}: {what}"
                 )
             time.sleep(0.1)  # a balloon deflates over a few hundred ms
+
+    def image_format(self, path: str) -> str | None:
+        """The format of the image at ``path`` on the host: from its storage volume when
+        it is in a pool, else from its header when the host is this machine; None when
+        neither can say."""
+        conn = self._connection()
+        try:
+            volume = conn.storageVolLookupByPath(path)
+            found = _tree(str(volume.XMLDesc(0))).find("target/format")
+            if found is not None and found.get("type"):
+                return str(found.get("type"))
+        except (libvirt.libvirtError, etree.XMLSyntaxError):
+            pass  # not in a pool (or no storage driver): try the file itself
+        return file_format(path) if is_local(self.uri) else None
 
     def host_facts(self) -> HostFacts:
         """Emulators from the host's capabilities (no probe runs), pool directories from

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 import libvirt
 
 from virtui.backends.base import BackendError
+from virtui.backends.imageformat import sniff
 from virtui.backends.libvirt import leftovers
 from virtui.backends.libvirt.operations import LibvirtOperations, describe
 from virtui.backends.naming import is_local
@@ -20,7 +21,6 @@ from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 
 CHUNK = 1024 * 1024
-QCOW2_MAGIC = b"QFI\xfb"
 _POOL_STATES = ("inactive", "building", "running", "degraded", "inaccessible")
 
 Progress = Callable[[TransferProgress], None]
@@ -322,7 +322,7 @@ class LibvirtStorage(LibvirtOperations):
         try:
             size = source.stat().st_size
             with source.open("rb") as head:
-                fmt = "qcow2" if head.read(4) == QCOW2_MAGIC else "raw"
+                fmt = sniff(head.read(64))
         except OSError as error:
             raise BackendError(f"{local_path}: {error.strerror or error}") from error
         pool = self._pool(pool_name)
