@@ -25,7 +25,14 @@ from virtui.changes import ChangesController
 from virtui.commands import HELP as COMMAND_HELP
 from virtui.commands import Command, CommandError, hidden_after
 from virtui.commands import parse as parse_command
-from virtui.config import MAX_DELAY_S, MIN_DELAY_S, Settings, review_store_path, state_dir
+from virtui.config import (
+    MAX_DELAY_S,
+    MIN_DELAY_S,
+    Settings,
+    cache_dir,
+    review_store_path,
+    state_dir,
+)
 from virtui.console import run_console
 from virtui.messages import (
     ActionFinished,
@@ -135,7 +142,12 @@ class VirtuiApp(App[None]):
         logging.getLogger("virtui").addHandler(self._warnings)
         try:
             self.desk = ReviewDesk(
-                ReviewStore(review_store_path()),
+                # The demo's change requests stay with the demo, out of the real desk.
+                ReviewStore(
+                    cache_dir() / "demo-embed" / "reviews.db"
+                    if self.settings.demo
+                    else review_store_path()
+                ),
                 ConfigService(lambda: self.sessions, self.store),
                 ReviewRules(
                     self.settings.required_approvals,

@@ -264,9 +264,17 @@ class OperationsController:
         if not self._can_mutate(key):
             self._refuse("clone", [key])
             return
+        stats = self.app.store.get(key)
+        if stats is not None and stats.sample.state.is_active:
+            # Asked first, not after the name: a running domain cannot be cloned.
+            self.app.notify(
+                f"{stats.sample.name} is {stats.sample.state.value}: shut it down before "
+                "cloning (nothing was asked or sent)",
+                severity="error",
+            )
+            return
         taken = {s.sample.name for s in self.app.store.all() if s.sample.key.host == key.host}
         validate = valid_name("domain", lambda name: name in taken)
-        stats = self.app.store.get(key)
         suggestion = f"{stats.sample.name}-clone" if stats is not None else ""
 
         def chosen(name: str | None) -> None:

@@ -89,3 +89,33 @@ def test_host_cpu_from_real_counters_in_both_modes(embedded_demo: EmbeddedDemo) 
 def test_the_embedded_driver_says_it_has_no_storage(embed_backend: LibvirtBackend) -> None:
     with pytest.raises(BackendError, match=r"^no storage driver on this connection$"):
         embed_backend.pools()
+
+
+def test_demo_disks_are_qcow2_so_snapshots_work(
+    embedded_demo: EmbeddedDemo, embed_conn: libvirt.virConnect
+) -> None:
+    dom = embed_conn.lookupByName("virtui-demo-off")
+    assert "type='qcow2'" in dom.XMLDesc(0)
+    snapshot = dom.snapshotCreateXML("<domainsnapshot><name>s1</name></domainsnapshot>", 0)
+    try:
+        assert dom.snapshotListNames(0) == ["s1"]
+    finally:
+        snapshot.delete(0)
+
+
+async def test_the_demo_keeps_its_change_requests_out_of_the_real_desk(
+    embedded_demo: EmbeddedDemo,
+) -> None:
+    from virtui.app import VirtuiApp
+    from virtui.config import Settings, cache_dir, review_store_path
+    from virtui.sessions import open_sessions
+
+    app = VirtuiApp(
+        Settings(demo=True, uris=["test:///default"]),
+        sessions=open_sessions(["test:///default"]),
+        auto_poll=False,
+    )
+    async with app.run_test(size=(100, 30)):
+        assert app.desk is not None
+        assert app.desk.store.path == cache_dir() / "demo-embed" / "reviews.db"
+        assert app.desk.store.path != review_store_path()

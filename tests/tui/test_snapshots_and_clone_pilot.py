@@ -6,7 +6,7 @@ import asyncio
 
 from textual.widgets import DataTable, Static
 
-from tests.tui.helpers import column, wait_for
+from tests.tui.helpers import RecordingApp, column, wait_for
 from virtui.app import VirtuiApp
 from virtui.config import Settings
 from virtui.screens.confirm import ConfirmScreen
@@ -69,3 +69,14 @@ async def test_clone_prompt_refuses_bad_and_taken_names(fleet_uri: str) -> None:
         await app.poll_now()
         await pilot.pause()
         assert "build02" in column(app, "name")
+
+
+async def test_cloning_a_running_domain_is_refused_before_any_prompt(fleet_uri: str) -> None:
+    app = RecordingApp(
+        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "C")  # web01 runs
+        await wait_for(lambda: any("shut it down before cloning" in t for t in app.told))
+        assert not isinstance(app.screen, PromptScreen)

@@ -17,8 +17,10 @@ def test_qemu_log_paths_by_connection() -> None:
     assert not remote.readable_here
     assert remote.note == (
         "on h1: /var/log/libvirt/qemu/vm1.log "
-        "(read it there, e.g. ssh h1 tail -f /var/log/libvirt/qemu/vm1.log)"
+        "(read it there, e.g. ssh admin@h1 tail -f /var/log/libvirt/qemu/vm1.log)"
     )
+    keyed = qemu_log_location("qemu+ssh://root@h:2222/system?keyfile=/k/id&no_verify=1", "vm")
+    assert "ssh -p 2222 -i /k/id root@h tail -f" in keyed.note  # user, port and key kept
     test = qemu_log_location("test:///default", "test")
     assert not test.readable_here and "test driver runs no QEMU" in test.note
 

@@ -62,6 +62,7 @@ class DetailScreen(DomainActionsMixin, VirtuiScreen):
         Binding("x", "toggle_xml", "XML"),
         Binding("S", "toggle_secure", "Secure XML", show=False),
         *DOMAIN_ACTION_BINDINGS,
+        Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
     DEFAULT_CSS = """

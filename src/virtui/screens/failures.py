@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -32,8 +31,6 @@ class VirtuiScreen(ReportsWorkerFailures):
 
     HELP_TITLE = ""
     HELP_NOTE = ""
-    # Every full screen answers ? (bindings are merged down the class hierarchy).
-    BINDINGS = [Binding("question_mark", "help", "Help", key_display="?")]
 
     def action_back(self) -> None:
         # Only this screen: a second Esc or q in the same burst must not pop the one below.

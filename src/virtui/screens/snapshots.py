@@ -46,6 +46,7 @@ class SnapshotsScreen(VirtuiScreen):
         Binding("r", "revert", "Revert"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("f5", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
     DEFAULT_CSS = """

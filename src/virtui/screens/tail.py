@@ -29,6 +29,7 @@ class TailScreen(VirtuiScreen):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("end,G", "follow", "Newest and follow"),
+        Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
     DEFAULT_CSS = """
@@ -63,7 +64,7 @@ class TailScreen(VirtuiScreen):
             ]
         )
         if not self.location.readable_here:
-            self.query_one("#note", Static).update(self.location.note)
+            self.query_one("#note", Static).update(visible(self.location.note))
             self.log_widget.display = False
             return
         self.query_one("#note", Static).display = False

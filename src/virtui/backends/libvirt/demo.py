@@ -12,6 +12,7 @@ import contextlib
 import grp
 import pwd
 import shutil
+import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,7 +74,23 @@ def embed_uri(root: Path) -> str:
     return f"qemu:///embed?root={root}"
 
 
-def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int) -> str:
+def _as_qcow2(raw: Path) -> tuple[Path, str]:
+    """A fresh qcow2 copy of the boot sector, so snapshots (n, z) work in the demo (an
+    internal snapshot needs qcow2); the raw image when qemu-img is missing."""
+    qcow2 = raw.with_suffix(".qcow2")
+    tool = shutil.which("qemu-img")
+    if tool is None:
+        return raw, "raw"
+    qcow2.unlink(missing_ok=True)  # earlier runs' snapshots go with the guests
+    done = subprocess.run(
+        [tool, "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(qcow2)],
+        capture_output=True,
+        check=False,
+    )
+    return (qcow2, "qcow2") if done.returncode == 0 else (raw, "raw")
+
+
+def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int, fmt: str = "raw") -> str:
     """Domain XML for a diskless-OS TCG guest that boots ``image``."""
     return f"""<domain type='qemu'>
   <name>{escape(name)}</name>
@@ -83,7 +100,7 @@ def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int) -> str:
   <on_poweroff>destroy</on_poweroff>
   <devices>
     <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
+      <driver name='qemu' type='{escape(fmt)}'/>
       <source file='{escape(str(image))}'/>
       <target dev='hda' bus='ide'/>
     </disk>
@@ -172,8 +189,9 @@ class EmbeddedDemo:
     def _boot(self, guest: DemoGuest) -> None:
         assert self._conn is not None
         # One image per guest: QEMU write-locks a running guest's disk.
-        image = write_image(self.root / "images" / f"{guest.name}.img", guest.code)
-        xml = guest_xml(guest.name, image, guest.vcpus, guest.memory_mib)
+        raw = write_image(self.root / "images" / f"{guest.name}.img", guest.code)
+        image, fmt = _as_qcow2(raw)
+        xml = guest_xml(guest.name, image, guest.vcpus, guest.memory_mib, fmt)
         dom = self._conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
         if guest.final_state in ("running", "paused"):
             dom.create()

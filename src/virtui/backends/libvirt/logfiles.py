@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,9 +34,27 @@ def qemu_log_location(uri: str, name: str) -> LogLocation:
     if parts.hostname:
         host = parts.hostname
         return LogLocation(
-            path, False, f"on {host}: {path} (read it there, e.g. ssh {host} tail -f {path})"
+            path,
+            False,
+            f"on {host}: {path} (read it there, e.g. {ssh_command(uri)} tail -f {path})",
         )
     return LogLocation(path, True)
+
+
+def ssh_command(uri: str) -> str:
+    """The ssh command that reaches the host of ``uri`` as libvirt does: the same user,
+    port and key (``qemu+ssh://root@h:2222/system?keyfile=K`` → ``ssh -p 2222 -i K root@h``)."""
+    parts = urlsplit(uri)
+    query = parse_qs(parts.query)
+    words = ["ssh"]
+    if parts.port:
+        words += ["-p", str(parts.port)]
+    keyfile = query.get("keyfile", [""])[0]
+    if keyfile:
+        words += ["-i", keyfile]
+    target = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
+    words.append(target)
+    return shlex.join(words)
 
 
 def admin_uri(uri: str) -> str:
