@@ -76,6 +76,14 @@ class StorageService(HostBackends):
         """True when the host's files are on this machine (paths can be checked here)."""
         return is_local(self._backend(host).uri)
 
+    def cannot_stream(self, host: str) -> str:
+        """Why volumes cannot be uploaded or downloaded on this host ("" when they can);
+        from what the last poll said (no call to the host)."""
+        update = self._store.hosts.get(host)
+        if update is not None and update.info is not None and update.info.driver == "TEST":
+            return "libvirt's test driver has no volume streams (upload/download)"
+        return ""
+
     def pools(self, host: str) -> list[PoolInfo]:
         """The pools of one host."""
         return self._backend(host).pools()

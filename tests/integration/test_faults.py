@@ -364,3 +364,42 @@ async def test_screens_that_poll_keep_one_read_in_flight_on_a_frozen_daemon(
             daemon.thaw()
             await wait_for(lambda: background.idle("storage:pools:h", timeout=0), 30)
         assert app.is_running
+
+
+def test_a_snapshot_cut_off_mid_request_is_reported_unknown_not_failed(
+    daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = libvirt.open(daemon.qemu_uri)
+    try:
+        uuid = define_guest(conn, tmp_path).UUIDString()
+    finally:
+        conn.close()
+    backend = LibvirtBackend(daemon.qemu_uri, "h")
+    backend.connect()
+    frozen = threading.Event()
+    lookup = backend._domain
+
+    def lookup_then_freeze(wanted: str) -> libvirt.virDomain:
+        dom = lookup(wanted)
+        daemon.freeze()  # the snapshot request that follows gets no answer...
+        frozen.set()
+        return dom
+
+    monkeypatch.setattr(backend, "_domain", lookup_then_freeze)
+    outcome: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            backend.create_snapshot(uuid, "s1")
+        except BackendError as error:
+            outcome.append(error)
+
+    taker = threading.Thread(target=take)
+    taker.start()
+    assert frozen.wait(10)
+    daemon.kill()  # ...and the daemon dies: libvirt may or may not have taken it
+    taker.join(30)
+    assert outcome, "the snapshot call did not come back"
+    message = str(getattr(outcome[0], "message", outcome[0]))
+    assert "outcome unknown" in message and "check the list when it is back" in message
+    backend.close()

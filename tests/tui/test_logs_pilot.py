@@ -116,3 +116,28 @@ async def test_virtuis_own_log_opens_followed(fleet_uri: str) -> None:
         await wait_for(lambda: isinstance(app.screen, TailScreen))
         assert app.screen.location.path == str(state_dir() / "virtui.log")  # type: ignore[attr-defined]
         assert "virtui's own log" in status_text(app)
+
+
+async def test_at_80_columns_the_detail_has_room_and_enter_shows_a_line_whole(
+    fleet_uri: str,
+) -> None:
+    from virtui.screens.text_view import TextScreen
+
+    app = _app(fleet_uri)
+    long_detail = "connection refused: " + "a very long libvirt message " * 6 + "END"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        app.record(LogEntry.now("h1", "web01", "action", long_detail, Severity.ERROR))
+        screen = await _logs(app, pilot)
+        await wait_for(lambda: bool(screen.view.entries))
+        screen.view.focus()
+        await pilot.press("end")
+        view = screen.view
+        row = view.render_line(view.cursor - round(view.scroll_offset.y) + 1).text
+        assert "connection refused: a very long" in row  # DETAIL is not squeezed out
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, TextScreen))
+        shown = str(app.screen.query_one(Static).render())
+        assert "END" in shown.replace("\n", " ")
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, LogsScreen))

@@ -114,7 +114,7 @@ async def test_deleting_a_volume_in_use_needs_a_second_confirmation(storage_uri:
         await wait_for(
             lambda: (
                 isinstance(app.screen, ConfirmScreen)
-                and "in use" in (app.screen.query_one("Vertical").border_title or "")
+                and "in use" in str(app.screen.query_one("Vertical").border_title or "")
             )
         )
         assert "volume web01.qcow2 is used by web01: not deleted" in str(
@@ -128,7 +128,7 @@ async def test_deleting_a_volume_in_use_needs_a_second_confirmation(storage_uri:
         await wait_for(
             lambda: (
                 isinstance(app.screen, ConfirmScreen)
-                and "in use" in (app.screen.query_one("Vertical").border_title or "")
+                and "in use" in str(app.screen.query_one("Vertical").border_title or "")
             )
         )
         await pilot.press("D")
@@ -207,3 +207,24 @@ async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_u
         await pilot.press("y")
         await wait_for(lambda: "backups" not in {p.name for p in backend.pools()})
         await wait_for(lambda: "test\tbackups" not in screen.pools)
+        await wait_for(lambda: any("pool backups" in t and "deleted" in t for t in app.told))
+        await app.workers.wait_for_complete()
+        from virtui import background
+
+        assert background.idle("storage:", timeout=10)
+        assert not any("no pool backups" in t for t in app.told)  # no spurious error
+
+
+async def test_upload_and_download_are_refused_before_the_form_without_streams(
+    storage_uri: str,
+) -> None:
+    app = _app(storage_uri)
+    async with app.run_test(size=(150, 40)) as pilot:
+        screen = await _open_storage(app, pilot)
+        await pilot.press("u")
+        await wait_for(lambda: any("cannot upload on test" in t for t in app.told))
+        assert app.screen is screen  # no form was shown
+        await wait_for(lambda: len(screen.volumes) == 2)
+        await pilot.press("tab", "d")
+        await wait_for(lambda: any("cannot download on test" in t for t in app.told))
+        assert app.screen is screen

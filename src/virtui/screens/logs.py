@@ -20,8 +20,9 @@ from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
+from virtui.screens.text_view import TextScreen
 from virtui.screens.transfer import Runner
-from virtui.widgets.log_view import LogView
+from virtui.widgets.log_view import LogView, entry_texts
 from virtui.widgets.status_bar import StatusBar
 
 FILTER_HINT = (
@@ -122,6 +123,16 @@ class LogsScreen(VirtuiScreen):
         if not self.filter.empty:
             parts.append((f"filter: {self.filter.text}", "$text-accent"))
         self.query_one(StatusBar).set_parts(parts)
+
+    def on_log_view_opened(self, message: LogView.Opened) -> None:
+        entry = message.entry
+        texts = entry_texts(entry)
+        self.app.push_screen(
+            TextScreen(
+                f"{texts[0]} {entry.severity.label} {entry.kind}",
+                f"host: {entry.host or '-'}\ndomain: {entry.domain or '-'}\n\n{entry.detail}",
+            )
+        )
 
     def on_log_view_follow_changed(self, _message: LogView.FollowChanged) -> None:
         self._show_status()

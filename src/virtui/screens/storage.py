@@ -48,6 +48,7 @@ class StoragePort(Protocol):
 
     def hosts(self) -> dict[str, str]: ...
     def is_local(self, host: str) -> bool: ...
+    def cannot_stream(self, host: str) -> str: ...
     def pools(self, host: str) -> list[PoolInfo]: ...
     def volumes(self, host: str, pool: str) -> list[VolumeInfo]: ...
     def pool_command(self, host: str, pool: str, command: str) -> str: ...
@@ -324,6 +325,7 @@ class StorageScreen(VirtuiScreen):
         label: str,
         call: Callable[[], str],
         on_in_use: Callable[[str], None] | None = None,
+        gone: str = "",
     ) -> None:
         """Run a blocking call on its own thread, then say how it went (also in the
         logs timeline) and reload."""
@@ -342,12 +344,15 @@ class StorageScreen(VirtuiScreen):
                     self.app.call_from_thread(self._failed, why)
                 return
             self.post_message(TimelineNote(LogEntry.now(host, "", "action", message)))
-            self.app.call_from_thread(self._done, message)
+            self.app.call_from_thread(self._done, message, gone)
 
         self.runner(label, work)
 
-    def _done(self, message: str) -> None:
+    def _done(self, message: str, gone: str = "") -> None:
         self.notify(message)
+        if gone:  # a deleted pool: its volumes are not read again ("no pool …")
+            self.pools.pop(gone, None)
+            self._show_pools(dict(self.pools))
         self.reload()
 
     def _failed(self, why: str) -> None:
@@ -482,6 +487,7 @@ class StorageScreen(VirtuiScreen):
                 lambda: self.port.delete_pool(
                     pool.host, pool.name, remove_directory=how == "remove"
                 ),
+                gone=pool_key(pool),
             ),
         )
 
@@ -631,9 +637,16 @@ class StorageScreen(VirtuiScreen):
             entered,
         )
 
+    def _streams_or_say(self, host: str, what: str) -> bool:
+        """Refuse before any form when the host's connection cannot stream volumes."""
+        why = self.port.cannot_stream(host)
+        if why:
+            self.notify(f"cannot {what} on {host}: {why}", severity="error")
+        return not why
+
     def action_upload(self) -> None:
         pool = self._active_pool_or_say()
-        if pool is None:
+        if pool is None or not self._streams_or_say(pool.host, "upload"):
             return
 
         def check(values: dict[str, str]) -> str:
@@ -674,7 +687,7 @@ class StorageScreen(VirtuiScreen):
 
     def action_download(self) -> None:
         chosen = self._volume_or_say()
-        if chosen is None:
+        if chosen is None or not self._streams_or_say(chosen[0].host, "download"):
             return
         pool, volume = chosen
 

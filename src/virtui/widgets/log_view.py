@@ -18,6 +18,9 @@ from virtui.widgets.row_scroll import scroll_row_into_view
 
 # (header, width); the detail takes what is left.
 COLUMNS = (("TIME", 12), ("SEV", 7), ("HOST", 14), ("DOMAIN", 20), ("KIND", 14))
+# Below this width the fixed columns shrink so DETAIL keeps at least half the line.
+NARROW_BELOW = 140
+NARROW_COLUMNS = (("TIME", 8), ("SEV", 4), ("HOST", 8), ("DOMAIN", 12), ("KIND", 9))
 _SEVERITY_CLASSES = {
     Severity.DEBUG: "log-view--debug",
     Severity.INFO: "log-view--info",
@@ -52,6 +55,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "edge(0)", "Oldest", show=False),
         Binding("end,G", "edge(1)", "Newest and follow", show=False),
+        Binding("enter", "open", "Whole line", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -78,6 +82,17 @@ class LogView(ScrollView, can_focus=True):
         & > .log-view--error { color: $text-error; text-style: bold; }
     }
     """
+
+    class Opened(Message):
+        """Enter on a line: show the whole entry."""
+
+        def __init__(self, entry: LogEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))
 
     class FollowChanged(Message):
         """Following switched on or off."""
@@ -176,9 +191,13 @@ class LogView(ScrollView, can_focus=True):
             )
         return style
 
+    def columns(self) -> tuple[tuple[str, int], ...]:
+        """The fixed columns at this width (narrow ones below NARROW_BELOW cells)."""
+        return NARROW_COLUMNS if self.size.width < NARROW_BELOW else COLUMNS
+
     def _segments(self, texts: Sequence[str], style: Style) -> list[Segment]:
         segments = [Segment(" ", style)]
-        for (_header, width), text in zip(COLUMNS, texts, strict=False):
+        for (_header, width), text in zip(self.columns(), texts, strict=False):
             cell = text if len(text) <= width else text[: width - 1] + "…"
             segments.append(Segment(cell.ljust(width) + " ", style))
         segments.append(Segment(texts[-1], style))
@@ -189,7 +208,7 @@ class LogView(ScrollView, can_focus=True):
         base = self._style("")
         if y == 0:
             header = base + self._style("log-view--header")
-            labels = [label for label, _width in COLUMNS] + ["DETAIL"]
+            labels = [label for label, _width in self.columns()] + ["DETAIL"]
             return (
                 Strip(self._segments(labels, header))
                 .extend_cell_length(width, header)
