@@ -187,9 +187,10 @@ async def test_the_other_review_keys(fleet_uri: str, tmp_path: Path) -> None:
         await wait_for(lambda: screen.list_table.row_count == 1)  # "open" hides it
 
         export = tmp_path / "one.patch"
-        await pilot.press("e")
+        await pilot.press("E")  # e edits the proposal; E exports it
         await _prompt(app, pilot, str(export))
         await wait_for(export.exists)
+        assert oct(export.stat().st_mode & 0o777) == "0o600"  # secrets redacted, all the same
         await pilot.press("w")
         await wait_for(lambda: screen.changes[first.id].state is State.WITHDRAWN)
         await pilot.press("i")
