@@ -68,6 +68,7 @@ from virtui.text import visible, visible_lines
 from virtui.themes import DEFAULT_THEME, default_theme, load_themes
 from virtui.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.usersettings import UserSettings, save_user_settings
+from virtui.widgets.braille import limited_glyphs
 
 if TYPE_CHECKING:
     from virtui.backends.libvirt.demo import EmbeddedDemo
@@ -90,6 +91,11 @@ class VirtuiApp(App[None]):
     """
 
     TITLE = "virtui"
+    # The Linux console (TERM=linux) has no rounded corners: straight lines there.
+    CSS = """
+    VirtuiApp.-vt CpuGraph, VirtuiApp.-vt Dialog > Vertical,
+    VirtuiApp.-vt Dialog > VerticalScroll { border: solid $primary; }
+    """
     # Priority, so ':' opens the command line whatever has focus, before the keys after it.
     BINDINGS = [
         Binding("colon", "command_line", "Command line", key_display=":", show=False, priority=True)
@@ -134,6 +140,8 @@ class VirtuiApp(App[None]):
         super().notify(visible_lines(message), title=visible(title), **kwargs)
 
     async def on_mount(self) -> None:
+        if limited_glyphs():
+            self.add_class("-vt")
         self._apply_theme()
         try:
             self.timeline.writer = TimelineFile(state_dir() / "timeline.log")

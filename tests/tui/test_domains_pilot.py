@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from textual import events
 from textual.widgets import Input
@@ -142,3 +143,24 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(fleet_uri: str) -
         assert app.settings.delay == 2.0
         await pilot.press("slash")  # inside the box "/" is text (host/name filters)
         assert app.domains.query_one("#filter", Input).value == "sh-/"
+
+
+async def test_a_managed_saved_domain_says_so_in_the_table(tmp_path: Path) -> None:
+    import libvirt
+
+    from tests.fixtures.nodes import NodeDomain, write_node
+    from virtui.sessions import open_sessions
+
+    uri = f"test://{write_node(tmp_path / 'node.xml', [NodeDomain('kept'), NodeDomain('off')])}"
+    app = VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(120, 30)):
+        await app.poll_now()
+        backend = app.backend_for(app.sessions[0].name)
+        assert backend is not None
+        conn = backend._connection()  # type: ignore[attr-defined]
+        conn.lookupByName("kept").managedSave(0)
+        conn.lookupByName("off").destroy()
+        await app.poll_now()
+        states = dict(zip(column(app, "name"), column(app, "state"), strict=True))
+        assert states == {"kept": "off (saved)", "off": "shut off"}
+        assert isinstance(conn, libvirt.virConnect)

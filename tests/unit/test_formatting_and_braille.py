@@ -39,3 +39,11 @@ def test_braille_half_height_and_right_alignment() -> None:
 def test_braille_small_value_still_shows_a_dot() -> None:
     (row,) = braille_area([0.1, 0.1], ceiling=400.0, width=1, height=1)
     assert row == chr(0x2800 + 0x40 + 0x80)
+
+
+def test_block_chart_for_terminals_without_braille() -> None:
+    from virtui.widgets.braille import block_area
+
+    rows = block_area([0.0, 25.0, 50.0, 100.0], 100.0, 4, 2)
+    assert rows == ["   █", " ▄██"]
+    assert all(ord(c) < 0x2800 or ord(c) > 0x28FF for row in rows for c in row)

@@ -79,3 +79,4 @@ class DomainSample:
     vcpu_times_ns: tuple[int, ...] = ()
     run_id: int = -1
     read_ns: int = 0
+    saved: bool = False  # shut off with a managed save image: start restores it

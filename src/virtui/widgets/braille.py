@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 _BRAILLE = 0x2800
@@ -43,3 +44,28 @@ def _level(value: float, ceiling: float, dots: int) -> int:
     if value <= 0 or ceiling <= 0:
         return 0
     return max(1, min(dots, round(value / ceiling * dots)))
+
+
+def block_area(values: Sequence[float], ceiling: float, width: int, height: int) -> list[str]:
+    """The same chart in block characters (one value a column, two levels a row: ``▄``
+    and ``█``), for terminals without braille, such as the Linux console (TERM=linux)."""
+    if width <= 0 or height <= 0:
+        return []
+    halves = height * 2
+    points = list(values)[-width:]
+    levels = [0] * (width - len(points)) + [_level(v, ceiling, halves) for v in points]
+    rows: list[str] = []
+    for row in range(height):
+        bottom = (height - 1 - row) * 2  # half-rows below this text row
+        rows.append(
+            "".join(
+                "█" if level >= bottom + 2 else "▄" if level == bottom + 1 else " "
+                for level in levels
+            )
+        )
+    return rows
+
+
+def limited_glyphs() -> bool:
+    """True on terminals that draw neither braille nor rounded corners (TERM=linux)."""
+    return os.environ.get("TERM") == "linux"

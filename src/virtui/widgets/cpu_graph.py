@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from virtui.model import CpuMode
 from virtui.text import visible
-from virtui.widgets.braille import braille_area
+from virtui.widgets.braille import block_area, braille_area, limited_glyphs
 
 AXIS_WIDTH = 9
 
@@ -71,7 +71,8 @@ class CpuGraph(Widget):
 
     def _chart_rows(self, width: int, height: int) -> list[str]:
         if self._rows_for != (width, height):
-            self._rows = braille_area(self._values, self._ceiling, width, height)
+            chart = block_area if limited_glyphs() else braille_area
+            self._rows = chart(self._values, self._ceiling, width, height)
             self._rows_for = (width, height)
         return self._rows
 

@@ -69,7 +69,7 @@ def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
     return (
         visible(sample.key.host),
         visible(sample.name),  # libvirt allows any character in a name
-        sample.state.value,
+        "off (saved)" if sample.saved else sample.state.value,
         str(sample.vcpus),
         format_pct(item.cpu_pct(mode)),
         format_kib(sample.mem_kib),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import threading
@@ -33,6 +34,7 @@ from virtui.formatting import plural
 from virtui.model import (
     DomainEvent,
     DomainSample,
+    DomainState,
     HostCpuSample,
     HostInfo,
     HostPoll,
@@ -84,6 +86,7 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
         self._lock = threading.Lock()
         self._sink: EventSink | None = None
         self._events: int | None = None  # subscription token
+        self._saved: dict[str, bool] = {}  # shut-off domain -> has a managed save image
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -207,11 +210,34 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
                 if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                     raise
                 # Undefined between the listing and the read: it is simply gone.
+        samples = self._with_saved(samples)
         if self._bulk_stats and samples and complete == 0:
             # This driver's bulk stats never carry CPU figures (the test driver's do not):
             # stop paying for a call whose answer is read again domain by domain.
             self._bulk_stats = False
         return samples
+
+    def _with_saved(self, samples: list[DomainSample]) -> list[DomainSample]:
+        """Mark shut-off domains that have a managed save image. Asked once when a
+        domain is first seen shut off (one call, not one per poll), kept while it stays
+        off."""
+        conn = self._connection()
+        known, self._saved = self._saved, {}
+        marked = []
+        for sample in samples:
+            if sample.state is not DomainState.SHUTOFF:
+                marked.append(sample)
+                continue
+            saved = known.get(sample.key.uuid)
+            if saved is None:
+                try:
+                    dom = conn.lookupByUUIDString(sample.key.uuid)
+                    saved = bool(dom.hasManagedSaveImage(0))
+                except libvirt.libvirtError:
+                    saved = False
+            self._saved[sample.key.uuid] = saved
+            marked.append(dataclasses.replace(sample, saved=True) if saved else sample)
+        return marked
 
     def close(self) -> None:
         """Stop new calls on the connection; it is closed once no call uses it."""
