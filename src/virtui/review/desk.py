@@ -27,7 +27,7 @@ from typing import Protocol
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
 from virtui.review import danger, diff, patchfile
 from virtui.review.model import ChangeRequest, State
-from virtui.review.ops import Conflict, Op, RawXml, plan, propose
+from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
 from virtui.review.store import LockHeld, ReviewStore, StateChanged, StoreError
 from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, parse_domain, sha256
 from virtui.review.xmlsafe import validate as validate_schema
@@ -353,19 +353,8 @@ class ReviewDesk:
             )
             message = f"#{change_id} conflicts with the live configuration: {why}"
             raise ReviewError(message) from error
-        was_draft = change.state is State.DRAFT or self.store.resume_state(change_id) is State.DRAFT
-        self._record(
-            "rebase",
-            lambda: self.store.replace_proposal(
-                change,
-                live.xml,
-                proposed,
-                ops,
-                [item.text for item in items],
-                State.DRAFT if was_draft else State.OPEN,
-                self.user,
-                f"onto {sha256(live.xml)[:12]}",
-            ),
+        self._replace_proposal(
+            change, live.xml, proposed, ops, items, "rebase", f"onto {sha256(live.xml)[:12]}"
         )
         return self._get(change_id)
 
@@ -403,21 +392,43 @@ class ReviewDesk:
         if canonical(edited) == canonical(live.xml):
             raise ReviewError("the edited XML is the live configuration: it changes nothing")
         self._check_proposal(change.host, change.domain_uuid, live.xml, edited)
-        was_draft = change.state is State.DRAFT or self.store.resume_state(change_id) is State.DRAFT
-        self._record(
+        self._replace_proposal(
+            change,
+            live.xml,
+            edited,
+            [RawXml(edited)],
+            items,
             "edit",
+            "proposal edited on the live configuration",
+        )
+        return self._get(change_id)
+
+    def _replace_proposal(
+        self,
+        change: ChangeRequest,
+        live_xml: str,
+        proposed: str,
+        ops: list[Op],
+        items: list[PlanItem],
+        step: str,
+        detail: str,
+    ) -> None:
+        """A new base (the live XML) and proposal; a draft stays a draft, anything else
+        is open again (older approvals stop counting: they were of another version)."""
+        was_draft = change.state is State.DRAFT or self.store.resume_state(change.id) is State.DRAFT
+        self._record(
+            step,
             lambda: self.store.replace_proposal(
                 change,
-                live.xml,
-                edited,
-                [RawXml(edited)],
+                live_xml,
+                proposed,
+                ops,
                 [item.text for item in items],
                 State.DRAFT if was_draft else State.OPEN,
                 self.user,
-                "proposal edited on the live configuration",
+                detail,
             ),
         )
-        return self._get(change_id)
 
     # -- merging ------------------------------------------------------------------------
 
