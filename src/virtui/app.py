@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
+from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -95,6 +96,9 @@ class VirtuiApp(App[None]):
     CSS = """
     VirtuiApp.-vt CpuGraph, VirtuiApp.-vt Dialog > Vertical,
     VirtuiApp.-vt Dialog > VerticalScroll { border: solid $primary; }
+    VirtuiApp.-no-color DomainTable > .domain-table--cursor,
+    VirtuiApp.-no-color LogView > .log-view--cursor,
+    VirtuiApp.-no-color DataTable > .datatable--cursor { text-style: reverse; }
     """
     # Priority, so ':' opens the command line whatever has focus, before the keys after it.
     BINDINGS = [
@@ -109,6 +113,11 @@ class VirtuiApp(App[None]):
         auto_poll: bool = True,
     ) -> None:
         super().__init__()
+        if self.no_color:
+            # Textual turns colours into 256-colour greys under NO_COLOR; no colour at all
+            # is what NO_COLOR asks for (the cursor is shown reversed instead).
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
+            self._filters.append(NoColor())
         self.settings = settings
         self.auto_poll = auto_poll
         self.sessions: list[HostSession] = list(sessions) if sessions is not None else []
@@ -142,6 +151,8 @@ class VirtuiApp(App[None]):
     async def on_mount(self) -> None:
         if limited_glyphs():
             self.add_class("-vt")
+        if self.no_color:
+            self.add_class("-no-color")
         self._apply_theme()
         try:
             self.timeline.writer = TimelineFile(state_dir() / "timeline.log")

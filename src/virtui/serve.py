@@ -205,6 +205,10 @@ def _server_class() -> type[Any]:
             return app
 
         async def on_startup(self, app: web.Application) -> None:
+            pass  # the URL is printed once the socket listens (see serve)
+
+        def announce(self, *_args: object) -> None:
+            """Print the URL with the token: aiohttp calls this once it listens."""
             print(
                 f"virtui serve: open {self.public_url}/?token={self.gate.token}",
                 flush=True,
@@ -228,7 +232,7 @@ def _server_class() -> type[Any]:
                 ssl_context=self.ssl_context,
                 handle_signals=False,
                 loop=loop,
-                print=lambda *args: None,
+                print=self.announce,
             )
 
     return GuardedServer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,5 +72,29 @@ def test_every_screen_by_key_then_quit(tmp_path: Path, term: str) -> None:
         if term == "linux":
             saved = (tmp_path / "config" / "virtui" / "settings.toml").read_text()
             assert 'theme = "virtui-console"' in saved  # the 16-colour theme was chosen
+    finally:
+        subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True)
+
+
+def test_no_color_means_no_colour_and_the_cursor_is_reversed(tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have tmux (Debian: tmux)")
+        pytest.skip("tmux is not installed")
+    node = write_node(tmp_path / "node.xml", SMALL_FLEET)
+    server = f"virtui-test-{os.getpid()}-nocolor"
+    command = (
+        f"NO_COLOR=1 TERM=xterm-256color XDG_CONFIG_HOME={tmp_path}/config "
+        f"XDG_STATE_HOME={tmp_path}/state {sys.executable} -m virtui -c test://{node}"
+    )
+    _tmux(server, "new-session", "-d", "-x", "100", "-y", "30", command)
+    try:
+        _wait_for(server, "web01")
+        _wait_for(server, "2 vCPU")
+        pane = _tmux(server, "capture-pane", "-e", "-p")
+        colours = re.findall(r"\x1b\[[0-9;]*(?:38|48);[25];[0-9;]*m", pane)
+        assert colours == [], colours[:5]  # not even greys
+        assert re.search(r"\x1b\[[0-9;]*\b7m", pane), "the cursor row is not reversed"
+        _tmux(server, "send-keys", "q")
     finally:
         subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True)

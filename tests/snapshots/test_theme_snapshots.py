@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
 from tests.snapshots.test_domains_snapshots import POLLS, make_app
 from tests.tui.helpers import wait_for
+from virtui import background
 from virtui.app import VirtuiApp
 from virtui.config import Settings
 from virtui.model import LogEntry, Severity
@@ -117,6 +118,7 @@ async def _review(pilot: Pilot[Any], tmp_path: Path) -> None:
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
     await wait_for(lambda: screen.live_matches.get(1) is True)
+    await wait_for(lambda: background.idle("review:", timeout=0))  # every read answered
     await pilot.pause()
 
 

@@ -326,17 +326,28 @@ class ReviewScreen(VirtuiScreen):
         except XmlRefused as error:
             self.diff_lines = [f"(cannot show a diff: {error})"]
         styles = {"+": "added", "-": "removed", "@": "hunk"}
+        # Widths are given, not measured: measured widths depended on when the rows were
+        # added (a flake: the diff column at times only as wide as its header).
         if self.side_by_side:
-            table.add_columns("base", "", "proposed")
-            for n, (old, mark, new) in enumerate(
-                shown_side_by_side(change.base_xml, change.proposed_xml), 1
-            ):
-                old, new = visible(old), visible(new)
+            rows = [
+                (visible(old), mark, visible(new))
+                for old, mark, new in shown_side_by_side(change.base_xml, change.proposed_xml)
+            ]
+            widest = max((len(text) for old, _m, new in rows for text in (old, new)), default=4)
+            table.add_column("base", width=widest)
+            table.add_column("", width=1)
+            table.add_column("proposed", width=widest)
+            for n, (old, mark, new) in enumerate(rows, 1):
                 style = self._style("restart") if mark.strip() else Style()
                 table.add_row(Text(old, style=style), mark, Text(new, style=style), key=f"s{n}")
             return
-        table.add_columns(" ", "diff")
         threads = _threads(change, self.diff_lines)
+        remarks = [
+            f"  └ {visible(c.author)}: {visible(c.text)}" for cs in threads.values() for c in cs
+        ]
+        widest = max((len(t) for t in self.diff_lines + remarks), default=4)
+        table.add_column(" ", width=1)
+        table.add_column("diff", width=widest)
         for n, line in enumerate(self.diff_lines, 1):
             style = self._style(styles[line[:1]]) if line[:1] in styles else Style()
             count = len(threads.get(n, []))

@@ -400,7 +400,10 @@ class DomainTable(ScrollView, can_focus=True):
             return cached[1].crop(0, width)
         style = base + self._style("domain-table--cursor") if is_cursor else base
         state_class = "domain-table--busy" if progress else _STATE_CLASSES.get(row.sample.state)
-        state = self._style(state_class) if state_class else None
+        # On the cursor row the cursor's colours win (a state colour on the cursor's
+        # background can be unreadable: grey on cyan in the 16-colour theme).
+        shown = state_class is not None and (bool(progress) or not is_cursor)
+        state = self._style(state_class) if state_class is not None and shown else None
         line = Strip(self._line(texts, style, state, mark))
         strip = line.extend_cell_length(max(width, line.cell_length), style)
         self._strips[(key, is_cursor)] = (cache_key, strip)

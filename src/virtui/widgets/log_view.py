@@ -20,7 +20,7 @@ from virtui.widgets.row_scroll import scroll_row_into_view
 COLUMNS = (("TIME", 12), ("SEV", 7), ("HOST", 14), ("DOMAIN", 20), ("KIND", 14))
 # Below this width the fixed columns shrink so DETAIL keeps at least half the line.
 NARROW_BELOW = 140
-NARROW_COLUMNS = (("TIME", 8), ("SEV", 4), ("HOST", 8), ("DOMAIN", 12), ("KIND", 9))
+NARROW_COLUMNS = (("TIME", 8), ("SEV", 4), ("HOST", 8), ("DOMAIN", 12), ("KIND", 10))
 _SEVERITY_CLASSES = {
     Severity.DEBUG: "log-view--debug",
     Severity.INFO: "log-view--info",
@@ -29,13 +29,18 @@ _SEVERITY_CLASSES = {
 }
 
 
-def entry_texts(entry: LogEntry) -> tuple[str, ...]:
-    """The cells of one line: time, severity, host, domain, kind, detail."""
+_SHORT_SEVERITY = {"debug": "dbg", "info": "info", "warning": "warn", "error": "err"}
+
+
+def entry_texts(entry: LogEntry, narrow: bool = False) -> tuple[str, ...]:
+    """The cells of one line: time, severity, host, domain, kind, detail (narrow: the
+    time without milliseconds and the severity in four letters)."""
     clock = time.strftime("%H:%M:%S", time.localtime(entry.wall_time))
     millis = int(entry.wall_time * 1000) % 1000
+    label = entry.severity.label
     return (
-        f"{clock}.{millis:03d}",
-        entry.severity.label,
+        clock if narrow else f"{clock}.{millis:03d}",
+        _SHORT_SEVERITY.get(label, label[:4]) if narrow else label,
         entry.host or "-",
         entry.domain or "-",
         entry.kind,
@@ -221,5 +226,6 @@ class LogView(ScrollView, can_focus=True):
         style = base + self._style(_SEVERITY_CLASSES[entry.severity])
         if index == self.cursor:
             style += self._style("log-view--cursor")
-        strip = Strip(self._segments(entry_texts(entry), style))
+        narrow = self.size.width < NARROW_BELOW
+        strip = Strip(self._segments(entry_texts(entry, narrow), style))
         return strip.extend_cell_length(width, style).crop(0, width)
