@@ -98,3 +98,30 @@ def test_no_color_means_no_colour_and_the_cursor_is_reversed(tmp_path: Path) -> 
         _tmux(server, "send-keys", "q")
     finally:
         subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True)
+
+
+def test_at_80x24_the_header_shows_filter_marks_and_mode(tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have tmux (Debian: tmux)")
+        pytest.skip("tmux is not installed")
+    node = write_node(tmp_path / "node.xml", SMALL_FLEET)
+    server = f"virtui-test-{os.getpid()}-narrow"
+    command = (
+        f"TERM=xterm-256color XDG_CONFIG_HOME={tmp_path}/config "
+        f"XDG_STATE_HOME={tmp_path}/state {sys.executable} -m virtui -c test://{node}"
+    )
+    _tmux(server, "new-session", "-d", "-x", "80", "-y", "24", command)
+    try:
+        _wait_for(server, "web01")
+        _tmux(server, "send-keys", "/")
+        _tmux(server, "send-keys", "-l", "web")
+        _tmux(server, "send-keys", "Enter")
+        _wait_for(server, "filter 'web'")
+        _tmux(server, "send-keys", "Space")
+        header = _wait_for(server, "1 marked").splitlines()[0]
+        assert "1 marked" in header and "filter 'web'" in header
+        assert "Irix" in header  # the mode, whole or shortened, is never cut
+        _tmux(server, "send-keys", "q")
+    finally:
+        subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True)
