@@ -41,12 +41,11 @@ def _drain(fd: int, seen: list[bytes]) -> None:
         pass  # the terminal closed
 
 
-def test_edit_xml_in_the_editor_drafts_a_change(tmp_path: Path) -> None:
-    uri = f"test://{write_node(tmp_path / 'fleet.xml', SMALL_FLEET)}"
-    marker = tmp_path / "edited"
-    editor = tmp_path / "editor.sh"
-    editor.write_text(EDITOR.format(marker=marker))
-    editor.chmod(0o755)
+def _virtui_in_a_terminal(
+    tmp_path: Path, editor: Path, *args: str
+) -> tuple[subprocess.Popen[bytes], int, list[bytes]]:
+    """virtui on a pty of its own (120x30) with ``editor`` as $EDITOR; returns the process,
+    the pty's master side and the list its output is collected into."""
     env = {
         **os.environ,
         "EDITOR": str(editor),
@@ -58,7 +57,7 @@ def test_edit_xml_in_the_editor_drafts_a_change(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, "-m", "virtui", "-c", uri],
+        [sys.executable, "-m", "virtui", *args],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -68,6 +67,16 @@ def test_edit_xml_in_the_editor_drafts_a_change(tmp_path: Path) -> None:
     os.close(slave)
     seen: list[bytes] = []
     threading.Thread(target=_drain, args=(master, seen), daemon=True).start()
+    return process, master, seen
+
+
+def test_edit_xml_in_the_editor_drafts_a_change(tmp_path: Path) -> None:
+    uri = f"test://{write_node(tmp_path / 'fleet.xml', SMALL_FLEET)}"
+    marker = tmp_path / "edited"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(EDITOR.format(marker=marker))
+    editor.chmod(0o755)
+    process, master, seen = _virtui_in_a_terminal(tmp_path, editor, "-c", uri)
     try:
         deadline = time.monotonic() + 20
         while b"web01" not in b"".join(seen) and time.monotonic() < deadline:
@@ -144,27 +153,7 @@ def test_e_on_the_desk_resolves_a_conflict_in_the_editor(
     (tmp_path / "config" / "virtui" / "config.toml").write_text(
         f'[[hosts]]\nname = "h"\nuri = "{uri}"\n'
     )
-    env = {
-        **os.environ,
-        "EDITOR": str(editor),
-        "VISUAL": "",
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TERM": "xterm-256color",
-    }
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "virtui"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    seen: list[bytes] = []
-    threading.Thread(target=_drain, args=(master, seen), daemon=True).start()
+    process, master, seen = _virtui_in_a_terminal(tmp_path, editor)
     try:
         deadline = time.monotonic() + 30
         while b"conflicted" not in b"".join(seen) and time.monotonic() < deadline:
