@@ -23,6 +23,7 @@ from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.storage_input import InputError, parse_size
+from virtui.text import error_text
 
 if TYPE_CHECKING:
     from virtui.app import VirtuiApp
@@ -73,7 +74,7 @@ class ChangesController:
             try:
                 config = self.desk().port.read_config(key.host, key.uuid)
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(self.app.notify, why, severity="error")
                 return
             self.app.call_from_thread(after, key, config)
@@ -85,7 +86,7 @@ class ChangesController:
             try:
                 change = self.desk().draft(key.host, key.uuid, title, ops)
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(self.app.notify, why, severity="error", timeout=10)
                 return
             text = f"change #{change.id} drafted: {title} ({'; '.join(change.summary)})"

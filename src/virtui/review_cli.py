@@ -29,7 +29,7 @@ from virtui.review.patchfile import write_private
 from virtui.review.store import ReviewStore, StoreError
 from virtui.services import ConfigService
 from virtui.sessions import open_sessions
-from virtui.text import visible, visible_lines
+from virtui.text import error_text, visible, visible_lines
 from virtui.uripolicy import UriRefused, check_in_app
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -140,7 +140,7 @@ class Desk:
         try:
             session.backend.connect()
         except Exception as error:
-            raise Refused(f"{name}: {visible(getattr(error, 'message', error))}") from error
+            raise Refused(f"{name}: {error_text(error)}") from error
 
     def connect_for(self, change: ChangeRequest, uri: str | None) -> None:
         """Reach the change's host: ``-c`` from the command line, else the URI recorded
@@ -365,7 +365,7 @@ def review_main(argv: Sequence[str]) -> int:
         print(f"virtui review: {visible(error)}", file=sys.stderr)
         return EXIT_REFUSED
     except Exception as error:  # a backend error: one line, not a traceback
-        print(f"virtui review: {visible(getattr(error, 'message', error))}", file=sys.stderr)
+        print(f"virtui review: {error_text(error)}", file=sys.stderr)
         return EXIT_REFUSED
     finally:
         desk.close()

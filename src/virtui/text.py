@@ -33,6 +33,12 @@ def visible_lines(text: object) -> str:
     return _CONTROL_BUT_LINES.sub(_escape, str(text))
 
 
+def error_text(error: object) -> str:
+    """What a failure says, for a person: a backend's readable ``message`` when it has
+    one, else the exception's text; control characters visible."""
+    return visible(getattr(error, "message", error))
+
+
 def has_control(text: str) -> bool:
     """True when ``text`` holds a character ``visible`` would escape."""
     return _CONTROL.search(text) is not None

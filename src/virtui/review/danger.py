@@ -36,6 +36,11 @@ def _new(base: etree._Element, proposed: etree._Element, path: str) -> list[etre
     return [e for e in proposed.iterfind(path) if _key(e) not in old]
 
 
+def _qemu_elements(root: etree._Element) -> list[etree._Element]:
+    """Elements in libvirt's qemu: namespace (command-line passthrough and the like)."""
+    return [e for e in root.iter() if isinstance(e.tag, str) and e.tag.startswith(f"{{{QEMU_NS}}}")]
+
+
 def _loopback(address: str) -> bool:
     if address in ("localhost", ""):
         return True
@@ -98,11 +103,8 @@ def warnings(
     new_emulator = emulator(proposed_xml)
     if new_emulator != emulator(base_xml):
         found.append(f"emulator changed to {new_emulator or '(libvirt default)'}")
-    qemu_new = [
-        e for e in proposed.iter() if isinstance(e.tag, str) and e.tag.startswith(f"{{{QEMU_NS}}}")
-    ]
-    qemu_old = {_key(e) for e in base.iter() if isinstance(e.tag, str) and QEMU_NS in e.tag}
-    if any(_key(e) not in qemu_old for e in qemu_new):
+    qemu_old = {_key(e) for e in _qemu_elements(base)}
+    if any(_key(e) not in qemu_old for e in _qemu_elements(proposed)):
         found.append("qemu: namespace passthrough (arguments go to QEMU unchecked)")
     for device in _new(base, proposed, "devices/hostdev"):
         found.append(f"host device passthrough (<hostdev type={device.get('type', '?')}>)")

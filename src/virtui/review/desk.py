@@ -31,6 +31,7 @@ from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
 from virtui.review.store import LockHeld, ReviewStore, StateChanged, StoreError
 from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, parse_domain, sha256
 from virtui.review.xmlsafe import validate as validate_schema
+from virtui.text import error_text
 
 _REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
 UNVERIFIED = "unverified-import"
@@ -86,7 +87,7 @@ class MergeResult:
 
 
 def _message(error: BaseException) -> str:
-    return str(getattr(error, "message", error))
+    return error_text(error)
 
 
 class ReviewDesk:
@@ -513,8 +514,8 @@ class ReviewDesk:
         try:
             live = self.port.read_config(change.host, change.domain_uuid)
         except Exception as error:
-            self._back(change, "merge failed", _message(error))
-            raise ReviewError(f"#{change_id}: {_message(error)}; nothing was applied") from error
+            self._back(change, "merge failed", error_text(error))
+            raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
         if sha256(live.xml) != change.base_hash:
             self._back(
                 change,
@@ -529,9 +530,9 @@ class ReviewDesk:
         try:
             self.port.define(change.host, change.proposed_xml)
         except Exception as error:
-            self._back(change, "merge failed", _message(error))
+            self._back(change, "merge failed", error_text(error))
             raise ReviewError(
-                f"#{change_id}: libvirt refused it, nothing changed: {_message(error)}"
+                f"#{change_id}: libvirt refused it, nothing changed: {error_text(error)}"
             ) from error
         live_done: list[str] = []
         pending: list[str] = []
@@ -544,14 +545,14 @@ class ReviewDesk:
                 live_done.append(item.text)
             except Exception as error:
                 pending.append(
-                    f"{item.text} — not applied live ({_message(error)}): pending restart"
+                    f"{item.text} — not applied live ({error_text(error)}): pending restart"
                 )
         try:
             applied = self.port.read_config(change.host, change.domain_uuid).xml
         except Exception as error:
             raise ReviewError(
                 f"#{change_id}: libvirt has the change (defined) but it could not be read back "
-                f"({_message(error)}); it is settled when the desk next opens"
+                f"({error_text(error)}); it is settled when the desk next opens"
             ) from error
         normalised = diff.shown_diff(change.proposed_xml, applied)
         outcome = [f"live: {t}" for t in live_done] + [f"pending: {t}" for t in pending]

@@ -20,7 +20,7 @@ from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
 from virtui.screens.failures import VirtuiScreen
-from virtui.text import visible, visible_lines
+from virtui.text import error_text, visible, visible_lines
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -140,15 +140,11 @@ class DetailScreen(DomainActionsMixin, VirtuiScreen):
             try:
                 detail = self.source.detail()
             except Exception as error:
-                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                self.app.call_from_thread(self._failed, error_text(error))
                 return
             self.app.call_from_thread(self._show, detail)
 
         run_detached(f"detail:{self.key}", work, once=True)
-
-    def _failed(self, why: str) -> None:
-        if self.is_attached:
-            self.notify(why, severity="error", timeout=10)
 
     def _show(self, detail: DomainDetail) -> None:
         if not self.is_attached:
@@ -287,7 +283,7 @@ class DetailScreen(DomainActionsMixin, VirtuiScreen):
             try:
                 text = self.source.xml(secure)
             except Exception as error:
-                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                self.app.call_from_thread(self._failed, error_text(error))
                 return
             self.app.call_from_thread(self._show_xml, text)
 

@@ -32,6 +32,12 @@ class VirtuiScreen(ReportsWorkerFailures):
     HELP_TITLE = ""
     HELP_NOTE = ""
 
+    def _failed(self, why: str) -> None:
+        """Say a background call failed, if this screen is still shown (a call can
+        outlive its screen)."""
+        if self.is_attached:
+            self.notify(why, severity="error", timeout=10)
+
     def action_back(self) -> None:
         # Only this screen: a second Esc or q in the same burst must not pop the one below.
         if self.app.screen is self:

@@ -22,6 +22,7 @@ from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
 from virtui.screens.transfer import Runner
+from virtui.text import error_text
 from virtui.widgets.log_view import LogView, entry_texts
 from virtui.widgets.status_bar import StatusBar
 
@@ -218,7 +219,7 @@ class LogsScreen(VirtuiScreen):
             try:
                 current = self.port.daemon_logging(host)
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(
                     self.notify, f"{host}: {why}", severity="error", timeout=10
                 )
@@ -273,7 +274,7 @@ class LogsScreen(VirtuiScreen):
             try:
                 now = self.port.set_daemon_logging(host, values["filters"], values["outputs"])
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 note = LogEntry.now(host, "", "action", f"daemon logging: {why}", Severity.ERROR)
                 self.app.call_from_thread(self.post_message, TimelineNote(note))
                 self.app.call_from_thread(self.notify, why, severity="error", timeout=10)

@@ -26,7 +26,7 @@ from virtui.screens.editor import edit_text
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner
-from virtui.text import visible
+from virtui.text import error_text, visible
 from virtui.widgets.status_bar import StatusBar
 
 FILTERS = ("all", "open", "mine", "stale")
@@ -385,7 +385,7 @@ class ReviewScreen(VirtuiScreen):
             try:
                 result = call()
             except Exception as error:
-                why = visible(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(self.notify, why, severity="error", timeout=10)
                 self._note(change, why, Severity.ERROR)
                 self.app.call_from_thread(self.reload)
@@ -573,9 +573,7 @@ class ReviewScreen(VirtuiScreen):
             try:
                 found = self.desk.editable_text(change.id)
             except Exception as error:
-                self.app.call_from_thread(
-                    self.notify, visible(getattr(error, "message", error)), severity="error"
-                )
+                self.app.call_from_thread(self.notify, error_text(error), severity="error")
                 return
             self.app.call_from_thread(self._edit_in_editor, *found)
 

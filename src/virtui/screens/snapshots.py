@@ -17,7 +17,7 @@ from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.text import visible
+from virtui.text import error_text, visible
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
@@ -89,7 +89,7 @@ class SnapshotsScreen(VirtuiScreen):
             try:
                 snapshots = self.source.list()
             except Exception as error:
-                self.app.call_from_thread(self._failed, visible(getattr(error, "message", error)))
+                self.app.call_from_thread(self._failed, error_text(error))
                 return
             self.app.call_from_thread(self._show, snapshots)
 
@@ -98,10 +98,6 @@ class SnapshotsScreen(VirtuiScreen):
     def _note(self, text: str, severity: Severity) -> None:
         """Every snapshot action (taken, reverted, deleted, failed) on the timeline."""
         self.app.post_message(TimelineNote(LogEntry.now("", self.label, "action", text, severity)))
-
-    def _failed(self, why: str) -> None:
-        if self.is_attached:
-            self.notify(why, severity="error", timeout=10)
 
     def _show(self, snapshots: list[SnapshotInfo]) -> None:
         if not self.is_attached:
@@ -176,7 +172,7 @@ class SnapshotsScreen(VirtuiScreen):
             try:
                 message = call()
             except Exception as error:
-                why = visible(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(self._failed, why)
                 self._note(why, Severity.ERROR)
             else:

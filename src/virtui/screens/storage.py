@@ -29,7 +29,7 @@ from virtui.storage_input import (
     check_pool_path,
     parse_size,
 )
-from virtui.text import visible
+from virtui.text import error_text, visible
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
@@ -167,7 +167,7 @@ class StorageScreen(VirtuiScreen):
         try:
             pools = self.port.pools(host)
         except Exception as error:  # a host without a storage driver, or one just lost
-            why = str(getattr(error, "message", error))
+            why = error_text(error)
             self.app.call_from_thread(self._pools_failed, host, why)
             return
         self.app.call_from_thread(self._pools_read, host, pools)
@@ -247,7 +247,7 @@ class StorageScreen(VirtuiScreen):
             try:
                 volumes = self.port.volumes(pool.host, pool.name)
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 self.app.call_from_thread(self.notify, why, severity="error")
                 return
             self.app.call_from_thread(self._show_volumes, key, volumes)
@@ -334,7 +334,7 @@ class StorageScreen(VirtuiScreen):
             try:
                 message = call()
             except Exception as error:
-                why = str(getattr(error, "message", error))
+                why = error_text(error)
                 self.post_message(
                     TimelineNote(LogEntry.now(host, "", "action", why, Severity.ERROR))
                 )

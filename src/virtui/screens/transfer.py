@@ -18,7 +18,7 @@ from virtui.messages import TimelineNote
 from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
-from virtui.text import visible
+from virtui.text import error_text, visible
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""
@@ -85,7 +85,7 @@ class TransferScreen(Dialog[str | None]):
         try:
             message = self._transfer(self._progress, self.cancelled)
         except Exception as error:  # BackendError for expected failures
-            text = str(getattr(error, "message", error))
+            text = error_text(error)
             self._virtui_app.call_from_thread(self._finish, None, text)
             return
         self._virtui_app.call_from_thread(self._finish, message, "")
