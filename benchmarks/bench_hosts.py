@@ -19,10 +19,10 @@ import threading
 import time
 from pathlib import Path
 
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.monitor.session import HostSession, HostUpdate
-from virtui.sessions import open_sessions
+from virtui.monitor.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_poll import build_node, summary

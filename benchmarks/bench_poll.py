@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from virtui.app import VirtuiApp
 from virtui.backends.libvirt.backend import LibvirtBackend
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.monitor.rates import HostRates
-from virtui.sessions import open_sessions
+from virtui.monitor.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fixtures.nodes import NodeDomain, write_node

@@ -15,7 +15,7 @@ from pathlib import Path
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import EmbeddedDemo
 from virtui.backends.replay import save_recording
-from virtui.config import cache_dir
+from virtui.config.settings import cache_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fixtures.nodes import SMALL_FLEET, write_node

@@ -1,5 +1,5 @@
 """Allow ``python -m virtui``."""
 
-from virtui.cli import main
+from virtui.cli.main import main
 
 raise SystemExit(main())

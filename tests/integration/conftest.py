@@ -13,7 +13,7 @@ from tests.integration.guests import remove_test_guests
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.connections import open_connection
 from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, check_embedded_driver
-from virtui.config import cache_dir
+from virtui.config.settings import cache_dir
 
 
 def require_embedded_driver() -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
 from tests.tui.helpers import host_status, keep_updating, wait_for
-from virtui.app import VirtuiApp
 from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import DomainState, HostStatus
+from virtui.tui.app import VirtuiApp
 
 
 async def _all_connected(app: VirtuiApp, names: list[str]) -> None:

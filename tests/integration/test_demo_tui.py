@@ -6,11 +6,11 @@ import pytest
 
 from tests.integration.conftest import require_embedded_driver
 from tests.tui.helpers import column, status_text, wait_for
-from virtui.app import VirtuiApp
 from virtui.backends.libvirt.connections import open_connection
 from virtui.backends.libvirt.demo import DEMO_PREFIX
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.screens.startup import StartupScreen
+from virtui.tui.app import VirtuiApp
 
 pytestmark = pytest.mark.embed
 

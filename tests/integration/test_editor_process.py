@@ -19,13 +19,13 @@ import pytest
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.integration.daemons import Daemon
 from tests.integration.guests import define_guest, remove_test_guests
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import State
 from virtui.review.ops import SetMemory
 from virtui.review.store import ReviewStore
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
 
 EDITOR = """#!/bin/sh
 sed -i 's|</name>|</name><title>edited in the editor</title>|' "$1"
@@ -131,7 +131,7 @@ def test_e_on_the_desk_resolves_a_conflict_in_the_editor(
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].backend.connect()
     store = ReviewStore(store_path)
-    desk = ReviewDesk(store, ConfigService(lambda: sessions, DomainStore()), ReviewRules())
+    desk = ReviewDesk(store, HostPorts(lambda: sessions, DomainStore()), ReviewRules())
     try:
         change = desk.draft("h", dom.UUIDString(), "48M", [SetMemory(48 * 1024, 48 * 1024)])
         xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)

@@ -106,9 +106,9 @@ def test_demo_disks_are_qcow2_so_snapshots_work(
 async def test_the_demo_keeps_its_change_requests_out_of_the_real_desk(
     embedded_demo: EmbeddedDemo,
 ) -> None:
-    from virtui.app import VirtuiApp
-    from virtui.config import Settings, cache_dir, review_store_path
-    from virtui.sessions import open_sessions
+    from virtui.config.settings import Settings, cache_dir, review_store_path
+    from virtui.monitor.sessions import open_sessions
+    from virtui.tui.app import VirtuiApp
 
     app = VirtuiApp(
         Settings(demo=True, uris=["test:///default"]),

@@ -281,11 +281,11 @@ async def test_cancel_answers_within_a_second_on_a_frozen_daemon(
     from textual.widgets import Input
 
     from tests.tui.helpers import RecordingApp, wait_for
-    from virtui.config import Settings
+    from virtui.config.settings import Settings
+    from virtui.monitor.sessions import open_sessions
     from virtui.screens.form import FormScreen
     from virtui.screens.storage import StorageScreen
     from virtui.screens.transfer import TransferScreen
-    from virtui.sessions import open_sessions
 
     directory = tmp_path / "pool"
     directory.mkdir()
@@ -333,10 +333,10 @@ async def test_screens_that_poll_keep_one_read_in_flight_on_a_frozen_daemon(
 ) -> None:
     from tests.tui.helpers import RecordingApp, wait_for
     from virtui import background
-    from virtui.config import Settings
+    from virtui.config.settings import Settings
+    from virtui.monitor.sessions import open_sessions
     from virtui.screens import storage
     from virtui.screens.storage import StorageScreen
-    from virtui.sessions import open_sessions
 
     monkeypatch.setattr(storage, "RELOAD_EVERY_S", 0.1)  # ask often: a read must not pile up
     directory = tmp_path / "pool"

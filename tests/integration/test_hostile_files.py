@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.nodes import NodeDomain, write_node
-from virtui.batch import run_batch
+from virtui.cli.batch import run_batch
 from virtui.model import CpuMode, LogEntry
+from virtui.monitor.sessions import open_sessions
 from virtui.monitor.timeline import Timeline, TimelineFile
-from virtui.sessions import open_sessions
-from virtui.themes import load_theme, load_themes
+from virtui.tui.themes import load_theme, load_themes
 
 FORMULA = "=2+5+cmd|' -C calc'!A0"
 

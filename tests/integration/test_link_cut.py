@@ -15,10 +15,10 @@ import pytest
 
 from tests.integration.daemons import PRIVATE_STATE, Daemon, daemons_available
 from tests.tui.helpers import host_status, keep_updating, wait_for
-from virtui.app import VirtuiApp
 from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import HostStatus
+from virtui.tui.app import VirtuiApp
 
 NETNS = f"vt-{os.getpid()}"
 HOST_SIDE, GUEST_SIDE = f"vth{os.getpid() % 100000}", "vtg0"

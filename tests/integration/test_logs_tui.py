@@ -9,13 +9,13 @@ from textual.widgets import Input, Static
 from tests.integration.daemons import Daemon
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.form import FormScreen
 from virtui.screens.logs import LogsScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
-from virtui.sessions import open_sessions
 
 
 def _app(uri: str, name: str) -> RecordingApp:

@@ -14,8 +14,8 @@ from tests.integration.guests import define_guest
 from virtui.backends import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import DEMO_PREFIX
-from virtui.console import run_console
 from virtui.model import DomainAction
+from virtui.tui.console import run_console
 
 pytestmark = pytest.mark.embed
 

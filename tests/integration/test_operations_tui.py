@@ -8,19 +8,19 @@ import libvirt
 import pytest
 
 from tests.integration.guests import define_guest
-from tests.tui.helpers import column, wait_for
-from virtui.app import VirtuiApp
+from tests.tui.helpers import RecordingApp, action_log, column, wait_for
 from virtui.backends.libvirt.demo import EmbeddedDemo
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 pytestmark = pytest.mark.embed
 
 
-def _app(uri: str) -> VirtuiApp:
+def _app(uri: str) -> RecordingApp:
     # A one-minute delay: anything that shows up sooner came from an event or an action.
-    return VirtuiApp(Settings(uris=[uri], delay=60.0), sessions=open_sessions([uri]))
+    return RecordingApp(Settings(uris=[uri], delay=60.0), sessions=open_sessions([uri]))
 
 
 def _states(app: VirtuiApp) -> dict[str, str]:
@@ -86,13 +86,14 @@ async def test_bulk_start_reports_each_domain_and_the_app_stays_usable(
         await pilot.press("ctrl+home", "space", "space")
         assert len(app.domains.table.marked) == 2
         await pilot.press("s")
-        await wait_for(lambda: len(app.operations.results) >= 2, timeout=30)
-        results = {r.name: r for r in list(app.operations.results)[-2:]}
-        assert results[f"{good.name()} on embed"].ok
-        failed = results[f"{broken.name()} on embed"]
-        assert not failed.ok and broken.name() in failed.message
+        await wait_for(lambda: len(action_log(app)) >= 2, timeout=30)
+        entries = {e.domain: e.detail for e in app.timeline.entries if e.kind == "action"}
+        assert entries[good.name()].startswith("start: ok")
+        assert entries[broken.name()].startswith("start: failed")
+        assert broken.name() in entries[broken.name()]
 
-        title, text = app.operations.reports[-1]
+        await wait_for(lambda: any(title.startswith("start: ") for title, _ in app.titled))
+        title, text = next(n for n in reversed(app.titled) if n[0].startswith("start: "))
         assert title == "start: 1 ok, 1 failed"
         assert f"✓ {good.name()} on embed: {good.name()}: started" in text
         assert f"✗ {broken.name()} on embed:" in text

@@ -25,10 +25,10 @@ from virtui.backends.libvirt.bootsector import SPIN_CODE, write_image
 from virtui.backends.libvirt.demo import guest_xml
 from virtui.backends.prometheus.backend import PrometheusBackend
 from virtui.backends.prometheus.client import SHARED_FOR_S
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import CpuMode, DomainKey, DomainState, HostStatus
 from virtui.monitor.session import HostSession
-from virtui.sessions import open_sessions
+from virtui.monitor.sessions import open_sessions
 
 
 @pytest.fixture(scope="module")

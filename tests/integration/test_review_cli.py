@@ -213,8 +213,8 @@ _FULL_DISK = textwrap.dedent(
     from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
     from virtui.review.ops import SetMemory
     from virtui.review.store import ReviewStore
-    from virtui.services import ConfigService
-    from virtui.sessions import open_sessions
+    from virtui.monitor.hostports import HostPorts
+    from virtui.monitor.sessions import open_sessions
 
     uri, folder = sys.argv[1:3]
     sessions = open_sessions([uri], names={uri: "h"})
@@ -229,14 +229,16 @@ _FULL_DISK = textwrap.dedent(
         except OSError:
             os.close(fd)
 
-    class FillsAfterDefine(ConfigService):
-        def define(self, host, xml):
-            result = super().define(host, xml)
-            fill()
-            return result
+    real_define = sessions[0].backend.define_config
 
+    def define_then_fill(xml):
+        result = real_define(xml)
+        fill()
+        return result
+
+    sessions[0].backend.define_config = define_then_fill
     desk = ReviewDesk(ReviewStore(Path(folder) / "reviews.db"),
-                      FillsAfterDefine(lambda: sessions, DomainStore()), ReviewRules())
+                      HostPorts(lambda: sessions, DomainStore()), ReviewRules())
     change = desk.draft("h", uuid, "less", [SetMemory(262144)])
     desk.publish(change.id)
     try:

@@ -19,15 +19,15 @@ import pytest
 
 from tests.integration.guests import define_guest
 from virtui.backends.libvirt.demo import EmbeddedDemo
+from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
+from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import State
 from virtui.review.ops import AttachDevice, RawXml, SetMemory, SetVcpus
 from virtui.review.store import ReviewStore
 from virtui.review.xmlsafe import canonical
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
 
 WEB01 = "00000000-0000-4000-8000-000000000001"  # running, 2 vCPUs, 2 GiB
 BUILD01 = "00000000-0000-4000-8000-000000000005"  # shut off
@@ -40,7 +40,7 @@ DISK = (
 def _desk(uri: str, store: ReviewStore, **rules: object) -> tuple[ReviewDesk, HostSession]:
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].poll_once()  # connects
-    port = ConfigService(lambda: sessions, DomainStore())
+    port = HostPorts(lambda: sessions, DomainStore())
     return ReviewDesk(store, port, ReviewRules(**rules), user="alice@desk"), sessions[0]  # type: ignore[arg-type]
 
 
@@ -210,7 +210,7 @@ def test_approval_rules(fleet_uri: str, store: ReviewStore) -> None:
             desk.approve(change.id)
         with pytest.raises(ReviewError, match="has 0 of the 1 approvals from others it needs"):
             desk.merge(change.id)
-        bob = ReviewDesk(store, desk.port, desk.rules, user="bob@desk")
+        bob = ReviewDesk(store, desk.hosts, desk.rules, user="bob@desk")
         assert bob.approve(change.id).state is State.APPROVED
         assert desk.merge(change.id).change.state is State.MERGED
     finally:
@@ -277,12 +277,13 @@ desk, session = _desk({uri!r}, store)
 change = desk.draft("h", {uuid!r}, "one vCPU", [SetVcpus(1)])
 desk.publish(change.id)
 desk.comment(change.id, 0, "", "keep this comment")
-real_define = desk.port.define
-def slow_define(host, xml):
+port = desk.hosts.config("h")
+real_define = port.define_config
+def slow_define(xml):
     print("defining", flush=True)
     time.sleep(60)  # killed here, between "merging" and the define's answer
-    return real_define(host, xml)
-desk.port.define = slow_define
+    return real_define(xml)
+port.define_config = slow_define
 desk.merge(change.id)
 """
 

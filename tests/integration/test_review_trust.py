@@ -20,14 +20,14 @@ import pytest
 
 from tests.integration.daemons import Daemon
 from tests.integration.guests import define_guest, remove_test_guests
+from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
+from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.model import State
 from virtui.review.ops import SetMemory
 from virtui.review.store import ReviewStore
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
 
 
 @pytest.fixture
@@ -53,9 +53,7 @@ def _desk(uri: str, env: dict[str, str]) -> tuple[ReviewDesk, HostSession]:
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].backend.connect()
     store = ReviewStore(Path(env["XDG_STATE_HOME"]) / "virtui" / "reviews.db")
-    return ReviewDesk(
-        store, ConfigService(lambda: sessions, DomainStore()), ReviewRules()
-    ), sessions[0]
+    return ReviewDesk(store, HostPorts(lambda: sessions, DomainStore()), ReviewRules()), sessions[0]
 
 
 def _memory_kib(dom: libvirt.virDomain) -> int:
@@ -130,22 +128,24 @@ _CHILD = textwrap.dedent(
     from virtui.monitor.store import DomainStore
     from virtui.review.desk import ReviewDesk, ReviewRules
     from virtui.review.store import ReviewStore
-    from virtui.services import ConfigService
-    from virtui.sessions import open_sessions
+    from virtui.monitor.hostports import HostPorts
+    from virtui.monitor.sessions import open_sessions
 
     uri, store_path, change_id, step = sys.argv[1:5]
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].backend.connect()
 
-    class Stopping(ConfigService):
-        def define(self, host, xml):
-            if step == "before-define":
-                print("ready", flush=True); time.sleep(600)
-            result = super().define(host, xml)
-            print("ready", flush=True); time.sleep(600)
-            return result
+    real_define = sessions[0].backend.define_config
 
-    desk = ReviewDesk(ReviewStore(Path(store_path)), Stopping(lambda: sessions, DomainStore()),
+    def stopping_define(xml):
+        if step == "before-define":
+            print("ready", flush=True); time.sleep(600)
+        result = real_define(xml)
+        print("ready", flush=True); time.sleep(600)
+        return result
+
+    sessions[0].backend.define_config = stopping_define
+    desk = ReviewDesk(ReviewStore(Path(store_path)), HostPorts(lambda: sessions, DomainStore()),
                       ReviewRules())
     desk.merge(int(change_id))
     """

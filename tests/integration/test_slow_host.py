@@ -9,11 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-import virtui.app
 from tests.tui.helpers import column, status_text, wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import HostStatus
+from virtui.tui.app import VirtuiApp
 
 
 @pytest.fixture
@@ -42,11 +41,11 @@ def silent_port() -> Iterator[int]:
 
 
 async def test_silent_host_shows_connecting_while_the_others_update(
-    fleet_uri: str, silent_port: int, monkeypatch: pytest.MonkeyPatch
+    fleet_uri: str, silent_port: int
 ) -> None:
-    monkeypatch.setattr(virtui.app, "NO_ANSWER_AFTER_S", 1.5)  # 15 s in real use
     silent = f"qemu+tcp://127.0.0.1:{silent_port}/system"
     app = VirtuiApp(Settings(uris=[fleet_uri, silent], delay=0.5))
+    app.poller.no_answer_after = 1.5  # 15 s in real use
     async with app.run_test(size=(160, 30)):
         await wait_for(lambda: len(column(app, "name")) == 5, timeout=5)
         assert "hosts 1/2" in status_text(app)

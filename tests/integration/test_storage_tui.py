@@ -12,12 +12,12 @@ from textual.widgets import Input, ProgressBar, Static
 
 from tests.integration.daemons import Daemon
 from tests.tui.helpers import RecordingApp, wait_for
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.form import FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.storage import StorageScreen
 from virtui.screens.transfer import TransferScreen
-from virtui.sessions import open_sessions
 
 MIB = 1024 * 1024
 

@@ -18,13 +18,13 @@ import pytest
 from tests.integration.daemons import Daemon
 from tests.integration.guests import define_guest, remove_test_guests
 from tests.tui.helpers import wait_for
-from virtui.app import VirtuiApp
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.demo import EmbeddedDemo
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import DomainAction, DomainKey, LogEntry, Severity
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.logs import LogsScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 
 def _qemu_pid(name: str) -> int:
@@ -79,7 +79,7 @@ async def test_lifecycle_events_and_a_crash_appear_in_order(
         dom = define_guest(conn, tmp_path)
         name = dom.name()
         key = DomainKey("h", dom.UUIDString())
-        backend = app.backend_for("h")
+        backend = app.ports.domains("h")
         assert backend is not None
         await wait_for(lambda: [e.kind for e in _lines(app, name)] == ["defined"], 30)
         for action in (DomainAction.START, DomainAction.SUSPEND, DomainAction.RESUME):

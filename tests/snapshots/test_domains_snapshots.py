@@ -13,10 +13,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import CpuMode
-from virtui.sessions import open_sessions
+from virtui.monitor.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 # Replayed from a fixed place: the hosts screen shows URIs, and a snapshot must not
 # depend on where the repository happens to be checked out.

@@ -10,11 +10,11 @@ from textual.pilot import Pilot
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.tui.helpers import wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import LogEntry, Severity
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.logs import LogsScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 # Local times, so the clock column reads the same in every time zone.
 START = time.mktime((2026, 11, 22, 14, 3, 7, 0, 0, -1))

@@ -10,11 +10,11 @@ from textual.pilot import Pilot
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.tui.helpers import wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.detail import DetailScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 
 class _ConfirmApp(App[None]):

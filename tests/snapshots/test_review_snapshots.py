@@ -10,15 +10,15 @@ from textual.pilot import Pilot
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.tui.helpers import wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.ops import AttachDevice, SetMemory, SetVcpus
 from virtui.review.store import ReviewStore
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.review import ReviewScreen
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 WEB01 = "00000000-0000-4000-8000-000000000001"
 DB01 = "00000000-0000-4000-8000-000000000003"
@@ -36,7 +36,7 @@ async def _desk_with_changes(pilot: Pilot[Any], tmp_path: Path) -> ReviewScreen:
     app = pilot.app
     assert isinstance(app, VirtuiApp)
     await app.poll_now()
-    port = ConfigService(lambda: app.sessions, app.store)
+    port = HostPorts(lambda: app.sessions, app.store)
     store = ReviewStore(tmp_path / "reviews.db")
     alice = ReviewDesk(store, port, ReviewRules(1), user="alice@h1")
     bob = ReviewDesk(store, port, ReviewRules(1), user="bob@h2")
@@ -84,7 +84,7 @@ def test_merge_confirmation(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _desk_with_changes(pilot, tmp_path)
         desk = pilot.app.desk  # type: ignore[attr-defined]
-        ReviewDesk(desk.store, desk.port, desk.rules, user="bob@h2").approve(3)
+        ReviewDesk(desk.store, desk.hosts, desk.rules, user="bob@h2").approve(3)
         screen = pilot.app.screen
         assert isinstance(screen, ReviewScreen)
         screen.reload()

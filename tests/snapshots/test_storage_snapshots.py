@@ -10,11 +10,11 @@ from textual.widgets import Input
 
 from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
 from tests.tui.helpers import wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.form import FormScreen
 from virtui.screens.storage import StorageScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 
 def _app(tmp_path: Path) -> VirtuiApp:

@@ -17,9 +17,10 @@ from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
 from tests.snapshots.test_domains_snapshots import POLLS, make_app
 from tests.tui.helpers import wait_for
 from virtui import background
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import LogEntry, Severity
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.ops import SetVcpus
 from virtui.review.store import ReviewStore
@@ -27,8 +28,7 @@ from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.storage import StorageScreen
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 THEMES = ("virtui-dark", "virtui-light", "virtui-console")
 SIZES = {"small": (80, 24), "large": (250, 70)}
@@ -109,7 +109,7 @@ async def _review(pilot: Pilot[Any], tmp_path: Path) -> None:
     assert isinstance(app, VirtuiApp)
     await app.poll_now()
     store = ReviewStore(tmp_path / "reviews.db")
-    port = ConfigService(lambda: app.sessions, app.store)
+    port = HostPorts(lambda: app.sessions, app.store)
     app.desk = ReviewDesk(store, port, ReviewRules(), user="alice@h1")
     change = app.desk.draft("test", WEB01, "web01: vcpu 2→1", [SetVcpus(1)])
     app.desk.comment(change.id, 5, '-  <vcpu placement="static">2</vcpu>', "enough?")

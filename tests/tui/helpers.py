@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from virtui.app import VirtuiApp
 from virtui.model import HostStatus
+from virtui.tui.app import VirtuiApp
 from virtui.widgets.status_bar import StatusBar
 
 
@@ -37,6 +37,7 @@ class RecordingApp(VirtuiApp):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.told: list[str] = []
+        self.titled: list[tuple[str, str]] = []  # (title, text) of every notification
         self.pushed: list[Any] = []
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
@@ -45,7 +46,13 @@ class RecordingApp(VirtuiApp):
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         self.told.append(message)
+        self.titled.append((kwargs.get("title", ""), message))
         super().notify(message, *args, **kwargs)
+
+
+def action_log(app: VirtuiApp) -> list[str]:
+    """The details of the timeline's action entries (what the logs screen shows)."""
+    return [entry.detail for entry in app.timeline.entries if entry.kind == "action"]
 
 
 def host_status(app: VirtuiApp, name: str) -> HostStatus | None:

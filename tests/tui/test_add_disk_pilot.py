@@ -8,11 +8,11 @@ from textual.widgets import Input
 
 from tests.tui.helpers import RecordingApp, wait_for
 from tests.tui.test_review_pilot import WEB01, _own_desk
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.review.ops import RawXml
 from virtui.screens.form import FormScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.sessions import open_sessions
 
 QCOW2_HEADER = b"QFI\xfb\x00\x00\x00\x03" + b"\x00" * 56
 
@@ -67,7 +67,7 @@ async def test_an_xml_edit_declaring_raw_over_a_qcow2_image_is_flagged(
         desk = _own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.pause()
-        xml = desk.port.read_config("images" if False else app.sessions[0].name, WEB01).xml
+        xml = desk.hosts.config("images" if False else app.sessions[0].name).read_config(WEB01).xml
         disk = (
             "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
             f"<source file='{local}'/><target dev='vdz' bus='virtio'/></disk>"

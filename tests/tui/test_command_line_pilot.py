@@ -8,15 +8,15 @@ import pytest
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import RecordingApp, column, host_status, status_text, wait_for
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.config.usersettings import load_user_settings
 from virtui.model import HostStatus
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.command import CommandLine
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.storage import StorageScreen
-from virtui.sessions import open_sessions
-from virtui.usersettings import load_user_settings
 
 RECORDING = f"replay://{Path(__file__).parents[1] / 'snapshots' / 'recordings' / 'fleet.json'}"
 
@@ -184,8 +184,8 @@ def test_a_program_running_uri_in_settings_toml_is_ignored_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    from virtui.cli import build_parser, settings_from
-    from virtui.usersettings import settings_path
+    from virtui.cli.main import build_parser, settings_from
+    from virtui.config.usersettings import settings_path
 
     settings_path().parent.mkdir(parents=True, exist_ok=True)
     settings_path().write_text(

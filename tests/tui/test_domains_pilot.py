@@ -8,10 +8,10 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Input
 
-from tests.tui.helpers import column, status_text
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from tests.tui.helpers import action_log, column, status_text
+from virtui.config.settings import Settings
 from virtui.model import CpuMode
+from virtui.tui.app import VirtuiApp
 
 
 def _app(uri: str, mode: CpuMode = CpuMode.IRIX) -> VirtuiApp:
@@ -139,7 +139,7 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(fleet_uri: str) -
         await pilot.pause()
         await pilot.pause()
         assert app.domains.query_one("#filter", Input).value == "sh-"
-        assert list(app.operations.results) == []  # nothing started or shut down
+        assert action_log(app) == []  # nothing started or shut down
         assert app.settings.delay == 2.0
         await pilot.press("slash")  # inside the box "/" is text (host/name filters)
         assert app.domains.query_one("#filter", Input).value == "sh-/"
@@ -149,13 +149,13 @@ async def test_a_managed_saved_domain_says_so_in_the_table(tmp_path: Path) -> No
     import libvirt
 
     from tests.fixtures.nodes import NodeDomain, write_node
-    from virtui.sessions import open_sessions
+    from virtui.monitor.sessions import open_sessions
 
     uri = f"test://{write_node(tmp_path / 'node.xml', [NodeDomain('kept'), NodeDomain('off')])}"
     app = VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
     async with app.run_test(size=(120, 30)):
         await app.poll_now()
-        backend = app.backend_for(app.sessions[0].name)
+        backend = app.ports.backend(app.sessions[0].name)
         assert backend is not None
         conn = backend._connection()  # type: ignore[attr-defined]
         conn.lookupByName("kept").managedSave(0)

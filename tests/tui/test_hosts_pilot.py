@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.tui.helpers import column, status_text, wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import HostStatus
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.hosts import HostsScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 REFUSED = "qemu+tcp://127.0.0.1:1/system"
 

@@ -7,12 +7,12 @@ import logging
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import RecordingApp, status_text, wait_for
-from virtui.config import Settings
+from virtui.config.settings import Settings
 from virtui.model import LogEntry, Severity
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.logs import LogsScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
-from virtui.sessions import open_sessions
 
 
 def _app(*uris: str) -> RecordingApp:
@@ -107,7 +107,7 @@ async def test_qemu_log_of_a_test_driver_domain_says_why_there_is_none(fleet_uri
 
 
 async def test_virtuis_own_log_opens_followed(fleet_uri: str) -> None:
-    from virtui.config import state_dir
+    from virtui.config.settings import state_dir
 
     app = _app(fleet_uri)
     async with app.run_test(size=(150, 30)) as pilot:

@@ -6,11 +6,11 @@ from rich.syntax import Syntax
 from textual.widgets import Static
 
 from tests.tui.helpers import status_text, wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.detail import DetailScreen
 from virtui.screens.hosts import HostsScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 
 def _xml_text(xml: Static) -> str:
@@ -61,12 +61,12 @@ async def test_sort_column_moves_and_unmark_and_back(fleet_uri: str) -> None:
 
 async def test_question_mark_opens_help_on_detail_snapshots_and_qemu_log(fleet_uri: str) -> None:
     from tests.tui.helpers import RecordingApp, wait_for
-    from virtui.config import Settings
+    from virtui.config.settings import Settings
+    from virtui.monitor.sessions import open_sessions
     from virtui.screens.detail import DetailScreen
     from virtui.screens.help import HelpScreen
     from virtui.screens.snapshots import SnapshotsScreen
     from virtui.screens.tail import TailScreen
-    from virtui.sessions import open_sessions
 
     app = RecordingApp(
         Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False

@@ -7,7 +7,9 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.tui.helpers import RecordingApp, status_text, wait_for
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.model import State
 from virtui.review.ops import SetMemory, SetVcpus
@@ -15,8 +17,6 @@ from virtui.review.store import ReviewStore
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.review import ReviewScreen
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
 
 WEB01 = "00000000-0000-4000-8000-000000000001"
 
@@ -32,7 +32,7 @@ def _own_desk(app: RecordingApp, tmp_path: Path, user: str = "alice@desk") -> Re
     assert app.desk is not None
     desk = ReviewDesk(
         ReviewStore(tmp_path / "reviews.db"),
-        ConfigService(lambda: app.sessions, app.store),
+        HostPorts(lambda: app.sessions, app.store),
         app.desk.rules,
         user=user,
     )
@@ -59,7 +59,7 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
         app.screen.query_one(Input).value = "1"
         await pilot.press("enter")
         await wait_for(lambda: any("change #1 drafted: web01: vcpu 2→1" in t for t in app.told))
-        backend = app.backend_for("test")
+        backend = app.ports.config("test")
         assert backend is not None
         assert backend.read_config(WEB01).xml.count("current=") == 0  # nothing applied
 
@@ -113,7 +113,7 @@ async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Pa
         await pilot.press("slash", *"web01", "enter", "m")
         await _prompt(app, pilot, "1G")
         await wait_for(lambda: bool(desk.store.ids()))
-        backend = app.backend_for("test")
+        backend = app.ports.config("test")
         assert backend is not None
         # Edited elsewhere: libvirt's DEFINED event makes virtui check its open changes.
         xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>edited</title>")
@@ -223,7 +223,7 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
         desk = _own_desk(app, tmp_path)
         await app.poll_now()
         uuid = WEB01  # the first domain of a node file
-        xml = desk.port.read_config(app.sessions[0].name, uuid).xml
+        xml = desk.hosts.config(app.sessions[0].name).read_config(uuid).xml
         wide = xml.replace("passwd='t0p-s3cret'", "passwd='n3w-s3cret' listen='0.0.0.0'")
         from virtui.review.ops import RawXml
 
@@ -261,7 +261,7 @@ async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewher
         assert isinstance(screen, ReviewScreen)
         header = screen.query_one("#header")
         await wait_for(lambda: "base = live ✓" in str(header.render()))
-        backend = app.backend_for("test")
+        backend = app.ports.config("test")
         assert backend is not None
         xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>x</title>")
         backend.define_config(xml)  # as virsh attach-disk --config would, from outside

@@ -6,13 +6,13 @@ import asyncio
 
 from textual.widgets import DataTable, Static
 
-from tests.tui.helpers import RecordingApp, column, wait_for
-from virtui.app import VirtuiApp
-from virtui.config import Settings
+from tests.tui.helpers import RecordingApp, action_log, column, wait_for
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.snapshots import SnapshotsScreen
-from virtui.sessions import open_sessions
+from virtui.tui.app import VirtuiApp
 
 
 def _app(uri: str) -> VirtuiApp:
@@ -64,7 +64,7 @@ async def test_clone_prompt_refuses_bad_and_taken_names(fleet_uri: str) -> None:
         await pilot.press(*["backspace"] * 3, *"web01", "enter")
         assert "already exists" in str(prompt.query_one("#error", Static).render())
         await pilot.press(*["backspace"] * 5, *"build02", "enter")
-        await wait_for(lambda: bool(app.operations.results) and app.operations.results[-1].ok)
+        await wait_for(lambda: any(line.startswith("clone: ok") for line in action_log(app)))
         await pilot.press("escape")  # clear the filter
         await app.poll_now()
         await pilot.pause()

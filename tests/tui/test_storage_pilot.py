@@ -7,12 +7,12 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Static
 
 from tests.tui.helpers import RecordingApp, status_text, wait_for
-from virtui.config import Settings
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.form import FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.storage import StorageScreen
-from virtui.sessions import open_sessions
 
 RECORDING = Path(__file__).parents[1] / "snapshots" / "recordings" / "fleet.json"
 
@@ -91,7 +91,7 @@ async def test_bad_volume_input_is_refused_before_anything_is_sent(storage_uri: 
         assert "does not fit: pool images has 80GiB available" in await submit("big", "81G")
         assert "use qcow2 or raw" in await submit("new.vmdk", "1G", "vmdk")
         assert app.screen is form  # still asking
-        backend = app.backend_for("test")
+        backend = app.ports.storage("test")
         assert backend is not None
         assert len(backend.volumes("images")) == 2  # nothing reached libvirt
 
@@ -177,7 +177,7 @@ async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_u
     app = _app(storage_uri)
     async with app.run_test(size=(150, 40)) as pilot:
         screen = await _open_storage(app, pilot)
-        backend = app.backend_for("test")
+        backend = app.ports.storage("test")
         assert backend is not None
 
         def images() -> object:

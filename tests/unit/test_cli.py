@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from virtui import __version__
-from virtui.cli import build_parser, main, settings_from
+from virtui.cli.main import build_parser, main, settings_from
 from virtui.model import CpuMode
 
 
@@ -61,12 +61,12 @@ def test_serve_on_a_taken_port_says_so_without_a_traceback(
 ) -> None:
     import socket
 
-    from virtui.serve import serve
+    from virtui.cli.serve import serve
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert serve(["--port", str(port)]) == 2
+        assert serve(["--port", str(port)], lambda _args: None) == 2
     error = capsys.readouterr().err
     assert error == f"virtui serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"

@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 
 from virtui.backends.libvirt.backend import LibvirtBackend
-from virtui.cli import build_parser, settings_from
-from virtui.hostsfile import ConfigError, HostEntry, config_path, load_hosts, load_review_rules
+from virtui.cli.main import build_parser, settings_from
+from virtui.config.hostsfile import (
+    ConfigError,
+    HostEntry,
+    config_path,
+    load_hosts,
+    load_review_rules,
+)
 from virtui.monitor.session import HostSession
-from virtui.sessions import open_sessions
+from virtui.monitor.sessions import open_sessions
 
 
 def _write(text: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo
 from virtui.monitor.io import io_rates
-from virtui.operations import valid_name
+from virtui.tui.operations import valid_name
 
 
 def _detail(at_s: float, rd: int, wr: int, rx: int, tx: int) -> DomainDetail:

@@ -1,4 +1,10 @@
-"""The two halves meet in plain dataclasses: enforce the direction of imports."""
+"""The two halves meet in plain dataclasses: enforce the direction of imports.
+
+Every package has a contract here, like Harlequin's import-linter contracts: the systems
+half (model, monitor, backends, review, config, the batch and review command lines) never
+imports Textual or Rich, the UI half (tui, screens, widgets) never imports libvirt, and no
+two modules import each other, directly or around a longer loop.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "virtui"
+UI = ("textual", "rich", "textual_serve")
+SYSTEMS = ("libvirt", "libvirtaio", "httpx")
 
 
 def _imports(path: Path) -> set[str]:
@@ -18,41 +26,130 @@ def _imports(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
 def _files(*packages: str) -> list[Path]:
-    return [path for package in packages for path in sorted((SRC / package).rglob("*.py"))]
+    found: list[Path] = []
+    for package in packages:
+        target = SRC / package
+        found += sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
+    return found
 
 
-@pytest.mark.parametrize("path", _files("screens", "widgets"), ids=lambda p: p.name)
-def test_screens_and_widgets_never_touch_libvirt(path: Path) -> None:
-    forbidden = {
+def _module(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _crossing(path: Path, roots: tuple[str, ...], packages: tuple[str, ...]) -> set[str]:
+    return {
         name
         for name in _imports(path)
-        if name.split(".")[0] in ("libvirt", "libvirtaio", "httpx")
-        or name.startswith("virtui.backends")
+        if name.split(".")[0] in roots or name.startswith(tuple(f"virtui.{p}" for p in packages))
     }
-    assert not forbidden, f"{path.relative_to(SRC)} imports {sorted(forbidden)}"
 
 
-@pytest.mark.parametrize("path", _files("model", "backends", "monitor"), ids=lambda p: p.name)
-def test_model_backends_and_monitoring_never_import_textual(path: Path) -> None:
-    forbidden = {
+def test_every_module_is_under_a_contract() -> None:
+    covered = {
+        *_files("screens", "widgets", "tui"),
+        *_files("model", "ports", "backends", "monitor", "review", "config"),
+        *_files("cli"),
+        *_files("text", "formatting", "background", "__init__", "__main__"),
+    }
+    assert set(SRC.rglob("*.py")) == covered
+
+
+@pytest.mark.parametrize("path", _files("screens", "widgets", "tui"), ids=_module)
+def test_the_ui_never_touches_libvirt(path: Path) -> None:
+    forbidden = _crossing(path, SYSTEMS, ("backends.libvirt", "backends.prometheus"))
+    if path.parent.name in ("screens", "widgets"):  # screens reach hosts only through ports
+        forbidden |= _crossing(path, (), ("backends", "monitor.hostports", "monitor.sessions"))
+    assert not forbidden, f"{_module(path)} imports {sorted(forbidden)}"
+
+
+SYSTEMS_HALF = [
+    *_files("model", "ports", "backends", "monitor", "review", "config"),
+    SRC / "cli" / "batch.py",
+    SRC / "cli" / "review.py",
+]
+
+
+@pytest.mark.parametrize("path", SYSTEMS_HALF, ids=_module)
+def test_the_systems_half_never_imports_textual(path: Path) -> None:
+    forbidden = _crossing(path, UI, ("screens", "widgets", "tui", "cli.main", "cli.serve"))
+    assert not forbidden, f"{_module(path)} imports {sorted(forbidden)}"
+
+
+@pytest.mark.parametrize("path", _files("text", "formatting", "background"), ids=_module)
+def test_the_leaf_modules_import_only_the_standard_library(path: Path) -> None:
+    found = {name for name in _imports(path) if name.split(".")[0] in ("virtui", *UI, *SYSTEMS)}
+    assert not found, f"{_module(path)} imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("path", _files("ports"), ids=_module)
+def test_ports_speak_only_in_model_types(path: Path) -> None:
+    found = {
         name
         for name in _imports(path)
-        if name.split(".")[0] in ("textual", "rich")
-        or name.startswith(("virtui.screens", "virtui.widgets", "virtui.app"))
+        if name.startswith("virtui.") and not name.startswith(("virtui.model", "virtui.ports"))
     }
-    assert not forbidden, f"{path.relative_to(SRC)} imports {sorted(forbidden)}"
+    assert not found, f"{_module(path)} imports {sorted(found)}"
 
 
-@pytest.mark.parametrize("path", _files("model"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("model"), ids=_module)
 def test_model_imports_nothing_but_the_standard_library_and_itself(path: Path) -> None:
     third_party = {
-        name
+        name.split(".")[0]
         for name in _imports(path)
         if name.split(".")[0] not in ("virtui", "__future__")
         and name.split(".")[0] not in ("enum", "dataclasses", "collections", "typing", "time")
     }
-    assert not third_party, f"{path.relative_to(SRC)} imports {sorted(third_party)}"
+    assert not third_party, f"{_module(path)} imports {sorted(third_party)}"
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module(path): path for path in SRC.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imports(path):
+            # "from virtui.x import y": y is a module or a name in x; keep what exists
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(imported + "."):
+                targets.add(imported)
+        graph[name] = targets - {"virtui"}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import loop (lazy imports inside functions count), or []."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_no_import_cycles() -> None:
+    assert _cycle(_graph()) == []
+
+
+def test_the_cycle_finder_finds_one() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from virtui.formatting import format_bytes
-from virtui.storage_input import InputError, check_fits, check_name, check_pool_path, parse_size
+from virtui.screens.storage_input import (
+    InputError,
+    check_fits,
+    check_name,
+    check_pool_path,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from virtui.commands import Command, CommandError, parse
-from virtui.themes import load_theme, load_themes
-from virtui.usersettings import UserSettings, load_user_settings, save_user_settings
+from virtui.config.usersettings import UserSettings, load_user_settings, save_user_settings
+from virtui.tui.commands import Command, CommandError, parse
+from virtui.tui.themes import load_theme, load_themes
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "virtui"
 THEMES = Path(__file__).resolve().parents[2] / "themes"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from virtui.log_settings import check_filters, check_outputs, uses_debug
+from virtui.config.log_settings import check_filters, check_outputs, uses_debug
 from virtui.model.timeline import LogEntry, Severity
 from virtui.monitor.tail import follow
 from virtui.monitor.timeline import (

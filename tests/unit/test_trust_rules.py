@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from virtui.hostsfile import ConfigError, load_review_rules
+from virtui.config.hostsfile import ConfigError, load_review_rules
+from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly, runs_program
 from virtui.review.danger import DangerRefused, check_emulator, warnings
 from virtui.review.secrets import REDACTED, redact, restore
 from virtui.review.xmlsafe import XmlRefused, check_identity
 from virtui.text import csv_cell, visible
-from virtui.uripolicy import UriRefused, check_in_app, check_readonly, runs_program
 
 UUID = "00000000-0000-4000-8000-000000000001"
 BASE = f"""<domain type='kvm'>

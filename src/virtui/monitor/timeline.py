@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from virtui.config import private_file
+from virtui.config.settings import private_file
 from virtui.model.timeline import LogEntry, Severity
 from virtui.text import visible
 

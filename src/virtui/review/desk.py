@@ -1,6 +1,6 @@
 """ReviewDesk: the life of a change request, from draft to merge (or not).
 
-Blocking (it reads and defines domain configurations through a ConfigPort): call it
+Blocking (it reads and defines domain configurations through each host's ConfigPort): call it
 from worker threads. The TUI and ``virtui review`` both drive this one class.
 
 What a merge promises, across processes sharing one store:
@@ -22,9 +22,8 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.ports.config import ConfigHosts
 from virtui.review import danger, diff, patchfile
 from virtui.review.model import ChangeRequest, State
 from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
@@ -41,17 +40,6 @@ LOCK_WAIT_S = 60.0  # another process's merge of the same domain: wait this long
 
 class ReviewError(Exception):
     """A refused step; the message says why and what to do."""
-
-
-class ConfigPort(Protocol):
-    """The libvirt side of the desk (bound by the app or the CLI to hosts' backends)."""
-
-    def read_config(self, host: str, uuid: str) -> DomainConfig: ...
-    def define(self, host: str, xml: str) -> str: ...
-    def apply_live(self, host: str, uuid: str, change: LiveChange) -> None: ...
-    def host_facts(self, host: str) -> HostFacts: ...
-    def image_format(self, host: str, path: str) -> str | None: ...
-    def uri(self, host: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +82,10 @@ class ReviewDesk:
     """Every step of a change request, each recorded in the store's history."""
 
     def __init__(
-        self, store: ReviewStore, port: ConfigPort, rules: ReviewRules, user: str = ""
+        self, store: ReviewStore, hosts: ConfigHosts, rules: ReviewRules, user: str = ""
     ) -> None:
         self.store = store
-        self.port = port
+        self.hosts = hosts
         self.rules = rules
         self.user = user or local_user()
 
@@ -133,7 +121,9 @@ class ReviewDesk:
         try:
             check_identity(base_xml, proposed, uuid)
             if danger.emulator(proposed) != danger.emulator(base_xml):
-                danger.check_emulator(base_xml, proposed, self.port.host_facts(host).emulators)
+                danger.check_emulator(
+                    base_xml, proposed, self.hosts.config(host).host_facts().emulators
+                )
         except (XmlRefused, danger.DangerRefused) as error:
             raise ReviewError(str(error)) from error
 
@@ -147,7 +137,7 @@ class ReviewDesk:
         flags: list[str] | None = None,
     ) -> ChangeRequest:
         """A new change request against the domain's current configuration."""
-        config = self.port.read_config(host, uuid)
+        config = self.hosts.config(host).read_config(uuid)
         try:
             proposed = propose(config.xml, ops)
             items = plan(config.xml, ops, config.active)
@@ -171,7 +161,7 @@ class ReviewDesk:
             proposed_hash=sha256(proposed),
             ops=ops,
             summary=[item.text for item in items],
-            uri=self.port.uri(host),
+            uri=self.hosts.config(host).uri,
             flags=list(flags or []),
         )
         try:
@@ -256,14 +246,14 @@ class ReviewDesk:
                 "this change keeps the live one; set the new one by hand"
             )
         try:
-            pools = self.port.host_facts(change.host).pool_paths
+            pools = self.hosts.config(change.host).host_facts().pool_paths
         except Exception:
             pools = None
         try:
             found += danger.warnings(change.base_xml, change.proposed_xml, pools)
             for path, declared in danger.new_disk_formats(change.base_xml, change.proposed_xml):
                 try:
-                    actual = self.port.image_format(change.host, path)
+                    actual = self.hosts.config(change.host).image_format(path)
                 except Exception:
                     actual = None
                 if actual and actual != declared:
@@ -282,7 +272,7 @@ class ReviewDesk:
         change = self._get(change_id)
         if change.state not in _REVIEWABLE:
             return change
-        live = self.port.read_config(change.host, change.domain_uuid)
+        live = self.hosts.config(change.host).read_config(change.domain_uuid)
         if sha256(live.xml) != change.base_hash:
             self._mark_stale(change)
         return self._get(change_id)
@@ -294,7 +284,7 @@ class ReviewDesk:
         ours = [c for c in changes if c.host == host and c.domain_uuid == uuid]
         if not ours:
             return []
-        live_hash = sha256(self.port.read_config(host, uuid).xml)
+        live_hash = sha256(self.hosts.config(host).read_config(uuid).xml)
         stale = [change for change in ours if change.base_hash != live_hash]
         for change in stale:
             self._mark_stale(change)
@@ -320,7 +310,7 @@ class ReviewDesk:
         change = self._get(change_id)
         if change.state not in (State.STALE, State.CONFLICTED, *_REVIEWABLE):
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to rebase")
-        live = self.port.read_config(change.host, change.domain_uuid)
+        live = self.hosts.config(change.host).read_config(change.domain_uuid)
         try:
             if any(isinstance(op, RawXml) for op in change.ops):
                 proposed = diff.three_way(
@@ -365,7 +355,7 @@ class ReviewDesk:
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
-        live = self.port.read_config(change.host, change.domain_uuid)
+        live = self.hosts.config(change.host).read_config(change.domain_uuid)
         base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
         try:
             text = diff.three_way(base, proposed, canonical(live.xml))
@@ -380,7 +370,7 @@ class ReviewDesk:
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")
-        live = self.port.read_config(change.host, change.domain_uuid)
+        live = self.hosts.config(change.host).read_config(change.domain_uuid)
         if sha256(live.xml) != sha256(live_xml):
             raise ReviewError(
                 f"#{change_id}: the live configuration changed while you edited; edit again"
@@ -512,7 +502,7 @@ class ReviewDesk:
         except StoreError as error:
             raise ReviewError(f"#{change_id} not merged: {error}") from error
         try:
-            live = self.port.read_config(change.host, change.domain_uuid)
+            live = self.hosts.config(change.host).read_config(change.domain_uuid)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
@@ -528,7 +518,7 @@ class ReviewDesk:
                 "(another merge or an edit outside virtui); nothing was applied (R rebases)"
             )
         try:
-            self.port.define(change.host, change.proposed_xml)
+            self.hosts.config(change.host).define_config(change.proposed_xml)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(
@@ -541,14 +531,14 @@ class ReviewDesk:
                 pending.append(item.text)
                 continue
             try:
-                self.port.apply_live(change.host, change.domain_uuid, item.live)
+                self.hosts.config(change.host).apply_live(change.domain_uuid, item.live)
                 live_done.append(item.text)
             except Exception as error:
                 pending.append(
                     f"{item.text} — not applied live ({error_text(error)}): pending restart"
                 )
         try:
-            applied = self.port.read_config(change.host, change.domain_uuid).xml
+            applied = self.hosts.config(change.host).read_config(change.domain_uuid).xml
         except Exception as error:
             raise ReviewError(
                 f"#{change_id}: libvirt has the change (defined) but it could not be read back "
@@ -593,7 +583,7 @@ class ReviewDesk:
             except StoreError:
                 continue  # its merge is still under way in another process
             try:
-                live = self.port.read_config(change.host, change.domain_uuid)
+                live = self.hosts.config(change.host).read_config(change.domain_uuid)
                 self._settle(change, live.xml)
                 settled.append(change_id)
             except Exception:
@@ -650,7 +640,7 @@ class ReviewDesk:
         try:
             patch = patchfile.read(text)
             target = host or patch.host
-            live = self.port.read_config(target, patch.domain_uuid)
+            live = self.hosts.config(target).read_config(patch.domain_uuid)
             proposed, verified = patchfile.proposal(patch, live.xml)
         except patchfile.PatchError as error:
             raise ReviewError(str(error)) from error

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from virtui.commands import CommandError, parse
+from virtui.tui.commands import CommandError, parse
 
 
 class CommandLine(ModalScreen[str | None]):

@@ -18,7 +18,7 @@ from virtui.model.detail import DomainDetail
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
-from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
+from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.text import error_text, visible, visible_lines
 from virtui.widgets.cpu_graph import CpuGraph
@@ -51,7 +51,7 @@ def format_rate(bytes_per_second: float) -> str:
     return f"{value:.1f} GiB/s"
 
 
-class DetailScreen(DomainActionsMixin, VirtuiScreen):
+class DetailScreen(DomainKeysScreen, VirtuiScreen):
     """Everything about one domain, refreshed at the app's delay."""
 
     HELP_TITLE = "Domain detail"

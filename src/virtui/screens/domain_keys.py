@@ -5,9 +5,30 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.screen import Screen
 
-from virtui.messages import DomainCommand
 from virtui.model import DomainAction, DomainKey, DomainState
 from virtui.monitor.store import DomainStore
+from virtui.tui.messages import (
+    DRAFT_KINDS,
+    CloneDomain,
+    DomainIntent,
+    DraftChange,
+    OpenConsole,
+    OpenDetail,
+    OpenQemuLog,
+    OpenSnapshots,
+    RunAction,
+    TakeSnapshot,
+)
+
+# The binding's word -> the message it sends about one domain.
+INTENTS: dict[str, type[DomainIntent]] = {
+    "detail": OpenDetail,
+    "console": OpenConsole,
+    "clone": CloneDomain,
+    "snapshot": TakeSnapshot,
+    "snapshots": OpenSnapshots,
+    "qemu_log": OpenQemuLog,
+}
 
 DOMAIN_ACTION_BINDINGS = [
     Binding("s", "act('START')", "Start"),
@@ -31,8 +52,8 @@ DOMAIN_ACTION_BINDINGS = [
 ]
 
 
-class DomainActionsMixin(Screen[None]):
-    """Turns the lifecycle keys into DomainCommand messages for the app."""
+class DomainKeysScreen(Screen[None]):
+    """A screen that shows domains: its lifecycle keys become messages for the app."""
 
     store: DomainStore
 
@@ -43,7 +64,7 @@ class DomainActionsMixin(Screen[None]):
     def action_act(self, name: str) -> None:
         keys = self.command_targets()
         if keys:
-            self.post_message(DomainCommand("act", keys, DomainAction[name]))
+            self.post_message(RunAction(keys, DomainAction[name]))
 
     def action_pause_resume(self) -> None:
         keys = self.command_targets()
@@ -55,11 +76,15 @@ class DomainActionsMixin(Screen[None]):
         ]
         others = [key for key in keys if key not in paused]
         if paused:
-            self.post_message(DomainCommand("act", paused, DomainAction.RESUME))
+            self.post_message(RunAction(paused, DomainAction.RESUME))
         if others:
-            self.post_message(DomainCommand("act", others, DomainAction.SUSPEND))
+            self.post_message(RunAction(others, DomainAction.SUSPEND))
 
     def action_command(self, command: str) -> None:
         keys = self.command_targets()
-        if keys:
-            self.post_message(DomainCommand(command, keys[:1]))
+        if not keys:
+            return
+        if command in DRAFT_KINDS:
+            self.post_message(DraftChange(keys[0], command))
+        else:
+            self.post_message(INTENTS[command](keys[0]))

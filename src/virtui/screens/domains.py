@@ -11,7 +11,7 @@ from textual.widgets import Footer, Input
 from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
-from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainActionsMixin
+from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.view import ViewOptions
 from virtui.widgets.cpu_graph import CpuGraph
@@ -24,7 +24,7 @@ HELP_NOTE = (
 )
 
 
-class DomainsScreen(DomainActionsMixin):
+class DomainsScreen(DomainKeysScreen):
     """Every domain of every connected host, with a CPU graph of the selected one."""
 
     BINDINGS = [

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.app import SuspendNotSupported
 
-from virtui.config import private_dir, state_dir
+from virtui.config.settings import private_dir, state_dir
 
 
 def edit_text(app: Any, text: str, name: str) -> str | None:

@@ -4,17 +4,16 @@ virtui's own warnings, with filters, pause/follow, QEMU logs and daemon logging.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
 
+from virtui.config.log_settings import DEBUG_WARNING, check_filters, check_outputs, uses_debug
 from virtui.formatting import plural
-from virtui.log_settings import DEBUG_WARNING, check_filters, check_outputs, uses_debug
-from virtui.messages import TimelineNote
 from virtui.model.timeline import DaemonLogging, LogEntry, LogLocation, Severity
 from virtui.monitor.timeline import FilterError, LogFilter, Timeline
+from virtui.ports.logs import LogsHosts
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
@@ -23,6 +22,7 @@ from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
 from virtui.screens.transfer import Runner
 from virtui.text import error_text
+from virtui.tui.messages import TimelineNote
 from virtui.widgets.log_view import LogView, entry_texts
 from virtui.widgets.status_bar import StatusBar
 
@@ -30,17 +30,6 @@ FILTER_HINT = (
     "Words: host:NAME dom:NAME kind:KIND sev:warning (or error, info, debug), "
     "and plain words that must all occur. Empty shows everything."
 )
-
-
-class LogsPort(Protocol):
-    """What the screen needs from the app; daemon calls block (run them on threads)."""
-
-    def hosts(self) -> list[str]: ...
-    def qemu_log(self, host: str, name: str) -> LogLocation: ...
-    def daemon_logging(self, host: str) -> DaemonLogging: ...
-    def set_daemon_logging(
-        self, host: str, filters: str | None, outputs: str | None
-    ) -> DaemonLogging: ...
 
 
 class LogsScreen(VirtuiScreen):
@@ -67,10 +56,10 @@ class LogsScreen(VirtuiScreen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, timeline: Timeline, port: LogsPort, runner: Runner, own_log: Path) -> None:
+    def __init__(self, timeline: Timeline, hosts: LogsHosts, runner: Runner, own_log: Path) -> None:
         super().__init__()
         self.timeline = timeline
-        self.port = port
+        self.hosts = hosts
         self.runner = runner
         self.own_log = own_log
         self.filter = LogFilter()
@@ -185,7 +174,7 @@ class LogsScreen(VirtuiScreen):
         if entry is None or not entry.domain or not entry.host:
             self.notify("move to a line about a domain first", severity="warning")
             return
-        location = self.port.qemu_log(entry.host, entry.domain)
+        location = self.hosts.logs(entry.host).qemu_log(entry.domain)
         self.app.push_screen(
             TailScreen(f"QEMU log of {entry.domain} on {entry.host}", location, self.runner)
         )
@@ -197,7 +186,7 @@ class LogsScreen(VirtuiScreen):
 
     def action_daemon_logging(self) -> None:
         entry = self.view.selected
-        hosts = self.port.hosts()
+        hosts = self.hosts.host_names()
         host = entry.host if entry is not None and entry.host in hosts else ""
         if not hosts:
             self.notify("no hosts", severity="warning")
@@ -217,7 +206,7 @@ class LogsScreen(VirtuiScreen):
     def _read_daemon_logging(self, host: str) -> None:
         def work() -> None:
             try:
-                current = self.port.daemon_logging(host)
+                current = self.hosts.logs(host).daemon_logging()
             except Exception as error:
                 why = error_text(error)
                 self.app.call_from_thread(
@@ -272,7 +261,7 @@ class LogsScreen(VirtuiScreen):
     def _apply(self, host: str, values: dict[str, str]) -> None:
         def work() -> None:
             try:
-                now = self.port.set_daemon_logging(host, values["filters"], values["outputs"])
+                now = self.hosts.logs(host).set_daemon_logging(values["filters"], values["outputs"])
             except Exception as error:
                 why = error_text(error)
                 note = LogEntry.now(host, "", "action", f"daemon logging: {why}", Severity.ERROR)

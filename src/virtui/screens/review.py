@@ -14,7 +14,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from virtui.messages import TimelineNote
 from virtui.model.timeline import LogEntry, Severity
 from virtui.review.desk import MergeResult, ReviewDesk
 from virtui.review.diff import shown_diff, shown_side_by_side
@@ -27,6 +26,7 @@ from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.transfer import Runner
 from virtui.text import error_text, visible
+from virtui.tui.messages import TimelineNote
 from virtui.widgets.status_bar import StatusBar
 
 FILTERS = ("all", "open", "mine", "stale")

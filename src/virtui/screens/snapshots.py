@@ -11,13 +11,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from virtui.background import run_detached
-from virtui.messages import TimelineNote
 from virtui.model.detail import SnapshotInfo
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.text import error_text, visible
+from virtui.tui.messages import TimelineNote
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 

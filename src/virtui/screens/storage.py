@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,15 +12,14 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from virtui.formatting import format_bytes, plural
-from virtui.messages import TimelineNote
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
 from virtui.model.timeline import LogEntry, Severity
+from virtui.ports.storage import StorageHosts
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.screens.transfer import Runner, TransferScreen
-from virtui.storage_input import (
+from virtui.screens.storage_input import (
     VOLUME_FORMATS,
     InputError,
     check_fits,
@@ -29,7 +27,9 @@ from virtui.storage_input import (
     check_pool_path,
     parse_size,
 )
+from virtui.screens.transfer import Runner, TransferScreen
 from virtui.text import error_text, visible
+from virtui.tui.messages import TimelineNote
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
@@ -41,41 +41,6 @@ CRITICAL_PCT = 90.0
 BAR_CELLS = 10
 
 Progress = Callable[[TransferProgress], None]
-
-
-class StoragePort(Protocol):
-    """What the screen needs from the app (blocking calls, made from threads)."""
-
-    def hosts(self) -> dict[str, str]: ...
-    def is_local(self, host: str) -> bool: ...
-    def cannot_stream(self, host: str) -> str: ...
-    def pools(self, host: str) -> list[PoolInfo]: ...
-    def volumes(self, host: str, pool: str) -> list[VolumeInfo]: ...
-    def pool_command(self, host: str, pool: str, command: str) -> str: ...
-    def create_pool(self, host: str, pool: str, path: str) -> str: ...
-    def delete_pool(self, host: str, pool: str, *, remove_directory: bool) -> str: ...
-    def create_volume(self, host: str, pool: str, name: str, capacity: int, fmt: str) -> str: ...
-    def resize_volume(self, host: str, pool: str, name: str, capacity: int) -> str: ...
-    def clone_volume(self, host: str, pool: str, name: str, new_name: str) -> str: ...
-    def delete_volume(self, host: str, pool: str, name: str, *, force: bool) -> str: ...
-    def upload_volume(
-        self,
-        host: str,
-        pool: str,
-        name: str,
-        local_path: str,
-        progress: Progress,
-        cancelled: threading.Event,
-    ) -> str: ...
-    def download_volume(
-        self,
-        host: str,
-        pool: str,
-        name: str,
-        local_path: str,
-        progress: Progress,
-        cancelled: threading.Event,
-    ) -> str: ...
 
 
 def pool_key(pool: PoolInfo) -> str:
@@ -117,9 +82,9 @@ class StorageScreen(VirtuiScreen):
     }
     """
 
-    def __init__(self, port: StoragePort, runner: Runner) -> None:
+    def __init__(self, hosts: StorageHosts, runner: Runner) -> None:
         super().__init__()
-        self.port = port
+        self.hosts = hosts
         self.runner = runner
         self.pools: dict[str, PoolInfo] = {}
         self.volumes: list[VolumeInfo] = []
@@ -147,7 +112,7 @@ class StorageScreen(VirtuiScreen):
 
     def reload(self) -> None:
         """Read every host's pools again (each host on its own thread) and the volumes."""
-        hosts = self.port.hosts()
+        hosts = self.hosts.storage_hosts()
         self.problems = {host: why for host, why in hosts.items() if why}
         for host, why in hosts.items():
             if not why:
@@ -165,7 +130,7 @@ class StorageScreen(VirtuiScreen):
 
     def _read_pools(self, host: str) -> None:
         try:
-            pools = self.port.pools(host)
+            pools = self.hosts.storage(host).pools()
         except Exception as error:  # a host without a storage driver, or one just lost
             why = error_text(error)
             self.app.call_from_thread(self._pools_failed, host, why)
@@ -245,7 +210,7 @@ class StorageScreen(VirtuiScreen):
 
         def read() -> None:
             try:
-                volumes = self.port.volumes(pool.host, pool.name)
+                volumes = self.hosts.storage(pool.host).volumes(pool.name)
             except Exception as error:
                 why = error_text(error)
                 self.app.call_from_thread(self.notify, why, severity="error")
@@ -381,7 +346,7 @@ class StorageScreen(VirtuiScreen):
             self._run_on(
                 pool.host,
                 "refresh",
-                lambda: self.port.pool_command(pool.host, pool.name, "refresh"),
+                lambda: self.hosts.storage(pool.host).pool_command(pool.name, "refresh"),
             )
 
     def action_start_pool(self) -> None:
@@ -392,7 +357,9 @@ class StorageScreen(VirtuiScreen):
             self.notify(f"pool {pool.name} is already started")
             return
         self._run_on(
-            pool.host, "start", lambda: self.port.pool_command(pool.host, pool.name, "start")
+            pool.host,
+            "start",
+            lambda: self.hosts.storage(pool.host).pool_command(pool.name, "start"),
         )
 
     def action_stop_pool(self) -> None:
@@ -405,7 +372,9 @@ class StorageScreen(VirtuiScreen):
             "Its volumes stay on disk but cannot be listed or created until it starts again.",
             [Choice("stop", "Stop", "y")],
             lambda _: self._run_on(
-                pool.host, "stop", lambda: self.port.pool_command(pool.host, pool.name, "stop")
+                pool.host,
+                "stop",
+                lambda: self.hosts.storage(pool.host).pool_command(pool.name, "stop"),
             ),
         )
 
@@ -414,7 +383,9 @@ class StorageScreen(VirtuiScreen):
         if pool:
             command = "noautostart" if pool.autostart else "autostart"
             self._run_on(
-                pool.host, command, lambda: self.port.pool_command(pool.host, pool.name, command)
+                pool.host,
+                command,
+                lambda: self.hosts.storage(pool.host).pool_command(pool.name, command),
             )
 
     def action_new(self) -> None:
@@ -430,7 +401,7 @@ class StorageScreen(VirtuiScreen):
             self._delete_pool()
 
     def _new_pool(self) -> None:
-        usable = sorted(host for host, why in self.port.hosts().items() if not why)
+        usable = sorted(host for host, why in self.hosts.storage_hosts().items() if not why)
         if not usable:
             self.notify("no connected host can hold storage pools", severity="warning")
             return
@@ -446,7 +417,7 @@ class StorageScreen(VirtuiScreen):
             return (
                 check_name("pool", values["name"])
                 or (f"a pool named {values['name']} already exists" if taken else "")
-                or check_pool_path(values["path"], local=self.port.is_local(values["host"]))
+                or check_pool_path(values["path"], local=self.hosts.is_local(values["host"]))
             )
 
         def chosen(values: dict[str, str] | None) -> None:
@@ -454,7 +425,9 @@ class StorageScreen(VirtuiScreen):
                 self._run_on(
                     values["host"],
                     "create pool",
-                    lambda: self.port.create_pool(values["host"], values["name"], values["path"]),
+                    lambda: self.hosts.storage(values["host"]).create_pool(
+                        values["name"], values["path"]
+                    ),
                 )
 
         self.app.push_screen(
@@ -484,8 +457,8 @@ class StorageScreen(VirtuiScreen):
             lambda how: self._run_on(
                 pool.host,
                 "delete pool",
-                lambda: self.port.delete_pool(
-                    pool.host, pool.name, remove_directory=how == "remove"
+                lambda: self.hosts.storage(pool.host).delete_pool(
+                    pool.name, remove_directory=how == "remove"
                 ),
                 gone=pool_key(pool),
             ),
@@ -523,8 +496,8 @@ class StorageScreen(VirtuiScreen):
                 self._run_on(
                     pool.host,
                     "create volume",
-                    lambda: self.port.create_volume(
-                        pool.host, pool.name, values["name"], size, values["format"]
+                    lambda: self.hosts.storage(pool.host).create_volume(
+                        pool.name, values["name"], size, values["format"]
                     ),
                 )
 
@@ -558,7 +531,9 @@ class StorageScreen(VirtuiScreen):
                 lambda _: self._run_on(
                     pool.host,
                     "delete volume",
-                    lambda: self.port.delete_volume(pool.host, pool.name, volume.name, force=True),
+                    lambda: self.hosts.storage(pool.host).delete_volume(
+                        pool.name, volume.name, force=True
+                    ),
                 ),
             )
 
@@ -570,7 +545,9 @@ class StorageScreen(VirtuiScreen):
             lambda _: self._run_on(
                 pool.host,
                 "delete volume",
-                lambda: self.port.delete_volume(pool.host, pool.name, volume.name, force=False),
+                lambda: self.hosts.storage(pool.host).delete_volume(
+                    pool.name, volume.name, force=False
+                ),
                 on_in_use=anyway,
             ),
         )
@@ -598,7 +575,9 @@ class StorageScreen(VirtuiScreen):
                 self._run_on(
                     pool.host,
                     "resize",
-                    lambda: self.port.resize_volume(pool.host, pool.name, volume.name, size),
+                    lambda: self.hosts.storage(pool.host).resize_volume(
+                        pool.name, volume.name, size
+                    ),
                 )
 
         self.app.push_screen(
@@ -626,7 +605,9 @@ class StorageScreen(VirtuiScreen):
                 self._run_on(
                     pool.host,
                     "clone",
-                    lambda: self.port.clone_volume(pool.host, pool.name, volume.name, name),
+                    lambda: self.hosts.storage(pool.host).clone_volume(
+                        pool.name, volume.name, name
+                    ),
                 )
 
         stem, dot, suffix = volume.name.partition(".")
@@ -639,7 +620,7 @@ class StorageScreen(VirtuiScreen):
 
     def _streams_or_say(self, host: str, what: str) -> bool:
         """Refuse before any form when the host's connection cannot stream volumes."""
-        why = self.port.cannot_stream(host)
+        why = self.hosts.cannot_stream(host)
         if why:
             self.notify(f"cannot {what} on {host}: {why}", severity="error")
         return not why
@@ -667,8 +648,8 @@ class StorageScreen(VirtuiScreen):
                 pool.host,
                 f"Upload to {pool.name}",
                 f"{path} → volume {name} in pool {pool.name} on {pool.host}",
-                lambda progress, cancelled: self.port.upload_volume(
-                    pool.host, pool.name, name, path, progress, cancelled
+                lambda progress, cancelled: self.hosts.storage(pool.host).upload_volume(
+                    pool.name, name, path, progress, cancelled
                 ),
             )
 
@@ -710,8 +691,8 @@ class StorageScreen(VirtuiScreen):
                 pool.host,
                 f"Download {volume.name}",
                 f"volume {volume.name} on {pool.host} → {path}",
-                lambda progress, cancelled: self.port.download_volume(
-                    pool.host, pool.name, volume.name, path, progress, cancelled
+                lambda progress, cancelled: self.hosts.storage(pool.host).download_volume(
+                    pool.name, volume.name, path, progress, cancelled
                 ),
             )
 

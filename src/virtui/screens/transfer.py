@@ -14,11 +14,11 @@ from textual.content import Content
 from textual.widgets import Button, ProgressBar, Static
 
 from virtui.formatting import format_bytes
-from virtui.messages import TimelineNote
 from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
 from virtui.text import error_text, visible
+from virtui.tui.messages import TimelineNote
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""

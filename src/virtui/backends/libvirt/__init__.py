@@ -8,8 +8,8 @@ setting wins.
 
 import os as _os
 
-from virtui.config import private_file as _private_file
-from virtui.config import state_dir as _state_dir
+from virtui.config.settings import private_file as _private_file
+from virtui.config.settings import state_dir as _state_dir
 
 if "LIBVIRT_LOG_OUTPUTS" not in _os.environ:
     try:

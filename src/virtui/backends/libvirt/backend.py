@@ -21,9 +21,10 @@ from virtui.backends.libvirt.connections import (
     open_connection,
     release_connection,
 )
+from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
-from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.libvirt.handle import describe
 from virtui.backends.libvirt.samples import (
     sample_from_info,
     sample_from_stats,
@@ -41,6 +42,10 @@ from virtui.model import (
     Severity,
 )
 from virtui.model.timeline import DaemonLogging, LogLocation
+from virtui.ports.config import ConfigPort
+from virtui.ports.domains import DomainsPort
+from virtui.ports.logs import LogsPort
+from virtui.ports.storage import StoragePort
 
 log = logging.getLogger("virtui.backends.libvirt")
 
@@ -68,7 +73,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
+class LibvirtBackend(LibvirtDomains, LibvirtStorage, LibvirtConfig, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -90,9 +95,21 @@ class LibvirtBackend(LibvirtStorage, LibvirtConfig, Backend):
 
     @property
     def capabilities(self) -> BackendCapabilities:
-        return BackendCapabilities(
-            mutations=not self.readonly, events=True, bulk_stats=self._bulk_stats, storage=True
-        )
+        return BackendCapabilities(mutations=not self.readonly)
+
+    # Every port is this object itself: it satisfies each protocol as it is.
+
+    def domain_port(self) -> DomainsPort:
+        return self
+
+    def storage_port(self) -> StoragePort:
+        return self
+
+    def config_port(self) -> ConfigPort:
+        return self
+
+    def logs_port(self) -> LogsPort:
+        return self
 
     def connect(self) -> HostInfo:
         ensure_event_loop()
@@ -276,7 +293,7 @@ def _counted(method: _Method) -> _Method:
 
 # Every public call that reaches the connection is counted: found from the classes, so
 # a new method cannot be forgotten.
-for _cls in (LibvirtOperations, LibvirtStorage, LibvirtConfig):
+for _cls in (LibvirtDomains, LibvirtStorage, LibvirtConfig):
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
             setattr(LibvirtBackend, _name, _counted(_value))

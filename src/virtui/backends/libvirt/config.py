@@ -10,7 +10,7 @@ from lxml import etree
 
 from virtui.backends.base import BackendError
 from virtui.backends.imageformat import file_format
-from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
@@ -24,7 +24,7 @@ def _tree(xml: str) -> etree._Element:
     return etree.fromstring(xml.encode("utf-8"), _PARSER)
 
 
-class LibvirtConfig(LibvirtOperations):
+class LibvirtConfig(LibvirtHandle):
     """Mixed into LibvirtBackend. Blocking; call from workers."""
 
     def read_config(self, uuid: str) -> DomainConfig:

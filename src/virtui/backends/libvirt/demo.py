@@ -29,7 +29,7 @@ from virtui.backends.libvirt.bootsector import (
 )
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
-from virtui.backends.libvirt.operations import describe
+from virtui.backends.libvirt.handle import describe
 
 DEMO_PREFIX = "virtui-demo-"
 

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from virtui.config import private_dir, state_dir
+from virtui.config.settings import private_dir, state_dir
 
 _lock = threading.Lock()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -15,10 +14,11 @@ import libvirt
 from virtui.backends.base import BackendError
 from virtui.backends.imageformat import sniff
 from virtui.backends.libvirt import leftovers
-from virtui.backends.libvirt.operations import LibvirtOperations, describe
+from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
+from virtui.ports.storage import CancelFlag
 
 CHUNK = 1024 * 1024
 _POOL_STATES = ("inactive", "building", "running", "degraded", "inaccessible")
@@ -30,7 +30,7 @@ class Cancelled(BackendError):
     """A transfer stopped because the user cancelled it."""
 
 
-class LibvirtStorage(LibvirtOperations):
+class LibvirtStorage(LibvirtHandle):
     """Mixed into LibvirtBackend: the storage screen's calls. Blocking; call from workers."""
 
     # -- reading ------------------------------------------------------------------------
@@ -314,7 +314,7 @@ class LibvirtStorage(LibvirtOperations):
         name: str,
         local_path: str,
         progress: Progress,
-        cancelled: threading.Event,
+        cancelled: CancelFlag,
     ) -> str:
         """Create volume ``name`` from a local file (qcow2 or raw, from its header)."""
         self._refuse_when_readonly(f"upload into {pool_name}")
@@ -376,7 +376,7 @@ class LibvirtStorage(LibvirtOperations):
         name: str,
         local_path: str,
         progress: Progress,
-        cancelled: threading.Event,
+        cancelled: CancelFlag,
     ) -> str:
         """Copy a volume into a new local file; a cancelled download leaves no file."""
         target = Path(local_path)

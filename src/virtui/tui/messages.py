@@ -26,20 +26,57 @@ class DemoProgress(Message):
         self.steps = steps
 
 
-class DomainCommand(Message):
-    """A screen asks the app to do something to domains (the app owns the backends).
+class RunAction(Message):
+    """A screen asks for a lifecycle action on domains (the app owns the backends)."""
 
-    ``command`` is one of: act, detail, console, snapshot, snapshots, clone, qemu_log,
-    edit_xml, set_vcpus, set_memory, attach_disk.
-    """
-
-    def __init__(
-        self, command: str, keys: list[DomainKey], action: DomainAction | None = None
-    ) -> None:
+    def __init__(self, keys: list[DomainKey], action: DomainAction) -> None:
         super().__init__()
-        self.command = command
         self.keys = keys
         self.action = action
+
+
+class DomainIntent(Message):
+    """A screen asks for something about one domain; each kind is its own subclass."""
+
+    def __init__(self, key: DomainKey) -> None:
+        super().__init__()
+        self.key = key
+
+
+class OpenDetail(DomainIntent):
+    """Show the domain's detail screen."""
+
+
+class OpenConsole(DomainIntent):
+    """Attach the terminal to the domain's text console."""
+
+
+class OpenSnapshots(DomainIntent):
+    """Show the domain's snapshots."""
+
+
+class OpenQemuLog(DomainIntent):
+    """Follow the domain's QEMU log."""
+
+
+class TakeSnapshot(DomainIntent):
+    """Ask for a name, then take a snapshot."""
+
+
+class CloneDomain(DomainIntent):
+    """Ask for a name, then clone the (shut-off) domain."""
+
+
+class DraftChange(DomainIntent):
+    """Draft a configuration change for the review desk: ``kind`` is one of
+    ``DRAFT_KINDS`` (edit the XML, set vCPUs, set memory, attach a disk)."""
+
+    def __init__(self, key: DomainKey, kind: str) -> None:
+        super().__init__(key)
+        self.kind = kind
+
+
+DRAFT_KINDS = ("edit_xml", "set_vcpus", "set_memory", "attach_disk")
 
 
 class HostEventArrived(Message):

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from virtui.backends import open_backend, unique_labels
 from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, Progress
-from virtui.config import cache_dir
+from virtui.config.settings import cache_dir
 from virtui.monitor.session import HostSession
 
 DEMO_TEST_URI = "test:///default"
+
+
+class RunningDemo(Protocol):
+    """A started demo, as its users see it: something to stop at exit."""
+
+    def stop(self) -> None:
+        """Shut the demo guests down and release the embedded driver."""
 
 
 class DemoStartError(Exception):
@@ -49,7 +57,7 @@ def open_sessions(
     return sessions
 
 
-def start_demo(progress: Progress) -> tuple[EmbeddedDemo, list[str]]:
+def start_demo(progress: Progress) -> tuple[RunningDemo, list[str]]:
     """Boot the embedded demo guests (blocking). Returns the demo and the URIs to watch:
     the embedded driver and a test:/// host. Raises DemoStartError with the test host as
     fallback when QEMU cannot run here."""

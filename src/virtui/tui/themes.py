@@ -1,4 +1,4 @@
-"""Themes from files: the shipped ones (``themes/``) and the user's own.
+"""Themes from files: the shipped ones (package data in ``virtui/tui/themes/``) and the user's own.
 
 A theme file is TOML with Textual's theme fields (name, dark, primary, secondary,
 accent, foreground, background, surface, panel, boost, success, warning, error, ansi)
@@ -8,14 +8,13 @@ and an optional ``[variables]`` table. Every colour on every screen comes from t
 from __future__ import annotations
 
 import os
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.theme import Theme
 
-from virtui.config import config_dir
+from virtui.config.settings import config_dir
 
 DEFAULT_THEME = "virtui-dark"
 CONSOLE_THEME = "virtui-console"
@@ -48,11 +47,8 @@ class LoadedThemes:
 
 def theme_dirs() -> list[Path]:
     """Where theme files are read from, later ones overriding earlier ones by name."""
-    shipped = [
-        Path(__file__).resolve().parents[2] / "themes",  # a checkout (editable install)
-        Path(sys.prefix) / "share" / "virtui" / "themes",  # an installed wheel
-    ]
-    return [*shipped, config_dir() / "themes"]
+    shipped = Path(__file__).resolve().parent / "themes"  # package data, in a wheel too
+    return [shipped, config_dir() / "themes"]
 
 
 def load_theme(path: Path) -> Theme:

@@ -1,24 +1,25 @@
-"""Lifecycle operations, detail reads, snapshots, clones and consoles over libvirt."""
+"""The domains port over libvirt: lifecycle actions, detail, snapshots, clones, consoles."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import libvirt
 
-from virtui.backends.base import BackendError, ConsoleStream
+from virtui.backends.base import BackendError
 from virtui.backends.libvirt import domainxml
-from virtui.backends.libvirt.connections import ConnectionOwner
+from virtui.backends.libvirt.console import LibvirtConsole
+from virtui.backends.libvirt.handle import UNANSWERED, LibvirtHandle, describe
 from virtui.backends.libvirt.states import reason_text
 from virtui.backends.naming import is_local
 from virtui.model import DomainAction
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo, SnapshotInfo
+from virtui.ports.domains import ConsoleStream
 
 _UNDEFINE_FLAGS = (
     libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
@@ -38,46 +39,8 @@ _STATE_NAMES = (
 )
 
 
-# Errors after which a request may or may not have been carried out: the link or the
-# daemon went away while it was in flight.
-UNANSWERED = {
-    libvirt.VIR_ERR_RPC,
-    libvirt.VIR_ERR_SYSTEM_ERROR,
-    libvirt.VIR_ERR_NO_CONNECT,
-    libvirt.VIR_ERR_INVALID_CONN,
-    libvirt.VIR_ERR_INTERNAL_ERROR,
-}
-
-
-def describe(error: libvirt.libvirtError) -> str:
-    """The message libvirt gave, without Python's exception decoration."""
-    return error.get_error_message() or str(error)
-
-
-class LibvirtOperations:
-    """Mixed into LibvirtBackend: everything beyond polling. Blocking; call from workers."""
-
-    name: str
-    uri: str
-    readonly: bool
-    _owner: ConnectionOwner | None
-    _pin: threading.local  # .owner: the connection a call in flight on this thread uses
-
-    def _connection(self) -> libvirt.virConnect:
-        owner = getattr(self._pin, "owner", None) or self._owner
-        if owner is None:
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
-        return owner.conn
-
-    def _domain(self, uuid: str) -> libvirt.virDomain:
-        try:
-            return self._connection().lookupByUUIDString(uuid)
-        except libvirt.libvirtError as error:
-            raise BackendError(f"{self.name}: no domain {uuid}: {describe(error)}") from error
-
-    def _refuse_when_readonly(self, what: str) -> None:
-        if self.readonly:
-            raise BackendError(f"{self.name} is connected read-only: cannot {what}")
+class LibvirtDomains(LibvirtHandle):
+    """LibvirtBackend's domains port. Blocking; call from background threads."""
 
     def act(self, uuid: str, action: DomainAction) -> str:
         self._refuse_when_readonly(action.verb)
@@ -217,7 +180,7 @@ class LibvirtOperations:
             with contextlib.suppress(libvirt.libvirtError):
                 stream.abort()
             raise BackendError(f"console of {dom.name()}: {describe(error)}") from error
-        return _LibvirtConsole(stream)
+        return LibvirtConsole(stream)
 
     # -- snapshots ----------------------------------------------------------------------
 
@@ -365,63 +328,6 @@ class LibvirtOperations:
             raise BackendError(f"{path} is not in a storage pool on {self.name}")
         shutil.copyfile(source, target)
         return str(target)
-
-
-class _LibvirtConsole:
-    """A console over a non-blocking stream.
-
-    A blocking recv() in one thread and send() in another deadlock on the stream's lock,
-    so the stream is non-blocking: libvirt's event-loop thread signals when it is
-    readable, and each call returns at once.
-    """
-
-    POLL_S = 0.2
-
-    def __init__(self, stream: libvirt.virStream) -> None:
-        self._stream = stream
-        self._readable = threading.Event()
-        self._closed = False
-        stream.eventAddCallback(
-            libvirt.VIR_STREAM_EVENT_READABLE
-            | libvirt.VIR_STREAM_EVENT_ERROR
-            | libvirt.VIR_STREAM_EVENT_HANGUP,
-            self._on_event,
-            None,
-        )
-
-    def _on_event(self, _stream: libvirt.virStream, _events: int, _opaque: object) -> None:
-        self._readable.set()
-
-    def recv(self, size: int) -> bytes:
-        while not self._closed:
-            try:
-                data = self._stream.recv(size)
-            except libvirt.libvirtError:
-                return b""
-            if isinstance(data, bytes):
-                return data  # b"" is the end of the console
-            self._readable.wait(self.POLL_S)  # -2: nothing yet
-            self._readable.clear()
-        return b""
-
-    def send(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view and not self._closed:
-            try:
-                sent = self._stream.send(bytes(view))
-            except libvirt.libvirtError:
-                return
-            if sent == -2:  # would block
-                time.sleep(0.01)
-                continue
-            view = view[max(0, sent) :]
-
-    def close(self) -> None:
-        self._closed = True
-        with contextlib.suppress(libvirt.libvirtError):
-            self._stream.eventRemoveCallback()
-        with contextlib.suppress(libvirt.libvirtError):
-            self._stream.abort()
 
 
 def _run(dom: libvirt.virDomain, action: DomainAction) -> None:

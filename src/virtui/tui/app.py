@@ -7,9 +7,8 @@ import contextlib
 import logging
 import sqlite3
 import sys
-import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from textual.app import App, SuspendNotSupported
@@ -20,13 +19,9 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from virtui.backends.base import Backend, BackendError, ConsoleStream
+from virtui.backends.base import BackendError
 from virtui.background import run_detached
-from virtui.changes import ChangesController
-from virtui.commands import HELP as COMMAND_HELP
-from virtui.commands import Command, CommandError, hidden_after
-from virtui.commands import parse as parse_command
-from virtui.config import (
+from virtui.config.settings import (
     MAX_DELAY_S,
     MIN_DELAY_S,
     Settings,
@@ -34,22 +29,17 @@ from virtui.config import (
     review_store_path,
     state_dir,
 )
-from virtui.console import run_console
-from virtui.messages import (
-    ActionFinished,
-    DemoProgress,
-    DomainCommand,
-    HistoryArrived,
-    HostEventArrived,
-    HostUpdated,
-    TimelineNote,
-)
+from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
+from virtui.config.usersettings import UserSettings, save_user_settings
 from virtui.model import DomainEvent, DomainKey, HostStatus, LogEntry, Severity
 from virtui.monitor.history import HistoryStore
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession, HostUpdate
+from virtui.monitor.sessions import DemoStartError, RunningDemo, open_sessions, start_demo
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
-from virtui.operations import OperationsController, valid_name
+from virtui.ports.domains import ConsoleStream
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.store import ReviewStore, StoreError
 from virtui.screens.command import CommandLine
@@ -63,23 +53,35 @@ from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.view import ViewOptions
-from virtui.services import ConfigService, LogService, StorageService
-from virtui.sessions import DemoStartError, open_sessions, start_demo
 from virtui.text import visible, visible_lines
-from virtui.themes import DEFAULT_THEME, default_theme, load_themes
-from virtui.uripolicy import UriRefused, check_in_app, check_readonly
-from virtui.usersettings import UserSettings, save_user_settings
+from virtui.tui.changes import ChangesController
+from virtui.tui.commands import HELP as COMMAND_HELP
+from virtui.tui.commands import Command, CommandError, hidden_after
+from virtui.tui.commands import parse as parse_command
+from virtui.tui.console import run_console
+from virtui.tui.messages import (
+    ActionFinished,
+    CloneDomain,
+    DemoProgress,
+    DraftChange,
+    HistoryArrived,
+    HostEventArrived,
+    HostUpdated,
+    OpenConsole,
+    OpenDetail,
+    OpenQemuLog,
+    OpenSnapshots,
+    RunAction,
+    TakeSnapshot,
+    TimelineNote,
+)
+from virtui.tui.operations import OperationsController, valid_name
+from virtui.tui.themes import DEFAULT_THEME, default_theme, load_themes
 from virtui.widgets.braille import limited_glyphs
 
-if TYPE_CHECKING:
-    from virtui.backends.libvirt.demo import EmbeddedDemo
-
-log = logging.getLogger("virtui.app")
+log = logging.getLogger("virtui.tui.app")
 
 DELAY_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
-# libvirt's open() cannot be cancelled and, towards a host that drops packets, blocks for
-# minutes; after this long the host is shown as not answering while the attempt goes on.
-NO_ANSWER_AFTER_S = 15.0
 REDRAW_COALESCE_S = 0.05
 
 
@@ -123,17 +125,16 @@ class VirtuiApp(App[None]):
         self.sessions: list[HostSession] = list(sessions) if sessions is not None else []
         self._sessions_given = sessions is not None
         self.store = DomainStore()
+        self.ports = HostPorts(lambda: self.sessions, self.store)
         self.history = HistoryStore()
         self.view = ViewOptions(mode=settings.cpu_mode)
         self.domains = DomainsScreen(
             self.store, self.history, self.view, readonly=settings.readonly
         )
-        self._in_flight: set[str] = set()
-        self._in_flight_since: dict[str, float] = {}
+        self.poller = Poller(lambda: self.sessions, lambda u: self.post_message(HostUpdated(u)))
         self._timer: Timer | None = None
         self._redraw_pending = False
-        self._poll_again: set[str] = set()
-        self._demo: EmbeddedDemo | None = None  # kept only to stop it
+        self._demo: RunningDemo | None = None  # kept only to stop it
         self.operations = OperationsController(self)
         self.timeline = Timeline()
         self.desk: ReviewDesk | None = None  # opened on mount (its store is a file)
@@ -167,7 +168,7 @@ class VirtuiApp(App[None]):
                     if self.settings.demo
                     else review_store_path()
                 ),
-                ConfigService(lambda: self.sessions, self.store),
+                self.ports,
                 ReviewRules(
                     self.settings.required_approvals,
                     self.settings.forbid_self_approval,
@@ -309,7 +310,7 @@ class VirtuiApp(App[None]):
         self.store.apply(HostUpdate(session.name, uri, HostStatus.CONNECTING))
         self.notify(f"{session.name}: connecting to {uri}")
         self._redraw()
-        self._poll(session)
+        self.poller.start(session)
 
     def disconnect_host(self, name: str) -> None:
         """Close a host and forget it: it is no longer saved for the next start."""
@@ -324,7 +325,7 @@ class VirtuiApp(App[None]):
         if uri in self.settings.added_hosts:
             self.settings.added_hosts.remove(uri)
         self.history.forget(self.store.forget_host(name))
-        self._in_flight.discard(name)
+        self.poller.forget(name)
         run_detached(f"disconnect:{name}", session.close)  # a frozen host may block
         in_config = uri in self.settings.names or uri in self.settings.tags
         note = "; it is in config.toml, so it comes back at the next start" if in_config else ""
@@ -401,55 +402,22 @@ class VirtuiApp(App[None]):
         self._timer = self.set_interval(self.settings.delay, self.poll_all, name="poll")
 
     def poll_all(self) -> None:
-        """Start a poll of every host that has none in flight and is due."""
+        """Start a poll of every host that has none in flight and is due (the timer)."""
         self._mark_silent_hosts()
-        for session in self.sessions:
-            if session.due():
-                self._poll(session)
+        self.poller.poll_due()
 
     def _mark_silent_hosts(self) -> None:
-        now = time.monotonic()
-        for session in self.sessions:
-            since = self._in_flight_since.get(session.name)
-            if since is None or now - since < NO_ANSWER_AFTER_S:
-                continue
-            current = self.store.hosts.get(session.name)
-            if current is not None and current.status is HostStatus.NO_ANSWER:
-                continue
-            self._apply(
-                HostUpdate(
-                    session.name,
-                    session.backend.uri,
-                    HostStatus.NO_ANSWER,
-                    message=f"no answer for {now - since:.0f}s (still trying)",
-                )
-            )
+        def shown_silent(name: str) -> bool:
+            current = self.store.hosts.get(name)
+            return current is not None and current.status is HostStatus.NO_ANSWER
+
+        for update in self.poller.silent(shown_silent):
+            self._apply(update)
             self._redraw()
 
     def poll_host(self, name: str) -> None:
         """Poll one host now (after an event or an action); once more if one is running."""
-        for session in self.sessions:
-            if session.name == name:
-                if name in self._in_flight:
-                    self._poll_again.add(name)
-                else:
-                    self._poll(session)
-
-    def _poll(self, session: HostSession) -> None:
-        if session.name in self._in_flight:
-            return
-        self._in_flight.add(session.name)
-        self._in_flight_since[session.name] = time.monotonic()
-        run_detached(f"poll:{session.name}", lambda: self._poll_in_thread(session))
-
-    def backend_for(self, host: str) -> Backend | None:
-        """The backend that acts on a host's domains, for controllers (screens never get
-        one): a read-only fleet entry with ``via=`` hands over to that libvirt host."""
-        backend = next((s.backend for s in self.sessions if s.name == host), None)
-        if backend is not None and backend.actions_via:
-            via = next((s.backend for s in self.sessions if s.name == backend.actions_via), None)
-            return via or backend
-        return backend
+        self.poller.poll_host(name)
 
     def _event_from_backend(self, event: DomainEvent) -> None:
         # Called on libvirt's event thread: post_message is safe from any thread.
@@ -522,32 +490,35 @@ class VirtuiApp(App[None]):
     def action_show_logs(self) -> None:
         """Open the logs screen (key 4)."""
         if self._leave_top_screens(LogsScreen):
-            service = LogService(lambda: self.sessions, self.store)
             self.push_screen(
-                LogsScreen(self.timeline, service, run_detached, state_dir() / "virtui.log")
+                LogsScreen(self.timeline, self.ports, run_detached, state_dir() / "virtui.log")
             )
 
     def open_qemu_log(self, key: DomainKey) -> None:
         """Follow a domain's QEMU log (or say where it is when it cannot be read here)."""
-        backend = self.backend_for(key.host)
-        if backend is None:
-            return
         name = self.store.name(key)
-        self.push_screen(
-            TailScreen(f"QEMU log of {name} on {key.host}", backend.qemu_log(name), run_detached)
-        )
+        location = self.ports.logs(key.host).qemu_log(name)
+        self.push_screen(TailScreen(f"QEMU log of {name} on {key.host}", location, run_detached))
 
     # -- screens for one domain ---------------------------------------------------------
 
     def open_detail(self, key: DomainKey) -> None:
         """Push the detail screen of a domain."""
-        backend = self.backend_for(key.host)
+        backend = self.ports.acting_backend(key.host)
         if backend is None:
             return
+        if backend.domain_port() is None:
+            self.notify(
+                f"{key.host}: the detail view is not possible through this backend",
+                severity="error",
+                timeout=10,
+            )
+            return
         host = urlsplit(backend.uri).hostname
+        port = self.ports.domains
         source = DetailSource(
-            detail=lambda: backend.detail(key.uuid),
-            xml=lambda secure: backend.xml(key.uuid, secure=secure),
+            detail=lambda: port(key.host).detail(key.uuid),
+            xml=lambda secure: port(key.host).xml(key.uuid, secure=secure),
             remote_host=host,
         )
         self.push_screen(
@@ -556,14 +527,12 @@ class VirtuiApp(App[None]):
 
     def open_snapshots(self, key: DomainKey) -> None:
         """Push the snapshots screen of a domain."""
-        backend = self.backend_for(key.host)
-        if backend is None:
-            return
+        port = self.ports.domains
         source = SnapshotSource(
-            list=lambda: backend.snapshots(key.uuid),
-            create=lambda name: backend.create_snapshot(key.uuid, name),
-            revert=lambda name: backend.revert_snapshot(key.uuid, name),
-            delete=lambda name: backend.delete_snapshot(key.uuid, name),
+            list=lambda: port(key.host).snapshots(key.uuid),
+            create=lambda name: port(key.host).create_snapshot(key.uuid, name),
+            revert=lambda name: port(key.host).revert_snapshot(key.uuid, name),
+            delete=lambda name: port(key.host).delete_snapshot(key.uuid, name),
         )
         self.push_screen(
             SnapshotsScreen(self.store.label(key), source, valid_name("snapshot", lambda _: False))
@@ -571,13 +540,11 @@ class VirtuiApp(App[None]):
 
     def open_console(self, key: DomainKey) -> None:
         """Suspend the TUI and attach the terminal to the domain's text console."""
-        backend = self.backend_for(key.host)
-        if backend is None:
-            return
         label = self.store.label(key)
+        port = self.ports.domains
 
         def attach() -> None:
-            stream = backend.open_console(key.uuid)  # BackendError ends up in the handler
+            stream = port(key.host).open_console(key.uuid)  # a BackendError: the handler
             self.call_from_thread(self._attach_console, stream, label)
 
         self.run_worker(attach, thread=True, exit_on_error=False, name=f"console:{key}")
@@ -592,21 +559,53 @@ class VirtuiApp(App[None]):
             return
         self.notify(f"console of {label}: {how}")
 
-    def on_domain_command(self, message: DomainCommand) -> None:
-        self.operations.handle(message)
+    # -- what the domain screens ask for (one message per intent) ---------------------
+
+    def set_busy(self, key: DomainKey, text: str | None) -> None:
+        """Show ``text`` in a domain's row while an action runs (None: clear it)."""
+        self.domains.table.set_busy(key, text)
+
+    def on_run_action(self, message: RunAction) -> None:
+        keys = [key for key in message.keys if self.operations.known(key)]
+        if keys:
+            self.operations.request(keys, message.action)
+
+    def on_open_detail(self, message: OpenDetail) -> None:
+        if self.operations.known(message.key):
+            self.open_detail(message.key)
+
+    def on_open_console(self, message: OpenConsole) -> None:
+        # typing into a guest is a change like any other
+        if self.operations.known(message.key) and self.operations.may_change(
+            message.key, "attach to the console"
+        ):
+            self.open_console(message.key)
+
+    def on_open_snapshots(self, message: OpenSnapshots) -> None:
+        if self.operations.known(message.key):
+            self.open_snapshots(message.key)
+
+    def on_open_qemu_log(self, message: OpenQemuLog) -> None:
+        if self.operations.known(message.key):
+            self.open_qemu_log(message.key)
+
+    def on_take_snapshot(self, message: TakeSnapshot) -> None:
+        if self.operations.known(message.key):
+            self.operations.ask_snapshot_name(message.key)
+
+    def on_clone_domain(self, message: CloneDomain) -> None:
+        if self.operations.known(message.key):
+            self.operations.ask_clone_name(message.key)
+
+    def on_draft_change(self, message: DraftChange) -> None:
+        # refused before libvirt says "virDomainGetXMLDesc with secure flag"
+        if self.operations.known(message.key) and self.operations.may_change(
+            message.key, "draft a configuration change"
+        ):
+            self.changes.handle(message.kind, message.key)
 
     def on_action_finished(self, message: ActionFinished) -> None:
         self.operations.finished(message)
-
-    def _poll_in_thread(self, session: HostSession) -> None:
-        try:
-            update = session.poll_once()
-        except Exception as error:  # a bug: show it on the host rather than lose the host
-            log.exception("polling %s", session.name)
-            update = HostUpdate(
-                session.name, session.backend.uri, HostStatus.FAILED, message=f"bug: {error}"
-            )
-        self.post_message(HostUpdated(update))
 
     async def poll_now(self) -> None:
         """Poll every host once and apply the results before returning (tests, refresh)."""
@@ -618,13 +617,8 @@ class VirtuiApp(App[None]):
         self._redraw()
 
     def on_host_updated(self, message: HostUpdated) -> None:
-        name = message.update.name
-        self._in_flight.discard(name)
-        self._in_flight_since.pop(name, None)
         self._apply(message.update)
-        if name in self._poll_again:
-            self._poll_again.discard(name)
-            self.poll_host(name)
+        self.poller.finished(message.update)
         if not self._redraw_pending:
             # Several hosts answer within a few ms of each other: draw once for all.
             self._redraw_pending = True
@@ -696,8 +690,7 @@ class VirtuiApp(App[None]):
     def action_show_storage(self) -> None:
         """Open the storage screen (key 3)."""
         if self._leave_top_screens(StorageScreen):
-            service = StorageService(lambda: self.sessions, self.store)
-            self.push_screen(StorageScreen(service, run_detached))
+            self.push_screen(StorageScreen(self.ports, run_detached))
 
     def _leave_top_screens(self, wanted: type[Screen[None]]) -> bool:
         """Close the hosts or storage screen in front, unless it is ``wanted``; True

@@ -14,7 +14,7 @@ import termios
 import threading
 import tty
 
-from virtui.backends.base import ConsoleStream
+from virtui.ports.domains import ConsoleStream
 
 ESCAPE = b"\x1d"  # Ctrl+]
 

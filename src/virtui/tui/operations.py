@@ -1,7 +1,7 @@
 """OperationsController: what happens between a key press and a changed domain.
 
 Asks for confirmation before anything destructive (naming domain and host), marks rows
-as busy, runs each action in its own thread worker, and reports a result per domain:
+as busy, runs each action on its own background thread, and reports a result per domain:
 one notification for a single domain, a per-domain summary for a bulk action.
 """
 
@@ -10,24 +10,24 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from virtui.backends.base import Backend, BackendError
+from textual.message import Message
+from textual.screen import Screen
+
+from virtui.backends.base import BackendError
 from virtui.background import run_detached
-from virtui.messages import ActionFinished, DomainCommand
 from virtui.model import ActionResult, DomainAction, DomainKey, LogEntry, Severity
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.prompt import PromptScreen
+from virtui.tui.messages import ActionFinished
 
-if TYPE_CHECKING:
-    from virtui.app import VirtuiApp
+log = logging.getLogger("virtui.tui.operations")
 
-log = logging.getLogger("virtui.operations")
-
-RESULTS_KEPT = 500
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 
 
@@ -58,50 +58,49 @@ def valid_name(kind: str, taken: Callable[[str], bool]) -> Callable[[str], str]:
     return check
 
 
-class OperationsController:
-    """Runs domain commands for the app. Used on the UI thread only."""
+class OperationsApp(Protocol):
+    """The little of the app that the controller uses."""
 
-    def __init__(self, app: VirtuiApp) -> None:
+    store: DomainStore
+    ports: HostPorts
+
+    def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
+        """Show a dialog; ``callback`` gets its result."""
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Show a notification."""
+
+    def post_message(self, message: Message) -> bool:
+        """Queue a message for the app (any thread)."""
+
+    def record(self, entry: LogEntry) -> None:
+        """Add an entry to the logs timeline."""
+
+    def poll_host(self, name: str) -> None:
+        """Read a host again now."""
+
+    def set_busy(self, key: DomainKey, text: str | None) -> None:
+        """Show ``text`` in a domain's row while an action runs (None: clear it)."""
+
+
+class OperationsController:
+    """Runs lifecycle actions, snapshots and clones for the app. UI thread only."""
+
+    def __init__(self, app: OperationsApp) -> None:
         self.app = app
         self._batches: dict[int, Batch] = {}
         self._ids = itertools.count(1)
-        # Every result, newest last: what was done in virtui and how it went.
-        self.results: deque[ActionResult] = deque(maxlen=RESULTS_KEPT)
-        # Every report shown to the user, (title, text), newest last.
-        self.reports: deque[tuple[str, str]] = deque(maxlen=RESULTS_KEPT)
 
-    # -- entry point --------------------------------------------------------------------
+    def known(self, key: DomainKey) -> bool:
+        """True when some backend can act on the domain's host."""
+        return self.app.ports.acting_backend(key.host) is not None
 
-    def handle(self, message: DomainCommand) -> None:
-        """Dispatch a command from a screen."""
-        keys = [key for key in message.keys if self._backend(key) is not None]
-        if not keys:
-            return
-        if message.command == "act" and message.action is not None:
-            self.request(keys, message.action)
-        elif message.command == "detail":
-            self.app.open_detail(keys[0])
-        elif message.command == "console":
-            if self._can_mutate(keys[0]):
-                self.app.open_console(keys[0])
-            else:  # typing into a guest is a change like any other
-                self._refuse("attach to the console", keys[:1])
-        elif message.command == "snapshot":
-            self._ask_snapshot_name(keys[0])
-        elif message.command == "snapshots":
-            self.app.open_snapshots(keys[0])
-        elif message.command == "clone":
-            self._ask_clone_name(keys[0])
-        elif message.command == "qemu_log":
-            self.app.open_qemu_log(keys[0])
-        elif message.command in ("edit_xml", "set_vcpus", "set_memory", "attach_disk"):
-            if self._can_mutate(keys[0]):
-                self.app.changes.handle(message.command, keys[0])
-            else:  # refused before libvirt says "virDomainGetXMLDesc with secure flag"
-                self._refuse("draft a configuration change", keys[:1])
-
-    def _backend(self, key: DomainKey) -> Backend | None:
-        return self.app.backend_for(key.host)
+    def may_change(self, key: DomainKey, verb: str) -> bool:
+        """True when the domain's host takes changes; otherwise say why, and False."""
+        if self._can_mutate(key):
+            return True
+        self._refuse(verb, [key])
+        return False
 
     # -- lifecycle actions --------------------------------------------------------------
 
@@ -155,7 +154,6 @@ class OperationsController:
             f"cannot {verb}: {hosts} is read-only "
             "(opened with --readonly, or a recording); nothing was sent"
         )
-        self.reports.append((f"{verb}: refused", text))
         for key in keys:
             self.app.record(
                 LogEntry.now(
@@ -169,7 +167,7 @@ class OperationsController:
         self.app.notify(text, title=f"{verb}: refused", severity="error")
 
     def _can_mutate(self, key: DomainKey) -> bool:
-        backend = self._backend(key)
+        backend = self.app.ports.acting_backend(key.host)
         return backend is not None and backend.capabilities.mutations
 
     def run(self, keys: list[DomainKey], action: DomainAction) -> None:
@@ -177,13 +175,11 @@ class OperationsController:
         batch_id = next(self._ids)
         self._batches[batch_id] = Batch(action.verb, len(keys))
         for key in keys:
-            self.app.domains.table.set_busy(key, action.progress)
+            self.app.set_busy(key, action.progress)
             self._start(key, action.verb, batch_id, self._actor(key, action))
 
     def _actor(self, key: DomainKey, action: DomainAction) -> Callable[[], str]:
-        backend = self._backend(key)
-        assert backend is not None
-        return lambda: backend.act(key.uuid, action)
+        return lambda: self.app.ports.domains(key.host).act(key.uuid, action)
 
     def _start(self, key: DomainKey, verb: str, batch_id: int, call: Callable[[], str]) -> None:
         name = self.app.store.label(key)
@@ -203,9 +199,8 @@ class OperationsController:
     def finished(self, message: ActionFinished) -> None:
         """One domain's result is in: clear its row, refresh its host, report when done."""
         result = message.result
-        self.app.domains.table.set_busy(result.key, None)
+        self.app.set_busy(result.key, None)
         self.app.poll_host(result.key.host)
-        self.results.append(result)
         self.app.record(
             LogEntry.now(
                 result.key.host,
@@ -234,14 +229,14 @@ class OperationsController:
             title = f"{batch.verb}: {batch.expected - len(failed)} ok, {len(failed)} failed"
             text = "\n".join(f"{'✓' if r.ok else '✗'} {r.name}: {r.message}" for r in batch.results)
             timeout = 15 if failed else 6
-        self.reports.append((title, text))
         self.app.notify(
             text, title=title, severity="error" if failed else "information", timeout=timeout
         )
 
     # -- named things -------------------------------------------------------------------
 
-    def _ask_snapshot_name(self, key: DomainKey) -> None:
+    def ask_snapshot_name(self, key: DomainKey) -> None:
+        """Ask for a name, then take a snapshot of the domain."""
         if not self._can_mutate(key):
             self._refuse("snapshot", [key])
             return
@@ -249,9 +244,10 @@ class OperationsController:
 
         def chosen(name: str | None) -> None:
             if name:
-                backend = self._backend(key)
-                assert backend is not None
-                self._single(key, "snapshot", lambda: backend.create_snapshot(key.uuid, name))
+                ports = self.app.ports
+                self._single(
+                    key, "snapshot", lambda: ports.domains(key.host).create_snapshot(key.uuid, name)
+                )
 
         self.app.push_screen(
             PromptScreen(
@@ -260,7 +256,8 @@ class OperationsController:
             chosen,
         )
 
-    def _ask_clone_name(self, key: DomainKey) -> None:
+    def ask_clone_name(self, key: DomainKey) -> None:
+        """Ask for the copy's name, then clone the (shut-off) domain."""
         if not self._can_mutate(key):
             self._refuse("clone", [key])
             return
@@ -279,9 +276,8 @@ class OperationsController:
 
         def chosen(name: str | None) -> None:
             if name:
-                backend = self._backend(key)
-                assert backend is not None
-                self._single(key, "clone", lambda: backend.clone(key.uuid, name))
+                ports = self.app.ports
+                self._single(key, "clone", lambda: ports.domains(key.host).clone(key.uuid, name))
 
         self.app.push_screen(
             PromptScreen(
@@ -297,5 +293,5 @@ class OperationsController:
         """Run one backend call on one domain with the usual busy row and report."""
         batch_id = next(self._ids)
         self._batches[batch_id] = Batch(verb, 1)
-        self.app.domains.table.set_busy(key, f"{verb}…")
+        self.app.set_busy(key, f"{verb}…")
         self._start(key, verb, batch_id, call)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 from xml.sax.saxutils import quoteattr
+
+from textual.app import App
 
 from virtui.background import run_detached
 from virtui.formatting import format_kib
-from virtui.messages import TimelineNote
 from virtui.model import DomainKey, LogEntry
 from virtui.model.config import DomainConfig
 from virtui.review.desk import ReviewDesk
@@ -22,11 +23,9 @@ from virtui.review.ops import AttachDevice, Op, RawXml, SetMemory, SetVcpus, cur
 from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.storage_input import InputError, parse_size
+from virtui.screens.storage_input import InputError, parse_size
 from virtui.text import error_text
-
-if TYPE_CHECKING:
-    from virtui.app import VirtuiApp
+from virtui.tui.messages import TimelineNote
 
 _DEV = "abcdefghijklmnopqrstuvwxyz"
 DISK_CHOICES = {
@@ -57,7 +56,7 @@ def _kib(text: str) -> int:
 class ChangesController:
     """Turns the domains screen's change keys into drafts on the desk."""
 
-    def __init__(self, app: VirtuiApp, desk: Callable[[], ReviewDesk]) -> None:
+    def __init__(self, app: App[Any], desk: Callable[[], ReviewDesk]) -> None:
         self.app = app
         self.desk = desk
 
@@ -72,7 +71,7 @@ class ChangesController:
 
         def read() -> None:
             try:
-                config = self.desk().port.read_config(key.host, key.uuid)
+                config = self.desk().hosts.config(key.host).read_config(key.uuid)
             except Exception as error:
                 why = error_text(error)
                 self.app.call_from_thread(self.app.notify, why, severity="error")
@@ -207,7 +206,7 @@ class ChangesController:
 
         def work() -> None:
             try:
-                found = self.desk().port.image_format(key.host, values["path"])
+                found = self.desk().hosts.config(key.host).image_format(values["path"])
             except Exception:
                 found = None
             self.app.call_from_thread(self._format_found, key, config, values, found)

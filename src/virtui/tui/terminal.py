@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from virtui.config import private_file
+from virtui.config.settings import private_file
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from virtui.config import MAX_DELAY_S, MIN_DELAY_S, config_dir
+from virtui.config.settings import MAX_DELAY_S, MIN_DELAY_S, config_dir
 
 SORT_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "memp", "time")
 

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from virtui.backends import host_label
-from virtui.config import review_store_path
-from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.settings import review_store_path
+from virtui.config.uripolicy import UriRefused, check_in_app
+from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
+from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.diff import shown_diff
@@ -27,10 +30,7 @@ from virtui.review.model import ChangeRequest
 from virtui.review.ops import RawXml
 from virtui.review.patchfile import write_private
 from virtui.review.store import ReviewStore, StoreError
-from virtui.services import ConfigService
-from virtui.sessions import open_sessions
 from virtui.text import error_text, visible, visible_lines
-from virtui.uripolicy import UriRefused, check_in_app
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -130,7 +130,7 @@ class Desk:
         except StoreError as error:
             raise Refused(str(error)) from error
         self.desk = ReviewDesk(
-            self.store, ConfigService(lambda: self.sessions, DomainStore()), _rules()
+            self.store, HostPorts(lambda: self.sessions, DomainStore()), _rules()
         )
 
     def connect(self, uri: str, name: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from virtui.app import VirtuiApp
 from virtui.screens.command import CommandLine
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.detail import DetailScreen
@@ -17,6 +16,7 @@ from virtui.screens.snapshots import SnapshotsScreen
 from virtui.screens.storage import StorageScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.transfer import TransferScreen
+from virtui.tui.app import VirtuiApp
 from virtui.widgets.domain_table import DomainTable
 from virtui.widgets.log_view import LogView
 
@@ -66,7 +66,7 @@ def render_keymap() -> str:
     lines = [
         "# Keymap",
         "",
-        "Generated from the bindings by `python -m virtui.keymap > docs/keymap.md`;",
+        "Generated from the bindings by `python -m virtui.tui.keymap > docs/keymap.md`;",
         "a test fails when this file and the bindings disagree. In the app, `?` shows",
         "the keys of the current screen.",
     ]

@@ -252,12 +252,14 @@ def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str]:
     return context, ""
 
 
-def serve(argv: Sequence[str]) -> int:
-    """Parse ``virtui serve`` options and run the web server until Ctrl+C."""
-    from virtui.cli import build_parser
+def serve(argv: Sequence[str], check_app_args: Callable[[list[str]], object]) -> int:
+    """Parse ``virtui serve`` options and run the web server until Ctrl+C.
 
+    ``check_app_args`` parses the options meant for the served app (the caller's own
+    parser): bad ones fail here, not in the browser.
+    """
     args, app_args = build_serve_parser().parse_known_args(argv)
-    build_parser().parse_args(app_args)  # bad app options fail here, not in the browser
+    check_app_args(app_args)
     context, problem = _tls(args)
     if not problem and not is_loopback(args.host) and context is None and not args.insecure_no_tls:
         problem = (

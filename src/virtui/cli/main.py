@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from virtui import __version__
-from virtui.config import (
+from virtui.config.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.settings import (
     MAX_DELAY_S,
     MIN_DELAY_S,
     Settings,
@@ -18,11 +19,10 @@ from virtui.config import (
     private_file,
     state_dir,
 )
-from virtui.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
+from virtui.config.usersettings import load_user_settings
 from virtui.model import CpuMode
 from virtui.text import visible
-from virtui.uripolicy import UriRefused, check_in_app, check_readonly
-from virtui.usersettings import load_user_settings
 
 log = logging.getLogger("virtui")
 
@@ -201,11 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``virtui`` command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["serve"]:
-        from virtui.serve import serve
+        from virtui.cli.serve import serve
 
-        return serve(arguments[1:])
+        return serve(arguments[1:], build_parser().parse_args)
     if arguments[:1] == ["review"]:
-        from virtui.review_cli import review_main
+        from virtui.cli.review import review_main
 
         _configure_logging()
         return review_main(arguments[1:])
@@ -249,8 +249,8 @@ def _configure_logging() -> None:
 
 
 def _tui(settings: Settings) -> int:
-    from virtui.app import VirtuiApp
-    from virtui.terminal import stderr_to_log
+    from virtui.tui.app import VirtuiApp
+    from virtui.tui.terminal import stderr_to_log
 
     app = VirtuiApp(settings)
 
@@ -272,8 +272,8 @@ def _tui(settings: Settings) -> int:
 
 
 def _batch(settings: Settings, iterations: int) -> int:
-    from virtui.batch import run_batch
-    from virtui.sessions import DemoStartError, open_sessions, start_demo
+    from virtui.cli.batch import run_batch
+    from virtui.monitor.sessions import DemoStartError, open_sessions, start_demo
 
     demo = None
     if settings.demo:
@@ -302,7 +302,7 @@ def _record(settings: Settings, iterations: int, output: Path) -> int:
 
     from virtui.backends import BackendError
     from virtui.backends.replay import save_recording
-    from virtui.sessions import open_sessions
+    from virtui.monitor.sessions import open_sessions
 
     if len(settings.uris) != 1:
         print("virtui: record takes exactly one -c URI", file=sys.stderr)

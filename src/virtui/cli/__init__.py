@@ -1,0 +1,1 @@
+"""Command-line entry points: the TUI launcher, batch CSV, `virtui review`, `virtui serve`."""

@@ -1,0 +1,1 @@
+"""Settings, the hosts file, saved user settings and URI policy (no Textual)."""

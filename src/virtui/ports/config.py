@@ -1,0 +1,35 @@
+"""The configuration port: what the review desk reads from and writes to a host."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from virtui.model.config import DomainConfig, HostFacts, LiveChange
+
+
+class ConfigPort(Protocol):
+    """Domain configurations of one host."""
+
+    uri: str  # where the host is reached (no call to the host)
+
+    def read_config(self, uuid: str) -> DomainConfig:
+        """The domain's inactive, secure XML and whether it is running."""
+
+    def define_config(self, xml: str) -> str:
+        """Define a configuration (validated); returns it as libvirt stored it."""
+
+    def apply_live(self, uuid: str, change: LiveChange) -> None:
+        """Apply one change to the running domain."""
+
+    def host_facts(self) -> HostFacts:
+        """The host's emulators and pool directories (None where it cannot say)."""
+
+    def image_format(self, path: str) -> str | None:
+        """The format of an image on the host (None: cannot say)."""
+
+
+class ConfigHosts(Protocol):
+    """Finds a host's configuration port by name (the app's sessions, or the CLI's)."""
+
+    def config(self, host: str) -> ConfigPort:
+        """The host's configuration port (raises when there is no such host or port)."""

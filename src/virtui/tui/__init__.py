@@ -1,0 +1,1 @@
+"""The Textual application: the app, its controllers, themes and the keymap."""
