@@ -58,7 +58,7 @@ async def table_round(uris: list[str], rounds: int) -> tuple[list[float], list[f
             _, _, updates = await asyncio.to_thread(poll_round, sessions)
             start, start_cpu = time.perf_counter(), time.thread_time()
             for update in updates:
-                app._apply(update)
+                app.hosts.apply(update)
             app.domains.refresh_view()
             await pilot.pause()
             wall.append(time.perf_counter() - start)

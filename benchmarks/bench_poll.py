@@ -72,7 +72,7 @@ async def time_table(uri: str, rounds: int) -> tuple[list[float], list[float]]:
         for _ in range(rounds):
             update = await asyncio.to_thread(session.poll_once)
             start, start_cpu = time.perf_counter(), time.thread_time()
-            app._apply(update)
+            app.hosts.apply(update)
             app.domains.refresh_view()
             await pilot.pause()  # let the compositor draw the result
             wall.append(time.perf_counter() - start)

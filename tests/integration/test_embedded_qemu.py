@@ -116,6 +116,6 @@ async def test_the_demo_keeps_its_change_requests_out_of_the_real_desk(
         auto_poll=False,
     )
     async with app.run_test(size=(100, 30)):
-        assert app.desk is not None
-        assert app.desk.store.path == cache_dir() / "demo-embed" / "reviews.db"
-        assert app.desk.store.path != review_store_path()
+        assert app.desk_watch.desk is not None
+        assert app.desk_watch.desk.store.path == cache_dir() / "demo-embed" / "reviews.db"
+        assert app.desk_watch.desk.store.path != review_store_path()

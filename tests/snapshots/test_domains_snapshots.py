@@ -7,12 +7,12 @@ the test, so every run draws the same screen.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
+from tests.fixtures.files import write_atomically
 from virtui.config.settings import Settings
 from virtui.model import CpuMode
 from virtui.monitor.sessions import open_sessions
@@ -28,7 +28,7 @@ POLLS = 5  # every recorded poll: four points of history per domain
 def make_app(mode: CpuMode = CpuMode.IRIX) -> VirtuiApp:
     RECORDINGS.mkdir(exist_ok=True)
     for recording in SOURCE.glob("*.json"):
-        shutil.copyfile(recording, RECORDINGS / recording.name)
+        write_atomically(RECORDINGS / recording.name, recording.read_bytes())
     uris = [f"replay://{RECORDINGS / 'embed.json'}", f"replay://{RECORDINGS / 'fleet.json'}"]
     return VirtuiApp(
         Settings(uris=uris, delay=2.0, cpu_mode=mode),

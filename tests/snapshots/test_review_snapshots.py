@@ -40,7 +40,7 @@ async def _desk_with_changes(pilot: Pilot[Any], tmp_path: Path) -> ReviewScreen:
     store = ReviewStore(tmp_path / "reviews.db")
     alice = ReviewDesk(store, port, ReviewRules(1), user="alice@h1")
     bob = ReviewDesk(store, port, ReviewRules(1), user="bob@h2")
-    app.desk = alice
+    app.desk_watch.desk = alice
     merged = alice.draft(
         "test",
         BUILD01,
@@ -83,7 +83,7 @@ def test_review_list_diff_and_thread(snap_compare: Any, tmp_path: Path) -> None:
 def test_merge_confirmation(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _desk_with_changes(pilot, tmp_path)
-        desk = pilot.app.desk  # type: ignore[attr-defined]
+        desk = pilot.app.desk_watch.desk  # type: ignore[attr-defined]
         ReviewDesk(desk.store, desk.hosts, desk.rules, user="bob@h2").approve(3)
         screen = pilot.app.screen
         assert isinstance(screen, ReviewScreen)

@@ -110,9 +110,9 @@ async def _review(pilot: Pilot[Any], tmp_path: Path) -> None:
     await app.poll_now()
     store = ReviewStore(tmp_path / "reviews.db")
     port = HostPorts(lambda: app.sessions, app.store)
-    app.desk = ReviewDesk(store, port, ReviewRules(), user="alice@h1")
-    change = app.desk.draft("test", WEB01, "web01: vcpu 2→1", [SetVcpus(1)])
-    app.desk.comment(change.id, 5, '-  <vcpu placement="static">2</vcpu>', "enough?")
+    app.desk_watch.desk = ReviewDesk(store, port, ReviewRules(), user="alice@h1")
+    change = app.desk_watch.desk.draft("test", WEB01, "web01: vcpu 2→1", [SetVcpus(1)])
+    app.desk_watch.desk.comment(change.id, 5, '-  <vcpu placement="static">2</vcpu>', "enough?")
     await pilot.press("5")
     await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
     screen = app.screen

@@ -29,14 +29,14 @@ def _app(uri: str, tmp_path: Path, **rules: object) -> RecordingApp:
 
 def _own_desk(app: RecordingApp, tmp_path: Path, user: str = "alice@desk") -> ReviewDesk:
     """A desk on a fresh store (each test starts with no changes)."""
-    assert app.desk is not None
+    assert app.desk_watch.desk is not None
     desk = ReviewDesk(
         ReviewStore(tmp_path / "reviews.db"),
         HostPorts(lambda: app.sessions, app.store),
-        app.desk.rules,
+        app.desk_watch.desk.rules,
         user=user,
     )
-    app.desk = desk
+    app.desk_watch.desk = desk
     return desk
 
 
@@ -234,7 +234,7 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
         await wait_for(lambda: bool(screen.warnings.get(change.id)))
-        shown = "\n".join(screen.diff_lines) + str(screen.query_one("#header").render())
+        shown = "\n".join(screen.diff_table.lines) + str(screen.query_one("#header").render())
         assert "s3cret" not in shown and "(redacted)" in shown
         assert "vnc console listens on 0.0.0.0" in shown
         await pilot.press("m")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from virtui.formatting import format_bytes
-from virtui.screens.storage_input import (
+from virtui.screens.storage.inputs import (
     InputError,
     check_fits,
     check_name,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from virtui.ports.config import ConfigHosts
 from virtui.review import danger, diff, patchfile
 from virtui.review.model import ChangeRequest, State
-from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
+from virtui.review.ops import PENDING_RESTART, Conflict, Op, PlanItem, RawXml, plan, propose
 from virtui.review.store import LockHeld, ReviewStore, StateChanged, StoreError
 from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, parse_domain, sha256
 from virtui.review.xmlsafe import validate as validate_schema
@@ -535,7 +535,7 @@ class ReviewDesk:
                 live_done.append(item.text)
             except Exception as error:
                 pending.append(
-                    f"{item.text} — not applied live ({error_text(error)}): pending restart"
+                    f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
                 )
         try:
             applied = self.hosts.config(change.host).read_config(change.domain_uuid).xml

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from virtui.review.ops import Op
+from virtui.review.ops import NEEDS_RESTART, PENDING_RESTART, Op
 
 
 class State(enum.Enum):
@@ -99,7 +99,8 @@ class ChangeRequest:
             if a.base_hash == self.base_hash and a.proposed_hash == self.proposed_hash
         ]
 
-    @property
-    def needs_restart(self) -> bool:
-        """True when part of the change waits for the next restart."""
-        return any("needs restart" in line for line in self.summary)
+
+def waits_for_restart(line: str) -> bool:
+    """True when a summary line of a change (what the plan or the merge said of one
+    part) is a part that a running domain sees only after its next restart."""
+    return line.endswith((NEEDS_RESTART, PENDING_RESTART))

@@ -16,6 +16,11 @@ from virtui.formatting import format_kib
 from virtui.model.config import LiveChange
 from virtui.review.xmlsafe import XmlRefused, parse_domain, to_text
 
+# How a summary line ends when a running domain sees that part only after a restart: the
+# plan says so before a merge, the merge after one whose live part failed.
+NEEDS_RESTART = "needs restart"
+PENDING_RESTART = "pending restart"
+
 
 class Conflict(ValueError):
     """The new base changed what the operation changes; the message says what."""
@@ -27,11 +32,6 @@ class PlanItem:
 
     text: str
     live: LiveChange | None  # how to apply it to a running domain; None: needs a restart
-
-    @property
-    def needs_restart(self) -> bool:
-        """True when a running domain only sees this after a restart."""
-        return self.live is None
 
 
 def _vcpus(root: etree._Element) -> tuple[int, int]:
@@ -91,11 +91,11 @@ class SetVcpus:
         current, maximum = _vcpus(base)
         items = []
         if self.maximum is not None and self.maximum != maximum:
-            items.append(PlanItem(f"vcpu max {maximum}→{self.maximum}: needs restart", None))
+            items.append(PlanItem(f"vcpu max {maximum}→{self.maximum}: {NEEDS_RESTART}", None))
         if self.count != current:
             within = self.count <= maximum
             live = LiveChange("vcpus", self.count) if active and within else None
-            how = "live" if live else ("needs restart" if active else "at next start")
+            how = "live" if live else (NEEDS_RESTART if active else "at next start")
             items.append(PlanItem(f"vcpu {current}→{self.count}: {how}", live))
         return items
 
@@ -132,13 +132,13 @@ class SetMemory:
         if self.max_kib is not None and self.max_kib != maximum:
             items.append(
                 PlanItem(
-                    f"memory max {format_kib(maximum)}→{format_kib(self.max_kib)}: needs restart",
+                    f"memory max {format_kib(maximum)}→{format_kib(self.max_kib)}: {NEEDS_RESTART}",
                     None,
                 )
             )
         if self.kib != current:
             live = LiveChange("memory", self.kib) if active and self.kib <= maximum else None
-            how = "live" if live else ("needs restart" if active else "at next start")
+            how = "live" if live else (NEEDS_RESTART if active else "at next start")
             items.append(
                 PlanItem(f"memory {format_kib(current)}→{format_kib(self.kib)}: {how}", live)
             )
@@ -244,7 +244,7 @@ class RawXml:
         ]
         if not items:
             items.append(PlanItem("XML edit", None))
-        suffix = ": needs restart" if active else ": at next start"
+        suffix = f": {NEEDS_RESTART}" if active else ": at next start"
         return [PlanItem(item.text + suffix, None) for item in items]
 
 

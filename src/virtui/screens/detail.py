@@ -11,16 +11,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from virtui.background import run_detached
 from virtui.formatting import format_kib
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import DomainDetail
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
+from virtui.screens.base import VirtuiScreen
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
-from virtui.screens.failures import VirtuiScreen
-from virtui.text import error_text, visible, visible_lines
+from virtui.text import visible, visible_lines
+from virtui.tui.calls import Calls
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -87,6 +87,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         history: HistoryStore,
         mode: CpuMode,
         delay: float,
+        calls: Calls,
     ) -> None:
         super().__init__()
         self.key = key
@@ -95,6 +96,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         self.history = history
         self.mode = mode
         self.delay = delay
+        self.calls = calls
         self.detail: DomainDetail | None = None
         self._previous: DomainDetail | None = None
         self._secure = False
@@ -136,15 +138,13 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
 
     def _fetch(self) -> None:
         # One read at a time: a frozen host is not asked again at every tick.
-        def work() -> None:
-            try:
-                detail = self.source.detail()
-            except Exception as error:
-                self.app.call_from_thread(self._failed, error_text(error))
-                return
-            self.app.call_from_thread(self._show, detail)
-
-        run_detached(f"detail:{self.key}", work, once=True)
+        self.calls(
+            f"detail:{self.key}",
+            self.source.detail,
+            self._show,
+            lambda failure: self._failed(failure.message),
+            once=True,
+        )
 
     def _show(self, detail: DomainDetail) -> None:
         if not self.is_attached:
@@ -279,15 +279,12 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
     def _load_xml(self) -> None:
         secure = self._secure
 
-        def work() -> None:
-            try:
-                text = self.source.xml(secure)
-            except Exception as error:
-                self.app.call_from_thread(self._failed, error_text(error))
-                return
-            self.app.call_from_thread(self._show_xml, text)
-
-        run_detached(f"detail-xml:{self.key}", work)
+        self.calls(
+            f"detail-xml:{self.key}",
+            lambda: self.source.xml(secure),
+            self._show_xml,
+            lambda failure: self._failed(failure.message),
+        )
 
     def _show_xml(self, text: str) -> None:
         if not self.is_attached:

@@ -13,7 +13,8 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
-from virtui.screens.view import ViewOptions
+from virtui.screens.navigation import navigation_keys
+from virtui.tui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
 from virtui.widgets.status_bar import Part, StatusBar
@@ -47,12 +48,7 @@ class DomainsScreen(DomainKeysScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("plus", "delay(-1)", "Faster refresh", key_display="+", show=False),
         Binding("minus", "delay(1)", "Slower refresh", key_display="-", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("2", "app.show_hosts", "Hosts", show=False),
-        Binding("3", "app.show_storage", "Storage", show=False),
-        Binding("4", "app.show_logs", "Logs", show=False),
-        Binding("5", "app.show_review", "Review desk", show=False),
-        Binding("q", "app.quit", "Quit"),
+        *navigation_keys("1"),
     ]
 
     DEFAULT_CSS = """
@@ -74,7 +70,7 @@ class DomainsScreen(DomainKeysScreen):
         self,
         store: DomainStore,
         history: HistoryStore,
-        view: ViewOptions,
+        mode: CpuMode,
         *,
         readonly: bool = False,
     ) -> None:
@@ -82,21 +78,12 @@ class DomainsScreen(DomainKeysScreen):
         self.readonly = readonly
         self.store = store
         self.history = history
-        self.view = view
+        self.mode = mode  # the app's cpu_mode, kept here by a watch
         self.filter_text = ""
         self.delay = 0.0
         self.status = StatusBar(id="status")
         self.table = DomainTable(id="domains")
         self.graph = CpuGraph(id="graph")
-
-    @property
-    def mode(self) -> CpuMode:
-        """The CPU mode, shared with the other screens."""
-        return self.view.mode
-
-    @mode.setter
-    def mode(self, mode: CpuMode) -> None:
-        self.view.mode = mode
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -108,6 +95,15 @@ class DomainsScreen(DomainKeysScreen):
 
     def on_mount(self) -> None:
         self.query_one(DomainTable).focus()
+        # Attributes down: the app's reactives, watched (the app may be a test's own).
+        if hasattr(self.app, "cpu_mode"):
+            self.watch(self.app, "cpu_mode", self._mode_changed, init=False)
+        if hasattr(self.app, "delay"):
+            self.watch(self.app, "delay", self.set_delay)
+        self.refresh_view()
+
+    def _mode_changed(self, mode: CpuMode) -> None:
+        self.mode = mode
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -187,9 +183,7 @@ class DomainsScreen(DomainKeysScreen):
         self._refresh_graph()
 
     def action_toggle_mode(self) -> None:
-        self.mode = self.mode.toggled()
-        self.refresh_view()
-        self.notify(f"CPU mode: {self.mode.label} — {self.mode.meaning}", timeout=2)
+        self.post_message(ToggleCpuMode())
 
     def action_sort(self, column: str) -> None:
         self._sort(column)

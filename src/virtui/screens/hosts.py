@@ -12,10 +12,11 @@ from virtui.model import CpuMode, DomainState, HostStatus
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
+from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import VirtuiScreen
-from virtui.screens.view import ViewOptions
+from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
+from virtui.tui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -35,7 +36,7 @@ COLUMNS = (
 )
 
 
-class HostsScreen(VirtuiScreen):
+class HostsScreen(TopScreenMark, VirtuiScreen):
     """One row per configured host; Enter shows that host's domains."""
 
     HELP_TITLE = "Hosts"
@@ -46,11 +47,7 @@ class HostsScreen(VirtuiScreen):
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("ctrl+d", "forget", "Disconnect and forget"),
         Binding("1,escape", "back", "Domains"),
-        Binding("3", "app.show_storage", "Storage", show=False),
-        Binding("4", "app.show_logs", "Logs", show=False),
-        Binding("5", "app.show_review", "Review desk", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        *navigation_keys("2"),
     ]
 
     DEFAULT_CSS = """
@@ -60,26 +57,34 @@ class HostsScreen(VirtuiScreen):
     }
     """
 
-    class Command(Message):
-        """Ask the app to do something for a host: scope or reconnect."""
+    class HostIntent(Message):
+        """Ask the app to do something for a host; each kind is its own subclass."""
 
-        def __init__(self, command: str, host: str) -> None:
+        def __init__(self, host: str) -> None:
             super().__init__()
-            self.command = command
             self.host = host
+
+    class Scope(HostIntent):
+        """Show only this host's domains."""
+
+    class Forget(HostIntent):
+        """Disconnect the host and forget it."""
+
+    class Reconnect(HostIntent):
+        """Try the host again now."""
 
     def __init__(
         self,
         store: DomainStore,
         history: HistoryStore,
-        view: ViewOptions,
+        mode: CpuMode,
         tags: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__()
         self.tags = tags or {}  # host name -> tags from the config
         self.store = store
         self.history = history
-        self.view = view
+        self.mode = mode  # the app's cpu_mode, kept here by a watch
         self.table: DataTable[str] = DataTable(id="hosts", cursor_type="row")
         self.graph = CpuGraph(id="host-graph")
 
@@ -95,6 +100,12 @@ class HostsScreen(VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)
         self.table.focus()
+        if hasattr(self.app, "cpu_mode"):
+            self.watch(self.app, "cpu_mode", self._mode_changed, init=False)
+        self.refresh_view()
+
+    def _mode_changed(self, mode: CpuMode) -> None:
+        self.mode = mode
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -119,12 +130,12 @@ class HostsScreen(VirtuiScreen):
             [
                 ("virtui", "bold $accent"),
                 (f"hosts {up}/{len(self.store.hosts)} connected", ""),
-                (f"CPU {self.view.mode.label} ({self._meaning()})", "bold $text-warning"),
+                (f"CPU {self.mode.label} ({self._meaning()})", "bold $text-warning"),
             ]
         )
 
     def _meaning(self) -> str:
-        return "100% = 1 CPU" if self.view.mode is CpuMode.IRIX else "100% = the whole host"
+        return "100% = 1 CPU" if self.mode is CpuMode.IRIX else "100% = the whole host"
 
     def _row(self, update: HostUpdate, counts: list[int]) -> tuple[str, ...]:
         info = update.info
@@ -156,7 +167,7 @@ class HostsScreen(VirtuiScreen):
     def _pct(self, update: HostUpdate) -> float | None:
         if update.host_cpu_pct is None:
             return None
-        if self.view.mode is CpuMode.SOLARIS or update.info is None:
+        if self.mode is CpuMode.SOLARIS or update.info is None:
             return update.host_cpu_pct
         return update.host_cpu_pct * update.info.cpus
 
@@ -174,17 +185,17 @@ class HostsScreen(VirtuiScreen):
             detail += f" — {update.message}" if update.message else ""
         self.query_one("#host-detail", Static).update(visible(detail))
         if update is None:
-            self.graph.show((), 100.0, self.view.mode, "Host CPU")
+            self.graph.show((), 100.0, self.mode, "Host CPU")
             return
         cpus = update.info.cpus if update.info else 1
-        scale = float(cpus) if self.view.mode is CpuMode.IRIX else 1.0
+        scale = float(cpus) if self.mode is CpuMode.IRIX else 1.0
         series = [value * scale for value in self.history.host_series(update.name)]
         note = "" if series else "no host CPU counters from this driver yet"
         self.graph.show(
             series,
             100.0 * scale,
-            self.view.mode,
-            f"CPU of host {update.name} — {self.view.mode.label} mode ({self._meaning()})",
+            self.mode,
+            f"CPU of host {update.name} — {self.mode.label} mode ({self._meaning()})",
             note or f"{cpus} CPUs",
         )
 
@@ -196,13 +207,12 @@ class HostsScreen(VirtuiScreen):
         self.action_scope()
 
     def action_toggle_mode(self) -> None:
-        self.view.mode = self.view.mode.toggled()
-        self.refresh_view()
+        self.post_message(ToggleCpuMode())
 
     def action_scope(self) -> None:
         name = self._selected()
         if name:
-            self.post_message(self.Command("scope", name))
+            self.post_message(self.Scope(name))
 
     def action_forget(self) -> None:
         name = self._selected()
@@ -211,7 +221,7 @@ class HostsScreen(VirtuiScreen):
 
         def chosen(answer: str | None) -> None:
             if answer == "forget":
-                self.post_message(self.Command("forget", name))
+                self.post_message(self.Forget(name))
 
         self.app.push_screen(
             ConfirmScreen(
@@ -227,5 +237,5 @@ class HostsScreen(VirtuiScreen):
     def action_reconnect(self) -> None:
         name = self._selected()
         if name:
-            self.post_message(self.Command("reconnect", name))
+            self.post_message(self.Reconnect(name))
             self.notify(f"{name}: reconnecting now")

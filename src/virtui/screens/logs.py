@@ -14,14 +14,14 @@ from virtui.formatting import plural
 from virtui.model.timeline import DaemonLogging, LogEntry, LogLocation, Severity
 from virtui.monitor.timeline import FilterError, LogFilter, Timeline
 from virtui.ports.logs import LogsHosts
+from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import VirtuiScreen
 from virtui.screens.form import Field, FormScreen
+from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
-from virtui.screens.transfer import Runner
-from virtui.text import error_text
+from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
 from virtui.widgets.log_view import LogView, entry_texts
 from virtui.widgets.status_bar import StatusBar
@@ -32,7 +32,7 @@ FILTER_HINT = (
 )
 
 
-class LogsScreen(VirtuiScreen):
+class LogsScreen(TopScreenMark, VirtuiScreen):
     """The timeline, newest at the bottom; follows new lines until the cursor moves up."""
 
     HELP_TITLE = "Logs"
@@ -49,18 +49,14 @@ class LogsScreen(VirtuiScreen):
         Binding("V", "own_log", "virtui's log", show=False),
         Binding("escape", "escape", "Clear filter / back", show=False),
         Binding("1", "back", "Domains"),
-        Binding("2", "app.show_hosts", "Hosts", show=False),
-        Binding("3", "app.show_storage", "Storage", show=False),
-        Binding("5", "app.show_review", "Review desk", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        *navigation_keys("4"),
     ]
 
-    def __init__(self, timeline: Timeline, hosts: LogsHosts, runner: Runner, own_log: Path) -> None:
+    def __init__(self, timeline: Timeline, hosts: LogsHosts, calls: Calls, own_log: Path) -> None:
         super().__init__()
         self.timeline = timeline
         self.hosts = hosts
-        self.runner = runner
+        self.calls = calls
         self.own_log = own_log
         self.filter = LogFilter()
         self.paused = False
@@ -176,12 +172,12 @@ class LogsScreen(VirtuiScreen):
             return
         location = self.hosts.logs(entry.host).qemu_log(entry.domain)
         self.app.push_screen(
-            TailScreen(f"QEMU log of {entry.domain} on {entry.host}", location, self.runner)
+            TailScreen(f"QEMU log of {entry.domain} on {entry.host}", location, self.calls)
         )
 
     def action_own_log(self) -> None:
         self.app.push_screen(
-            TailScreen("virtui's own log", LogLocation(str(self.own_log), True), self.runner)
+            TailScreen("virtui's own log", LogLocation(str(self.own_log), True), self.calls)
         )
 
     def action_daemon_logging(self) -> None:
@@ -204,18 +200,12 @@ class LogsScreen(VirtuiScreen):
         )
 
     def _read_daemon_logging(self, host: str) -> None:
-        def work() -> None:
-            try:
-                current = self.hosts.logs(host).daemon_logging()
-            except Exception as error:
-                why = error_text(error)
-                self.app.call_from_thread(
-                    self.notify, f"{host}: {why}", severity="error", timeout=10
-                )
-                return
-            self.app.call_from_thread(self._edit_daemon_logging, host, current)
-
-        self.runner(f"daemon-logging:{host}", work)
+        self.calls(
+            f"daemon-logging:{host}",
+            lambda: self.hosts.logs(host).daemon_logging(),
+            lambda current: self._edit_daemon_logging(host, current),
+            lambda failure: self.notify(f"{host}: {failure.message}", severity="error", timeout=10),
+        )
 
     def _edit_daemon_logging(self, host: str, current: DaemonLogging) -> None:
         def check(values: dict[str, str]) -> str:
@@ -259,21 +249,22 @@ class LogsScreen(VirtuiScreen):
         )
 
     def _apply(self, host: str, values: dict[str, str]) -> None:
-        def work() -> None:
-            try:
-                now = self.hosts.logs(host).set_daemon_logging(values["filters"], values["outputs"])
-            except Exception as error:
-                why = error_text(error)
-                note = LogEntry.now(host, "", "action", f"daemon logging: {why}", Severity.ERROR)
-                self.app.call_from_thread(self.post_message, TimelineNote(note))
-                self.app.call_from_thread(self.notify, why, severity="error", timeout=10)
-                return
+        def applied(now: DaemonLogging) -> None:
             text = f"daemon logging: filters {now.filters or '(none)'}; outputs {now.outputs}"
-            self.app.call_from_thread(
-                self.post_message, TimelineNote(LogEntry.now(host, "", "action", text))
-            )
-            self.app.call_from_thread(self.notify, f"{host}: {text}")
+            self.post_message(TimelineNote(LogEntry.now(host, "", "action", text)))
+            self.notify(f"{host}: {text}")
 
-        self.runner(f"daemon-logging:{host}", work)
+        def failed(failure: Failure) -> None:
+            why = failure.message
+            note = LogEntry.now(host, "", "action", f"daemon logging: {why}", Severity.ERROR)
+            self.post_message(TimelineNote(note))
+            self.notify(why, severity="error", timeout=10)
+
+        self.calls(
+            f"daemon-logging:{host}",
+            lambda: self.hosts.logs(host).set_daemon_logging(values["filters"], values["outputs"]),
+            applied,
+            failed,
+        )
 
     # -- navigation ---------------------------------------------------------------------

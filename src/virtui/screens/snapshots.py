@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from virtui.background import run_detached
 from virtui.model.detail import SnapshotInfo
 from virtui.model.timeline import LogEntry, Severity
+from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.failures import VirtuiScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.text import error_text, visible
+from virtui.text import visible
+from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -56,8 +56,11 @@ class SnapshotsScreen(VirtuiScreen):
     }
     """
 
-    def __init__(self, label: str, source: SnapshotSource, validate: Callable[[str], str]) -> None:
+    def __init__(
+        self, label: str, source: SnapshotSource, validate: Callable[[str], str], calls: Calls
+    ) -> None:
         super().__init__()
+        self.calls = calls
         self.label = label
         self.source = source
         self.validate = validate
@@ -85,15 +88,13 @@ class SnapshotsScreen(VirtuiScreen):
         self.set_interval(RELOAD_EVERY_S, self.action_reload)
 
     def action_reload(self) -> None:
-        def work() -> None:
-            try:
-                snapshots = self.source.list()
-            except Exception as error:
-                self.app.call_from_thread(self._failed, error_text(error))
-                return
-            self.app.call_from_thread(self._show, snapshots)
-
-        run_detached(f"snapshots:{self.label}", work, once=True)
+        self.calls(
+            f"snapshots:{self.label}",
+            self.source.list,
+            self._show,
+            lambda failure: self._failed(failure.message),
+            once=True,
+        )
 
     def _note(self, text: str, severity: Severity) -> None:
         """Every snapshot action (taken, reverted, deleted, failed) on the timeline."""
@@ -168,16 +169,14 @@ class SnapshotsScreen(VirtuiScreen):
         )
 
     def _run(self, call: Callable[[], str]) -> None:
-        def work() -> None:
-            try:
-                message = call()
-            except Exception as error:
-                why = error_text(error)
-                self.app.call_from_thread(self._failed, why)
-                self._note(why, Severity.ERROR)
-            else:
-                self.app.call_from_thread(self.notify, visible(message))
-                self._note(message, Severity.INFO)
+        def succeeded(message: str) -> None:
+            self.notify(visible(message))
+            self._note(message, Severity.INFO)
+            self.action_reload()  # what libvirt holds now
+
+        def failed(failure: Failure) -> None:
+            self._failed(failure.message)
+            self._note(failure.message, Severity.ERROR)
             self.action_reload()  # what libvirt holds now, whatever the answer was
 
-        run_detached(f"snapshot-op:{self.label}", work)
+        self.calls(f"snapshot-op:{self.label}", call, succeeded, failed)

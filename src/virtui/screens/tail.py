@@ -11,9 +11,9 @@ from textual.widgets import Footer, Log, Static
 
 from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
-from virtui.screens.failures import VirtuiScreen
-from virtui.screens.transfer import Runner
+from virtui.screens.base import VirtuiScreen
 from virtui.text import visible
+from virtui.tui.calls import Calls, Failure
 from virtui.widgets.status_bar import StatusBar
 
 MAX_LINES = 20_000
@@ -39,11 +39,11 @@ class TailScreen(VirtuiScreen):
     }
     """
 
-    def __init__(self, title: str, location: LogLocation, runner: Runner) -> None:
+    def __init__(self, title: str, location: LogLocation, calls: Calls) -> None:
         super().__init__()
         self.title_text = title
         self.location = location
-        self.runner = runner
+        self.calls = calls
         self.stop = threading.Event()
         self.log_widget = Log(max_lines=MAX_LINES, id="tail", auto_scroll=True)
 
@@ -69,7 +69,16 @@ class TailScreen(VirtuiScreen):
             return
         self.query_one("#note", Static).display = False
         self.log_widget.focus()
-        self.runner(f"tail:{path}", lambda: follow(Path(path), self._lines, self._say, self.stop))
+        self.calls(
+            f"tail:{path}",
+            lambda: follow(Path(path), self._lines, self._say, self.stop),
+            lambda _stopped: None,
+            self._follow_failed,
+        )
+
+    def _follow_failed(self, failure: Failure) -> None:
+        if self.is_attached:
+            self.log_widget.write_line(f"── {failure.message} ──")
 
     def on_unmount(self) -> None:
         self.stop.set()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,18 +16,12 @@ from virtui.formatting import format_bytes
 from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
-from virtui.text import error_text, visible
+from virtui.text import visible
+from virtui.tui.calls import Calls
 from virtui.tui.messages import TimelineNote
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""
-
-
-class Runner(Protocol):
-    """Starts a callable on a thread of its own (the app's run_detached); with ``once``,
-    not while a call of the same name still runs (a poll of a frozen host)."""
-
-    def __call__(self, name: str, work: Callable[[], None], *, once: bool = False) -> bool: ...
 
 
 UPDATE_EVERY_S = 0.1
@@ -51,14 +44,14 @@ class TransferScreen(Dialog[str | None]):
     """
 
     def __init__(
-        self, title: str, what: str, transfer: Transfer, runner: Runner, host: str = ""
+        self, title: str, what: str, transfer: Transfer, calls: Calls, host: str = ""
     ) -> None:
         super().__init__()
         self.host = host
         self._title = title
         self._what = what
         self._transfer = transfer
-        self._runner = runner
+        self._calls = calls
         self.cancelled = threading.Event()
         self._started = 0.0
         self._last_update = 0.0
@@ -79,16 +72,12 @@ class TransferScreen(Dialog[str | None]):
         # answer), and a removed screen no longer finds its app.
         self._virtui_app = self.app
         self._started = time.monotonic()
-        self._runner(f"transfer:{self._title}", self._run)
-
-    def _run(self) -> None:
-        try:
-            message = self._transfer(self._progress, self.cancelled)
-        except Exception as error:  # BackendError for expected failures
-            text = error_text(error)
-            self._virtui_app.call_from_thread(self._finish, None, text)
-            return
-        self._virtui_app.call_from_thread(self._finish, message, "")
+        self._calls(
+            f"transfer:{self._title}",
+            lambda: self._transfer(self._progress, self.cancelled),
+            lambda message: self._finish(message, ""),
+            lambda failure: self._finish(None, failure.message),
+        )
 
     def _progress(self, progress: TransferProgress) -> None:
         now = time.monotonic()

@@ -14,17 +14,17 @@ from xml.sax.saxutils import quoteattr
 
 from textual.app import App
 
-from virtui.background import run_detached
 from virtui.formatting import format_kib
 from virtui.model import DomainKey, LogEntry
 from virtui.model.config import DomainConfig
 from virtui.review.desk import ReviewDesk
+from virtui.review.model import ChangeRequest
 from virtui.review.ops import AttachDevice, Op, RawXml, SetMemory, SetVcpus, current_counts
 from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.screens.storage_input import InputError, parse_size
-from virtui.text import error_text
+from virtui.screens.storage.inputs import InputError, parse_size
+from virtui.tui.calls import Calls
 from virtui.tui.messages import TimelineNote
 
 _DEV = "abcdefghijklmnopqrstuvwxyz"
@@ -56,9 +56,10 @@ def _kib(text: str) -> int:
 class ChangesController:
     """Turns the domains screen's change keys into drafts on the desk."""
 
-    def __init__(self, app: App[Any], desk: Callable[[], ReviewDesk]) -> None:
+    def __init__(self, app: App[Any], desk: Callable[[], ReviewDesk], calls: Calls) -> None:
         self.app = app
         self.desk = desk
+        self.calls = calls
 
     def handle(self, command: str, key: DomainKey) -> None:
         """``edit_xml``, ``set_vcpus``, ``set_memory`` or ``attach_disk`` on a domain."""
@@ -69,33 +70,26 @@ class ChangesController:
             "attach_disk": self._ask_disk,
         }[command]
 
-        def read() -> None:
-            try:
-                config = self.desk().hosts.config(key.host).read_config(key.uuid)
-            except Exception as error:
-                why = error_text(error)
-                self.app.call_from_thread(self.app.notify, why, severity="error")
-                return
-            self.app.call_from_thread(after, key, config)
-
-        run_detached(f"read-config:{key}", read)
+        self.calls(
+            f"read-config:{key}",
+            lambda: self.desk().hosts.config(key.host).read_config(key.uuid),
+            lambda config: after(key, config),
+            lambda failure: self.app.notify(failure.message, severity="error"),
+        )
 
     def _draft(self, key: DomainKey, title: str, ops: list[Op]) -> None:
-        def work() -> None:
-            try:
-                change = self.desk().draft(key.host, key.uuid, title, ops)
-            except Exception as error:
-                why = error_text(error)
-                self.app.call_from_thread(self.app.notify, why, severity="error", timeout=10)
-                return
+        def drafted(change: ChangeRequest) -> None:
             text = f"change #{change.id} drafted: {title} ({'; '.join(change.summary)})"
             entry = LogEntry.now(key.host, change.domain_name, "action", text)
             self.app.post_message(TimelineNote(entry))
-            self.app.call_from_thread(
-                self.app.notify, f"{text}. Press 5 to review and merge it.", timeout=8
-            )
+            self.app.notify(f"{text}. Press 5 to review and merge it.", timeout=8)
 
-        run_detached(f"draft:{key}", work)
+        self.calls(
+            f"draft:{key}",
+            lambda: self.desk().draft(key.host, key.uuid, title, ops),
+            drafted,
+            lambda failure: self.app.notify(failure.message, severity="error", timeout=10),
+        )
 
     # -- the edits ----------------------------------------------------------------------
 
@@ -204,14 +198,12 @@ class ChangesController:
             self._draft_disk(key, config, values, fmt)
             return
 
-        def work() -> None:
-            try:
-                found = self.desk().hosts.config(key.host).image_format(values["path"])
-            except Exception:
-                found = None
-            self.app.call_from_thread(self._format_found, key, config, values, found)
-
-        run_detached(f"image-format:{key}", work)
+        self.calls(
+            f"image-format:{key}",
+            lambda: self.desk().hosts.config(key.host).image_format(values["path"]),
+            lambda found: self._format_found(key, config, values, found),
+            lambda _failure: self._format_found(key, config, values, None),  # then it asks
+        )
 
     def _format_found(
         self, key: DomainKey, config: DomainConfig, values: dict[str, str], found: str | None

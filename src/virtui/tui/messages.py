@@ -35,6 +35,10 @@ class RunAction(Message):
         self.action = action
 
 
+class ToggleCpuMode(Message):
+    """A screen asks to switch between Irix and Solaris CPU figures everywhere."""
+
+
 class DomainIntent(Message):
     """A screen asks for something about one domain; each kind is its own subclass."""
 
@@ -102,12 +106,3 @@ class TimelineNote(Message):
     def __init__(self, entry: LogEntry) -> None:
         super().__init__()
         self.entry = entry
-
-
-class HistoryArrived(Message):
-    """Past %CPU of a host's domains (by UUID, oldest first), to pre-fill the graphs."""
-
-    def __init__(self, host: str, history: dict[str, list[float]]) -> None:
-        super().__init__()
-        self.host = host
-        self.history = history

@@ -11,6 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from textual.theme import Theme
 
@@ -97,3 +98,35 @@ def load_themes() -> LoadedThemes:
 def default_theme() -> str:
     """The Linux console gets the 16-colour theme; everything else the dark one."""
     return CONSOLE_THEME if os.environ.get("TERM") == "linux" else DEFAULT_THEME
+
+
+class ThemedApp(Protocol):
+    """What applying themes needs of an app."""
+
+    @property
+    def available_themes(self) -> dict[str, Theme]:
+        """Every registered theme by name."""
+
+    def register_theme(self, theme: Theme) -> None:
+        """Make a theme available."""
+
+    def switch_theme(self, name: str) -> bool:
+        """Apply a theme; False when it was refused."""
+
+
+def apply_themes(app: ThemedApp, wanted: str) -> list[str]:
+    """Register every theme file and switch to ``wanted`` (or the terminal's default);
+    returns what to tell the user about files not loaded and a theme not found."""
+    loaded = load_themes()
+    for theme in loaded.themes.values():
+        app.register_theme(theme)
+    problems = list(loaded.problems)
+    wanted = wanted or default_theme()
+    if wanted not in app.available_themes:
+        problems.append(
+            f"no theme {wanted!r}: using {DEFAULT_THEME} "
+            f"(themes: {', '.join(sorted(loaded.themes))})"
+        )
+        wanted = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else "textual-dark"
+    app.switch_theme(wanted)
+    return problems

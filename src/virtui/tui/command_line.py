@@ -1,0 +1,110 @@
+"""The ``:`` command line, k9s style: each parsed command goes to the one thing that
+does it (the parsing itself, with no Textual, is in ``tui.commands``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from textual.screen import Screen
+from textual.theme import Theme
+
+from virtui.screens.domains import DomainsScreen
+from virtui.screens.logs import LogsScreen
+from virtui.tui.commands import HELP, Command, CommandError, hidden_after, parse
+from virtui.tui.host_list import HostList
+
+
+class CommandLineApp(Protocol):
+    """The little of the app the command line uses."""
+
+    domains: DomainsScreen
+    hosts: HostList
+
+    @property
+    def available_themes(self) -> dict[str, Theme]:
+        """Every registered theme by name."""
+
+    def front(self) -> Screen[object] | None:
+        """The screen in front."""
+
+    def switch_theme(self, name: str) -> bool:
+        """Apply a theme; False when it was refused."""
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Show a notification."""
+
+    def call_later(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Run a callback once the current message is handled."""
+
+    def exit(self) -> None:
+        """Quit."""
+
+    def action_show_domains(self) -> None: ...
+    def action_show_hosts(self) -> None: ...
+    def action_show_storage(self) -> None: ...
+    def action_show_logs(self) -> None: ...
+    def action_show_review(self) -> None: ...
+
+
+class CommandLineController:
+    """Runs one command line at a time. UI thread only."""
+
+    def __init__(self, app: CommandLineApp) -> None:
+        self.app = app
+        self.history: list[str] = []  # what was typed, oldest first (↑ recalls it)
+        self._commands: dict[str, Callable[[Command], None]] = {
+            "dom": self._domains,
+            "host": lambda _c: app.action_show_hosts(),
+            "pool": lambda _c: app.action_show_storage(),
+            "log": self._logs,
+            "review": lambda _c: app.action_show_review(),
+            "theme": self._theme,
+            "columns": self._columns,
+            "connect": lambda c: app.hosts.connect(c.text),
+            "disconnect": lambda c: app.hosts.disconnect(c.text),
+            "help": lambda _c: app.notify(HELP, title="command line", timeout=15),
+            "quit": lambda _c: app.exit(),
+        }
+
+    def run(self, line: str | None) -> None:
+        """Do what a command line says (nothing for an empty one)."""
+        if not line:
+            return
+        command = parse(line)
+        handler = self._commands.get(command.name)
+        if handler is not None:
+            handler(command)
+
+    def _domains(self, command: Command) -> None:
+        self.app.action_show_domains()
+        self.app.domains.show_host(command.host, command.text)
+
+    def _logs(self, command: Command) -> None:
+        self.app.action_show_logs()
+        if command.text or command.host:
+            self.app.call_later(self._filter_logs, command)
+
+    def _filter_logs(self, command: Command) -> None:
+        front = self.app.front()
+        if isinstance(front, LogsScreen):
+            words = ([f"host:{command.host}"] if command.host else []) + [command.text]
+            front.set_filter(" ".join(w for w in words if w))
+
+    def _theme(self, command: Command) -> None:
+        app = self.app
+        if command.text in app.available_themes:
+            if app.switch_theme(command.text):
+                app.notify(f"theme: {command.text}")
+            return
+        names = ", ".join(sorted(n for n in app.available_themes if n.startswith("virtui")))
+        app.notify(f"no theme {command.text!r}: {names}", severity="error")
+
+    def _columns(self, command: Command) -> None:
+        table = self.app.domains.table
+        try:
+            hidden = hidden_after(command.text, table.hidden)
+        except CommandError as error:
+            self.app.notify(str(error), severity="error")
+            return
+        table.set_hidden(hidden)
