@@ -335,10 +335,10 @@ async def test_screens_that_poll_keep_one_read_in_flight_on_a_frozen_daemon(
     from virtui import background
     from virtui.config.settings import Settings
     from virtui.monitor.sessions import open_sessions
-    from virtui.screens import storage
     from virtui.screens.storage import StorageScreen
+    from virtui.screens.storage import view as storage_view
 
-    monkeypatch.setattr(storage, "RELOAD_EVERY_S", 0.1)  # ask often: a read must not pile up
+    monkeypatch.setattr(storage_view, "RELOAD_EVERY_S", 0.1)  # ask often: a read must not pile up
     directory = tmp_path / "pool"
     directory.mkdir()
     _dir_pool(daemon.qemu_uri, "p", directory)

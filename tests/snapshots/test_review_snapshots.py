@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.tui.helpers import wait_for
+from virtui import background
 from virtui.config.settings import Settings
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
@@ -58,7 +59,8 @@ async def _desk_with_changes(pilot: Pilot[Any], tmp_path: Path) -> ReviewScreen:
     # The merge's DEFINED event makes the app poll and re-check drift: let that settle
     # before the screen is drawn, so the picture never depends on when it lands.
     await wait_for(lambda: any(e.kind == "defined" for e in app.timeline.entries), 10)
-    await pilot.pause(0.3)
+    await wait_for(lambda: not background.in_flight("drift:") and not background.in_flight("poll:"))
+    await pilot.pause()
     alice.draft("test", DB01, "db01: memory 8GiB→12GiB", [SetMemory(12 * 1024**2, 16 * 1024**2)])
     change = alice.draft("test", WEB01, "web01: vcpu 2→4", [SetVcpus(4, 8)], "Peak traffic.")
     alice.publish(change.id)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import DataTable, Static
 
 from tests.tui.helpers import RecordingApp, action_log, column, wait_for
+from virtui import background
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
@@ -45,7 +44,7 @@ async def test_take_revert_and_delete_a_snapshot(fleet_uri: str) -> None:
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         assert "web01 on test" in str(app.screen.query_one("#targets").render())
         await pilot.press("y")
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: not background.in_flight("snapshot-op:"))  # the revert's answer
         await pilot.press("ctrl+d")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")

@@ -21,7 +21,7 @@ from textual.widgets import Input
 
 from virtui.config.settings import Settings, state_dir
 from virtui.config.usersettings import UserSettings, save_user_settings
-from virtui.model import CpuMode, DomainEvent, DomainKey, HostStatus, LogEntry
+from virtui.model import CpuMode, DomainEvent, DomainKey, LogEntry
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.poller import Poller
@@ -36,7 +36,7 @@ from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
 from virtui.text import visible, visible_lines
-from virtui.tui.calls import BlockingCalls, Calls, Failure
+from virtui.tui.calls import BlockingCalls, Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
@@ -224,14 +224,7 @@ class VirtuiApp(App[None]):
 
     def poll_all(self) -> None:
         """Start a poll of every host that has none in flight and is due (the timer)."""
-
-        def shown_silent(name: str) -> bool:
-            current = self.store.hosts.get(name)
-            return current is not None and current.status is HostStatus.NO_ANSWER
-
-        for update in self.poller.silent(shown_silent):
-            self.hosts.apply(update)
-            self.redraw()
+        self.hosts.mark_silent()
         self.poller.poll_due()
 
     def poll_host(self, name: str) -> None:
@@ -270,22 +263,6 @@ class VirtuiApp(App[None]):
         if event.kind in ("defined", "device-added", "device-removed"):
             self.desk_watch.configuration_changed(event.host, event.uuid)
         self.poll_host(event.host)
-
-    def prefill_history(self, host: str) -> None:
-        """Read a host's past CPU figures for its graphs, where its backend has them."""
-        session = next((s for s in self.sessions if s.name == host), None)
-        if session is None or not session.backend.capabilities.history:
-            return
-
-        def failed(failure: Failure) -> None:  # graphs simply start empty
-            log.warning("history of %s: %s", host, failure.message)
-
-        def read(history: dict[str, list[float]]) -> None:
-            for uuid, values in history.items():
-                self.history.prefill(DomainKey(host, uuid), values)
-            self.redraw()
-
-        self.calls(f"history:{host}", session.backend.cpu_history, read, failed)
 
     def redraw(self) -> None:
         """Bring the domains screen, and the hosts screen when in front, up to date."""
@@ -419,6 +396,7 @@ class VirtuiApp(App[None]):
                 session.close()
             except Exception:  # one broken host must not keep the demo guests alive
                 log.exception("closing %s", session.name)
+        self.demo.wait_for_boot()
         if self.demo.demo is not None:
             # The terminal may be gone already (closed window, killed tmux): the guests
             # must be stopped all the same.

@@ -3,6 +3,7 @@ the startup screen shows each step; when QEMU cannot run here, the test host is 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -11,6 +12,10 @@ from textual.message import Message
 from virtui.monitor.sessions import DemoStartError, RunningDemo, start_demo
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import DemoProgress
+
+# At exit, a boot still under way is waited for (its guests are then stopped rather than
+# left running); booting local TCG guests takes seconds, not minutes.
+BOOT_WAIT_S = 120.0
 
 
 class DemoApp(Protocol):
@@ -32,9 +37,12 @@ class DemoStart:
         self.app = app
         self.ready = ready
         self.demo: RunningDemo | None = None  # kept only to stop it
+        self._boot_over = threading.Event()
+        self._boot_over.set()  # nothing under way until start()
 
     def start(self) -> None:
         """Boot the guests on a thread of their own."""
+        self._boot_over.clear()
         self.app.calls("demo", self._boot, self._booted, self._failed)
 
     def _boot(self) -> tuple[list[str], str]:
@@ -44,11 +52,16 @@ class DemoStart:
             self.app.post_message(DemoProgress(message, step, steps))
 
         try:
-            demo, uris = start_demo(progress)
+            self.demo, uris = start_demo(progress)
         except DemoStartError as error:
             return list(error.fallback_uris), str(error)
-        self.demo = demo
+        finally:
+            self._boot_over.set()
         return uris, ""
+
+    def wait_for_boot(self) -> None:
+        """At exit: let a boot under way finish, so its guests can be stopped."""
+        self._boot_over.wait(BOOT_WAIT_S)
 
     def _booted(self, booted: tuple[list[str], str]) -> None:
         uris, fell_back = booted

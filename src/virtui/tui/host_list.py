@@ -10,13 +10,14 @@ from typing import Any, Protocol
 from virtui.background import run_detached
 from virtui.config.settings import Settings
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
-from virtui.model import DomainEvent, HostStatus, LogEntry, Severity
+from virtui.model import DomainEvent, DomainKey, HostStatus, LogEntry, Severity
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.text import visible
+from virtui.tui.calls import Calls, Failure
 
 log = logging.getLogger("virtui.tui.host_list")
 
@@ -36,6 +37,7 @@ class HostListApp(Protocol):
     store: DomainStore
     history: HistoryStore
     poller: Poller
+    calls: Calls
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Show a notification."""
@@ -45,9 +47,6 @@ class HostListApp(Protocol):
 
     def redraw(self) -> None:
         """Bring the screens in line with the store."""
-
-    def prefill_history(self, host: str) -> None:
-        """Read a host's past CPU figures for its graphs, where its backend has them."""
 
 
 class HostList:
@@ -151,7 +150,7 @@ class HostList:
             )
             log.info("host %s is %s: %s", update.name, update.status.value, update.message)
         if is_up and (previous is None or previous.status is not HostStatus.CONNECTED):
-            app.prefill_history(update.name)
+            self._prefill_history(update.name)
             if update.name in self._save_when_connected:
                 self._save_when_connected.discard(update.name)
                 app.settings.added_hosts.append(update.uri)
@@ -159,6 +158,35 @@ class HostList:
         app.history.forget(gone)
         app.history.record(update.stats)
         app.history.record_host(update.name, update.host_cpu_pct)
+
+    def mark_silent(self) -> None:
+        """Show the hosts whose poll has been in flight too long as not answering."""
+        app = self.app
+
+        def shown_silent(name: str) -> bool:
+            current = app.store.hosts.get(name)
+            return current is not None and current.status is HostStatus.NO_ANSWER
+
+        for update in app.poller.silent(shown_silent):
+            self.apply(update)
+            app.redraw()
+
+    def _prefill_history(self, host: str) -> None:
+        """Read a host's past CPU figures for its graphs, where its backend has them."""
+        app = self.app
+        session = next((s for s in app.sessions if s.name == host), None)
+        if session is None or not session.backend.capabilities.history:
+            return
+
+        def failed(failure: Failure) -> None:  # graphs simply start empty
+            log.warning("history of %s: %s", host, failure.message)
+
+        def read(history: dict[str, list[float]]) -> None:
+            for uuid, values in history.items():
+                app.history.prefill(DomainKey(host, uuid), values)
+            app.redraw()
+
+        app.calls(f"history:{host}", session.backend.cpu_history, read, failed)
 
 
 def _connection_entry(update: HostUpdate) -> LogEntry:

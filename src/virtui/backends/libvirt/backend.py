@@ -31,6 +31,7 @@ from virtui.backends.libvirt.samples import (
     stats_are_complete,
 )
 from virtui.backends.libvirt.storage import LibvirtStorage
+from virtui.backends.libvirt.transfers import LibvirtTransfers
 from virtui.formatting import plural
 from virtui.model import (
     DomainEvent,
@@ -73,7 +74,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtDomains, LibvirtStorage, LibvirtConfig, Backend):
+class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -293,7 +294,7 @@ def _counted(method: _Method) -> _Method:
 
 # Every public call that reaches the connection is counted: found from the classes, so
 # a new method cannot be forgotten.
-for _cls in (LibvirtDomains, LibvirtStorage, LibvirtConfig):
+for _cls in (LibvirtDomains, LibvirtStorage, LibvirtTransfers, LibvirtConfig):
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
             setattr(LibvirtBackend, _name, _counted(_value))

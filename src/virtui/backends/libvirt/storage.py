@@ -5,33 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import libvirt
 
 from virtui.backends.base import BackendError
-from virtui.backends.imageformat import sniff
 from virtui.backends.libvirt import leftovers
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
-from virtui.model.storage import PoolInfo, TransferProgress, VolumeInfo
-from virtui.ports.storage import CancelFlag
+from virtui.model.storage import PoolInfo, VolumeInfo
 
-CHUNK = 1024 * 1024
 _POOL_STATES = ("inactive", "building", "running", "degraded", "inaccessible")
-
-Progress = Callable[[TransferProgress], None]
-
-
-class Cancelled(BackendError):
-    """A transfer stopped because the user cancelled it."""
 
 
 class LibvirtStorage(LibvirtHandle):
-    """Mixed into LibvirtBackend: the storage screen's calls. Blocking; call from workers."""
+    """LibvirtBackend's pools and volumes (streams: LibvirtTransfers). Blocking; call
+    from background threads."""
 
     # -- reading ------------------------------------------------------------------------
 
@@ -216,7 +206,7 @@ class LibvirtStorage(LibvirtHandle):
         pool = self._pool(pool_name)
         self._refuse_existing(pool, name)
         try:
-            pool.createXML(_volume_xml(name, capacity, fmt), 0)
+            pool.createXML(volume_xml(name, capacity, fmt), 0)
         except libvirt.libvirtError as error:
             raise BackendError(f"create volume {name}: {describe(error)}") from error
         return f"volume {name}: created in {pool_name} ({format_bytes(capacity)} {fmt})"
@@ -289,146 +279,8 @@ class LibvirtStorage(LibvirtHandle):
         leftovers.forget(self.uri, pool.name(), name)
         return True
 
-    def remove_leftovers(self) -> list[str]:
-        """Delete the volumes of uploads that did not finish (at connect); what was done."""
-        done = []
-        for pool_name, volume in leftovers.pending(self.uri):
-            try:
-                pool = self._connection().storagePoolLookupByName(pool_name)
-            except libvirt.libvirtError:
-                leftovers.forget(self.uri, pool_name, volume)  # the pool is gone, and it
-                continue
-            if self._remove_partial(pool, volume):
-                done.append(f"deleted {pool_name}/{volume}: an upload that did not finish")
-        return done
 
-    def incomplete_uploads(self) -> list[tuple[str, str]]:
-        """(pool, volume) of uploads that did not finish and are not deleted yet."""
-        return leftovers.pending(self.uri)
-
-    # -- transfers ----------------------------------------------------------------------
-
-    def upload_volume(
-        self,
-        pool_name: str,
-        name: str,
-        local_path: str,
-        progress: Progress,
-        cancelled: CancelFlag,
-    ) -> str:
-        """Create volume ``name`` from a local file (qcow2 or raw, from its header)."""
-        self._refuse_when_readonly(f"upload into {pool_name}")
-        source = Path(local_path)
-        try:
-            size = source.stat().st_size
-            with source.open("rb") as head:
-                fmt = sniff(head.read(64))
-        except OSError as error:
-            raise BackendError(f"{local_path}: {error.strerror or error}") from error
-        pool = self._pool(pool_name)
-        self._refuse_existing(pool, name)
-        conn = self._connection()
-        leftovers.remember(self.uri, pool_name, name)
-        try:
-            volume = pool.createXML(_volume_xml(name, max(size, 1), fmt), 0)
-        except libvirt.libvirtError as error:
-            self._remove_partial(pool, name)
-            raise BackendError(f"upload {name}: {describe(error)}") from error
-        stream = conn.newStream(0)
-        try:
-            volume.upload(stream, 0, size, 0)
-            with source.open("rb") as data:
-                done = 0
-                while chunk := data.read(CHUNK):
-                    if cancelled.is_set():
-                        raise Cancelled(f"upload of {name} cancelled")
-                    view = memoryview(chunk)
-                    while view:
-                        sent = stream.send(bytes(view))
-                        view = view[sent:]
-                    done += len(chunk)
-                    progress(TransferProgress(done, size))
-            stream.finish()
-        except BaseException as error:
-            with contextlib.suppress(libvirt.libvirtError):
-                stream.abort()
-            removed = self._remove_partial(pool, name)
-            kept = (
-                ": nothing kept"
-                if removed
-                else f"; its incomplete volume {pool_name}/{name} could not be deleted now "
-                f"and is deleted when {self.name} answers again"
-            )
-            if isinstance(error, Cancelled):
-                raise Cancelled(f"{error.message}{kept}") from error
-            readable = _readable(f"upload of {name} did not finish", error)
-            if isinstance(readable, BackendError):
-                raise BackendError(f"{readable.message}{kept}") from error
-            raise
-        leftovers.forget(self.uri, pool_name, name)
-        with contextlib.suppress(libvirt.libvirtError):
-            pool.refresh(0)  # re-read the format's own idea of capacity
-        return f"volume {name}: uploaded {format_bytes(size)} ({fmt}) into {pool_name}"
-
-    def download_volume(
-        self,
-        pool_name: str,
-        name: str,
-        local_path: str,
-        progress: Progress,
-        cancelled: CancelFlag,
-    ) -> str:
-        """Copy a volume into a new local file; a cancelled download leaves no file."""
-        target = Path(local_path)
-        if target.exists():
-            raise BackendError(f"{local_path} already exists: not overwritten")
-        if not target.parent.is_dir():
-            raise BackendError(f"{target.parent} does not exist (or is not a directory)")
-        volume = self._volume(pool_name, name)
-        try:
-            root = ET.fromstring(volume.XMLDesc(0))
-            total = int(root.findtext("physical") or volume.info()[1])
-        except libvirt.libvirtError as error:
-            raise BackendError(f"download {name}: {describe(error)}") from error
-        partial = target.with_name(target.name + ".part")
-        stream = self._connection().newStream(0)
-        try:
-            volume.download(stream, 0, 0, 0)
-            done = 0
-            with partial.open("xb") as out:
-                while True:
-                    if cancelled.is_set():
-                        raise Cancelled(f"download of {name} cancelled: nothing kept")
-                    chunk = stream.recv(CHUNK)
-                    if not chunk or not isinstance(chunk, bytes):
-                        break
-                    out.write(chunk)
-                    done += len(chunk)
-                    progress(TransferProgress(done, max(total, done)))
-            stream.finish()
-            partial.rename(target)
-        except BaseException as error:
-            with contextlib.suppress(libvirt.libvirtError):
-                stream.abort()
-            partial.unlink(missing_ok=True)
-            readable = _readable(f"download {name}", error)
-            if readable is error:
-                raise
-            raise readable from error
-        return f"volume {name}: downloaded {format_bytes(done)} to {local_path}"
-
-
-def _readable(what: str, error: BaseException) -> BaseException:
-    """What a failed transfer reports: libvirt and file errors as a BackendError saying
-    ``what`` failed; anything else (BackendError, cancel, interrupt) as it is."""
-    if isinstance(error, libvirt.libvirtError):
-        return BackendError(f"{what}: {describe(error)}")
-    if isinstance(error, OSError):
-        return BackendError(f"{what}: {error.strerror or error}")
-    return error
-
-
-def _volume_xml(name: str, capacity: int, fmt: str) -> str:
+def volume_xml(name: str, capacity: int, fmt: str) -> str:
     return (
         f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
         f"<allocation unit='bytes'>0</allocation>"

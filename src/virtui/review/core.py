@@ -1,0 +1,127 @@
+"""DeskCore: what every step of the review desk shares: the store, the hosts' ports, the
+rules and who acts, a change by number, store writes that fail readably, the checks of a
+proposal, and marking a change stale."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from virtui.ports.config import ConfigHosts
+from virtui.review import danger
+from virtui.review.model import ChangeRequest, State
+from virtui.review.store import ReviewStore, StateChanged, StoreError
+from virtui.review.xmlsafe import XmlRefused, check_identity
+from virtui.text import error_text
+
+REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
+UNVERIFIED = "unverified-import"
+SECRET_NOT_CARRIED = "secret-not-carried"
+LOCK_WAIT_S = 60.0  # another process's merge of the same domain: wait this long for it
+
+
+class ReviewError(Exception):
+    """A refused step; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRules:
+    """From the config file's [review] table. ``problem``: why the rules could not be
+    read; merging stays disabled until it is fixed (rules fail closed)."""
+
+    required_approvals: int = 0
+    forbid_self_approval: bool = False
+    problem: str = ""
+
+    @property
+    def approvals_needed(self) -> int:
+        """At least one other person's approval when self-approval is forbidden."""
+        return max(self.required_approvals, 1 if self.forbid_self_approval else 0)
+
+
+def local_user() -> str:
+    """Who acts here: the OS account of this process @ this machine. Never from the
+    environment (``USER=bob`` changes nothing)."""
+    return f"{pwd.getpwuid(os.geteuid()).pw_name}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """How a merge went: the parts applied live, those waiting for a restart, and what
+    libvirt changed in the proposal when it stored it (redacted)."""
+
+    change: ChangeRequest
+    live: list[str]
+    pending_restart: list[str]
+    normalised: list[str]  # unified diff proposed → applied ([] when identical)
+
+
+def readable(error: BaseException) -> str:
+    return error_text(error)
+
+
+class DeskCore:
+    """The state and helpers the desk's steps share (ReviewDesk is the whole)."""
+
+    def __init__(
+        self, store: ReviewStore, hosts: ConfigHosts, rules: ReviewRules, user: str = ""
+    ) -> None:
+        self.store = store
+        self.hosts = hosts
+        self.rules = rules
+        self.user = user or local_user()
+
+    def _get(self, change_id: int) -> ChangeRequest:
+        try:
+            change = self.store.get(change_id)
+        except StoreError as error:
+            raise ReviewError(str(error)) from error
+        if change is None:
+            raise ReviewError(f"there is no change #{change_id}")
+        return change
+
+    def changes(self) -> list[ChangeRequest]:
+        """Every change, newest first (ReviewError when the store cannot be read)."""
+        try:
+            return [c for i in self.store.ids() if (c := self.store.get(i)) is not None]
+        except StoreError as error:
+            raise ReviewError(str(error)) from error
+
+    def _record(self, step: str, write: Callable[[], object]) -> None:
+        """Run a store write; its failures become one readable ReviewError."""
+        try:
+            write()
+        except StateChanged as error:
+            raise ReviewError(f"{error}: {step} not done; look again") from error
+        except StoreError as error:
+            raise ReviewError(f"{step}: {error}") from error
+
+    # -- checks shared by several steps ----------------------------------------------
+
+    def _check_proposal(self, host: str, uuid: str, base_xml: str, proposed: str) -> None:
+        """Refuse a proposal that edits another domain or names an unknown emulator."""
+        try:
+            check_identity(base_xml, proposed, uuid)
+            if danger.emulator(proposed) != danger.emulator(base_xml):
+                danger.check_emulator(
+                    base_xml, proposed, self.hosts.config(host).host_facts().emulators
+                )
+        except (XmlRefused, danger.DangerRefused) as error:
+            raise ReviewError(str(error)) from error
+
+    def _mark_stale(self, change: ChangeRequest) -> None:
+        # Another process may have moved it first: what it did stands.
+        with contextlib.suppress(StateChanged):
+            self.store.set_state(
+                change.id,
+                State.STALE,
+                self.user,
+                "stale",
+                "the live configuration changed",
+                resume=change.state,
+                expect=(change.state,),
+            )

@@ -1,0 +1,233 @@
+"""Merging a change request: checked against the live configuration under a per-domain
+lock, validated, defined, applied live where it can be, and read back; a merge a killed
+process left half done is settled from the live configuration."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from virtui.review import diff
+from virtui.review.core import (
+    LOCK_WAIT_S,
+    DeskCore,
+    MergeResult,
+    ReviewError,
+)
+from virtui.review.model import ChangeRequest, State
+from virtui.review.ops import PENDING_RESTART, plan
+from virtui.review.store import LockHeld, StateChanged, StoreError
+from virtui.review.xmlsafe import XmlRefused, canonical, parse_domain, sha256
+from virtui.review.xmlsafe import validate as validate_schema
+from virtui.text import error_text
+
+
+class Merging(DeskCore):
+    """The merge steps of the desk."""
+
+    def check_mergeable(self, change: ChangeRequest) -> None:
+        """Raise ReviewError unless the rules allow merging ``change`` now."""
+        if self.rules.problem:
+            raise ReviewError(f"merging is disabled: {self.rules.problem}")
+        if change.state not in (State.OPEN, State.APPROVED):
+            hint = {
+                State.DRAFT: ": open it first (o)",
+                State.STALE: ": rebase it first (R)",
+                State.CONFLICTED: ": rebase it and resolve the conflict",
+            }.get(change.state, "")
+            raise ReviewError(f"#{change.id} is {change.state.label}{hint}")
+        others = [a for a in change.valid_approvals if a.user != change.author]
+        counted = others if self.rules.forbid_self_approval else change.valid_approvals
+        have, need = len(counted), self.rules.approvals_needed
+        if have < need:
+            whose = " from others" if self.rules.forbid_self_approval else ""
+            raise ReviewError(f"#{change.id} has {have} of the {need} approvals{whose} it needs")
+
+    def _check_valid(self, change: ChangeRequest) -> None:
+        try:
+            parse_domain(change.proposed_xml)
+            problems = validate_schema(change.proposed_xml)
+        except XmlRefused as error:
+            problems = [str(error)]
+        if problems:
+            raise ReviewError(
+                f"#{change.id} does not validate, nothing was applied: {'; '.join(problems)}"
+            )
+        self._check_proposal(change.host, change.domain_uuid, change.base_xml, change.proposed_xml)
+
+    def _lock(self, change: ChangeRequest, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        pause = 0.02
+        while True:
+            try:
+                self.store.lock_domain(change.host, change.domain_uuid, change.id, self.user)
+                return
+            except LockHeld as error:
+                if time.monotonic() >= deadline:
+                    raise ReviewError(f"#{change.id} not merged: {error}") from error
+            except StoreError as error:
+                raise ReviewError(f"#{change.id} not merged: {error}") from error
+            time.sleep(pause)  # another process's define is under way: it takes ms to s
+            pause = min(pause * 2, 0.5)
+
+    def merge(self, change_id: int) -> MergeResult:
+        """Apply the change: refuse on drift or invalid XML, define with validation, apply
+        what can go live, read back what libvirt stored."""
+        change = self._get(change_id)
+        self.check_mergeable(change)
+        self._check_valid(change)
+        self._lock(change, LOCK_WAIT_S)
+        try:
+            return self._merge_locked(change)
+        finally:
+            # If this fails, the lock of a dead process is taken over by the next merge.
+            with contextlib.suppress(StoreError):
+                self.store.unlock_domain(change.host, change.domain_uuid)
+
+    def _merge_locked(self, change: ChangeRequest) -> MergeResult:
+        change_id = change.id
+        try:
+            self.store.set_state(
+                change_id,
+                State.MERGING,
+                self.user,
+                "merging",
+                resume=change.state,
+                expect=(change.state,),
+            )
+        except StateChanged as error:
+            now = self._get(change_id)
+            raise ReviewError(
+                f"#{change_id} is {now.state.label} now (another process got there first); "
+                "nothing was applied"
+            ) from error
+        except StoreError as error:
+            raise ReviewError(f"#{change_id} not merged: {error}") from error
+        try:
+            live = self.hosts.config(change.host).read_config(change.domain_uuid)
+        except Exception as error:
+            self._back(change, "merge failed", error_text(error))
+            raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
+        if sha256(live.xml) != change.base_hash:
+            self._back(
+                change,
+                "stale",
+                "refused at merge: the live configuration changed since the change was drafted",
+                State.STALE,
+            )
+            raise ReviewError(
+                f"#{change_id} is stale: the live configuration changed since it was drafted "
+                "(another merge or an edit outside virtui); nothing was applied (R rebases)"
+            )
+        try:
+            self.hosts.config(change.host).define_config(change.proposed_xml)
+        except Exception as error:
+            self._back(change, "merge failed", error_text(error))
+            raise ReviewError(
+                f"#{change_id}: libvirt refused it, nothing changed: {error_text(error)}"
+            ) from error
+        live_done: list[str] = []
+        pending: list[str] = []
+        for item in plan(change.base_xml, change.ops, live.active):
+            if item.live is None:
+                pending.append(item.text)
+                continue
+            try:
+                self.hosts.config(change.host).apply_live(change.domain_uuid, item.live)
+                live_done.append(item.text)
+            except Exception as error:
+                pending.append(
+                    f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
+                )
+        try:
+            applied = self.hosts.config(change.host).read_config(change.domain_uuid).xml
+        except Exception as error:
+            raise ReviewError(
+                f"#{change_id}: libvirt has the change (defined) but it could not be read back "
+                f"({error_text(error)}); it is settled when the desk next opens"
+            ) from error
+        normalised = diff.shown_diff(change.proposed_xml, applied)
+        outcome = [f"live: {t}" for t in live_done] + [f"pending: {t}" for t in pending]
+        detail = f"{len(live_done)} live, {len(pending)} pending restart"
+        try:
+            self.store.merged(change_id, applied, outcome, self.user, detail)
+        except StoreError as error:
+            raise ReviewError(
+                f"#{change_id}: libvirt has the change (defined), but the store could not "
+                f"record it: {error}; it is settled when the desk next opens"
+            ) from error
+        return MergeResult(self._get(change_id), live_done, pending, normalised)
+
+    def _back(
+        self, change: ChangeRequest, kind: str, detail: str, state: State | None = None
+    ) -> None:
+        """Out of merging after nothing was applied (to ``state``, else where it was)."""
+        # If this fails it stays merging: recovery settles it from the live configuration.
+        with contextlib.suppress(StoreError):
+            self.store.set_state(
+                change.id,
+                state or change.state,
+                self.user,
+                kind,
+                detail,
+                resume=change.state if state is State.STALE else None,
+                expect=(State.MERGING,),
+            )
+
+    def recover(self) -> list[int]:
+        """Settle changes left merging by a process that died, from the live XML: the
+        proposal → merged; the base → back to where it was; anything else → stale."""
+        settled = []
+        for change_id in self.store.ids((State.MERGING,)):
+            change = self._get(change_id)
+            try:
+                self.store.lock_domain(change.host, change.domain_uuid, change.id, self.user)
+            except StoreError:
+                continue  # its merge is still under way in another process
+            try:
+                live = self.hosts.config(change.host).read_config(change.domain_uuid)
+                self._settle(change, live.xml)
+                settled.append(change_id)
+            except Exception:
+                continue  # the host is not reachable now: try again later
+            finally:
+                with contextlib.suppress(StoreError):
+                    self.store.unlock_domain(change.host, change.domain_uuid)
+        return settled
+
+    def _settle(self, change: ChangeRequest, live_xml: str) -> None:
+        base, proposed, live = (
+            canonical(change.base_xml),
+            canonical(change.proposed_xml),
+            canonical(live_xml),
+        )
+        back = self.store.resume_state(change.id) or State.OPEN
+        if sha256(live_xml) == change.base_hash or live == base:
+            self.store.set_state(
+                change.id,
+                back,
+                self.user,
+                "merge interrupted",
+                "nothing was applied: the live configuration is the base",
+                expect=(State.MERGING,),
+            )
+        elif live == proposed or diff.contains_change(base, proposed, live):
+            self.store.merged(
+                change.id,
+                live_xml,
+                ["interrupted after the define: live parts not applied (at next start)"],
+                self.user,
+                "merge interrupted after the define: the live configuration is the proposal",
+                kind="merge recovered",
+            )
+        else:
+            self.store.set_state(
+                change.id,
+                State.STALE,
+                self.user,
+                "merge interrupted",
+                "the live configuration is neither the base nor the proposal: it changed "
+                "outside this merge; rebase to see where it stands",
+                resume=back,
+                expect=(State.MERGING,),
+            )
