@@ -27,6 +27,8 @@ packages=(
   libxml2-utils
   # tests: hand-started daemons in their own mount and network namespaces
   iproute2 util-linux
+  # the review desk's history of configurations is a git repository
+  git
 )
 if [[ $mode == test ]]; then
   # tests of the fleet backend: a real Prometheus scraping real exporters (never started
@@ -34,6 +36,8 @@ if [[ $mode == test ]]; then
   packages+=(prometheus prometheus-libvirt-exporter)
   # tests that drive the app as a person would: in tmux, and served to headless Chromium
   packages+=(tmux chromium)
+  # the team desk's test: two OS accounts (useradd, runuser) and their processes
+  packages+=(passwd procps)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -19,7 +19,7 @@ from pathlib import Path
 
 CONFIG = """\
 unix_sock_dir = "{dir}"
-unix_sock_rw_perms = "0700"
+unix_sock_rw_perms = "{perms}"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:file:{dir}/libvirtd.log"
@@ -42,13 +42,19 @@ PRIVATE_CONFIG = (
 class Daemon:
     """One hand-started libvirtd; ``kill`` is SIGKILL, ``start`` brings it back."""
 
-    def __init__(self, *, private_config: bool = False, keep_config: bool = False) -> None:
+    def __init__(
+        self, *, private_config: bool = False, keep_config: bool = False, everyone: bool = False
+    ) -> None:
         """``keep_config``: the private /etc/libvirt lives in the daemon's directory, so
-        pools and domains defined before a kill are there again after ``start``."""
+        pools and domains defined before a kill are there again after ``start``.
+        ``everyone``: other accounts of this machine may connect too (a team's tests)."""
         self.private_config = private_config or keep_config
         self.keep_config = keep_config
         self.dir = Path(tempfile.mkdtemp(prefix="vt-", dir="/tmp"))  # short: socket paths
-        (self.dir / "libvirtd.conf").write_text(CONFIG.format(dir=self.dir))
+        if everyone:
+            self.dir.chmod(0o755)
+        perms = "0777" if everyone else "0700"
+        (self.dir / "libvirtd.conf").write_text(CONFIG.format(dir=self.dir, perms=perms))
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -5,10 +5,12 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -22,7 +24,6 @@ pytestmark = pytest.mark.embed
 
 # Its own embed root (libvirt allows one per process, and the test process holds one);
 # kept between runs so QEMU's capability probe happens once per machine.
-CACHE = Path("/var/tmp/virtui-test-cache")
 
 
 def _qemu_pids_under(root: Path) -> list[int]:
@@ -56,12 +57,15 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
     tmp_path: Path, sig: int, terminal_gone: bool
 ) -> None:
     require_embedded_driver()
-    root = CACHE / "virtui" / "demo-embed"
+    # Its own short cache (QEMU's socket paths must stay short), never shared with
+    # another run: the check below counts the guests under this root.
+    cache = Path(tempfile.mkdtemp(prefix="vt-cache-", dir="/var/tmp"))
+    root = cache / "virtui" / "demo-embed"
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     env = {
         **os.environ,
-        "XDG_CACHE_HOME": str(CACHE),
+        "XDG_CACHE_HOME": str(cache),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "TERM": "xterm-256color",
     }
@@ -86,7 +90,13 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
             master = -1
         process.send_signal(sig)
         assert process.wait(timeout=60) == 128 + sig
-        assert _qemu_pids_under(root) == []
+        logs = tmp_path / "state" / "virtui"
+        told = "\n".join(
+            f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}"
+            for log in (logs / "virtui.log", logs / "stderr.log")
+            if log.exists()
+        )
+        assert _qemu_pids_under(root) == [], told
     finally:
         if process.poll() is None:
             process.kill()
@@ -94,3 +104,4 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
             os.kill(pid, signal.SIGKILL)
         if master >= 0:
             os.close(master)
+        shutil.rmtree(cache, ignore_errors=True)

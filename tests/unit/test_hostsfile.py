@@ -12,9 +12,10 @@ from virtui.cli.main import build_parser, settings_from
 from virtui.config.hostsfile import (
     ConfigError,
     HostEntry,
+    ReviewConfig,
     config_path,
     load_hosts,
-    load_review_rules,
+    load_review_config,
 )
 from virtui.monitor.session import HostSession
 from virtui.monitor.sessions import open_sessions
@@ -113,12 +114,27 @@ def test_tags_and_refresh_reach_the_sessions() -> None:
 
 def test_review_rules_from_the_config(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    assert load_review_rules(path) == (0, False)  # no file: a solo admin may merge
+    assert load_review_config(path) == ReviewConfig()  # no file: a solo admin may merge
     path.write_text("[review]\nrequired_approvals = 2\nforbid_self_approval = true\n")
-    assert load_review_rules(path) == (2, True)
+    assert load_review_config(path) == ReviewConfig(2, True)
     path.write_text("[review]\nrequired_approvals = -1\n")
     with pytest.raises(ConfigError, match="required_approvals must be a number from 0 to 9"):
-        load_review_rules(path)
+        load_review_config(path)
     path.write_text("[review]\nrequire = 1\n")
     with pytest.raises(ConfigError, match=r"\[review\] unknown key\(s\) require"):
-        load_review_rules(path)
+        load_review_config(path)
+
+
+def test_the_review_table_names_a_shared_store_and_a_history(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[review]\nstore = "/var/lib/virtui/reviews.db"\nhistory = "/var/lib/virtui/config.git"\n'
+    )
+    config = load_review_config(path)
+    assert (config.store, config.history) == (
+        "/var/lib/virtui/reviews.db",
+        "/var/lib/virtui/config.git",
+    )
+    path.write_text('[review]\nstore = "reviews.db"\n')
+    with pytest.raises(ConfigError, match="store must be an absolute path"):
+        load_review_config(path)

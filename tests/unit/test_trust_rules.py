@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from virtui.config.hostsfile import ConfigError, load_review_rules
+from virtui.config.hostsfile import ConfigError, load_review_config
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly, runs_program
 from virtui.review.danger import DangerRefused, check_emulator, warnings
 from virtui.review.secrets import REDACTED, redact, restore
@@ -173,7 +173,7 @@ def test_broken_config_makes_the_rules_unreadable(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[review]\nrequired_approvals = 2\n[[hosts]\nuri = 'x'\n")  # a typo
     with pytest.raises(ConfigError):
-        load_review_rules(config)
+        load_review_config(config)
 
 
 def test_identity_is_the_os_account_not_the_environment(tmp_path: Path) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from virtui import __version__
-from virtui.config.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.hostsfile import ConfigError, ReviewConfig, load_hosts, load_review_config
 from virtui.config.settings import (
     MAX_DELAY_S,
     MIN_DELAY_S,
@@ -84,6 +85,14 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         "or one of yours from ~/.config/virtui/themes/",
     )
     parser.add_argument(
+        "--review-store",
+        metavar="PATH",
+        type=_store_path,
+        default=default,
+        help="the review desk's store: a team's shared one (see virtui review init-shared); "
+        "default [review] store in config.toml, else your own",
+    )
+    parser.add_argument(
         "--readonly",
         action="store_true",
         default=False if top_level else argparse.SUPPRESS,
@@ -96,6 +105,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         help="boot tiny real guests in libvirt's embedded QEMU driver (no daemon needed) "
         "and add a test:/// host",
     )
+
+
+def _store_path(text: str) -> str:
+    if not os.path.isabs(os.path.expanduser(text)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute path")
+    return os.path.expanduser(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,9 +165,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     # Rules fail closed: a config that cannot be read keeps merging disabled.
     rules_problem = ""
     try:
-        required, forbid = load_review_rules()
+        review = load_review_config()
     except ConfigError as error:
-        required, forbid, rules_problem = 0, False, str(error)
+        review, rules_problem = ReviewConfig(), str(error)
     saved, saved_problem = load_user_settings()
     problems = [problem, saved_problem]
     # settings.toml is written by the app: what it holds came from inside the app.
@@ -181,9 +196,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         tags={entry.uri: entry.tags for entry in configured if entry.tags},
         refresh={entry.uri: entry.refresh for entry in configured if entry.refresh},
         config_problem="; ".join(p for p in problems if p),
-        required_approvals=required,
-        forbid_self_approval=forbid,
+        required_approvals=review.required_approvals,
+        forbid_self_approval=review.forbid_self_approval,
         review_rules_problem=rules_problem,
+        review_store=getattr(args, "review_store", None) or review.store,
+        review_history=review.history,
         uris=uris,
         delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from virtui.backends import host_label
-from virtui.config.hostsfile import ConfigError, load_hosts, load_review_rules
+from virtui.config.hostsfile import ConfigError, ReviewConfig, load_hosts, load_review_config
 from virtui.config.settings import review_store_path
 from virtui.config.uripolicy import UriRefused, check_in_app
 from virtui.monitor.hostports import HostPorts
@@ -26,9 +27,11 @@ from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.diff import shown_diff
+from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import RawXml
 from virtui.review.patchfile import write_private
+from virtui.review.shared import SharedSetupError, init_shared
 from virtui.review.store import ReviewStore, StoreError
 from virtui.text import error_text, visible, visible_lines
 
@@ -46,7 +49,24 @@ def build_review_parser() -> argparse.ArgumentParser:
         description="The review desk from a shell. Exit status: 0 done, 1 refused or "
         "failed (reason on stderr), 2 bad usage.",
     )
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        default="",
+        help="the store (default: [review] store in config.toml, else your own)",
+    )
     commands = parser.add_subparsers(dest="action", metavar="COMMAND", required=True)
+    shared = commands.add_parser(
+        "init-shared",
+        help="set up a store (and a history) a group shares on this machine (as root)",
+    )
+    shared.add_argument("--group", required=True, help="the team's group, e.g. virtadmins")
+    shared.add_argument(
+        "--history",
+        metavar="PATH",
+        default=None,
+        help="also a git repository of merged configurations (default: [review] history)",
+    )
 
     def uri_option(sub: argparse.ArgumentParser, required: bool) -> None:
         sub.add_argument(
@@ -104,12 +124,12 @@ def build_review_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rules() -> ReviewRules:
+def _review_config() -> tuple[ReviewConfig, str]:
+    """The [review] table, and why it could not be read ("" when it could)."""
     try:
-        required, forbid = load_review_rules()
+        return load_review_config(), ""
     except ConfigError as error:
-        return ReviewRules(problem=str(error))
-    return ReviewRules(required, forbid)
+        return ReviewConfig(), str(error)
 
 
 def _host_name(uri: str) -> str:
@@ -123,14 +143,18 @@ def _host_name(uri: str) -> str:
 class Desk:
     """The desk with at most one host connected, closed at the end of the command."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: str = "") -> None:
         self.sessions: list[HostSession] = []
+        config, problem = _review_config()
+        # Rules fail closed: a config that cannot be read keeps merging disabled.
+        rules = ReviewRules(config.required_approvals, config.forbid_self_approval, problem)
         try:
-            self.store = ReviewStore(review_store_path())
+            self.store = ReviewStore(review_store_path(store or config.store))
         except StoreError as error:
             raise Refused(str(error)) from error
+        history = ConfigHistory(Path(config.history)) if config.history else None
         self.desk = ReviewDesk(
-            self.store, HostPorts(lambda: self.sessions, DomainStore()), _rules()
+            self.store, HostPorts(lambda: self.sessions, DomainStore()), rules, history=history
         )
 
     def connect(self, uri: str, name: str) -> None:
@@ -348,11 +372,37 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
     raise UsageError(f"unknown command {action}")
 
 
+def _init_shared(args: argparse.Namespace) -> int:
+    config, problem = _review_config()
+    if problem:
+        print(f"virtui review: {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    store = args.store or config.store
+    history = args.history if args.history is not None else config.history
+    if not store or not os.path.isabs(store) or (history and not os.path.isabs(history)):
+        print(
+            "virtui review: init-shared needs absolute paths: --store PATH (or [review] "
+            "store), and --history PATH if any",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        done = init_shared(Path(store), args.group, Path(history) if history else None)
+    except SharedSetupError as error:
+        print(f"virtui review: {visible(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    for line in done:
+        print(visible(line))
+    return EXIT_OK
+
+
 def review_main(argv: Sequence[str]) -> int:
     """Run one ``virtui review`` command; returns the exit status."""
     args = build_review_parser().parse_args(argv)
+    if args.action == "init-shared":
+        return _init_shared(args)
     try:
-        desk = Desk()
+        desk = Desk(args.store)
     except Refused as error:
         print(f"virtui review: {error}", file=sys.stderr)
         return EXIT_REFUSED

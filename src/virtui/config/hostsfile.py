@@ -54,9 +54,22 @@ def _document(path: Path) -> dict[str, object]:
         raise ConfigError(f"{path}: {error}") from error  # "... (at line 3, column 7)"
 
 
-def load_review_rules(path: Path | None = None) -> tuple[int, bool]:
-    """(required approvals, forbid self-approval) from the [review] table; (0, False)
-    when there is none. Raises ConfigError."""
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """The [review] table: the rules, and where a team keeps its shared desk.
+
+    ``store``: the change requests (default: this user's own, private); ``history``: a
+    git repository that gets a commit for every merged configuration (default: none).
+    """
+
+    required_approvals: int = 0
+    forbid_self_approval: bool = False
+    store: str = ""
+    history: str = ""
+
+
+def load_review_config(path: Path | None = None) -> ReviewConfig:
+    """The [review] table (defaults when there is none). Raises ConfigError."""
     path = path or config_path()
     review = _document(path).get("review", {})
     if not isinstance(review, dict):
@@ -67,10 +80,16 @@ def load_review_rules(path: Path | None = None) -> tuple[int, bool]:
         raise ConfigError(f"{path}: [review] required_approvals must be a number from 0 to 9")
     if not isinstance(forbid, bool):
         raise ConfigError(f"{path}: [review] forbid_self_approval must be true or false")
-    unknown = set(review) - {"required_approvals", "forbid_self_approval"}
+    places = {}
+    for key in ("store", "history"):
+        value = review.get(key, "")
+        if not isinstance(value, str) or (value and not Path(value).expanduser().is_absolute()):
+            raise ConfigError(f"{path}: [review] {key} must be an absolute path in quotes")
+        places[key] = str(Path(value).expanduser()) if value else ""
+    unknown = set(review) - {"required_approvals", "forbid_self_approval", "store", "history"}
     if unknown:
         raise ConfigError(f"{path}: [review] unknown key(s) {', '.join(sorted(unknown))}")
-    return required, forbid
+    return ReviewConfig(required, forbid, places["store"], places["history"])
 
 
 def load_hosts(path: Path | None = None) -> list[HostEntry]:

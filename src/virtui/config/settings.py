@@ -49,9 +49,10 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def review_store_path() -> Path:
-    """The review desk's store (change requests, 0600)."""
-    return state_dir() / "reviews.db"
+def review_store_path(configured: str = "") -> Path:
+    """The review desk's store: a team's shared one when configured, else this user's
+    own (change requests, 0600)."""
+    return Path(configured) if configured else state_dir() / "reviews.db"
 
 
 def config_dir() -> Path:
@@ -85,6 +86,8 @@ class Settings:
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
     review_rules_problem: str = ""  # why the [review] rules could not be read: no merges
+    review_store: str = ""  # a shared store ([review] store, --review-store); "": the user's
+    review_history: str = ""  # a git repository of merged configurations ([review] history)
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

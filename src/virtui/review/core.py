@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from virtui.ports.config import ConfigHosts
 from virtui.review import danger
+from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest, State
 from virtui.review.store import ReviewStore, StateChanged, StoreError
 from virtui.review.xmlsafe import XmlRefused, check_identity
@@ -26,6 +27,11 @@ LOCK_WAIT_S = 60.0  # another process's merge of the same domain: wait this long
 
 class ReviewError(Exception):
     """A refused step; the message says why and what to do."""
+
+    @property
+    def message(self) -> str:
+        """The readable reason (an expected refusal: shown, not logged as a bug)."""
+        return str(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +74,18 @@ class DeskCore:
     """The state and helpers the desk's steps share (ReviewDesk is the whole)."""
 
     def __init__(
-        self, store: ReviewStore, hosts: ConfigHosts, rules: ReviewRules, user: str = ""
+        self,
+        store: ReviewStore,
+        hosts: ConfigHosts,
+        rules: ReviewRules,
+        user: str = "",
+        history: ConfigHistory | None = None,
     ) -> None:
         self.store = store
         self.hosts = hosts
         self.rules = rules
         self.user = user or local_user()
+        self.history = history  # a git repository of merged configurations, when kept
 
     def _get(self, change_id: int) -> ChangeRequest:
         try:

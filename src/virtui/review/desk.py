@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from virtui.review import danger, patchfile
+from virtui.review import danger, patchfile, secrets
 from virtui.review.core import (
     LOCK_WAIT_S,
     REVIEWABLE,
@@ -28,6 +28,7 @@ from virtui.review.core import (
     ReviewRules,
     local_user,
 )
+from virtui.review.history import HistoryError, Version, drift_message, object_path
 from virtui.review.merging import Merging
 from virtui.review.model import ChangeRequest, State
 from virtui.review.ops import Conflict, Op, RawXml, plan, propose
@@ -212,6 +213,72 @@ class ReviewDesk(Merging, Rebasing):
         for change in stale:
             self._mark_stale(change)
         return [change.id for change in stale]
+
+    def for_me(self) -> int:
+        """How many requests wait for this user's review (the header's count)."""
+        try:
+            return sum(
+                1
+                for i in self.store.ids((State.OPEN,))
+                if (c := self.store.get(i)) is not None and c.waits_for(self.user)
+            )
+        except StoreError as error:
+            raise ReviewError(str(error)) from error
+
+    def record_drift(self, host: str, uuid: str) -> str:
+        """After a host reported a configuration change: when the history is kept and
+        the live configuration differs from its last commit, commit it as made outside
+        virtui. Returns the commit ("" when nothing was committed). A merge in flight
+        (its lock held, here or in another process) commits its own result."""
+        if self.history is None or self.store.merging_now(host, uuid):
+            return ""
+        config = self.hosts.config(host).read_config(uuid)
+        try:
+            return self.history.commit(
+                object_path(host, config.name),
+                canonical(config.xml),
+                drift_message(host, config.name, self.user, time.time()),
+                self.user,
+            )
+        except HistoryError as error:
+            raise ReviewError(f"history of {config.name}: {error}") from error
+
+    def versions(self, host: str, name: str) -> list[Version]:
+        """The history of one domain's configuration, newest first ([] when none)."""
+        if self.history is None:
+            raise ReviewError("no history is kept: set [review] history in config.toml")
+        try:
+            return self.history.log(object_path(host, name))
+        except HistoryError as error:
+            raise ReviewError(str(error)) from error
+
+    def version_diff(self, host: str, name: str, commit: str) -> str:
+        """What one commit changed in a domain's configuration."""
+        assert self.history is not None
+        try:
+            return self.history.diff(commit, object_path(host, name))
+        except HistoryError as error:
+            raise ReviewError(str(error)) from error
+
+    def revert_to(self, host: str, uuid: str, commit: str) -> ChangeRequest:
+        """A draft that brings the domain back to its configuration at ``commit`` (the
+        history has no secrets: the live ones are kept where the lines match)."""
+        assert self.history is not None
+        live = self.hosts.config(host).read_config(uuid)
+        try:
+            past = self.history.version(commit, object_path(host, live.name))
+            proposed = secrets.restore(past.rstrip("\n"), live.xml)
+        except HistoryError as error:
+            raise ReviewError(str(error)) from error
+        except ValueError as error:
+            raise ReviewError(f"cannot revert to {commit[:12]}: {error}") from error
+        return self.draft(
+            host,
+            uuid,
+            f"revert to {commit[:12]}",
+            [RawXml(proposed)],
+            f"Back to the configuration of commit {commit} in the history.",
+        )
 
     # -- patches --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from virtui.review.core import (
     MergeResult,
     ReviewError,
 )
+from virtui.review.history import HistoryError, merge_message, object_path
 from virtui.review.model import ChangeRequest, State
 from virtui.review.ops import PENDING_RESTART, plan
 from virtui.review.store import LockHeld, StateChanged, StoreError
@@ -148,6 +149,8 @@ class Merging(DeskCore):
             ) from error
         normalised = diff.shown_diff(change.proposed_xml, applied)
         outcome = [f"live: {t}" for t in live_done] + [f"pending: {t}" for t in pending]
+        # Still under the domain's lock: a drift check elsewhere waits for this commit.
+        outcome += self._commit_merge(change, applied)
         detail = f"{len(live_done)} live, {len(pending)} pending restart"
         try:
             self.store.merged(change_id, applied, outcome, self.user, detail)
@@ -157,6 +160,21 @@ class Merging(DeskCore):
                 f"record it: {error}; it is settled when the desk next opens"
             ) from error
         return MergeResult(self._get(change_id), live_done, pending, normalised)
+
+    def _commit_merge(self, change: ChangeRequest, applied: str) -> list[str]:
+        """Commit what libvirt now holds to the history; what to add to the outcome."""
+        if self.history is None:
+            return []
+        try:
+            commit = self.history.commit(
+                object_path(change.host, change.domain_name),
+                canonical(applied),
+                merge_message(change, self.user),
+                self.user,
+            )
+        except HistoryError as error:
+            return [f"history: not recorded ({error})"]
+        return [f"history: commit {commit[:12]}"] if commit else []
 
     def _back(
         self, change: ChangeRequest, kind: str, detail: str, state: State | None = None

@@ -99,6 +99,15 @@ class ChangeRequest:
             if a.base_hash == self.base_hash and a.proposed_hash == self.proposed_hash
         ]
 
+    def waits_for(self, user: str) -> bool:
+        """True when ``user`` has this to review: someone else's open request they have
+        not approved in this version."""
+        return (
+            self.state is State.OPEN
+            and self.author != user
+            and all(a.user != user for a in self.valid_approvals)
+        )
+
 
 def waits_for_restart(line: str) -> bool:
     """True when a summary line of a change (what the plan or the merge said of one

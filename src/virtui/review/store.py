@@ -256,6 +256,18 @@ class ReviewStore(StoreFile):
                         self._db.execute("ROLLBACK")
                 raise StoreError(explain(error, self.path)) from error
 
+    def merging_now(self, host: str, uuid: str) -> bool:
+        """True while a live process (this one or another) holds the domain's lock."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT pid, machine, expires FROM merge_locks WHERE host = ? AND domain_uuid = ?",
+                (host, uuid),
+            ).fetchone()
+        if row is None:
+            return False
+        pid, where, expires = row
+        return process_alive(pid) if where == socket.gethostname() else expires > time.time()
+
     def unlock_domain(self, host: str, uuid: str) -> None:
         """Give this process's merge lock of a domain back."""
         with self._reading() as db:

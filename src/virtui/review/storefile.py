@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -90,16 +91,40 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def shared_folder(folder: Path) -> bool:
+    """True for a team's folder (``virtui review init-shared``): set-group-ID and open
+    to its group, so every file made in it belongs to that group."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISGID) and mode & 0o070 == 0o070
+
+
+def _own_mode(path: Path, mode: int) -> None:
+    """Set ``mode`` on a file this account owns (another member's file is left as made)."""
+    if path.exists() and path.stat().st_uid == os.geteuid():
+        os.chmod(path, mode)
+
+
 class StoreFile:
-    """One open store file; ReviewStore adds what the rows mean."""
+    """One open store file; ReviewStore adds what the rows mean.
+
+    A user's own store is 0600 in a 0700 folder. In a team's shared folder it is 0660,
+    and so are the WAL files SQLite makes beside it (it gives them the database's mode;
+    the folder gives them its group).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self.shared = shared_folder(path.parent)
+        self._mode = 0o660 if self.shared else 0o600
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(path, 0o600)
+            if not self.shared:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, self._mode))
+            _own_mode(path, self._mode)
         except OSError as error:
             raise StoreError(f"the review store at {path}: {error.strerror}") from error
         try:
@@ -121,9 +146,7 @@ class StoreFile:
         if check != "ok":
             raise StoreError(f"the review store at {path} is damaged ({check})")
         for suffix in ("-wal", "-shm"):  # created by WAL mode: secure XML lands there too
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
+            _own_mode(path.with_name(path.name + suffix), self._mode)
 
     def close(self) -> None:
         """Close the database."""
@@ -176,6 +199,12 @@ class StoreFile:
                 raise
         assert change_id is not None
         return change_id
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another virtui, another
+        user's) committed to the store: polled to show their changes at once."""
+        with self._reading() as db:
+            return int(db.execute("PRAGMA data_version").fetchone()[0])
 
     def integrity(self) -> str:
         """SQLite's own integrity check ("ok" when the file is sound)."""

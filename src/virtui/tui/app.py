@@ -61,6 +61,7 @@ log = logging.getLogger("virtui.tui.app")
 
 DELAY_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 REDRAW_COALESCE_S = 0.05
+REVIEW_COUNT_EVERY_S = 2.0  # a colleague's new request shows in the header this soon
 
 
 class VirtuiApp(App[None]):
@@ -84,6 +85,7 @@ class VirtuiApp(App[None]):
 
     cpu_mode: reactive[CpuMode] = reactive(CpuMode.IRIX)
     delay: reactive[float] = reactive(1.0)
+    review_for_you: reactive[int] = reactive(0)  # others' requests waiting for my review
 
     def __init__(
         self,
@@ -143,6 +145,9 @@ class VirtuiApp(App[None]):
             log.warning("timeline file: %s", error)
         logging.getLogger("virtui").addHandler(self._warnings)
         self.desk_watch.open(self.settings, self.ports)
+        if self.auto_poll:
+            self.desk_watch.count_for_me()
+            self.set_interval(REVIEW_COUNT_EVERY_S, self.desk_watch.count_for_me)
         await self.push_screen(self.domains)
         self.domains.table.sort_by(self.settings.sort, self.settings.sort_reverse)
         self.domains.table.set_hidden(self.settings.hidden_columns)
@@ -331,6 +336,10 @@ class VirtuiApp(App[None]):
             self.notify(UNAVAILABLE, severity="error")
         elif self._leave_top_screens(ReviewScreen):
             self.push_screen(ReviewScreen(desk, self.calls))
+
+    def open_history(self, host: str, name: str) -> None:
+        """The git history of a domain's configuration (``:history``)."""
+        self.desk_watch.open_history(host, name)
 
     # -- what the screens ask for (one message per intent) -------------------------------
 

@@ -45,6 +45,7 @@ class CommandLineApp(Protocol):
     def action_show_storage(self) -> None: ...
     def action_show_logs(self) -> None: ...
     def action_show_review(self) -> None: ...
+    def open_history(self, host: str, name: str) -> None: ...
 
 
 class CommandLineController:
@@ -59,6 +60,7 @@ class CommandLineController:
             "pool": lambda _c: app.action_show_storage(),
             "log": self._logs,
             "review": lambda _c: app.action_show_review(),
+            "history": lambda c: app.open_history(c.host, c.text),
             "theme": self._theme,
             "columns": self._columns,
             "connect": lambda c: app.hosts.connect(c.text),

@@ -14,6 +14,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "pool": ("pool", "pools", "storage", "vol", "volumes"),
     "log": ("log", "logs", "events"),
     "review": ("review", "reviews", "cr", "changes"),
+    "history": ("history", "hist", "git"),
     "theme": ("theme", "themes"),
     "columns": ("columns", "cols", "col"),
     "connect": ("connect", "c"),
@@ -24,6 +25,7 @@ NAMES: dict[str, tuple[str, ...]] = {
 HELP = (
     ":dom [@host] [filter]   domains (of one host, filtered)\n"
     ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
+    ":history [@host] DOMAIN   the git history of its configuration\n"
     ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (kept once it\n"
     "connected) · :disconnect HOST (forgotten) · :q"
 )
@@ -58,8 +60,8 @@ def parse(line: str) -> Command:
         if not host:
             raise CommandError("@ needs a host name, e.g. :dom @h1")
     text = " ".join(rest)
-    if name in ("theme", "connect", "disconnect") and not text:
-        what = {"theme": "NAME", "connect": "URI", "disconnect": "HOST"}[name]
+    if name in ("theme", "connect", "disconnect", "history") and not text:
+        what = {"theme": "NAME", "connect": "URI", "disconnect": "HOST", "history": "DOMAIN"}[name]
         raise CommandError(f":{name} needs an argument: :{name} {what}")
     return Command(name, host, text)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 from typing import Any, Protocol
 
 from textual.screen import Screen
@@ -13,21 +14,30 @@ from textual.screen import Screen
 from virtui.backends.base import BackendError
 from virtui.config.settings import Settings, cache_dir, review_store_path
 from virtui.model import LogEntry, Severity
+from virtui.monitor.store import DomainStore
 from virtui.ports.config import ConfigHosts
 from virtui.review.desk import ReviewDesk, ReviewRules
+from virtui.review.history import ConfigHistory
 from virtui.review.store import ReviewStore, StoreError
+from virtui.screens.history import HistoryScreen, HistorySource
 from virtui.screens.review import ReviewScreen
 from virtui.tui.calls import Calls, Failure
 
 log = logging.getLogger("virtui.tui.desk_watch")
 
 UNAVAILABLE = "the review desk is unavailable (see virtui's log)"
+NO_HISTORY = "no history is kept: set [review] history = PATH in config.toml"
 
 
 class DeskWatchApp(Protocol):
     """The little of the app this uses."""
 
     calls: Calls
+    review_for_you: int
+    store: DomainStore
+
+    def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
+        """Show a screen."""
 
     def front(self) -> Screen[object] | None:
         """The screen in front."""
@@ -47,14 +57,16 @@ class DeskWatch:
         self.desk: ReviewDesk | None = None
 
     def open(self, settings: Settings, hosts: ConfigHosts) -> None:
-        """Open the desk's store (a file); a failure is logged and the desk stays off."""
+        """Open the desk's store (a file, maybe a team's) and its history (a git
+        repository, when kept); a failure is logged and the desk stays off."""
+        history = settings.review_history and not settings.demo
         try:
             self.desk = ReviewDesk(
                 # The demo's change requests stay with the demo, out of the real desk.
                 ReviewStore(
                     cache_dir() / "demo-embed" / "reviews.db"
                     if settings.demo
-                    else review_store_path()
+                    else review_store_path(settings.review_store)
                 ),
                 hosts,
                 ReviewRules(
@@ -62,9 +74,21 @@ class DeskWatch:
                     settings.forbid_self_approval,
                     settings.review_rules_problem,
                 ),
+                history=ConfigHistory(Path(settings.review_history)) if history else None,
             )
         except (OSError, sqlite3.Error, StoreError) as error:
             log.error("review desk unavailable: %s", error)
+
+    def count_for_me(self) -> None:
+        """Count the requests waiting for this user (the header shows it); on a timer."""
+        desk = self.desk
+        if desk is None:
+            return
+
+        def counted(count: int) -> None:
+            self.app.review_for_you = count
+
+        self.app.calls("review:count", desk.for_me, counted, lambda _f: None, once=True)
 
     def required(self) -> ReviewDesk:
         """The desk, for a controller on a background thread (BackendError when off)."""
@@ -93,6 +117,47 @@ class DeskWatch:
             lambda stale: self._went_stale(host, stale) if stale else None,
             failed,
         )
+        if desk.history is not None:
+            self.app.calls(
+                f"history:{host}:{uuid}",
+                lambda: desk.record_drift(host, uuid),
+                lambda commit: self._drift_committed(host, commit) if commit else None,
+                failed,
+            )
+
+    def _drift_committed(self, host: str, commit: str) -> None:
+        text = f"a change made outside virtui: history commit {commit[:12]}"
+        self.app.record(LogEntry.now(host, "", "review", text, Severity.WARNING))
+
+    def open_history(self, host: str, name: str) -> None:
+        """The history screen of domain ``name`` (on ``host`` when given)."""
+        desk = self.desk
+        if desk is None or desk.history is None:
+            why = UNAVAILABLE if desk is None else NO_HISTORY
+            self.app.notify(why, severity="error", timeout=10)
+            return
+        found = [
+            stats.sample.key
+            for stats in self.app.store.all()
+            if stats.sample.name == name and (not host or stats.sample.key.host == host)
+        ]
+        if len(found) != 1:
+            where = f" on {host}" if host else ""
+            why = (
+                f"no domain {name!r}{where}"
+                if not found
+                else f"{name!r} is on several hosts: :history @HOST {name}"
+            )
+            self.app.notify(why, severity="error")
+            return
+        (key,) = found
+        source = HistorySource(
+            f"{name} on {key.host}",
+            lambda: desk.versions(key.host, name),
+            lambda commit: desk.version_diff(key.host, name, commit),
+            lambda commit: desk.revert_to(key.host, key.uuid, commit),
+        )
+        self.app.push_screen(HistoryScreen(source, self.app.calls))
 
     def _went_stale(self, host: str, stale: list[int]) -> None:
         numbers = ", ".join(f"#{n}" for n in stale)

@@ -9,6 +9,7 @@ from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.detail import DetailScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
+from virtui.screens.history import HistoryScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
 from virtui.screens.review import ReviewScreen
@@ -49,6 +50,7 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Timeline (moving the cursor)", LogView),
     ("QEMU log and virtui's log (L, V)", TailScreen),
     ("Review desk (5)", ReviewScreen),
+    ("Configuration history (:history DOMAIN)", HistoryScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),
     ("Confirmation dialogs", ConfirmScreen),

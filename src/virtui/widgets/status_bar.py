@@ -66,6 +66,17 @@ class StatusBar(Static):
         super().__init__("", id=id, markup=False)
         self._parts: list[Part] = []
         self._shown: list[tuple[str, str]] | None = None
+        self._for_you = 0  # requests of others waiting for this user's review
+
+    def on_mount(self) -> None:
+        # Attributes down: the app's count, on every screen's header (none in tests'
+        # own apps).
+        if hasattr(self.app, "review_for_you"):
+            self.watch(self.app, "review_for_you", self._count_changed)
+
+    def _count_changed(self, count: int) -> None:
+        self._for_you = count
+        self._draw()
 
     def set_parts(self, parts: list[tuple[str, str]] | list[Part]) -> None:
         """Show the parts separated by bars; only redraws on change."""
@@ -77,7 +88,11 @@ class StatusBar(Static):
 
     def _draw(self) -> None:
         width = self.content_region.width or self.app.size.width
-        shown = fit(self._parts, max(1, width))
+        parts = list(self._parts)
+        if self._for_you:
+            count = Part(f"review {self._for_you} for you", "bold $text-warning", 1, "review!")
+            parts.insert(1, count)
+        shown = fit(parts, max(1, width))
         if shown == self._shown:
             return
         self._shown = shown

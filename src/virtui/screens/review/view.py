@@ -22,6 +22,8 @@ from virtui.widgets.diff_table import DiffTable
 from virtui.widgets.status_bar import StatusBar
 
 FILTERS = ("all", "open", "mine", "stale")
+TEAM_FILTERS = ("for me", *FILTERS)  # a shared desk: what waits for me comes first
+WATCH_EVERY_S = 0.5  # another admin's change to the store shows within this
 OPEN_STATES = (State.DRAFT, State.OPEN, State.APPROVED)
 
 
@@ -59,7 +61,10 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         self.desk = desk
         self.calls = calls
         self.changes: dict[int, ChangeRequest] = {}
-        self.filter = "all"
+        # A team's desk opens on what waits for me; one's own desk on everything.
+        self.filters = TEAM_FILTERS if desk.store.shared else FILTERS
+        self.filter = self.filters[0]
+        self._seen_version = -1  # the store's data_version the list was read at
         self.text_filter = ""  # host or domain substring
         self.side_by_side = False
         self.live_matches: dict[int, bool] = {}  # change -> base equals live (last check)
@@ -81,6 +86,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         self.list_table.add_columns("", "#", "Domain", "Title", "State")
         self.list_table.focus()
         self._status()
+        self.set_interval(WATCH_EVERY_S, self._watch_store, name="review-watch")
         self.reload(recover=True)
 
     # -- reading ------------------------------------------------------------------------
@@ -91,9 +97,22 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         def read() -> list[ChangeRequest]:
             if recover:
                 self.desk.recover()
+            self._seen_version = self.desk.store.data_version()  # read before the rows
             return [c for i in self.desk.store.ids() if (c := self.desk.store.get(i))]
 
         self.calls("review:reload", read, self._show_list, lambda f: self._failed(f.message))
+
+    def _watch_store(self) -> None:
+        """Read the list again when anyone (another virtui, another user) wrote."""
+
+        def changed(version: int) -> None:
+            if version != self._seen_version:
+                self._seen_version = version
+                self.reload()
+
+        self.calls(
+            "review:watch", self.desk.store.data_version, changed, lambda _f: None, once=True
+        )
 
     def _visible(self, change: ChangeRequest) -> bool:
         where = f"{change.domain_name}@{change.host}".lower()
@@ -101,6 +120,8 @@ class ReviewView(TopScreenMark, VirtuiScreen):
             return False
         if self.filter == "open":
             return change.state in OPEN_STATES
+        if self.filter == "for me":
+            return change.waits_for(self.desk.user)
         if self.filter == "mine":
             return change.author == self.desk.user
         if self.filter == "stale":
@@ -123,7 +144,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
                     str(change.id),
                     visible(f"{change.domain_name}@{change.host}"),
                     visible(change.title),
-                    state_text(change, self.desk.rules.approvals_needed),
+                    state_text(change, self.desk.rules.approvals_needed, self.filter == "mine"),
                     key=str(change.id),
                 )
         if selected is not None and str(selected) in {k.value for k in table.rows}:
@@ -290,7 +311,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         self._show_change()
 
     def action_cycle_filter(self) -> None:
-        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.filter = self.filters[(self.filters.index(self.filter) + 1) % len(self.filters)]
         self._show_list(list(self.changes.values()))
 
     def action_filter_text(self) -> None:
@@ -314,7 +335,11 @@ class ReviewView(TopScreenMark, VirtuiScreen):
             self.diff_table.focus()
 
 
-def state_text(change: ChangeRequest, need: int) -> str:
+def state_text(change: ChangeRequest, need: int, approvers: bool = False) -> str:
+    """The State column: approvals so far against those needed (with ``approvers``, who
+    gave them: what one's own request waits on)."""
     if change.state in (State.OPEN, State.APPROVED):
-        return f"{change.state.label} {len(change.valid_approvals)}/{need}"
+        text = f"{change.state.label} {len(change.valid_approvals)}/{need}"
+        who = ", ".join(a.user.partition("@")[0] for a in change.valid_approvals)
+        return f"{text} ({who})" if approvers and who else text
     return change.state.label

@@ -1,0 +1,206 @@
+"""ConfigHistory: a git repository with a commit for every merged configuration, and
+for every change virtui saw made outside the desk ("drift").
+
+git itself does the work (its command line; no history store of our own). The
+repository is bare and written with plumbing: each commit is built in a private index
+and the branch is moved with a compare-and-swap (``update-ref NEW OLD``), so two
+processes committing at once never lose each other's commit. One file per object:
+``HOST/domain/NAME.xml``, the canonical inactive XML with its secrets redacted (the
+repository is shared; the store keeps the secrets).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from virtui.review.model import ChangeRequest
+from virtui.review.secrets import redact
+
+BRANCH = "refs/heads/main"
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+class HistoryError(Exception):
+    """git could not do what was asked; the message says what and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One commit touching one object's file."""
+
+    commit: str
+    author: str
+    email: str
+    when: float
+    subject: str
+    body: str
+
+
+def object_path(host: str, name: str, kind: str = "domain") -> str:
+    """The file of an object in the repository."""
+    return f"{_safe(host)}/{kind}/{_safe(name)}.xml"
+
+
+def merge_message(change: ChangeRequest, merged_by: str) -> str:
+    """The commit message of a merge: what, why, who reviewed and approved it (trailers,
+    as libvirt's own history records them) and the hashes the desk checked."""
+    reviewers = sorted({c.author for c in change.comments if c.author != change.author})
+    approvers = sorted({a.user for a in change.valid_approvals})
+    lines = [f"{change.host}/{change.domain_name}: {change.title}", ""]
+    if change.description:
+        lines += [change.description.strip(), ""]
+    lines += [
+        f"Change-Request: #{change.id}",
+        f"Author: {change.author}",
+        f"Base-SHA256: {change.base_hash}",
+        f"Proposed-SHA256: {change.proposed_hash}",
+    ]
+    lines += [f"Reviewed-by: {user}" for user in reviewers]
+    lines += [f"Approved-by: {user}" for user in approvers]
+    lines.append(f"Merged-by: {merged_by}")
+    return "\n".join(lines) + "\n"
+
+
+def drift_message(host: str, name: str, seen_by: str, when: float) -> str:
+    """The commit message of a change made outside the desk."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(when))
+    return (
+        f"{host}/{name}: outside virtui: drift seen at {stamp}\n\n"
+        "The live configuration changed without a change request of this desk.\n\n"
+        f"Seen-by: {seen_by}\n"
+    )
+
+
+def _safe(part: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-@" else "_" for c in part) or "_"
+
+
+class ConfigHistory:
+    """One repository (it must exist: ``init`` makes it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @staticmethod
+    def init(path: Path, *, shared: bool = False) -> ConfigHistory:
+        """Create the bare repository (group-writable objects when ``shared``)."""
+        args = ["init", "--bare", "-q", "--initial-branch=main"]
+        if shared:
+            args.append("--shared=group")
+        _git(path.parent, [*args, str(path)], create=True)
+        return ConfigHistory(path)
+
+    def exists(self) -> bool:
+        """True when the repository is there."""
+        return (self.path / "HEAD").is_file()
+
+    def _run(self, args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> str:
+        return _git(self.path, args, stdin=stdin, env=env)
+
+    def head(self) -> str:
+        """The branch's commit ("" before the first)."""
+        try:
+            return self._run(["rev-parse", "-q", "--verify", BRANCH]).strip()
+        except HistoryError:
+            return ""
+
+    def latest(self, path: str) -> str | None:
+        """The file as last committed (None: never committed)."""
+        if not self.head():
+            return None
+        try:
+            return self._run(["show", f"{BRANCH}:{path}"])
+        except HistoryError:
+            return None
+
+    def commit(self, path: str, xml: str, message: str, user: str) -> str:
+        """Commit ``xml`` (redacted) as ``path``; returns the commit, or "" when the file
+        already holds exactly that."""
+        text = redact(xml).rstrip("\n") + "\n"
+        name, _, host = user.partition("@")
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": user if host else f"{name}@localhost",
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": user if host else f"{name}@localhost",
+        }
+        for _attempt in range(20):  # another process moved the branch meanwhile: again
+            parent = self.head()
+            if parent and self.latest(path) == text:
+                return ""
+            blob = self._run(["hash-object", "-w", "--stdin"], stdin=text).strip()
+            with tempfile.TemporaryDirectory(prefix="virtui-history-") as folder:
+                index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+                if parent:
+                    self._run(["read-tree", parent], env=index)
+                self._run(
+                    ["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], env=index
+                )
+                tree = self._run(["write-tree"], env=index).strip()
+            parents = ["-p", parent] if parent else []
+            commit = self._run(["commit-tree", tree, *parents], stdin=message, env=env).strip()
+            try:
+                self._run(["update-ref", BRANCH, commit, parent or "0" * 40])
+            except HistoryError:
+                time.sleep(0.05)
+                continue
+            return commit
+        raise HistoryError(f"{self.path}: the branch kept moving; nothing committed")
+
+    def log(self, path: str) -> list[Version]:
+        """The commits of one file, newest first."""
+        if not self.head():
+            return []
+        fields = _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%b"])
+        out = self._run(["log", f"--format={fields}{_RECORD}", BRANCH, "--", path])
+        versions = []
+        for record in out.split(_RECORD):
+            parts = record.strip("\n").split(_FIELD)
+            if len(parts) == 6:
+                commit, author, email, when, subject, body = parts
+                versions.append(Version(commit, author, email, float(when), subject, body))
+        return versions
+
+    def diff(self, commit: str, path: str) -> str:
+        """What ``commit`` changed in the file (a patch, with its message)."""
+        return self._run(["show", "--format=medium", commit, "--", path])
+
+    def version(self, commit: str, path: str) -> str:
+        """The file as it was at ``commit``."""
+        return self._run(["show", f"{commit}:{path}"])
+
+
+def _git(
+    where: Path,
+    args: list[str],
+    *,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    create: bool = False,
+) -> str:
+    command = ["git", "-c", f"safe.directory={where}", "-c", "safe.directory=*"]
+    if not create:
+        command += ["--git-dir", str(where)]
+    # Never the user's own hooks, pager or editor: this is a machine's history.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    try:
+        done = subprocess.run(
+            [*command, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**base, **(env or {})},
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise HistoryError(f"git: {error}") from error
+    if done.returncode != 0:
+        raise HistoryError(f"git {args[0]}: {done.stderr.strip() or done.returncode}")
+    return done.stdout
