@@ -244,6 +244,7 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
         assert opened.returncode == 0, opened.stderr
         seen_after = _wait_pane(server, "teamvm: less memory", timeout=10)
         assert seen_after < 2.0, f"bob saw the request after {seen_after:.2f} s"
+        print(f"bob's virtui showed alice's request {seen_after:.2f} s after she opened it")
         _wait_pane(server, "review 1 for you", timeout=10)  # the header, on every screen
 
         # Who acts is the OS account, whatever USER says.

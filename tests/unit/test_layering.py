@@ -73,6 +73,7 @@ SYSTEMS_HALF = [
     *_files("model", "ports", "backends", "monitor", "review", "config"),
     SRC / "cli" / "batch.py",
     SRC / "cli" / "review.py",
+    SRC / "cli" / "review_show.py",
 ]
 
 

@@ -15,9 +15,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from virtui.backends import host_label
+from virtui.cli.review_show import as_json, print_change
 from virtui.config.hostsfile import ConfigError, ReviewConfig, load_hosts, load_review_config
 from virtui.config.settings import review_store_path
 from virtui.config.uripolicy import UriRefused, check_in_app
@@ -26,14 +26,13 @@ from virtui.monitor.session import HostSession
 from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
-from virtui.review.diff import shown_diff
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import RawXml
 from virtui.review.patchfile import write_private
 from virtui.review.shared import SharedSetupError, init_shared
 from virtui.review.store import ReviewStore, StoreError
-from virtui.text import error_text, visible, visible_lines
+from virtui.text import error_text, visible
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -193,52 +192,6 @@ class Desk:
         return change
 
 
-def _as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "state": change.state.label,
-        "host": change.host,
-        "domain": change.domain_name,
-        "domain_uuid": change.domain_uuid,
-        "title": change.title,
-        "description": change.description,
-        "author": change.author,
-        "approvals": [a.user for a in change.valid_approvals],
-        "approvals_needed": desk.rules.approvals_needed,
-        "warnings": warnings,
-        "summary": change.summary,
-        "outcome": change.outcome,
-        "flags": change.flags,
-        "base_sha256": change.base_hash,
-        "proposed_sha256": change.proposed_hash,
-        "comments": [{"author": c.author, "line": c.line, "text": c.text} for c in change.comments],
-        "history": [
-            {"at": e.created, "user": e.user, "kind": e.kind, "detail": e.detail}
-            for e in change.events
-        ],
-        "diff": shown_diff(change.base_xml, change.proposed_xml),
-    }
-
-
-def _print_change(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> None:
-    print(
-        f"#{change.id} {visible(change.domain_name)}@{visible(change.host)}  "
-        f"{change.state.label}  {len(change.valid_approvals)}/"
-        f"{desk.rules.approvals_needed} approvals"
-    )
-    print(f"{visible(change.title)} — by {visible(change.author)}")
-    if change.description:
-        print(visible_lines(change.description))
-    for warning in warnings:
-        print(f"warning: {visible(warning)}")
-    for line in change.summary + change.outcome:
-        print(f"  {visible(line)}")
-    for comment in change.comments:
-        print(f"  comment by {visible(comment.author)}: {visible(comment.text)}")
-    for line in shown_diff(change.base_xml, change.proposed_xml):
-        print(visible(line))
-
-
 def _find_domain(desk: Desk, host: str, name_or_uuid: str) -> str:
     """The UUID of a domain named or numbered so on the connected host."""
     backend = desk.sessions[0].backend
@@ -284,7 +237,7 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
     if action == "list":
         changes = d.changes()
         if args.json:
-            json.dump([_as_json(d, c, []) | {"diff": None} for c in changes], sys.stdout, indent=1)
+            json.dump([as_json(d, c, []) | {"diff": None} for c in changes], sys.stdout, indent=1)
             print()
         for change in changes if not args.json else []:
             print(
@@ -323,10 +276,10 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
             desk.connect_for(change, args.uri)
         warnings = d.warnings(change)
         if args.json:
-            json.dump(_as_json(d, change, warnings), sys.stdout, indent=1)
+            json.dump(as_json(d, change, warnings), sys.stdout, indent=1)
             print()
         else:
-            _print_change(d, change, warnings)
+            print_change(d, change, warnings)
         return EXIT_OK
     simple = {
         "open": lambda: d.publish(args.id),

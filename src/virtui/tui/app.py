@@ -17,7 +17,6 @@ from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
 
 from virtui.config.settings import Settings, state_dir
 from virtui.config.usersettings import UserSettings, save_user_settings
@@ -28,7 +27,6 @@ from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
-from virtui.screens.command import CommandLine
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
@@ -182,12 +180,7 @@ class VirtuiApp(App[None]):
 
     def action_command_line(self) -> None:
         """Open the ``:`` command line (k9s style); in a text field ':' is just text."""
-        focused = self.focused
-        if isinstance(focused, Input):
-            focused.insert_text_at_cursor(":")
-            return
-        if not isinstance(self.front(), CommandLine):
-            self.push_screen(CommandLine(self.command_line.history), self.command_line.run)
+        self.command_line.open()
 
     def save_settings(self) -> None:
         """Keep what the user chose in the app for the next start (blocking)."""

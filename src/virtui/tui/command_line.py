@@ -8,7 +8,10 @@ from typing import Any, Protocol
 
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import Widget
+from textual.widgets import Input
 
+from virtui.screens.command import CommandLine
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.logs import LogsScreen
 from virtui.tui.commands import HELP, Command, CommandError, hidden_after, parse
@@ -20,6 +23,13 @@ class CommandLineApp(Protocol):
 
     domains: DomainsScreen
     hosts: HostList
+
+    @property
+    def focused(self) -> Widget | None:
+        """The widget with the focus."""
+
+    def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
+        """Show a screen."""
 
     @property
     def available_themes(self) -> dict[str, Theme]:
@@ -68,6 +78,15 @@ class CommandLineController:
             "help": lambda _c: app.notify(HELP, title="command line", timeout=15),
             "quit": lambda _c: app.exit(),
         }
+
+    def open(self) -> None:
+        """Show the prompt (not twice); in a text field ':' is just text."""
+        focused = self.app.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(":")
+            return
+        if not isinstance(self.app.front(), CommandLine):
+            self.app.push_screen(CommandLine(self.history), self.run)
 
     def run(self, line: str | None) -> None:
         """Do what a command line says (nothing for an empty one)."""
