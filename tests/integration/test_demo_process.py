@@ -40,6 +40,21 @@ def _qemu_pids_under(root: Path) -> list[int]:
     return pids
 
 
+def _connected(timeline: Path) -> int:
+    """How many hosts the timeline says connected."""
+    try:
+        return timeline.read_text().count("connection: connected")
+    except OSError:
+        return 0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "(gone)"
+
+
 def _drain(fd: int) -> None:
     try:
         while os.read(fd, 65536):
@@ -81,7 +96,12 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
     threading.Thread(target=_drain, args=(master,), daemon=True).start()
     try:
         deadline = time.monotonic() + 120
-        while len(_qemu_pids_under(root)) < 3:  # spin, idle and paused guests
+        timeline = tmp_path / "state" / "virtui" / "timeline.log"
+        # Up and settled: the guests run and both hosts (embedded, test) are connected.
+        # Not before: with a cold cache libvirt is still probing QEMU's capabilities
+        # (a qemu -machine none of its own), and a process that dies mid-probe leaves
+        # that probe behind, which is libvirt's and no demo guest.
+        while len(_qemu_pids_under(root)) < 3 or _connected(timeline) < 2:
             assert process.poll() is None, "virtui exited before the guests were up"
             assert time.monotonic() < deadline, "demo guests did not start within 120 s"
             time.sleep(0.5)
@@ -96,7 +116,8 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
             for log in (logs / "virtui.log", logs / "stderr.log")
             if log.exists()
         )
-        assert _qemu_pids_under(root) == [], told
+        left = {pid: _cmdline(pid) for pid in _qemu_pids_under(root)}
+        assert left == {}, told
     finally:
         if process.poll() is None:
             process.kill()
