@@ -72,6 +72,10 @@ class HostSession:
         self._last_error = ""
         self._last_cpu: HostCpuSample | None = None
         self._failure = HostStatus.FAILED
+        # One poll of a host at a time, whoever asks (the poller, a refresh, a test's
+        # poll_now): two connects on one backend at once deadlocked inside libvirt (one
+        # closing the old connection while the other registered events on the new one).
+        self._polling = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -88,7 +92,12 @@ class HostSession:
         return self._clock() - self._last_started >= self.refresh * 0.9
 
     def poll_once(self) -> HostUpdate:
-        """Connect if needed, then poll. Blocks; never raises BackendError."""
+        """Connect if needed, then poll. Blocks (also while another poll of this host
+        runs); never raises BackendError."""
+        with self._polling:
+            return self._poll_once()
+
+    def _poll_once(self) -> HostUpdate:
         started = self._last_started = self._clock()
         if self._info is None:
             if self._next_attempt == float("inf"):
