@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, VolumeInfo
+from virtui.text import visible
 
 POOL_COLUMNS = ("Host", "Pool", "Type", "State", "Auto", "Size", "Used", "Free", "Usage", "Path")
 VOLUME_COLUMNS = ("Volume", "Format", "Size", "Allocated", "Used by", "Path")
@@ -45,6 +47,19 @@ def volume_row(volume: VolumeInfo) -> tuple[object, ...]:
         ", ".join(volume.used_by) or "-",
         volume.path,
     )
+
+
+def column_widths(titles: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[int]:
+    """Each column's width: its widest cell as shown (control characters made visible),
+    or its title."""
+    return [
+        max([cell_len(title), *(cell_len(_shown(row[n])) for row in rows)])
+        for n, title in enumerate(titles)
+    ]
+
+
+def _shown(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else visible(str(cell))
 
 
 def usage_bar(pct: float | None, colours: dict[str, str]) -> Text:

@@ -18,6 +18,7 @@ from virtui.screens.navigation import TopScreenMark
 from virtui.screens.storage.tables import (
     POOL_COLUMNS,
     VOLUME_COLUMNS,
+    column_widths,
     pool_key,
     pool_row,
     volume_row,
@@ -51,6 +52,7 @@ class StorageView(TopScreenMark, VirtuiScreen):
         self.volumes: list[VolumeInfo] = []
         self.volumes_of = ""  # the pool key whose volumes are wanted
         self._volume_table_of = ""  # the pool key whose volumes the table holds
+        self._volume_widths: list[int] = []  # the widths its columns were given
         self.problems: dict[str, str] = {}  # host -> why its storage is not shown
         self.pool_table: DataTable[object] = DataTable(id="pools", cursor_type="row")
         self.volume_table: DataTable[object] = DataTable(id="volumes", cursor_type="row")
@@ -161,17 +163,22 @@ class StorageView(TopScreenMark, VirtuiScreen):
     def _show_volumes(self, key: str, volumes: list[VolumeInfo]) -> None:
         if key != self.volumes_of:
             return  # the user moved on to another pool meanwhile
-        if key != self._volume_table_of:
-            # Another pool's volumes: columns anew, sized by these rows only (a DataTable's
-            # widths only grow, so they depended on which pool was read first).
-            self.volume_table.clear(columns=True)
-            self.volume_table.add_columns(*VOLUME_COLUMNS)
-            self._volume_table_of = key
+        rows = {volume.name: volume_row(volume) for volume in volumes}
+        widths = column_widths(VOLUME_COLUMNS, list(rows.values()))
+        table = self.volume_table
+        kept = self.selected_volume() if key == self._volume_table_of else None
+        if key != self._volume_table_of or widths != self._volume_widths:
+            # Widths are given, not measured: a DataTable's measured widths only grow and
+            # are measured when a frame is drawn, so they depended on which pool was read
+            # first and on when the screen was looked at (two snapshot flakes).
+            table.clear(columns=True)
+            for title, width in zip(VOLUME_COLUMNS, widths, strict=True):
+                table.add_column(title, width=width)
+            self._volume_table_of, self._volume_widths = key, widths
         self.volumes = volumes
-        sync_rows(
-            self.volume_table,
-            {volume.name: volume_row(volume) for volume in volumes},
-        )
+        sync_rows(table, rows)
+        if kept is not None and kept.name in rows:  # the cursor stays on its volume
+            table.move_cursor(row=table.get_row_index(kept.name))
 
     # -- selection ----------------------------------------------------------------------
 
