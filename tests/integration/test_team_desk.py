@@ -25,6 +25,7 @@ import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
+from tests.integration.tmux import tmux, wait_for_text
 
 GROUP = "vt-team"
 ALICE, BOB = "vt-alice", "vt-bob"
@@ -95,20 +96,6 @@ def _git_log(team: Team) -> str:
         "refs/heads/main",
         check=False,
     ).stdout
-
-
-def _tmux(server: str, *args: str) -> str:
-    return _run("tmux", "-L", server, *args).stdout
-
-
-def _wait_pane(server: str, text: str, timeout: float = 30.0) -> float:
-    """Seconds until ``text`` showed in the pane."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if text in _tmux(server, "capture-pane", "-p"):
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} never showed:\n{_tmux(server, 'capture-pane', '-p')}")
 
 
 def _remove_user(user: str) -> None:
@@ -201,7 +188,7 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
     # bob's own virtui, as bob, on the review desk: a team's desk opens on "for me".
     server = f"virtui-team-{os.getpid()}"
     env = " ".join(f"{k}={v}" for k, v in team.env[BOB].items())
-    _tmux(
+    tmux(
         server,
         "new-session",
         "-d",
@@ -212,9 +199,9 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
         f"runuser -u {BOB} -- env -i {env} {team.python} -m virtui",
     )
     try:
-        _wait_pane(server, DOMAIN)
-        _tmux(server, "send-keys", "5")
-        _wait_pane(server, "filter: for me")
+        wait_for_text(server, DOMAIN, timeout=30)
+        tmux(server, "send-keys", "5")
+        wait_for_text(server, "filter: for me", timeout=30)
 
         proposal = team.base / "proposal.xml"
         conn = libvirt.open(team.uri)
@@ -242,10 +229,12 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
         number = made.stdout.strip()
         opened = _as(ALICE, team, "review", "open", number)
         assert opened.returncode == 0, opened.stderr
-        seen_after = _wait_pane(server, "teamvm: less memory", timeout=10)
+        opened_at = time.monotonic()
+        wait_for_text(server, "teamvm: less memory", timeout=10, every=0.05)
+        seen_after = time.monotonic() - opened_at
         assert seen_after < 2.0, f"bob saw the request after {seen_after:.2f} s"
         print(f"bob's virtui showed alice's request {seen_after:.2f} s after she opened it")
-        _wait_pane(server, "review 1 for you", timeout=10)  # the header, on every screen
+        wait_for_text(server, "review 1 for you", timeout=10)  # the header, on every screen
 
         # Who acts is the OS account, whatever USER says.
         mine = _as(ALICE, team, "review", "approve", number)
@@ -296,4 +285,4 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
             if side.exists():
                 assert side.stat().st_gid == gid and stat.S_IMODE(side.stat().st_mode) == 0o660
     finally:
-        _tmux(server, "kill-server")
+        tmux(server, "kill-server")

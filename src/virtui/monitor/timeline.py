@@ -8,7 +8,7 @@ import logging.handlers
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,13 +163,6 @@ class TimelineFile:
         """Write what is queued, then close the file."""
         self._listener.stop()
         self._file.close()
-
-    def files(self) -> list[Path]:
-        """The file and its rotated predecessors that exist now."""
-        candidates: Iterable[Path] = [self.path] + [
-            self.path.with_name(f"{self.path.name}.{n}") for n in range(1, FILE_BACKUPS + 10)
-        ]
-        return [path for path in candidates if path.exists()]
 
 
 class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):

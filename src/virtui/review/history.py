@@ -111,27 +111,32 @@ class ConfigHistory:
 
     def latest(self, path: str) -> str | None:
         """The file as last committed (None: never committed)."""
-        if not self.head():
-            return None
+        head = self.head()
+        return self._file_at(head, path) if head else None
+
+    def _file_at(self, commit: str, path: str) -> str | None:
         try:
-            return self._run(["show", f"{BRANCH}:{path}"])
+            return self._run(["show", f"{commit}:{path}"])
         except HistoryError:
-            return None
+            return None  # not in that commit
 
     def commit(self, path: str, xml: str, message: str, user: str) -> str:
         """Commit ``xml`` (redacted) as ``path``; returns the commit, or "" when the file
         already holds exactly that."""
         text = redact(xml).rstrip("\n") + "\n"
         name, _, host = user.partition("@")
+        email = user if host else f"{name}@localhost"
         env = {
             "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": user if host else f"{name}@localhost",
+            "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": user if host else f"{name}@localhost",
+            "GIT_COMMITTER_EMAIL": email,
         }
         for _attempt in range(20):  # another process moved the branch meanwhile: again
             parent = self.head()
-            if parent and self.latest(path) == text:
+            # Compared with the parent itself, the commit this one is built on (the branch
+            # may move in between; then update-ref refuses and this round starts again).
+            if parent and self._file_at(parent, path) == text:
                 return ""
             blob = self._run(["hash-object", "-w", "--stdin"], stdin=text).strip()
             with tempfile.TemporaryDirectory(prefix="virtui-history-") as folder:
