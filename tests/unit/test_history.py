@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from virtui.review.history import ConfigHistory, object_path
+from virtui.review.history import ConfigHistory, merge_message, object_path
+from virtui.review.model import ChangeRequest
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -51,3 +52,48 @@ def test_writers_at_once_lose_no_commit(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     assert all(history.latest(object_path("h1", f"vm{n}")) for n in range(6))
+
+
+def test_nothing_a_member_puts_in_the_repository_runs(tmp_path: Path) -> None:
+    """A team's repository is the group's to write: its hooks and config must not make
+    another member's virtui run a program."""
+    repo = tmp_path / "config.git"
+    history = ConfigHistory.init(repo)
+    ran = tmp_path / "ran"
+    script = repo / "planted.sh"
+    script.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    script.chmod(0o755)
+    for hook in ("reference-transaction", "post-commit", "pre-commit"):
+        (repo / "hooks" / hook).symlink_to(script)
+    with (repo / "config").open("a") as config:
+        config.write(f"[core]\n\tfsmonitor = {script}\n[commit]\n\tgpgSign = true\n")
+        config.write(f"[gpg]\n\tprogram = {script}\n[diff]\n\texternal = {script}\n")
+    path = object_path("h1", "web")
+    first = history.commit(path, XML, "h1/web: first\n", "alice@jump")
+    second = history.commit(path, XML.replace("web", "www"), "h1/web: second\n", "bob@jump")
+    assert first and second and "www" in history.diff(second, path)
+    assert not ran.exists()
+
+
+def test_a_commit_message_carries_the_users_words_with_no_raw_escape() -> None:
+    change = ChangeRequest(
+        7,
+        "web: \x1b[31mred\x1b[0m title\nsecond line",
+        "why\x07 it\nmatters",
+        "alice@jump",
+        0.0,
+        "h1",
+        "00000000-0000-4000-8000-000000000001",
+        "web\x1b]0;owned\x07",
+        "<domain/>",
+        "b" * 64,
+        "<domain/>",
+        "p" * 64,
+        [],
+        [],
+    )
+    message = merge_message(change, "bob@jump")
+    subject, _, body = message.partition("\n")
+    assert "\x1b" not in message and "\x07" not in message
+    assert subject.startswith("h1/web") and "red" in subject  # one line, words kept
+    assert "matters" in body and "Merged-by: bob@jump" in body

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from virtui.review.model import ChangeRequest
 from virtui.review.secrets import redact
+from virtui.text import visible, visible_lines
 
 BRANCH = "refs/heads/main"
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -51,9 +52,12 @@ def merge_message(change: ChangeRequest, merged_by: str) -> str:
     as libvirt's own history records them) and the hashes the desk checked."""
     reviewers = sorted({c.author for c in change.comments if c.author != change.author})
     approvers = sorted({a.user for a in change.valid_approvals})
-    lines = [f"{change.host}/{change.domain_name}: {change.title}", ""]
+    # Written into a file people read with git log in a terminal: the users' words with
+    # their control characters made visible, the subject on one line.
+    subject = f"{visible(change.host)}/{visible(change.domain_name)}: {visible(change.title)}"
+    lines = [subject, ""]
     if change.description:
-        lines += [change.description.strip(), ""]
+        lines += [visible_lines(change.description.strip()), ""]
     lines += [
         f"Change-Request: #{change.id}",
         f"Author: {change.author}",
@@ -70,7 +74,7 @@ def drift_message(host: str, name: str, seen_by: str, when: float) -> str:
     """The commit message of a change made outside the desk."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(when))
     return (
-        f"{host}/{name}: outside virtui: drift seen at {stamp}\n\n"
+        f"{visible(host)}/{visible(name)}: outside virtui: drift seen at {stamp}\n\n"
         "The live configuration changed without a change request of this desk.\n\n"
         f"Seen-by: {seen_by}\n"
     )
@@ -148,7 +152,9 @@ class ConfigHistory:
                 )
                 tree = self._run(["write-tree"], env=index).strip()
             parents = ["-p", parent] if parent else []
-            commit = self._run(["commit-tree", tree, *parents], stdin=message, env=env).strip()
+            commit = self._run(
+                ["commit-tree", "--no-gpg-sign", tree, *parents], stdin=message, env=env
+            ).strip()
             try:
                 self._run(["update-ref", BRANCH, commit, parent or "0" * 40])
             except HistoryError:
@@ -173,7 +179,9 @@ class ConfigHistory:
 
     def diff(self, commit: str, path: str) -> str:
         """What ``commit`` changed in the file (a patch, with its message)."""
-        return self._run(["show", "--format=medium", commit, "--", path])
+        return self._run(
+            ["show", "--no-ext-diff", "--no-textconv", "--format=medium", commit, "--", path]
+        )
 
     def version(self, commit: str, path: str) -> str:
         """The file as it was at ``commit``."""
@@ -188,7 +196,19 @@ def _git(
     env: dict[str, str] | None = None,
     create: bool = False,
 ) -> str:
-    command = ["git", "-c", f"safe.directory={where}", "-c", "safe.directory=*"]
+    # A team's repository is writable by the whole group and owned by root, so git's
+    # ownership check is turned off; what that check guards against is turned off
+    # instead: nothing a member writes into the repository's config or hooks runs a
+    # program in another member's virtui (hooks, fsmonitor, signing, external diffs).
+    command = [
+        "git",
+        "-c",
+        "safe.directory=*",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+    ]
     if not create:
         command += ["--git-dir", str(where)]
     # Never the user's own hooks, pager or editor: this is a machine's history.
