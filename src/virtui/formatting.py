@@ -51,3 +51,19 @@ def format_bytes(size: int) -> str:
 def plural(count: int, word: str) -> str:
     """``1 pool``, ``2 pools``."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_rate(per_second: float | None) -> str:
+    """A per-second figure in at most five characters, top-style: ``0``, ``812``,
+    ``12.3K``, ``4.1M`` (powers of 1024 for bytes and requests alike); ``-`` when there
+    is no figure yet."""
+    if per_second is None:
+        return "-"
+    value = max(0.0, per_second)
+    for suffix in ("", "K", "M", "G", "T"):
+        if value < 1000 or suffix == "T":
+            if suffix == "" or value >= 100:
+                return f"{value:.0f}{suffix}"
+            return f"{value:.1f}{suffix}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -123,7 +123,7 @@ async def test_columns_hidden_and_shown_again_are_kept(fleet_uri: str) -> None:
         await wait_for(lambda: any("the name column always shows" in t for t in app.told))
     app.shutdown()
     saved, _problem = load_user_settings()
-    assert saved.hidden_columns == ["time"]
+    assert saved.hidden_columns == ["rdrq", "time", "wrrq"]  # disk requests: hidden by default
 
 
 async def test_the_command_palette_offers_the_themes(fleet_uri: str) -> None:

@@ -25,6 +25,15 @@ CSV_HEADER = (
     "cpu_mode",
     "mem_kib",
     "cpu_time_ns",
+    # Added in round 2, after the first ten so scripts reading by position still work.
+    "disk_rd_bytes_per_s",
+    "disk_wr_bytes_per_s",
+    "disk_rd_reqs_per_s",
+    "disk_wr_reqs_per_s",
+    "net_rx_bytes_per_s",
+    "net_tx_bytes_per_s",
+    "autostart",
+    "saved",
 )
 
 
@@ -81,5 +90,18 @@ def _write_rows(writer: Any, update: HostUpdate, mode: CpuMode) -> None:
                 mode.value,
                 sample.mem_kib,
                 sample.cpu_time_ns,
+                _figure(item.disk_rd_bps),
+                _figure(item.disk_wr_bps),
+                _figure(item.disk_rd_iops),
+                _figure(item.disk_wr_iops),
+                _figure(item.net_rx_bps),
+                _figure(item.net_tx_bps),
+                "" if sample.autostart is None else str(sample.autostart).lower(),
+                str(sample.saved).lower(),
             )
         )
+
+
+def _figure(rate: float | None) -> str:
+    """A rate with one decimal; empty until two samples of the same run exist."""
+    return "" if rate is None else f"{rate:.1f}"

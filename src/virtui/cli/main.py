@@ -23,6 +23,7 @@ from virtui.config.settings import (
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.config.usersettings import load_user_settings
 from virtui.model import CpuMode
+from virtui.model.columns import DEFAULT_HIDDEN
 from virtui.text import visible
 
 log = logging.getLogger("virtui")
@@ -208,7 +209,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         sort=saved.sort or "cpu",
         sort_reverse=saved.sort_reverse,
         added_hosts=saved_hosts,
-        hidden_columns=list(saved.hidden_columns),
+        hidden_columns=list(
+            DEFAULT_HIDDEN if saved.hidden_columns is None else saved.hidden_columns
+        ),
         demo=bool(args.demo),
         readonly=bool(args.readonly),
     )

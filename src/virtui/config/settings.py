@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtui.model import CpuMode
+from virtui.model.columns import DEFAULT_HIDDEN
 
 DEFAULT_DELAY_S = 2.0
 MIN_DELAY_S = 0.5
@@ -82,7 +83,8 @@ class Settings:
     sort: str = "cpu"
     sort_reverse: bool | None = None  # None: the column's natural direction
     added_hosts: list[str] = field(default_factory=list)  # from :connect, saved
-    hidden_columns: list[str] = field(default_factory=list)  # of the domains table
+    # of the domains table
+    hidden_columns: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN))
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
     review_rules_problem: str = ""  # why the [review] rules could not be read: no merges

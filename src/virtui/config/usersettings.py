@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtui.config.settings import MAX_DELAY_S, MIN_DELAY_S, config_dir
+from virtui.model.columns import DOMAIN_COLUMN_KEYS
 
-SORT_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "memp", "time")
+SORT_KEYS = DOMAIN_COLUMN_KEYS
 
 
 @dataclass
@@ -31,7 +32,7 @@ class UserSettings:
     sort_reverse: bool | None = None
     theme: str | None = None
     hosts: list[str] = field(default_factory=list)
-    hidden_columns: list[str] = field(default_factory=list)
+    hidden_columns: list[str] | None = None  # an empty list: everything shown
 
 
 def settings_path() -> Path:
@@ -64,7 +65,7 @@ def load_user_settings(path: Path | None = None) -> tuple[UserSettings, str]:
         settings.sort_reverse = data["sort_reverse"]
     if isinstance(data.get("theme"), str):
         settings.theme = data["theme"]
-    hidden = data.get("hidden_columns", [])
+    hidden = data.get("hidden_columns")
     if isinstance(hidden, list):
         settings.hidden_columns = [c for c in hidden if c in SORT_KEYS and c != "name"]
     hosts = data.get("hosts", [])
@@ -91,7 +92,7 @@ def save_user_settings(settings: UserSettings, path: Path | None = None) -> None
     lines = ["# Written by virtui: the settings you last chose in the app.\n"]
     for name in ("delay", "cpu_mode", "sort", "sort_reverse", "theme", "hosts", "hidden_columns"):
         value = getattr(settings, name)
-        if value is not None and value != []:
+        if value is not None and (value != [] or name == "hidden_columns"):
             lines.append(f"{name} = {_toml_value(value)}\n")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".settings-")
     try:

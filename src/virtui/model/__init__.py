@@ -4,6 +4,7 @@ Nothing here imports Textual or libvirt: this package is where the two halves me
 """
 
 from virtui.model.actions import ActionResult, DomainAction, DomainEvent
+from virtui.model.devices import DiskCounters, DiskRates, NicCounters, NicRates
 from virtui.model.domain import DomainKey, DomainSample, DomainState
 from virtui.model.host import HostCpuSample, HostInfo, HostPoll, HostStatus
 from virtui.model.stats import CpuMode, DomainStats
@@ -12,6 +13,8 @@ from virtui.model.timeline import LogEntry, Severity
 __all__ = [
     "ActionResult",
     "CpuMode",
+    "DiskCounters",
+    "DiskRates",
     "DomainAction",
     "DomainEvent",
     "DomainKey",
@@ -23,5 +26,7 @@ __all__ = [
     "HostPoll",
     "HostStatus",
     "LogEntry",
+    "NicCounters",
+    "NicRates",
     "Severity",
 ]

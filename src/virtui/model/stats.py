@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from virtui.model.devices import DiskRates, NicRates
 from virtui.model.domain import DomainSample
 
 
@@ -33,7 +34,7 @@ class CpuMode(enum.Enum):
         return CpuMode.SOLARIS if self is CpuMode.IRIX else CpuMode.IRIX
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see DomainSample
 class DomainStats:
     """A sample plus the rates computed against the previous sample of the same run.
 
@@ -46,6 +47,46 @@ class DomainStats:
     cpu_pct_irix: float | None
     vcpu_pct_irix: tuple[float, ...] = ()
     host_memory_kib: int = 0
+    # Per-device traffic; None until two reads of the same run exist (or the driver
+    # cannot tell). A device whose counters went back has no entry.
+    disk_rates: tuple[DiskRates, ...] | None = None
+    nic_rates: tuple[NicRates, ...] | None = None
+
+    @property
+    def disk_rd_bps(self) -> float | None:
+        """Bytes read per second, all disks."""
+        rates = self.disk_rates
+        return None if rates is None else sum(r.rd_bps for r in rates)
+
+    @property
+    def disk_wr_bps(self) -> float | None:
+        """Bytes written per second, all disks."""
+        rates = self.disk_rates
+        return None if rates is None else sum(r.wr_bps for r in rates)
+
+    @property
+    def disk_rd_iops(self) -> float | None:
+        """Read requests per second, all disks."""
+        rates = self.disk_rates
+        return None if rates is None else sum(r.rd_iops for r in rates)
+
+    @property
+    def disk_wr_iops(self) -> float | None:
+        """Write requests per second, all disks."""
+        rates = self.disk_rates
+        return None if rates is None else sum(r.wr_iops for r in rates)
+
+    @property
+    def net_rx_bps(self) -> float | None:
+        """Bytes received per second, all interfaces."""
+        rates = self.nic_rates
+        return None if rates is None else sum(r.rx_bps for r in rates)
+
+    @property
+    def net_tx_bps(self) -> float | None:
+        """Bytes sent per second, all interfaces."""
+        rates = self.nic_rates
+        return None if rates is None else sum(r.tx_bps for r in rates)
 
     def cpu_pct(self, mode: CpuMode) -> float | None:
         """The domain's CPU percentage in the given mode."""

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from virtui.model import DomainKey, DomainSample, DomainStats, HostPoll
+from virtui.model import (
+    DiskCounters,
+    DiskRates,
+    DomainKey,
+    DomainSample,
+    DomainStats,
+    HostPoll,
+    NicCounters,
+    NicRates,
+)
 from virtui.monitor.cpu import irix_percent
 
 
@@ -29,13 +38,22 @@ class HostRates:
             prior = previous.get(sample.key)
             pct: float | None = None
             vcpu_pct: tuple[float, ...] = ()
+            disk_rates: tuple[DiskRates, ...] | None = None
+            nic_rates: tuple[NicRates, ...] | None = None
             if prior is not None and prior[0] == now and sample.read_ns:
                 # The same reading again (Prometheus between two scrapes): keep the
                 # baseline and the figure it gave, rather than dividing by zero time.
+                old_stats = prior[1]
                 stats = DomainStats(
-                    sample, cpus, prior[1].cpu_pct_irix, prior[1].vcpu_pct_irix, memory
+                    sample,
+                    cpus,
+                    old_stats.cpu_pct_irix,
+                    old_stats.vcpu_pct_irix,
+                    memory,
+                    old_stats.disk_rates,
+                    old_stats.nic_rates,
                 )
-                current[sample.key] = (now, prior[1])
+                current[sample.key] = (now, old_stats)
                 out.append(stats)
                 continue
             if prior is not None and sample.state.is_active:
@@ -43,11 +61,69 @@ class HostRates:
                 if old.run_id == sample.run_id and old.state.is_active:
                     pct = irix_percent(old.cpu_time_ns, sample.cpu_time_ns, then, now)
                     vcpu_pct = _vcpu_rates(old, sample, then, now) if pct is not None else ()
-            stats = DomainStats(sample, cpus, pct, vcpu_pct, memory)
+                    seconds = (now - then) / 1e9
+                    if seconds > 0:
+                        disk_rates = disk_rates_between(old.disks, sample.disks, seconds)
+                        nic_rates = nic_rates_between(old.nics, sample.nics, seconds)
+            stats = DomainStats(sample, cpus, pct, vcpu_pct, memory, disk_rates, nic_rates)
             current[sample.key] = (now, stats)
             out.append(stats)
         self._previous = current
         return tuple(out)
+
+
+def disk_rates_between(
+    before: tuple[DiskCounters, ...] | None,
+    after: tuple[DiskCounters, ...] | None,
+    seconds: float,
+) -> tuple[DiskRates, ...] | None:
+    """Each disk's traffic per second, matched by name; a disk whose counters went back
+    (a new medium, a hot-plug under an old name) has no figure rather than a negative
+    one. None when either read does not tell disks."""
+    if before is None or after is None:
+        return None
+    old = {disk.name: disk for disk in before}
+    rates: list[DiskRates] = []
+    for disk in after:
+        prior = old.get(disk.name)
+        if prior is None:
+            continue
+        deltas = (
+            disk.rd_bytes - prior.rd_bytes,
+            disk.wr_bytes - prior.wr_bytes,
+            disk.rd_reqs - prior.rd_reqs,
+            disk.wr_reqs - prior.wr_reqs,
+        )
+        if min(deltas) < 0:
+            continue
+        rates.append(DiskRates(disk, *(delta / seconds for delta in deltas)))
+    return tuple(rates)
+
+
+def nic_rates_between(
+    before: tuple[NicCounters, ...] | None,
+    after: tuple[NicCounters, ...] | None,
+    seconds: float,
+) -> tuple[NicRates, ...] | None:
+    """Each interface's traffic per second, matched by name (same rules as disks)."""
+    if before is None or after is None:
+        return None
+    old = {nic.name: nic for nic in before}
+    rates: list[NicRates] = []
+    for nic in after:
+        prior = old.get(nic.name)
+        if prior is None:
+            continue
+        deltas = (
+            nic.rx_bytes - prior.rx_bytes,
+            nic.tx_bytes - prior.tx_bytes,
+            nic.rx_packets - prior.rx_packets,
+            nic.tx_packets - prior.tx_packets,
+        )
+        if min(deltas) < 0:
+            continue
+        rates.append(NicRates(nic, *(delta / seconds for delta in deltas)))
+    return tuple(rates)
 
 
 def _vcpu_rates(old: DomainSample, new: DomainSample, then: int, now: int) -> tuple[float, ...]:

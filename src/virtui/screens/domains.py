@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input
 
 from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
+from virtui.model.columns import DISK_BYTES, DISK_REQUESTS
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
@@ -16,7 +17,7 @@ from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.navigation import navigation_keys
 from virtui.tui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
-from virtui.widgets.domain_table import COLUMN_KEYS, COLUMNS, DomainTable
+from virtui.widgets.domain_table import COLUMNS, DomainTable
 from virtui.widgets.status_bar import Part, StatusBar
 
 HELP_NOTE = (
@@ -36,6 +37,7 @@ class DomainsScreen(DomainKeysScreen):
         Binding("N", "sort('name')", "Sort NAME", show=False),
         Binding("H", "sort('host')", "Sort HOST", show=False),
         Binding("R", "reverse", "Reverse sort", show=False),
+        Binding("B", "disk_figures", "Disk bytes/requests", show=False),
         Binding("less_than_sign", "shift_sort(-1)", "Sort column left", show=False),
         Binding("greater_than_sign", "shift_sort(1)", "Sort column right", show=False),
         Binding("enter", "detail", "Detail"),
@@ -192,8 +194,25 @@ class DomainsScreen(DomainKeysScreen):
         self._sort(self.table.sort_column, not self.table.sort_reverse)
 
     def action_shift_sort(self, step: int) -> None:
-        index = COLUMN_KEYS.index(self.table.sort_column)
-        self._sort(COLUMN_KEYS[(index + step) % len(COLUMN_KEYS)])
+        shown = self.table.shown_columns
+        current = self.table.sort_column
+        index = shown.index(current) if current in shown else -step
+        self._sort(shown[(index + step) % len(shown)])
+
+    def action_disk_figures(self) -> None:
+        """Show disk requests per second instead of bytes, or back (virt-top's B)."""
+        hidden = set(self.table.hidden)
+        showing_bytes = not set(DISK_BYTES) & hidden
+        swap_out, swap_in = (
+            (DISK_BYTES, DISK_REQUESTS) if showing_bytes else (DISK_REQUESTS, DISK_BYTES)
+        )
+        self.table.set_hidden((hidden | set(swap_out)) - set(swap_in))
+        self.notify(
+            "disk columns: requests per second"
+            if showing_bytes
+            else "disk columns: bytes per second",
+            timeout=3,
+        )
 
     def _sort(self, column: str, reverse: bool | None = None) -> None:
         # The row under an unmoved cursor may change without a highlight event.

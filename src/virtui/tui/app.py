@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import RenderableType
 from textual import on
+from textual._compositor import ChopsUpdate
 from textual.app import App
 from textual.binding import Binding
 from textual.filter import Monochrome, NoColor
@@ -52,6 +54,7 @@ from virtui.tui.messages import (
     ToggleCpuMode,
 )
 from virtui.tui.operations import OperationsController
+from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes
 from virtui.widgets.braille import limited_glyphs
 
@@ -123,6 +126,12 @@ class VirtuiApp(App[None]):
         self.hosts = HostList(self, self._event_arrived)
         self.command_line = CommandLineController(self)
         self._warnings = WarningsToTimeline(self._warning_logged)
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        # Each dirty span is written from where it starts, not from its widget's edge.
+        if isinstance(renderable, ChopsUpdate):
+            renderable = SpanUpdate.of(renderable)
+        super()._display(screen, renderable)
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Notifications carry libvirt's and users' words: control characters visible,

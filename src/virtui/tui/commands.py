@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from virtui.model.columns import DOMAIN_COLUMN_KEYS
+
 # Every name a command answers to; the first is the canonical one.
 NAMES: dict[str, tuple[str, ...]] = {
     "dom": ("dom", "doms", "domain", "domains", "vm", "vms"),
@@ -66,7 +68,7 @@ def parse(line: str) -> Command:
     return Command(name, host, text)
 
 
-COLUMN_KEYS = ("host", "name", "state", "vcpus", "cpu", "mem", "memp", "time")
+COLUMN_KEYS = DOMAIN_COLUMN_KEYS
 
 
 def hidden_after(text: str, hidden: frozenset[str]) -> frozenset[str]:

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
 from virtui.model import CpuMode
 from virtui.text import visible
 from virtui.widgets.braille import block_area, braille_area, limited_glyphs
+from virtui.widgets.line_diff import changed_span
 
 AXIS_WIDTH = 9
 
@@ -46,6 +48,7 @@ class CpuGraph(Widget):
         self._rows: list[str] = []
         self._rows_for: tuple[int, int] = (-1, -1)
         self._titles: tuple[str, str] = ("", "")
+        self._styles: tuple[Style, Style] | None = None
 
     def show(
         self,
@@ -59,15 +62,30 @@ class CpuGraph(Widget):
         values = tuple(values)
         ceiling = max(ceiling, max(values, default=0.0), 1e-9)
         if (values, ceiling, mode) != (self._values, self._ceiling, self._mode):
+            axis_changed = (ceiling, mode) != (self._ceiling, self._mode)
+            old_rows, old_for = self._rows, self._rows_for
             self._values, self._ceiling, self._mode = values, ceiling, mode
             self._rows_for = (-1, -1)
-            self.refresh()
+            if axis_changed or old_for == (-1, -1):
+                self.refresh()
+            else:
+                self._refresh_changed(old_rows, old_for)
         # Re-setting an unchanged title still costs a layout pass: skip it.
         if (title, subtitle) != self._titles:
             self._titles = (title, subtitle)
             # Domain names come from libvirt: no escape, no markup reaches the terminal.
             self.border_title = Content(visible(title))
             self.border_subtitle = Content(visible(subtitle))
+
+    def _refresh_changed(self, old_rows: list[str], old_for: tuple[int, int]) -> None:
+        """Repaint only the chart cells whose glyph changed (a graph that moved by one
+        sample changes a column or two, not the whole panel)."""
+        rows = self._chart_rows(*old_for)
+        for y, (before, after) in enumerate(zip(old_rows, rows, strict=False)):
+            span = changed_span(before, after)
+            if span is not None:
+                start, end = span
+                self.refresh(Region(AXIS_WIDTH + start, y, end - start, 1))
 
     def _chart_rows(self, width: int, height: int) -> list[str]:
         if self._rows_for != (width, height):
@@ -87,14 +105,26 @@ class CpuGraph(Widget):
             return f"{self._ceiling / 2:.0f}%"
         return ""
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _line_styles(self) -> tuple[Style, Style]:
+        # Looking a component style up walks the CSS each time: once per style change.
+        if self._styles is None:
+            self._styles = (
+                self.get_component_rich_style("cpu-graph--axis"),
+                self.get_component_rich_style("cpu-graph--line"),
+            )
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
         width, height = self.content_size
         if y >= height:
             return Strip.blank(width)
         chart_width = max(0, width - AXIS_WIDTH)
         rows = self._chart_rows(chart_width, height)
-        axis_style: Style = self.get_component_rich_style("cpu-graph--axis")
-        line_style: Style = self.get_component_rich_style("cpu-graph--line")
+        axis_style, line_style = self._line_styles()
         label = self._axis_label(y, height)[: AXIS_WIDTH - 1].rjust(AXIS_WIDTH - 1) + "┤"
         chart = rows[y] if y < len(rows) else " " * chart_width
         return Strip([Segment(label, axis_style), Segment(chart, line_style)], width)

@@ -16,15 +16,25 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from virtui.formatting import format_cpu_time, format_kib, format_pct
+from virtui.formatting import format_cpu_time, format_kib, format_pct, format_rate
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
+from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS
 from virtui.text import visible
 from virtui.widgets.row_scroll import scroll_row_into_view
+
+
+@dataclass(frozen=True, slots=True)
+class LineLook:
+    """What one screen line of the table shows: its cells' texts (the mark first) and
+    everything else that colours it (header, cursor, state)."""
+
+    cells: tuple[str, ...]
+    decoration: object
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,7 @@ class Column:
     width: int | None
     right: bool = False
     descending: bool = False  # the natural first sort direction
+    drop: int = 0  # > 0: left out when the terminal is too narrow, highest first
 
 
 COLUMNS = (
@@ -47,8 +58,16 @@ COLUMNS = (
     Column("mem", "MEM", 8, right=True, descending=True),
     Column("memp", "%MEM", 5, right=True, descending=True),
     Column("time", "TIME", 11, right=True, descending=True),
+    Column("rd", "RD/s", 6, right=True, descending=True, drop=4),
+    Column("wr", "WR/s", 6, right=True, descending=True, drop=3),
+    Column("rdrq", "RDRQ/s", 6, right=True, descending=True, drop=4),
+    Column("wrrq", "WRRQ/s", 6, right=True, descending=True, drop=3),
+    Column("rx", "RX/s", 6, right=True, descending=True, drop=2),
+    Column("tx", "TX/s", 6, right=True, descending=True, drop=1),
+    Column("auto", "AUTO", 4, drop=5),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+assert COLUMN_KEYS == DOMAIN_COLUMN_KEYS, "the table and virtui.model.columns disagree"
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
 
@@ -75,20 +94,41 @@ def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
         format_kib(sample.mem_kib),
         format_pct(item.mem_pct),
         format_cpu_time(sample.cpu_time_ns) if active else "-",
+        format_rate(item.disk_rd_bps),
+        format_rate(item.disk_wr_bps),
+        format_rate(item.disk_rd_iops),
+        format_rate(item.disk_wr_iops),
+        format_rate(item.net_rx_bps),
+        format_rate(item.net_tx_bps),
+        _AUTOSTART[sample.autostart],
     )
 
 
+_AUTOSTART = {True: "yes", False: "no", None: "-"}
+
+
+def _rate(figure: Callable[[DomainStats], float | None]) -> Callable[[DomainStats], float]:
+    def value(item: DomainStats) -> float:
+        rate = figure(item)
+        return -1.0 if rate is None else rate
+
+    return value
+
+
+# Percentages sort by the figure shown (one decimal), so two rows that read the same
+# keep their A-to-Z order instead of trading places on noise below what is displayed:
+# a row that moves costs a repaint, and a list that shuffles cannot be read.
 def _cpu(mode: CpuMode) -> Callable[[DomainStats], float]:
     def value(item: DomainStats) -> float:
         pct = item.cpu_pct(mode)
-        return -1.0 if pct is None else pct
+        return -1.0 if pct is None else round(pct, 1)
 
     return value
 
 
 def _mem_pct(item: DomainStats) -> float:
     pct = item.mem_pct
-    return -1.0 if pct is None else pct
+    return -1.0 if pct is None else round(pct, 1)
 
 
 def _time(item: DomainStats) -> int:
@@ -106,6 +146,13 @@ def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
         "mem": lambda item: item.sample.mem_kib,
         "memp": _mem_pct,
         "time": _time,
+        "rd": _rate(lambda item: item.disk_rd_bps),
+        "wr": _rate(lambda item: item.disk_wr_bps),
+        "rdrq": _rate(lambda item: item.disk_rd_iops),
+        "wrrq": _rate(lambda item: item.disk_wr_iops),
+        "rx": _rate(lambda item: item.net_rx_bps),
+        "tx": _rate(lambda item: item.net_tx_bps),
+        "auto": lambda item: {True: 1, False: 0, None: -1}[item.sample.autostart],
     }
     return keys[column]
 
@@ -177,11 +224,16 @@ class DomainTable(ScrollView, can_focus=True):
         self._mode = CpuMode.IRIX
         self._order: list[DomainKey] = []
         self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
+        # What each screen line showed when last drawn: a line is repainted only where
+        # its text changed, so an unchanged refresh sends nothing to the terminal.
+        self._drawn: dict[int, LineLook] = {}
         self.marked: set[DomainKey] = set()
         self.busy: dict[DomainKey, str] = {}
         self._styles: dict[str, Style] = {}
-        self.hidden: frozenset[str] = frozenset()
-        self._shown: tuple[tuple[int, Column], ...] = tuple(enumerate(COLUMNS))
+        self.hidden: frozenset[str] = frozenset(DEFAULT_HIDDEN)
+        self._shown: tuple[tuple[int, Column], ...] = tuple(
+            (n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden
+        )
         self._name_width = NAME_WIDTH_MIN
         self._highlighted: DomainKey | None = None
         self.cursor_row = 0
@@ -195,6 +247,11 @@ class DomainTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         """Rows shown."""
         return len(self._order)
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The keys of the columns on screen, left to right."""
+        return tuple(column.key for _n, column in self._shown)
 
     @property
     def selected_key(self) -> DomainKey | None:
@@ -245,7 +302,7 @@ class DomainTable(ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
         self._scroll_cursor_into_view()
-        self.refresh()
+        self._refresh_changed()
         self._announce()
 
     def _announce(self) -> None:
@@ -263,12 +320,12 @@ class DomainTable(ScrollView, can_focus=True):
             return
         self.marked.symmetric_difference_update({key})
         self.move_cursor_to(self.cursor_row + 1)
-        self.refresh()
+        self._refresh_changed()
 
     def clear_marks(self) -> None:
         """Unmark every row."""
         self.marked.clear()
-        self.refresh()
+        self._refresh_changed()
 
     def targets(self) -> list[DomainKey]:
         """What an action applies to: the marked rows still shown, else the cursor row."""
@@ -283,7 +340,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.busy.pop(key, None)
         else:
             self.busy[key] = progress
-        self.refresh()
+        self._refresh_changed()
 
     # -- cursor -----------------------------------------------------------------------
 
@@ -294,7 +351,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.following = True
         self.cursor_row = max(0, min(row, len(self._order) - 1))
         self._scroll_cursor_into_view()
-        self.refresh()
+        self._refresh_changed()
         self._announce()
 
     def action_cursor(self, step: int) -> None:
@@ -316,7 +373,9 @@ class DomainTable(ScrollView, can_focus=True):
     # -- drawing ----------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
-        self._strips.clear()  # cached rows are padded to the old width and name column
+        self._drawn.clear()
+        self._strips.clear()
+        self._fit_columns()  # cached rows are padded to the old width and name column
         self.virtual_size = Size(self._total_width(), len(self._order) + 1)
         self._scroll_cursor_into_view()
 
@@ -324,6 +383,7 @@ class DomainTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = {}
         self._strips.clear()
+        self._drawn.clear()
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -334,10 +394,24 @@ class DomainTable(ScrollView, can_focus=True):
     def set_hidden(self, keys: Iterable[str]) -> None:
         """Hide these columns (the name always shows); redraws in place."""
         self.hidden = frozenset(keys) - {"name"}
-        self._shown = tuple((n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden)
+        self._fit_columns()
         self._strips.clear()
+        self._drawn.clear()
         self.virtual_size = Size(self._total_width(), len(self._order) + 1)
         self.refresh()
+
+    def _fit_columns(self) -> None:
+        """Show the columns not hidden, leaving out the droppable ones (I/O, autostart:
+        highest ``drop`` first) that would squeeze the name below its usual width."""
+        shown = [(n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden]
+        room = self.size.width
+        while room:
+            used = sum((c.width or NAME_WIDTH_MIN) + 1 for _n, c in shown) + 1
+            droppable = [item for item in shown if item[1].drop]
+            if used <= room or not droppable:
+                break
+            shown.remove(max(droppable, key=lambda item: (item[1].drop, item[0])))
+        self._shown = tuple(shown)
 
     def _widths(self) -> list[int]:
         # NAME gives way first when the terminal is narrow, down to NAME_WIDTH_FLOOR.
@@ -354,15 +428,66 @@ class DomainTable(ScrollView, can_focus=True):
         self, texts: Sequence[str], base: Style, state: Style | None, mark: str = " "
     ) -> list[Segment]:
         mark_style = base + self._style("domain-table--mark") if mark != " " else base
-        segments = [Segment(mark, mark_style)]
+        pieces: list[tuple[str, Style]] = [(mark, mark_style)]
         for (index, column), width in zip(self._shown, self._widths(), strict=True):
             text = texts[index]
             if len(text) > width:
                 text = text[: width - 1] + "…"
             cell = text.rjust(width) if column.right else text.ljust(width)
             style = base + state if state is not None and column.key == "state" else base
-            segments.append(Segment(cell + " ", style))
-        return segments
+            if pieces[-1][1] == style:  # one run of one style: one colour code, not one per cell
+                pieces[-1] = (pieces[-1][0] + cell + " ", style)
+            else:
+                pieces.append((cell + " ", style))
+        return [Segment(text, style) for text, style in pieces]
+
+    def _cell_edges(self) -> list[int]:
+        """Screen x where each cell starts (the mark, then each shown column), and the end."""
+        edges = [0, 1]
+        for width in self._widths():
+            edges.append(edges[-1] + width + 1)
+        return edges
+
+    def _look(self, y: int) -> LineLook:
+        """What screen line ``y`` shows now (equal looks draw equal lines)."""
+        if y == 0:
+            arrow = "▼" if self.sort_reverse else "▲"
+            labels = tuple(c.label + (arrow if c.key == self.sort_column else "") for c in COLUMNS)
+            return LineLook(("", *labels), "header")
+        index = round(self.scroll_offset.y) + y - 1
+        if index >= len(self._order):
+            return LineLook((), "blank")
+        key = self._order[index]
+        row = self._rows[key]
+        texts = row_texts(row, self._mode)
+        progress = self.busy.get(key)
+        if progress is not None:
+            texts = (*texts[:2], f"⟳ {progress}", *texts[3:])
+        mark = "●" if key in self.marked else " "
+        return LineLook(
+            (mark, *texts),
+            (index == self.cursor_row, bool(progress), row.sample.state),
+        )
+
+    def _refresh_changed(self) -> None:
+        """Mark dirty only the cells whose text or look changed since they were drawn."""
+        if not self._drawn:
+            self.refresh()
+            return
+        edges = self._cell_edges()
+        shown = [0, *(index + 1 for index, _column in self._shown)]
+        width = max(self.size.width, edges[-1])
+        for y in range(self.size.height):
+            new, old = self._look(y), self._drawn.get(y)
+            if new == old:
+                continue
+            if old is None or old.decoration != new.decoration or len(old.cells) != len(new.cells):
+                self.refresh(Region(0, y, width, 1))
+                continue
+            changed = [n for n, cell in enumerate(shown) if old.cells[cell] != new.cells[cell]]
+            if changed:
+                start, end = edges[changed[0]], edges[changed[-1] + 1]
+                self.refresh(Region(start, y, end - start, 1))
 
     def _base_style(self) -> Style:
         # rich_style walks every ancestor; it only changes on a style update.
@@ -372,39 +497,35 @@ class DomainTable(ScrollView, can_focus=True):
         return style
 
     def render_line(self, y: int) -> Strip:
+        look = self._drawn[y] = self._look(y)
         width = self.size.width
         base = self._base_style()
-        if y == 0:
-            arrow = "▼" if self.sort_reverse else "▲"
-            labels = [c.label + (arrow if c.key == self.sort_column else "") for c in COLUMNS]
+        if look.decoration == "header":
             header = base + self._style("domain-table--header")
             return (
-                Strip(self._line(labels, header, None))
+                Strip(self._line(look.cells[1:], header, None))
                 .extend_cell_length(width, header)
                 .crop(0, width)
             )
-        index = round(self.scroll_offset.y) + y - 1
-        if index >= len(self._order):
+        if look.decoration == "blank":
             return Strip.blank(width, base)
+        index = round(self.scroll_offset.y) + y - 1
         key = self._order[index]
         is_cursor = index == self.cursor_row
-        row = self._rows[key]
-        texts = row_texts(row, self._mode)
-        progress = self.busy.get(key)
-        if progress is not None:
-            texts = (*texts[:2], f"⟳ {progress}", *texts[3:])
-        mark = "●" if key in self.marked else " "
-        cache_key = (*texts, mark)
+        mark, *texts = look.cells
         cached = self._strips.get((key, is_cursor))
-        if cached is not None and cached[0] == cache_key:
+        if cached is not None and cached[0] == look.cells:
             return cached[1].crop(0, width)
+        progress = self.busy.get(key)
         style = base + self._style("domain-table--cursor") if is_cursor else base
-        state_class = "domain-table--busy" if progress else _STATE_CLASSES.get(row.sample.state)
+        state_class = (
+            "domain-table--busy" if progress else _STATE_CLASSES.get(self._rows[key].sample.state)
+        )
         # On the cursor row the cursor's colours win (a state colour on the cursor's
         # background can be unreadable: grey on cyan in the 16-colour theme).
         shown = state_class is not None and (bool(progress) or not is_cursor)
         state = self._style(state_class) if state_class is not None and shown else None
         line = Strip(self._line(texts, style, state, mark))
         strip = line.extend_cell_length(max(width, line.cell_length), style)
-        self._strips[(key, is_cursor)] = (cache_key, strip)
+        self._strips[(key, is_cursor)] = (look.cells, strip)
         return strip.crop(0, width)

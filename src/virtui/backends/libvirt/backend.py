@@ -8,8 +8,9 @@ import functools
 import logging
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import libvirt
 
@@ -21,11 +22,19 @@ from virtui.backends.libvirt.connections import (
     open_connection,
     release_connection,
 )
+from virtui.backends.libvirt.devices import (
+    DeviceFacts,
+    device_facts,
+    disks_from_stats,
+    nics_from_stats,
+    read_devices,
+)
 from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.handle import describe
 from virtui.backends.libvirt.samples import (
+    Extra,
     sample_from_info,
     sample_from_stats,
     stats_are_complete,
@@ -42,6 +51,7 @@ from virtui.model import (
     HostPoll,
     Severity,
 )
+from virtui.model.domain import state_from_code
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
@@ -55,6 +65,8 @@ _STATS = (
     | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
     | libvirt.VIR_DOMAIN_STATS_VCPU
     | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_BLOCK
+    | libvirt.VIR_DOMAIN_STATS_INTERFACE
 )
 
 # Errors after which the handle is useless and a new open() is needed.
@@ -68,6 +80,15 @@ _DEAD_CONNECTION = {
 
 KEEPALIVE_INTERVAL_S = 5
 KEEPALIVE_COUNT = 3
+
+
+class Identity(NamedTuple):
+    """A domain's handle and what names it, read once per handle."""
+
+    dom: libvirt.virDomain
+    uuid: str
+    name: str
+    run_id: int
 
 
 def _version(number: int) -> str:
@@ -93,6 +114,12 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
         self._sink: EventSink | None = None
         self._events: int | None = None  # subscription token
         self._saved: dict[str, bool] = {}  # shut-off domain -> has a managed save image
+        # Handles of domains read one by one: by ID while running, by name while not.
+        self._identities: dict[int | str, Identity] = {}
+        self._identities_of: libvirt.virConnect | None = None
+        self._autostart = {}
+        # (UUID, run) -> what the domain's XML says of its devices, read once per run.
+        self._device_facts: dict[tuple[str, int], DeviceFacts] = {}
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -142,6 +169,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
             old, self._owner, self._info = self._owner, ConnectionOwner(self.uri, conn), info
+            self._identities, self._identities_of = {}, None  # the old connection's
         if old is not None:
             old.retire()
         if not self.readonly and leftovers.pending(self.uri):
@@ -160,6 +188,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
 
     def _emit(self, dom: libvirt.virDomain, kind: str, detail: str, severity: Severity) -> None:
         # Runs on libvirt's event-loop thread: hand over plain data and return at once.
+        self._autostart.pop(dom.UUIDString(), None)  # defined anew, perhaps changed
         sink = self._sink
         if sink is not None:
             event = DomainEvent(
@@ -208,32 +237,117 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
                     raise
                 self._bulk_stats = False
         if not self._bulk_stats:
-            records = [(dom, {}) for dom in conn.listAllDomains(0)]
+            return self._with_saved(self._forget_gone(self._read_one_by_one(conn)))
         samples: list[DomainSample] = []
         complete = 0
         for dom, record in records:
             uuid, name, run_id = dom.UUIDString(), dom.name(), dom.ID()
             if record and stats_are_complete(record):
                 complete += 1
-                samples.append(sample_from_stats(host, uuid, name, run_id, record))
+                has_nics = bool(record.get("net.count"))
+                facts = self._facts(dom, uuid, run_id) if has_nics else None
+                extra = Extra(
+                    disks_from_stats(record),
+                    nics_from_stats(record, facts),
+                    self._autostart_of(dom, uuid),
+                )
+                samples.append(sample_from_stats(host, uuid, name, run_id, record, extra))
                 continue
-            try:
-                before = time.monotonic_ns()
-                info = dom.info()
-                # Read one by one, each domain gets its own time: on a large host the reads
-                # span long enough that one poll-wide stamp would skew every rate.
-                read_ns = (before + time.monotonic_ns()) // 2
-                samples.append(sample_from_info(host, uuid, name, run_id, info, read_ns))
-            except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                    raise
-                # Undefined between the listing and the read: it is simply gone.
-        samples = self._with_saved(samples)
-        if self._bulk_stats and samples and complete == 0:
+            sample = self._read_info(Identity(dom, uuid, name, run_id))
+            if sample is not None:
+                samples.append(sample)
+        if samples and complete == 0:
             # This driver's bulk stats never carry CPU figures (the test driver's do not):
             # stop paying for a call whose answer is read again domain by domain.
             self._bulk_stats = False
+        return self._with_saved(self._forget_gone(samples))
+
+    def _forget_gone(self, samples: list[DomainSample]) -> list[DomainSample]:
+        """Drop what was kept of domains (and runs of them) no longer there."""
+        if len(self._device_facts) > len(samples):
+            live = {(sample.key.uuid, sample.run_id) for sample in samples}
+            self._device_facts = {k: v for k, v in self._device_facts.items() if k in live}
+        if len(self._autostart) > len(samples):
+            uuids = {sample.key.uuid for sample in samples}
+            self._autostart = {k: v for k, v in self._autostart.items() if k in uuids}
         return samples
+
+    def _read_one_by_one(self, conn: libvirt.virConnect) -> list[DomainSample]:
+        """Every domain read with ``virDomainGetInfo``, through handles kept from earlier
+        polls: listing IDs and names is cheap, building a handle per domain per poll is
+        not (at 1,000 domains it was half of the poll)."""
+        # Handles belong to the connection that made them: never reuse one across a reconnect.
+        known = self._identities if self._identities_of is conn else {}
+        current: dict[int | str, Identity | None] = {}
+        for ident in conn.listDomainsID():
+            current[ident] = known.get(ident) or self._lookup(conn.lookupByID, ident)
+        for name in conn.listDefinedDomains():
+            current[name] = known.get(name) or self._lookup(conn.lookupByName, name)
+        kept: dict[int | str, Identity] = {}
+        samples: list[DomainSample] = []
+        seen: set[str] = set()
+        for key, identity in current.items():
+            if identity is None or identity.uuid in seen:  # gone, or listed twice (it
+                continue  # stopped between the two listings)
+            seen.add(identity.uuid)
+            sample = self._read_info(identity)
+            if sample is not None:  # else gone, or a new domain under a known name
+                kept[key] = identity
+                samples.append(sample)
+        self._identities, self._identities_of = kept, conn
+        return samples
+
+    @staticmethod
+    def _lookup(find: Callable[[Any], libvirt.virDomain], handle: int | str) -> Identity | None:
+        try:
+            dom = find(handle)
+            return Identity(dom, dom.UUIDString(), dom.name(), dom.ID())
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            return None  # undefined between the listing and the lookup
+
+    def _read_info(self, identity: Identity) -> DomainSample | None:
+        try:
+            before = time.monotonic_ns()
+            info = identity.dom.info()
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            return None  # undefined between the listing and the read: it is simply gone
+        # Read one by one, each domain gets its own time: on a large host the reads span
+        # long enough that one poll-wide stamp would skew every rate.
+        read_ns = (before + time.monotonic_ns()) // 2
+        dom, uuid = identity.dom, identity.uuid
+        extra = Extra(autostart=self._autostart_of(dom, uuid))
+        if state_from_code(info[0]).is_active:
+            facts = self._facts(dom, uuid, identity.run_id)
+            if facts is not None:
+                disks, nics = read_devices(dom, facts) if facts.disks or facts.nics else ((), ())
+                extra = extra._replace(disks=disks, nics=nics)
+        return sample_from_info(
+            self.name, uuid, identity.name, identity.run_id, info, read_ns, extra
+        )
+
+    def _facts(self, dom: libvirt.virDomain, uuid: str, run_id: int) -> DeviceFacts | None:
+        """The domain's devices as its XML says, read once per run of the guest."""
+        facts = self._device_facts.get((uuid, run_id))
+        if facts is None:
+            try:
+                facts = device_facts(dom.XMLDesc(0))
+            except (libvirt.libvirtError, ET.ParseError):
+                return None
+            self._device_facts[(uuid, run_id)] = facts
+        return facts
+
+    def _autostart_of(self, dom: libvirt.virDomain, uuid: str) -> bool | None:
+        known = self._autostart.get(uuid)
+        if known is None:
+            try:
+                known = self._autostart[uuid] = bool(dom.autostart())
+            except libvirt.libvirtError:
+                return None
+        return known
 
     def _with_saved(self, samples: list[DomainSample]) -> list[DomainSample]:
         """Mark shut-off domains that have a managed save image. Asked once when a
@@ -262,6 +376,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
         with self._lock:
             owner, self._owner = self._owner, None
             events, self._events = self._events, None
+            self._identities, self._identities_of = {}, None
         if owner is not None:
             if events is not None:
                 with contextlib.suppress(libvirt.libvirtError):

@@ -52,6 +52,7 @@ class LibvirtDomains(LibvirtHandle):
             # Asked before: once undefined, a shut-off domain no longer exists to ask.
             was_active = bool(dom.isActive())
             _run(dom, action)
+            self._autostart.pop(uuid, None)
         except libvirt.libvirtError as error:
             raise BackendError(f"{action.verb} {name} on {self.name}: {describe(error)}") from error
         if action is DomainAction.UNDEFINE and was_active:

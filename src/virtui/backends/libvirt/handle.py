@@ -33,6 +33,9 @@ class LibvirtHandle:
     readonly: bool
     _owner: ConnectionOwner | None
     _pin: threading.local  # .owner: the connection a call in flight on this thread uses
+    # Domain UUID -> autostart flag, read once and kept: libvirt has no event for it, so
+    # whatever may change it (an action here, any event of the domain) forgets it.
+    _autostart: dict[str, bool]
 
     def _connection(self) -> libvirt.virConnect:
         owner = getattr(self._pin, "owner", None) or self._owner

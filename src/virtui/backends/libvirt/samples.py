@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from virtui.model import DomainKey, DomainSample
+from virtui.model import DiskCounters, DomainKey, DomainSample, NicCounters
 from virtui.model.domain import state_from_code
+
+
+class Extra(NamedTuple):
+    """What a sample carries besides state, CPU and memory, read by other calls."""
+
+    disks: tuple[DiskCounters, ...] | None = None
+    nics: tuple[NicCounters, ...] | None = None
+    autostart: bool | None = None
+
+
+NO_EXTRA = Extra()
 
 
 def stats_are_complete(record: Mapping[str, object]) -> bool:
@@ -24,7 +36,12 @@ def stats_are_complete(record: Mapping[str, object]) -> bool:
 
 
 def sample_from_stats(
-    host: str, uuid: str, name: str, run_id: int, record: Mapping[str, int]
+    host: str,
+    uuid: str,
+    name: str,
+    run_id: int,
+    record: Mapping[str, int],
+    extra: Extra = NO_EXTRA,
 ) -> DomainSample:
     """A sample from one complete getAllDomainStats record."""
     vcpus = int(record.get("vcpu.current", 0))
@@ -44,11 +61,20 @@ def sample_from_stats(
         cpu_time_ns=int(record.get("cpu.time", 0)),
         vcpu_times_ns=vcpu_times,
         run_id=run_id,
+        disks=extra.disks,
+        nics=extra.nics,
+        autostart=extra.autostart,
     )
 
 
 def sample_from_info(
-    host: str, uuid: str, name: str, run_id: int, info: list[int], read_ns: int = 0
+    host: str,
+    uuid: str,
+    name: str,
+    run_id: int,
+    info: list[int],
+    read_ns: int = 0,
+    extra: Extra = NO_EXTRA,
 ) -> DomainSample:
     """A sample from ``virDomainGetInfo``: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]."""
     state, max_mem, mem, vcpus, cpu_time = info[:5]
@@ -62,4 +88,7 @@ def sample_from_info(
         cpu_time_ns=cpu_time,
         run_id=run_id,
         read_ns=read_ns,
+        disks=extra.disks,
+        nics=extra.nics,
+        autostart=extra.autostart,
     )

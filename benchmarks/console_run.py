@@ -1,0 +1,130 @@
+"""Run a console program on a pseudo-terminal and measure what it costs.
+
+The program is started on a fresh pty of a given size, as a terminal emulator would
+start it; everything it writes is read (and counted) here, which is what a user over
+SSH waits for. CPU time is read from /proc for the program and all its descendants.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class ConsoleFigures:
+    """What one run of a console program cost."""
+
+    first_frame_s: float = float("nan")  # from exec to the marker text on the terminal
+    cpu_pct: float = float("nan")  # of one core, over the measured window
+    bytes_per_refresh: float = float("nan")  # terminal output per second (1 Hz refresh)
+    rss_mib: float = float("nan")  # resident set at the end of the window
+    output: bytearray = field(default_factory=bytearray)
+
+
+def _tree_cpu_ticks(root: int) -> int:
+    """utime + stime of ``root`` and every live descendant."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += ticks.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory of ``root`` (the console process itself), in MiB."""
+    for line in Path(f"/proc/{root}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_console(
+    argv: list[str],
+    *,
+    marker: bytes,
+    warmup_s: float,
+    window_s: float,
+    size: tuple[int, int] = (120, 35),
+    env: dict[str, str] | None = None,
+    quit_keys: bytes = b"q",
+) -> ConsoleFigures:
+    """Start ``argv`` on a pty of ``size`` (columns, rows); time the first appearance of
+    ``marker`` in its output; after ``warmup_s`` seconds measure CPU and output bytes for
+    ``window_s`` seconds; then send ``quit_keys`` and reap it."""
+    figures = ConsoleFigures()
+    started = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the console program
+        columns, rows = size
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.execvpe(argv[0], argv, {**os.environ, "TERM": "xterm-256color", **(env or {})})
+    try:
+        window_start = started + warmup_s
+        window_end = window_start + window_s
+        cpu_start = -1
+        counted = 0
+        while True:
+            now = time.perf_counter()
+            if cpu_start < 0 and now >= window_start:
+                cpu_start, counted_from = _tree_cpu_ticks(pid), len(figures.output)
+            if now >= window_end:
+                break
+            ready, _, _ = select.select([fd], [], [], min(0.05, window_end - now))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            figures.output += chunk
+            if figures.first_frame_s != figures.first_frame_s and marker in figures.output:
+                figures.first_frame_s = time.perf_counter() - started
+        cpu_end = _tree_cpu_ticks(pid)
+        figures.rss_mib = _tree_rss_mib(pid)
+        counted = len(figures.output) - counted_from
+        figures.cpu_pct = 100 * (cpu_end - cpu_start) / CLOCK_TICKS / window_s
+        figures.bytes_per_refresh = counted / window_s
+        os.write(fd, quit_keys)
+        deadline = time.perf_counter() + 5
+        while time.perf_counter() < deadline:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    os.read(fd, 65536)
+                except OSError:
+                    pass
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return figures
