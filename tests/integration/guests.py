@@ -39,3 +39,36 @@ def remove_test_guests(conn: libvirt.virConnect) -> None:
                 dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
             except libvirt.libvirtError:
                 pass  # already gone
+
+
+def define_io_guest(
+    conn: libvirt.virConnect, directory: Path, code: bytes, *, tap: str | None = None
+) -> libvirt.virDomain:
+    """Start a guest that runs ``code`` from a 1 MiB disk, with an RTL8139 NIC on a new
+    tap device ``tap`` when given. With no driver in the guest the RTL8139 takes every
+    frame the host sends to the tap and drops it, so its counters move."""
+    name = f"{TEST_PREFIX}{next(_numbers)}-{directory.name[-12:]}"
+    image = write_image(directory / f"{name}.img", code, sectors=2048)
+    nic = (
+        f"<interface type='ethernet'><target dev='{tap}'/><model type='rtl8139'/></interface>"
+        if tap
+        else ""
+    )
+    xml = f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{image}'/>
+      <target dev='hda' bus='ide'/>
+    </disk>
+    {nic}
+    <memballoon model='none'/>
+  </devices>
+</domain>"""
+    dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    dom.create()
+    return dom

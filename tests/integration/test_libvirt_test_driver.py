@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import libvirt
 import pytest
 
 from virtui.backends import BackendError
@@ -91,6 +92,38 @@ def test_batch_csv_has_header_and_one_row_per_domain_per_iteration(fleet_uri: st
     for row in running:
         assert float(row["cpu_pct"]) == pytest.approx(25.0, abs=2)  # 1 CPU of 4
     assert {row["cpu_pct"] for row in rows if row["state"] == "shut off"} == {""}
+
+
+def test_batch_csv_io_columns_agree_with_the_drivers_own_counters() -> None:
+    conn = libvirt.open("test:///default")  # plain libvirt: domblkstat / domifstat
+    dom = conn.lookupByName("test")
+    disk_before, nic_before = dom.blockStats("vda"), dom.interfaceStats("testnet0")
+    started = time.monotonic()
+    result = _batch("-n", "2", "-d", "0.5", "-c", "test:///default")
+    span = time.monotonic() - started
+    disk_after, nic_after = dom.blockStats("vda"), dom.interfaceStats("testnet0")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2
+    # The test driver's counters grow linearly with time, so the plain deltas over the
+    # whole run are the rate virtui must have seen in any interval inside it.
+    expected = {
+        "disk_rd_reqs_per_s": (disk_after[0] - disk_before[0]) / span,
+        "disk_rd_bytes_per_s": (disk_after[1] - disk_before[1]) / span,
+        "disk_wr_reqs_per_s": (disk_after[2] - disk_before[2]) / span,
+        "disk_wr_bytes_per_s": (disk_after[3] - disk_before[3]) / span,
+        "net_rx_bytes_per_s": (nic_after[0] - nic_before[0]) / span,
+        "net_tx_bytes_per_s": (nic_after[4] - nic_before[4]) / span,
+    }
+    for row in rows:
+        for column_name, rate in expected.items():
+            assert float(row[column_name]) == pytest.approx(rate, rel=0.05), column_name
+        assert row["autostart"] == "false" and row["saved"] == "false"
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:10] == [  # the first ten columns, as scripts of round 1 read them
+        "time", "host", "domain", "uuid", "state", "vcpus",
+        "cpu_pct", "cpu_mode", "mem_kib", "cpu_time_ns",
+    ]  # fmt: skip
 
 
 def test_batch_with_an_unreachable_host_says_so_and_exits_non_zero(fleet_uri: str) -> None:

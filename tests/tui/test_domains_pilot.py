@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -164,3 +165,46 @@ async def test_a_managed_saved_domain_says_so_in_the_table(tmp_path: Path) -> No
         states = dict(zip(column(app, "name"), column(app, "state"), strict=True))
         assert states == {"kept": "off (saved)", "off": "shut off"}
         assert isinstance(conn, libvirt.virConnect)
+
+
+async def test_io_columns_show_traffic_and_b_switches_disks_to_requests() -> None:
+    # test:///default's one domain has a disk (vda) and an interface whose counters the
+    # test driver makes grow with time: 100,000 read requests and 50,000 bytes read a
+    # second, 50,000 bytes sent and 100,000 received.
+    app = _app("test:///default")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.pause()
+        header = app.domains.table.render_line(0).text
+        for label in ("RD/s", "WR/s", "RX/s", "TX/s", "AUTO"):
+            assert label in header
+        assert "RDRQ/s" not in header
+        shown = {key: column(app, key)[0] for key in ("rd", "wr", "rx", "tx")}
+        assert all(text.endswith("K") for text in shown.values()), shown
+        kib = {key: float(text[:-1]) for key, text in shown.items()}
+        assert kib == {
+            "rd": pytest.approx(48.8, abs=0.3),  # 50,000 B/s
+            "wr": pytest.approx(24.4, abs=0.2),
+            "rx": pytest.approx(97.7, abs=0.5),
+            "tx": pytest.approx(48.8, abs=0.3),
+        }
+        assert column(app, "auto") == ["no"]
+        await pilot.press("B")
+        header = app.domains.table.render_line(0).text
+        assert "RDRQ/s" in header and "WRRQ/s" in header and "RD/s" not in header
+        assert float(column(app, "rdrq")[0][:-1]) == pytest.approx(97.7, abs=0.5)
+        await pilot.press("B")
+        assert "RD/s" in app.domains.table.render_line(0).text
+
+
+async def test_a_narrow_terminal_drops_the_io_columns_before_the_others() -> None:
+    app = _app("test:///default")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _two_polls(app)
+        await pilot.pause()
+        header = app.domains.table.render_line(0).text
+        assert "TIME" in header and "%MEM" in header and "NAME" in header
+        assert "RD/s" not in header and "AUTO" not in header
+        await pilot.resize_terminal(120, 24)
+        await pilot.pause()
+        assert "RD/s" in app.domains.table.render_line(0).text

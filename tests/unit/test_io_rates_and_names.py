@@ -6,8 +6,18 @@ from dataclasses import replace
 
 import pytest
 
+from virtui.formatting import format_rate
+from virtui.model import (
+    DiskCounters,
+    DomainKey,
+    DomainSample,
+    DomainState,
+    DomainStats,
+    NicCounters,
+)
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo
 from virtui.monitor.io import io_rates
+from virtui.monitor.rates import disk_rates_between, nic_rates_between
 from virtui.tui.operations import valid_name
 
 
@@ -66,3 +76,49 @@ def test_names(name: str, problem: str) -> None:
     check = valid_name("domain", lambda taken: taken == "web01")
     result = check(name)
     assert (problem in result) if problem else result == ""
+
+
+def _disk(rd: int, wr: int, name: str = "vda") -> DiskCounters:
+    return DiskCounters(
+        name, "/img", rd_bytes=rd, wr_bytes=wr, rd_reqs=rd // 512, wr_reqs=wr // 512
+    )
+
+
+def test_disk_rates_per_device_and_none_when_the_driver_cannot_tell() -> None:
+    rates = disk_rates_between((_disk(0, 0),), (_disk(1024, 4096),), 2.0)
+    assert rates is not None and len(rates) == 1
+    assert (rates[0].rd_bps, rates[0].wr_bps, rates[0].rd_iops, rates[0].wr_iops) == (
+        512.0,
+        2048.0,
+        1.0,
+        4.0,
+    )
+    assert disk_rates_between(None, (_disk(1, 1),), 1.0) is None
+    # A counter that went back (a new medium) or a device that was not there: no figure.
+    assert disk_rates_between((_disk(100, 100),), (_disk(10, 200),), 1.0) == ()
+    assert disk_rates_between((_disk(0, 0, "vdb"),), (_disk(10, 20),), 1.0) == ()
+
+
+def test_nic_rates_sum_into_the_domains_figure() -> None:
+    before = (NicCounters("vnet0", 0, 0, 0, 0), NicCounters("vnet1", 0, 0, 0, 0))
+    after = (NicCounters("vnet0", 3000, 1000, 3, 1), NicCounters("vnet1", 1000, 0, 1, 0))
+    rates = nic_rates_between(before, after, 1.0)
+    sample = DomainSample(DomainKey("h", "u"), "web", DomainState.RUNNING, 1, 1, 1, 0)
+    stats = DomainStats(sample, 1, 1.0, nic_rates=rates)
+    assert stats.net_rx_bps == 4000.0 and stats.net_tx_bps == 1000.0
+    assert stats.disk_rd_bps is None  # no disk figures: not zero, unknown
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (None, "-"),
+        (0, "0"),
+        (812, "812"),
+        (12_595, "12.3K"),
+        (4.1 * 2**20, "4.1M"),
+        (250_000, "244K"),
+    ],
+)
+def test_rates_fit_five_characters(rate: float | None, text: str) -> None:
+    assert format_rate(rate) == text

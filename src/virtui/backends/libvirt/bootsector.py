@@ -16,6 +16,14 @@ ECHO_SPIN_CODE = bytes(
     [0xBA, 0xFD, 0x03, 0xEC, 0xA8, 0x01, 0x74, 0xFB, 0xBA, 0xF8, 0x03, 0xEC, 0xEE, 0xEB, 0xF1]
 )
 IDLE_CODE = bytes([0xFA, 0xF4, 0xEB, 0xFD])  # cli; hlt; jmp back to hlt : halted, ~0%
+# Writes its own boot sector to sector 2 of the boot drive through the BIOS, for ever:
+#   xor ax, ax ; mov ds, ax ; mov es, ax ; mov si, dx        (dl: the boot drive)
+#   again: mov ax, 0x0301 ; mov cx, 0x0002 ; mov dx, si ; xor dh, dh
+#          mov bx, 0x7C00 ; int 0x13 ; jmp again
+# A disk that is written thousands of times a second, with no OS to install.
+DISK_WRITE_CODE = bytes.fromhex(
+    "31C0 8ED8 8EC0 89D6 B80103 B90200 89F2 30F6 BB007C CD13 EBEF".replace(" ", "")
+)
 
 
 def boot_sector(code: bytes) -> bytes:
@@ -28,9 +36,10 @@ def boot_sector(code: bytes) -> bytes:
     return bytes(sector)
 
 
-def write_image(path: Path, code: bytes) -> Path:
-    """Write a raw one-sector disk image (only when its content differs)."""
-    data = boot_sector(code)
+def write_image(path: Path, code: bytes, sectors: int = 1) -> Path:
+    """Write a raw disk image of ``sectors`` sectors that boots ``code`` (only when its
+    content differs)."""
+    data = boot_sector(code) + bytes(512 * (sectors - 1))
     if not path.exists() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
