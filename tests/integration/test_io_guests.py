@@ -22,7 +22,9 @@ import pytest
 from tests.integration.guests import define_io_guest
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.bootsector import DISK_WRITE_CODE, IDLE_CODE
+from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
 from virtui.model import DomainStats
+from virtui.monitor.pcpu import pcpu_usage
 from virtui.monitor.rates import HostRates
 
 pytestmark = pytest.mark.embed
@@ -154,3 +156,31 @@ def test_a_guest_restarted_between_polls_gives_no_io_figure(
     dom.create()  # a new run: its counters start again from zero
     stats = _stats_by_name(rates.update(embed_backend.poll()), dom.name())
     assert stats.disk_rates is None and stats.disk_wr_bps is None
+
+
+def test_physical_cpu_view_puts_a_spinning_guest_where_the_kernel_ran_it(
+    embedded_demo: EmbeddedDemo, embed_backend: LibvirtBackend
+) -> None:
+    spin = DEMO_PREFIX + "spin"
+    pid = int((embedded_demo.root / "run" / "qemu" / f"{spin}.pid").read_text().strip())
+    first = embed_backend.physical_cpus()
+    proc_before = _process_cpu_seconds(pid)
+    time.sleep(2)
+    second = embed_backend.physical_cpus()
+    proc_pct = (
+        100
+        * (_process_cpu_seconds(pid) - proc_before)
+        * 1e9
+        / (second.monotonic_ns - first.monotonic_ns)
+    )
+    rows = pcpu_usage(first, second)
+    assert len(rows) == os.cpu_count()
+    shares = [dict(row.guests).get(spin, 0.0) for row in rows]
+    # All its time is somewhere, and it is what the kernel says QEMU's threads used.
+    assert sum(shares) == pytest.approx(proc_pct, abs=15)
+    assert all(row.busy_pct is not None and 0 <= row.busy_pct <= 100 for row in rows)
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

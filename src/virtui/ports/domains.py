@@ -6,6 +6,7 @@ from typing import Protocol
 
 from virtui.model import DomainAction
 from virtui.model.detail import DomainDetail, SnapshotInfo
+from virtui.model.pcpu import PhysicalCpuReading
 
 
 class ConsoleStream(Protocol):
@@ -47,6 +48,9 @@ class DomainsPort(Protocol):
 
     def delete_snapshot(self, uuid: str, name: str) -> str:
         """Delete a snapshot (its children stay)."""
+
+    def physical_cpus(self) -> PhysicalCpuReading:
+        """Each physical CPU's busy time and where every running domain's vCPUs ran."""
 
     def clone(self, uuid: str, new_name: str) -> str:
         """Define a copy of a shut-off domain under a new name, its storage copied."""

@@ -14,6 +14,7 @@ from virtui.monitor.history import HistoryStore
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
+from virtui.screens.io_views import VIEW_NOTE
 from virtui.screens.navigation import navigation_keys
 from virtui.tui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
@@ -38,6 +39,17 @@ class DomainsScreen(DomainKeysScreen):
         Binding("H", "sort('host')", "Sort HOST", show=False),
         Binding("R", "reverse", "Reverse sort", show=False),
         Binding("B", "disk_figures", "Disk bytes/requests", show=False),
+        Binding(
+            "exclamation_mark",
+            "app.show_view('cpus')",
+            "Physical CPUs",
+            key_display="!",
+            show=False,
+        ),
+        Binding("at", "app.show_view('nics')", "Interfaces", key_display="@", show=False),
+        Binding(
+            "number_sign", "app.show_view('disks')", "Block devices", key_display="#", show=False
+        ),
         Binding("less_than_sign", "shift_sort(-1)", "Sort column left", show=False),
         Binding("greater_than_sign", "shift_sort(1)", "Sort column right", show=False),
         Binding("enter", "detail", "Detail"),
@@ -279,7 +291,8 @@ class DomainsScreen(DomainKeysScreen):
         self.post_message(self.DelayChange(step))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen("Domains", screen_keys(self), HELP_NOTE))
+        note = f"{HELP_NOTE}\n{VIEW_NOTE}\nB shows disk requests instead of bytes, as in virt-top."
+        self.app.push_screen(HelpScreen("Domains", screen_keys(self), note))
 
 
 def _vcpu_summary(stats: DomainStats, mode: CpuMode) -> str:

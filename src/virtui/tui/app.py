@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 
+from virtui.backends.base import BackendError
 from virtui.config.settings import Settings, state_dir
 from virtui.config.usersettings import UserSettings, save_user_settings
 from virtui.model import CpuMode, DomainEvent, DomainKey, LogEntry
@@ -31,6 +32,7 @@ from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
+from virtui.screens.io_views import BlockDevicesView, InterfacesView, LiveView, PhysicalCpusView
 from virtui.screens.logs import LogsScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
@@ -278,7 +280,7 @@ class VirtuiApp(App[None]):
         if self.domains.is_attached and self.domains.table.is_attached:
             self.domains.refresh_view()
         front = self.front()
-        if isinstance(front, HostsScreen):
+        if isinstance(front, HostsScreen | LiveView):
             front.refresh_view()
 
     # -- the timeline ---------------------------------------------------------------------
@@ -330,6 +332,30 @@ class VirtuiApp(App[None]):
             self.push_screen(
                 LogsScreen(self.timeline, self.ports, self.calls, state_dir() / "virtui.log")
             )
+
+    def action_show_view(self, name: str) -> None:
+        """Open one of virt-top's views over the domains: ``cpus`` (physical CPUs of the
+        selected domain's host), ``nics`` or ``disks``."""
+        views: dict[str, type[LiveView]] = {
+            "cpus": PhysicalCpusView,
+            "nics": InterfacesView,
+            "disks": BlockDevicesView,
+        }
+        wanted = views[name]
+        if not self._leave_top_screens(wanted):
+            return
+        if wanted is PhysicalCpusView:
+            selected = self.domains.table.selected_key
+            hosts = self.ports.host_names()
+            host = selected.host if selected is not None else (hosts[0] if hosts else "")
+            try:
+                port = self.ports.domains(host)
+            except BackendError as error:
+                self.notify(error.message, severity="error")
+                return
+            self.push_screen(PhysicalCpusView(host, port, self.calls, self.delay))
+        else:
+            self.push_screen(wanted(self.store))  # type: ignore[call-arg]
 
     def action_show_review(self) -> None:
         """Open the review desk (key 5)."""

@@ -119,7 +119,14 @@ def read_devices(
     for target, path in facts.disks.items():
         with contextlib.suppress(libvirt.libvirtError):
             rd_reqs, rd_bytes, wr_reqs, wr_bytes, _errors = dom.blockStats(target)
-            disks.append(DiskCounters(target, path, rd_bytes, wr_bytes, rd_reqs, wr_reqs))
+            capacity, allocation = -1, -1
+            with contextlib.suppress(libvirt.libvirtError):
+                capacity, allocation, _physical = dom.blockInfo(target)
+            disks.append(
+                DiskCounters(
+                    target, path, rd_bytes, wr_bytes, rd_reqs, wr_reqs, capacity, allocation
+                )
+            )
     nics = []
     for name, (mac, bridge) in facts.nics.items():
         with contextlib.suppress(libvirt.libvirtError):

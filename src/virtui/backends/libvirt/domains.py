@@ -19,6 +19,7 @@ from virtui.backends.libvirt.states import reason_text
 from virtui.backends.naming import is_local
 from virtui.model import DomainAction
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo, SnapshotInfo
+from virtui.model.pcpu import DomainPlacement, PhysicalCpuReading, VcpuPlacement
 from virtui.ports.domains import ConsoleStream
 
 _UNDEFINE_FLAGS = (
@@ -58,6 +59,36 @@ class LibvirtDomains(LibvirtHandle):
         if action is DomainAction.UNDEFINE and was_active:
             return f"{name}: undefined; it runs on as a transient domain until it stops"
         return f"{name}: {action.done}"
+
+    def physical_cpus(self) -> PhysicalCpuReading:
+        conn = self._connection()
+        try:
+            count = int(conn.getInfo()[2])
+            domains = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+        busy: list[int] = []
+        total: list[int] = []
+        with contextlib.suppress(libvirt.libvirtError, KeyError):
+            for cpu in range(count):
+                times = conn.getCPUStats(cpu)
+                done = int(times["kernel"]) + int(times["user"])
+                busy.append(done)
+                total.append(done + int(times["idle"]) + int(times.get("iowait", 0)))
+        if len(busy) != count:
+            busy, total = [], []
+        placements = []
+        for dom in domains:
+            try:
+                vcpus, _pinning = dom.vcpus()
+                identity = (dom.UUIDString(), dom.name(), dom.ID())
+            except libvirt.libvirtError:
+                continue  # stopped since the listing, or a driver without vCPU info
+            placed = tuple(VcpuPlacement(int(v[2]), int(v[3])) for v in vcpus)
+            placements.append(DomainPlacement(*identity, placed))
+        return PhysicalCpuReading(
+            self.name, time.monotonic_ns(), tuple(busy), tuple(total), tuple(placements)
+        )
 
     def _undefine_with_storage(self, dom: libvirt.virDomain) -> str:
         name = dom.name()
