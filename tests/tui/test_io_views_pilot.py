@@ -37,7 +37,7 @@ async def test_interfaces_view_has_one_row_per_nic_with_mac_bridge_and_rates() -
         assert row[:5] == ["test", "test", "testnet0", "aa:bb:cc:dd:ee:ff", "default"]
         assert row[5].endswith("K") and row[6].endswith("K")  # rx and tx per second
         await pilot.press("0")
-        assert app.screen is app.domains
+        assert app.front() is app.domains
 
 
 async def test_block_devices_view_has_path_capacity_and_rates() -> None:
@@ -52,7 +52,7 @@ async def test_block_devices_view_has_path_capacity_and_rates() -> None:
         assert row[7] == "1024GiB"  # what virDomainGetBlockInfo says of it
         assert all(cell.endswith("K") for cell in row[3:7])
         await pilot.press("escape")
-        assert app.screen is app.domains
+        assert app.front() is app.domains
 
 
 async def test_physical_cpus_view_has_a_row_per_host_cpu_and_switches_views() -> None:
