@@ -7,6 +7,7 @@ SSH waits for. CPU time is read from /proc for the program and all its descendan
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -26,6 +27,7 @@ class ConsoleFigures:
     """What one run of a console program cost."""
 
     first_frame_s: float = float("nan")  # from exec to the marker text on the terminal
+    filled_s: float = float("nan")  # from exec to the ``filled`` text (a first data row)
     cpu_pct: float = float("nan")  # of one core, over the measured window
     bytes_per_refresh: float = float("nan")  # terminal output per second (1 Hz refresh)
     rss_mib: float = float("nan")  # resident set at the end of the window
@@ -67,6 +69,7 @@ def run_console(
     argv: list[str],
     *,
     marker: bytes,
+    filled: bytes = b"",
     warmup_s: float,
     window_s: float,
     size: tuple[int, int] = (120, 35),
@@ -74,8 +77,8 @@ def run_console(
     quit_keys: bytes = b"q",
 ) -> ConsoleFigures:
     """Start ``argv`` on a pty of ``size`` (columns, rows); time the first appearance of
-    ``marker`` in its output; after ``warmup_s`` seconds measure CPU and output bytes for
-    ``window_s`` seconds; then send ``quit_keys`` and reap it."""
+    ``marker`` (and of ``filled``) in its output; after ``warmup_s`` seconds measure CPU
+    and output bytes for ``window_s`` seconds; then send ``quit_keys`` and reap it."""
     figures = ConsoleFigures()
     started = time.perf_counter()
     pid, fd = pty.fork()
@@ -106,6 +109,8 @@ def run_console(
             figures.output += chunk
             if figures.first_frame_s != figures.first_frame_s and marker in figures.output:
                 figures.first_frame_s = time.perf_counter() - started
+            if filled and figures.filled_s != figures.filled_s and filled in figures.output:
+                figures.filled_s = time.perf_counter() - started
         cpu_end = _tree_cpu_ticks(pid)
         figures.rss_mib = _tree_rss_mib(pid)
         counted = len(figures.output) - counted_from
@@ -118,10 +123,8 @@ def run_console(
             if done:
                 break
             if select.select([fd], [], [], 0.1)[0]:
-                try:
+                with contextlib.suppress(OSError):
                     os.read(fd, 65536)
-                except OSError:
-                    pass
         else:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)

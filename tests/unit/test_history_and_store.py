@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
+import pytest
+
 from virtui.model import DomainKey, DomainSample, DomainState, DomainStats, HostStatus
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.history import DEFAULT_DEPTH, HistoryStore, Ring
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
 
@@ -63,3 +67,32 @@ def test_filter_matches_name_or_host_case_insensitively() -> None:
     assert [s.sample.name for s in store.matching("WEB")] == ["Web01"]
     assert len(store.matching("h1/")) == 2
     assert store.counts() == (2, 2)
+
+
+def test_a_ring_keeps_the_newest_points_oldest_first() -> None:
+    ring = Ring(3)
+    for value in (1.0, 2.0, 3.0, 4.0, 5.0):
+        ring.append(value)
+    assert ring.values() == (3.0, 4.0, 5.0)
+    assert Ring(3, [1.0, 2.0, 3.0, 4.0]).values() == (2.0, 3.0, 4.0)
+
+
+def test_history_of_a_thousand_domains_stays_small() -> None:
+    # A full graph's history for 1,000 domains: a deque of Python floats held 7 MiB.
+    history = HistoryStore()
+    stats = [
+        DomainStats(
+            DomainSample(DomainKey("h", f"u{n}"), f"d{n}", DomainState.RUNNING, 1, 1, 1, 0),
+            4,
+            12.5 + n / 7,
+        )
+        for n in range(1000)
+    ]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(DEFAULT_DEPTH):
+        history.record(stats)
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert used < 1.5 * 2**20, f"{used / 2**20:.1f} MiB"
+    assert history.series(DomainKey("h", "u7"))[-1] == pytest.approx(13.5)

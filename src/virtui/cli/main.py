@@ -269,10 +269,19 @@ def _configure_logging() -> None:
 
 
 def _tui(settings: Settings) -> int:
-    from virtui.tui.app import VirtuiApp
-    from virtui.tui.terminal import stderr_to_log
+    from virtui.cli.first_frame import LEAVE, draw_first_frame
 
-    app = VirtuiApp(settings)
+    drawn = draw_first_frame(sys.stdout, len(settings.uris))
+    try:
+        from virtui.tui.app import VirtuiApp
+        from virtui.tui.terminal import stderr_to_log
+
+        app = VirtuiApp(settings)
+    except BaseException:
+        if drawn:
+            sys.stdout.write(LEAVE)
+            sys.stdout.flush()
+        raise
 
     def leave(signum: int, _frame: object) -> None:
         # A closed terminal (SIGHUP) or a kill (SIGTERM) must still tear the demo guests

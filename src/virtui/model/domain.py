@@ -22,13 +22,18 @@ class DomainState(enum.Enum):
     PMSUSPENDED = "pmsuspended"
     UNKNOWN = "unknown"
 
+    _active: bool  # set below for each member
+
     @property
     def is_active(self) -> bool:
         """True while a guest process exists (its CPU counter is meaningful)."""
-        return self not in _INACTIVE
+        return self._active
 
 
-_INACTIVE = frozenset({DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN})
+# An attribute of each member rather than a set lookup: this is asked for every domain
+# of every poll, and an Enum member hashes in Python.
+for _state in DomainState:
+    _state._active = _state not in (DomainState.SHUTOFF, DomainState.CRASHED, DomainState.UNKNOWN)
 
 # virDomainState values, in libvirt's order (also what prometheus-libvirt-exporter's
 # libvirt_domain_state_code reports).

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 from collections.abc import Iterable
 
 from virtui.model import DomainKey, DomainStats
 
+# The widest graph's points: two per braille cell, on a 128-column terminal.
 DEFAULT_DEPTH = 240
+
+
+class Ring:
+    """The last ``depth`` values, oldest first, in 4 bytes each (a deque of floats costs
+    32 bytes a point: at 1,000 domains, 7 MiB against 1 MiB)."""
+
+    __slots__ = ("_depth", "_start", "_values")
+
+    def __init__(self, depth: int, values: Iterable[float] = ()) -> None:
+        self._depth = depth
+        self._values = array("f", values)[-depth:] if depth else array("f")
+        self._start = 0  # where the oldest value is, once the ring is full
+
+    def append(self, value: float) -> None:
+        """Add the newest value, dropping the oldest when full."""
+        values = self._values
+        if len(values) < self._depth:
+            values.append(value)
+        elif self._depth:
+            values[self._start] = value
+            self._start = (self._start + 1) % self._depth
+
+    def values(self) -> tuple[float, ...]:
+        """Oldest first."""
+        values, start = self._values, self._start
+        return tuple(values[start:]) + tuple(values[:start])
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class HistoryStore:
@@ -20,39 +50,40 @@ class HistoryStore:
 
     def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
         self.depth = depth
-        self._series: dict[DomainKey, deque[float]] = {}
-        self._vcpus: dict[DomainKey, list[deque[float]]] = {}
-        self._hosts: dict[str, deque[float]] = {}
+        self._series: dict[DomainKey, Ring] = {}
+        self._vcpus: dict[DomainKey, list[Ring]] = {}
+        self._hosts: dict[str, Ring] = {}
 
     def record(self, stats: Iterable[DomainStats]) -> None:
         """Append one point per domain that has a rate; a gap is not recorded as zero."""
         series = self._series
+        depth = self.depth
         for item in stats:
-            if item.cpu_pct_irix is None:
+            pct = item.cpu_pct_irix
+            if pct is None:
                 continue
             key = item.sample.key
-            buffer = series.get(key)
-            if buffer is None:
-                buffer = series[key] = deque(maxlen=self.depth)
-            buffer.append(item.cpu_pct_irix)
+            ring = series.get(key)
+            if ring is None:
+                ring = series[key] = Ring(depth)
+            ring.append(pct)
             if item.vcpu_pct_irix:
                 per_vcpu = self._vcpus.get(key)
                 if per_vcpu is None or len(per_vcpu) != len(item.vcpu_pct_irix):
-                    per_vcpu = self._vcpus[key] = [
-                        deque(maxlen=self.depth) for _ in item.vcpu_pct_irix
-                    ]
-                for ring, value in zip(per_vcpu, item.vcpu_pct_irix, strict=True):
-                    ring.append(value)
+                    per_vcpu = self._vcpus[key] = [Ring(depth) for _ in item.vcpu_pct_irix]
+                for vcpu_ring, value in zip(per_vcpu, item.vcpu_pct_irix, strict=True):
+                    vcpu_ring.append(value)
 
     def prefill(self, key: DomainKey, values: Iterable[float]) -> None:
         """Put past points (oldest first) before what was recorded since."""
-        recorded = self._series.get(key, ())
-        self._series[key] = deque([*values, *recorded], maxlen=self.depth)
+        recorded = self._series.get(key)
+        since = recorded.values() if recorded is not None else ()
+        self._series[key] = Ring(self.depth, [*values, *since])
 
     def series(self, key: DomainKey) -> tuple[float, ...]:
         """The recorded points of one domain, oldest first."""
-        buffer = self._series.get(key)
-        return tuple(buffer) if buffer is not None else ()
+        ring = self._series.get(key)
+        return ring.values() if ring is not None else ()
 
     def record_host(self, name: str, pct: float | None) -> None:
         """Append a host's busy percentage (100% = whole host); a gap is not a zero."""
@@ -60,17 +91,17 @@ class HistoryStore:
             return
         ring = self._hosts.get(name)
         if ring is None:
-            ring = self._hosts[name] = deque(maxlen=self.depth)
+            ring = self._hosts[name] = Ring(self.depth)
         ring.append(pct)
 
     def host_series(self, name: str) -> tuple[float, ...]:
         """A host's recorded busy percentages, oldest first (100% = whole host)."""
         ring = self._hosts.get(name)
-        return tuple(ring) if ring is not None else ()
+        return ring.values() if ring is not None else ()
 
     def vcpu_series(self, key: DomainKey) -> list[tuple[float, ...]]:
         """Per-vCPU recorded points of one domain (empty where the driver has none)."""
-        return [tuple(ring) for ring in self._vcpus.get(key, [])]
+        return [ring.values() for ring in self._vcpus.get(key, [])]
 
     def forget(self, keys: Iterable[DomainKey]) -> None:
         """Drop the history of domains that no longer exist."""

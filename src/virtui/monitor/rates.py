@@ -82,6 +82,8 @@ def disk_rates_between(
     one. None when either read does not tell disks."""
     if before is None or after is None:
         return None
+    if not after:
+        return ()
     old = {disk.name: disk for disk in before}
     rates: list[DiskRates] = []
     for disk in after:
@@ -108,6 +110,8 @@ def nic_rates_between(
     """Each interface's traffic per second, matched by name (same rules as disks)."""
     if before is None or after is None:
         return None
+    if not after:
+        return ()
     old = {nic.name: nic for nic in before}
     rates: list[NicRates] = []
     for nic in after:
@@ -127,6 +131,8 @@ def nic_rates_between(
 
 
 def _vcpu_rates(old: DomainSample, new: DomainSample, then: int, now: int) -> tuple[float, ...]:
+    if not new.vcpu_times_ns:
+        return ()
     if len(old.vcpu_times_ns) != len(new.vcpu_times_ns):
         return ()
     rates: list[float] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -24,7 +23,6 @@ from virtui.tui.calls import Calls
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
-from virtui.widgets.xml_theme import xml_syntax_theme
 
 MAX_VCPU_GRAPHS = 8
 
@@ -289,6 +287,11 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
     def _show_xml(self, text: str) -> None:
         if not self.is_attached:
             return
+        # Pygments and Rich's Syntax cost 2 MiB: loaded when an XML is first shown.
+        from rich.syntax import Syntax
+
+        from virtui.widgets.xml_theme import xml_syntax_theme
+
         self.query_one("#xml", Static).update(
             Syntax(
                 visible_lines(text),

@@ -23,6 +23,7 @@ from virtui.backends.libvirt.connections import (
     release_connection,
 )
 from virtui.backends.libvirt.devices import (
+    NO_DEVICES,
     DeviceFacts,
     device_facts,
     disks_from_stats,
@@ -35,7 +36,6 @@ from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.handle import describe
 from virtui.backends.libvirt.samples import (
     Extra,
-    sample_from_info,
     sample_from_stats,
     stats_are_complete,
 )
@@ -43,12 +43,15 @@ from virtui.backends.libvirt.storage import LibvirtStorage
 from virtui.backends.libvirt.transfers import LibvirtTransfers
 from virtui.formatting import plural
 from virtui.model import (
+    DiskCounters,
     DomainEvent,
+    DomainKey,
     DomainSample,
     DomainState,
     HostCpuSample,
     HostInfo,
     HostPoll,
+    NicCounters,
     Severity,
 )
 from virtui.model.domain import state_from_code
@@ -89,6 +92,7 @@ class Identity(NamedTuple):
     uuid: str
     name: str
     run_id: int
+    key: DomainKey
 
 
 def _version(number: int) -> str:
@@ -253,7 +257,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
                 )
                 samples.append(sample_from_stats(host, uuid, name, run_id, record, extra))
                 continue
-            sample = self._read_info(Identity(dom, uuid, name, run_id))
+            sample = self._read_info(Identity(dom, uuid, name, run_id, DomainKey(host, uuid)))
             if sample is not None:
                 samples.append(sample)
         if samples and complete == 0:
@@ -297,36 +301,59 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
         self._identities, self._identities_of = kept, conn
         return samples
 
-    @staticmethod
-    def _lookup(find: Callable[[Any], libvirt.virDomain], handle: int | str) -> Identity | None:
+    def _lookup(
+        self, find: Callable[[Any], libvirt.virDomain], handle: int | str
+    ) -> Identity | None:
         try:
             dom = find(handle)
-            return Identity(dom, dom.UUIDString(), dom.name(), dom.ID())
+            uuid = dom.UUIDString()
+            return Identity(dom, uuid, dom.name(), dom.ID(), DomainKey(self.name, uuid))
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                 raise
             return None  # undefined between the listing and the lookup
 
     def _read_info(self, identity: Identity) -> DomainSample | None:
+        dom = identity.dom
         try:
-            before = time.monotonic_ns()
-            info = identity.dom.info()
+            info = dom.info()
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                 raise
             return None  # undefined between the listing and the read: it is simply gone
         # Read one by one, each domain gets its own time: on a large host the reads span
-        # long enough that one poll-wide stamp would skew every rate.
-        read_ns = (before + time.monotonic_ns()) // 2
-        dom, uuid = identity.dom, identity.uuid
-        extra = Extra(autostart=self._autostart_of(dom, uuid))
-        if state_from_code(info[0]).is_active:
-            facts = self._facts(dom, uuid, identity.run_id)
-            if facts is not None:
-                disks, nics = read_devices(dom, facts) if facts.disks or facts.nics else ((), ())
-                extra = extra._replace(disks=disks, nics=nics)
-        return sample_from_info(
-            self.name, uuid, identity.name, identity.run_id, info, read_ns, extra
+        # long enough that one poll-wide stamp would skew every rate. (Stamped just after
+        # the read: the same small offset in every poll, so no rate is skewed by it.)
+        read_ns = time.monotonic_ns()
+        state = state_from_code(info[0])
+        disks: tuple[DiskCounters, ...] | None = None
+        nics: tuple[NicCounters, ...] | None = None
+        if state.is_active:
+            facts = self._device_facts.get((identity.uuid, identity.run_id))
+            if facts is None:
+                facts = self._facts(dom, identity.uuid, identity.run_id)
+            if facts is NO_DEVICES:
+                disks = nics = ()
+            elif facts is not None:
+                disks, nics = read_devices(dom, facts)
+        autostart = self._autostart.get(identity.uuid)
+        if autostart is None:
+            autostart = self._autostart_of(dom, identity.uuid)
+        # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. This runs for
+        # every domain of every poll of a driver without bulk stats: no helper objects.
+        return DomainSample(
+            identity.key,
+            identity.name,
+            state,
+            info[3],
+            info[2],
+            info[1],
+            info[4],
+            run_id=identity.run_id,
+            read_ns=read_ns,
+            disks=disks,
+            nics=nics,
+            autostart=autostart,
         )
 
     def _facts(self, dom: libvirt.virDomain, uuid: str, run_id: int) -> DeviceFacts | None:
@@ -337,6 +364,8 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
                 facts = device_facts(dom.XMLDesc(0))
             except (libvirt.libvirtError, ET.ParseError):
                 return None
+            if not facts.disks and not facts.nics:
+                facts = NO_DEVICES  # one shared object: a cheap test in every poll
             self._device_facts[(uuid, run_id)] = facts
         return facts
 

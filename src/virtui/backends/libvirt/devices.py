@@ -86,6 +86,9 @@ class DeviceFacts:
     nics: Mapping[str, tuple[str, str]]
 
 
+NO_DEVICES = DeviceFacts({}, {})  # a domain with neither disks nor interfaces
+
+
 def device_facts(xml: str) -> DeviceFacts:
     """Disks and interfaces of one domain XML (libvirt wrote it: plain ElementTree)."""
     root = ET.fromstring(xml)

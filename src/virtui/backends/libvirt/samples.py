@@ -65,30 +65,3 @@ def sample_from_stats(
         nics=extra.nics,
         autostart=extra.autostart,
     )
-
-
-def sample_from_info(
-    host: str,
-    uuid: str,
-    name: str,
-    run_id: int,
-    info: list[int],
-    read_ns: int = 0,
-    extra: Extra = NO_EXTRA,
-) -> DomainSample:
-    """A sample from ``virDomainGetInfo``: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]."""
-    state, max_mem, mem, vcpus, cpu_time = info[:5]
-    return DomainSample(
-        key=DomainKey(host, uuid),
-        name=name,
-        state=state_from_code(state),
-        vcpus=vcpus,
-        mem_kib=mem,
-        max_mem_kib=max_mem,
-        cpu_time_ns=cpu_time,
-        run_id=run_id,
-        read_ns=read_ns,
-        disks=extra.disks,
-        nics=extra.nics,
-        autostart=extra.autostart,
-    )
