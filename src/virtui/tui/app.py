@@ -40,6 +40,7 @@ from virtui.screens.storage import StorageScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.calls import BlockingCalls, Calls
 from virtui.tui.changes import ChangesController
+from virtui.tui.collector import settle_collector
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
 from virtui.tui.desk_watch import UNAVAILABLE, DeskWatch
@@ -250,6 +251,7 @@ class VirtuiApp(App[None]):
         self.redraw()
 
     def on_host_updated(self, message: HostUpdated) -> None:
+        settle_collector()  # start-up is over (once per process): see tui/collector.py
         self.hosts.apply(message.update)
         self.poller.finished(message.update)
         if not self._redraw_pending:
