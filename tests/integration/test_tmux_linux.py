@@ -28,7 +28,7 @@ def test_every_screen_by_key_then_quit(tmp_path: Path, term: str) -> None:
     tmux(server, "new-session", "-d", "-x", "80", "-y", "24", command)
     try:
         pane = wait_for_text(server, "web01")
-        pane = wait_for_text(server, "2 vCPU")  # the graph's frame is drawn
+        pane = wait_for_text(server, "vCPU, host 4 CPUs")  # the graph's frame is drawn
         if term == "linux":  # a VT draws neither braille nor rounded corners
             assert not any(0x2800 <= ord(c) <= 0x28FF for c in pane), pane
             assert not any(c in pane for c in "╭╮╰╯"), pane
@@ -68,7 +68,7 @@ def test_no_color_means_no_colour_and_the_cursor_is_reversed(tmp_path: Path) -> 
     tmux(server, "new-session", "-d", "-x", "100", "-y", "30", command)
     try:
         wait_for_text(server, "web01")
-        wait_for_text(server, "2 vCPU")
+        wait_for_text(server, "vCPU, host 4 CPUs")
         pane = tmux(server, "capture-pane", "-e", "-p")
         colours = re.findall(r"\x1b\[[0-9;]*(?:38|48);[25];[0-9;]*m", pane)
         assert colours == [], colours[:5]  # not even greys
