@@ -13,6 +13,7 @@ from virtui.model import (
     NicRates,
 )
 from virtui.monitor.cpu import irix_percent
+from virtui.monitor.io import counter_rates
 
 
 class HostRates:
@@ -84,22 +85,12 @@ def disk_rates_between(
         return None
     if not after:
         return ()
-    old = {disk.name: disk for disk in before}
-    rates: list[DiskRates] = []
-    for disk in after:
-        prior = old.get(disk.name)
-        if prior is None:
-            continue
-        deltas = (
-            disk.rd_bytes - prior.rd_bytes,
-            disk.wr_bytes - prior.wr_bytes,
-            disk.rd_reqs - prior.rd_reqs,
-            disk.wr_reqs - prior.wr_reqs,
-        )
-        if min(deltas) < 0:
-            continue
-        rates.append(DiskRates(disk, *(delta / seconds for delta in deltas)))
-    return tuple(rates)
+    per_second = counter_rates(
+        {d.name: (d.rd_bytes, d.wr_bytes, d.rd_reqs, d.wr_reqs) for d in before},
+        {d.name: (d.rd_bytes, d.wr_bytes, d.rd_reqs, d.wr_reqs) for d in after},
+        seconds,
+    )
+    return tuple(DiskRates(d, *per_second[d.name]) for d in after if d.name in per_second)
 
 
 def nic_rates_between(
@@ -112,22 +103,12 @@ def nic_rates_between(
         return None
     if not after:
         return ()
-    old = {nic.name: nic for nic in before}
-    rates: list[NicRates] = []
-    for nic in after:
-        prior = old.get(nic.name)
-        if prior is None:
-            continue
-        deltas = (
-            nic.rx_bytes - prior.rx_bytes,
-            nic.tx_bytes - prior.tx_bytes,
-            nic.rx_packets - prior.rx_packets,
-            nic.tx_packets - prior.tx_packets,
-        )
-        if min(deltas) < 0:
-            continue
-        rates.append(NicRates(nic, *(delta / seconds for delta in deltas)))
-    return tuple(rates)
+    per_second = counter_rates(
+        {n.name: (n.rx_bytes, n.tx_bytes, n.rx_packets, n.tx_packets) for n in before},
+        {n.name: (n.rx_bytes, n.tx_bytes, n.rx_packets, n.tx_packets) for n in after},
+        seconds,
+    )
+    return tuple(NicRates(n, *per_second[n.name]) for n in after if n.name in per_second)
 
 
 def _vcpu_rates(old: DomainSample, new: DomainSample, then: int, now: int) -> tuple[float, ...]:

@@ -211,7 +211,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
                 f"vCPU {index} — {latest:.1f}% ({self.mode.label}: {self.mode.meaning})",
             )
 
-    def _show_devices(self, detail: DomainDetail, rates: dict[str, tuple[float, float]]) -> None:
+    def _show_devices(self, detail: DomainDetail, rates: dict[str, tuple[float, ...]]) -> None:
         def rate(name: str, index: int) -> str:
             figures = rates.get(name)
             return format_rate(figures[index]) if figures else "-"
