@@ -30,17 +30,10 @@ import libvirt
 
 from benchmarks.bench_poll import build_node
 from benchmarks.console_run import ConsoleFigures, run_console
+from virtui.backends.libvirt.backend import BULK_STATS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEB = ROOT.parent / "shared" / "bench" / "virt-top_1.1.1-1_amd64.deb"
-BULK = (
-    libvirt.VIR_DOMAIN_STATS_STATE
-    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-    | libvirt.VIR_DOMAIN_STATS_VCPU
-    | libvirt.VIR_DOMAIN_STATS_BALLOON
-    | libvirt.VIR_DOMAIN_STATS_BLOCK
-    | libvirt.VIR_DOMAIN_STATS_INTERFACE
-)
 
 
 def find_virt_top(path: str | None, deb: Path, scratch: Path) -> str | None:
@@ -114,7 +107,7 @@ def poll_against_bulk(uri: str, rounds: int) -> tuple[float, float, float]:
     bulk = []
     for _ in range(rounds):
         started = time.thread_time()
-        conn.getAllDomainStats(BULK, 0)
+        conn.getAllDomainStats(BULK_STATS, 0)
         bulk.append(time.thread_time() - started)
     conn.close()
 

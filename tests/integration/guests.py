@@ -54,21 +54,7 @@ def define_io_guest(
         if tap
         else ""
     )
-    xml = f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='{image}'/>
-      <target dev='hda' bus='ide'/>
-    </disk>
-    {nic}
-    <memballoon model='none'/>
-  </devices>
-</domain>"""
+    xml = guest_xml(name, image, 1, 32, devices=nic)
     dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
     dom.create()
     return dom

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from virtui.model.devices import DiskRates, NicRates
 from virtui.model.domain import DomainSample
+
+Rates = TypeVar("Rates", DiskRates, NicRates)
 
 
 class CpuMode(enum.Enum):
@@ -55,38 +59,32 @@ class DomainStats:
     @property
     def disk_rd_bps(self) -> float | None:
         """Bytes read per second, all disks."""
-        rates = self.disk_rates
-        return None if rates is None else sum(r.rd_bps for r in rates)
+        return _total(self.disk_rates, lambda rate: rate.rd_bps)
 
     @property
     def disk_wr_bps(self) -> float | None:
         """Bytes written per second, all disks."""
-        rates = self.disk_rates
-        return None if rates is None else sum(r.wr_bps for r in rates)
+        return _total(self.disk_rates, lambda rate: rate.wr_bps)
 
     @property
     def disk_rd_iops(self) -> float | None:
         """Read requests per second, all disks."""
-        rates = self.disk_rates
-        return None if rates is None else sum(r.rd_iops for r in rates)
+        return _total(self.disk_rates, lambda rate: rate.rd_iops)
 
     @property
     def disk_wr_iops(self) -> float | None:
         """Write requests per second, all disks."""
-        rates = self.disk_rates
-        return None if rates is None else sum(r.wr_iops for r in rates)
+        return _total(self.disk_rates, lambda rate: rate.wr_iops)
 
     @property
     def net_rx_bps(self) -> float | None:
         """Bytes received per second, all interfaces."""
-        rates = self.nic_rates
-        return None if rates is None else sum(r.rx_bps for r in rates)
+        return _total(self.nic_rates, lambda rate: rate.rx_bps)
 
     @property
     def net_tx_bps(self) -> float | None:
         """Bytes sent per second, all interfaces."""
-        rates = self.nic_rates
-        return None if rates is None else sum(r.tx_bps for r in rates)
+        return _total(self.nic_rates, lambda rate: rate.tx_bps)
 
     def cpu_pct(self, mode: CpuMode) -> float | None:
         """The domain's CPU percentage in the given mode."""
@@ -113,3 +111,8 @@ class DomainStats:
         """Full scale for a graph of this domain: all its vCPUs busy, in this mode."""
         full = 100.0 * max(1, self.sample.vcpus)
         return full if mode is CpuMode.IRIX else full / max(1, self.host_cpus)
+
+
+def _total(rates: tuple[Rates, ...] | None, figure: Callable[[Rates], float]) -> float | None:
+    """One figure summed over a domain's devices; None when they are not known."""
+    return None if rates is None else sum(figure(rate) for rate in rates)

@@ -338,26 +338,28 @@ class VirtuiApp(App[None]):
     def action_show_view(self, name: str) -> None:
         """Open one of virt-top's views over the domains: ``cpus`` (physical CPUs of the
         selected domain's host), ``nics`` or ``disks``."""
-        views: dict[str, type[LiveView]] = {
-            "cpus": PhysicalCpusView,
+        if name == "cpus":
+            self._show_physical_cpus()
+            return
+        views: dict[str, type[InterfacesView] | type[BlockDevicesView]] = {
             "nics": InterfacesView,
             "disks": BlockDevicesView,
         }
-        wanted = views[name]
-        if not self._leave_top_screens(wanted):
+        view = views[name]
+        if self._leave_top_screens(view):
+            self.push_screen(view(self.store))
+
+    def _show_physical_cpus(self) -> None:
+        selected = self.domains.table.selected_key
+        hosts = self.ports.host_names()
+        host = selected.host if selected is not None else (hosts[0] if hosts else "")
+        try:  # before any screen closes: a host without a domains port opens nothing
+            port = self.ports.domains(host)
+        except BackendError as error:
+            self.notify(error.message, severity="error")
             return
-        if wanted is PhysicalCpusView:
-            selected = self.domains.table.selected_key
-            hosts = self.ports.host_names()
-            host = selected.host if selected is not None else (hosts[0] if hosts else "")
-            try:
-                port = self.ports.domains(host)
-            except BackendError as error:
-                self.notify(error.message, severity="error")
-                return
+        if self._leave_top_screens(PhysicalCpusView):
             self.push_screen(PhysicalCpusView(host, port, self.calls, self.delay))
-        else:
-            self.push_screen(wanted(self.store))  # type: ignore[call-arg]
 
     def action_show_review(self) -> None:
         """Open the review desk (key 5)."""

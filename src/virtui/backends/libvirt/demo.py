@@ -90,8 +90,11 @@ def _as_qcow2(raw: Path) -> tuple[Path, str]:
     return (qcow2, "qcow2") if done.returncode == 0 else (raw, "raw")
 
 
-def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int, fmt: str = "raw") -> str:
-    """Domain XML for a diskless-OS TCG guest that boots ``image``."""
+def guest_xml(
+    name: str, image: Path, vcpus: int, memory_mib: int, fmt: str = "raw", devices: str = ""
+) -> str:
+    """Domain XML for a diskless-OS TCG guest that boots ``image``; ``devices``: more
+    device elements (trusted XML, written by the caller)."""
     return f"""<domain type='qemu'>
   <name>{escape(name)}</name>
   <memory unit='MiB'>{memory_mib}</memory>
@@ -106,7 +109,7 @@ def guest_xml(name: str, image: Path, vcpus: int, memory_mib: int, fmt: str = "r
     </disk>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
-    <memballoon model='none'/>
+    {devices}<memballoon model='none'/>
   </devices>
 </domain>"""
 

@@ -13,6 +13,11 @@ import libvirt
 from virtui.model import DiskCounters, NicCounters
 
 
+def _number(record: Mapping[str, object], key: str, default: int) -> int:
+    value = record.get(key, default)
+    return value if isinstance(value, int) else default
+
+
 def disks_from_stats(record: Mapping[str, object]) -> tuple[DiskCounters, ...] | None:
     """The ``block.*`` part of a getAllDomainStats record; None when it has none."""
     count = record.get("block.count")
@@ -23,8 +28,7 @@ def disks_from_stats(record: Mapping[str, object]) -> tuple[DiskCounters, ...] |
         prefix = f"block.{index}."
 
         def number(name: str, default: int = 0, prefix: str = prefix) -> int:
-            value = record.get(prefix + name, default)
-            return value if isinstance(value, int) else default
+            return _number(record, prefix + name, default)
 
         disks.append(
             DiskCounters(
@@ -54,8 +58,7 @@ def nics_from_stats(
         prefix = f"net.{index}."
 
         def number(name: str, prefix: str = prefix) -> int:
-            value = record.get(prefix + name, 0)
-            return value if isinstance(value, int) else 0
+            return _number(record, prefix + name, 0)
 
         name = str(record.get(prefix + "name", ""))
         mac, bridge = facts.nics.get(name, ("", "")) if facts is not None else ("", "")
