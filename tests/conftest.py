@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
+from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, STORAGE_POOLS, write_node
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,3 +31,9 @@ def fleet_uri(tmp_path: Path) -> str:
 def storage_uri(tmp_path: Path) -> str:
     """A test:/// URI for SMALL_FLEET with two pools; web01 uses images/web01.qcow2."""
     return f"test://{write_node(tmp_path / 'storage.xml', SMALL_FLEET, pools=STORAGE_POOLS)}"
+
+
+@pytest.fixture
+def network_uri(tmp_path: Path) -> str:
+    """SMALL_FLEET with two networks: default (NAT, web01's NIC) and backend (isolated)."""
+    return f"test://{write_node(tmp_path / 'networks.xml', SMALL_FLEET, networks=NETWORKS)}"

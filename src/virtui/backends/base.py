@@ -14,6 +14,7 @@ from virtui.model import DomainEvent, HostInfo, HostPoll
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
 EventSink = Callable[[DomainEvent], None]
@@ -94,4 +95,12 @@ class Backend(ABC):
 
     def logs_port(self) -> LogsPort | None:
         """This host's QEMU logs and daemon logging."""
+        return None
+
+    def network_port(self) -> NetworksPort | None:
+        """This host's virtual networks and its guests' addresses."""
+        return None
+
+    def network_config_port(self) -> NetworkConfigPort | None:
+        """Reading and defining this host's network configurations (the review desk)."""
         return None

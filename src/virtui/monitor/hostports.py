@@ -19,6 +19,7 @@ from virtui.monitor.store import DomainStore
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
 
@@ -103,6 +104,35 @@ class HostPorts:
         port = self._known(host).config_port()
         if port is None:
             raise BackendError(f"{host}: configurations cannot be changed through this backend")
+        return port
+
+    def network_config(self, host: str) -> NetworkConfigPort:
+        """The host's network configurations (the review desk)."""
+        port = self._known(host).network_config_port()
+        if port is None:
+            raise BackendError(f"{host}: networks cannot be changed through this backend")
+        return port
+
+    # -- networks -------------------------------------------------------------------------
+
+    def network_hosts(self) -> dict[str, str]:
+        """Every host by name -> "" when its networks can be read now, else why not."""
+        found: dict[str, str] = {}
+        for session in self._sessions():
+            update = self._store.hosts.get(session.name)
+            if session.backend.network_port() is None:
+                found[session.name] = "no networks through this backend"
+            elif update is None or update.status is not HostStatus.CONNECTED:
+                found[session.name] = update.status.value if update else "connecting"
+            else:
+                found[session.name] = ""
+        return found
+
+    def networks(self, host: str) -> NetworksPort:
+        """The host's virtual networks."""
+        port = self._known(host).network_port()
+        if port is None:
+            raise BackendError(f"{host}: networks are not possible through this backend")
         return port
 
     # -- logs -----------------------------------------------------------------------------

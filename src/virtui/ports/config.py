@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.ports.networks import NetworkConfigPort
 
 
 class ConfigPort(Protocol):
@@ -33,3 +34,6 @@ class ConfigHosts(Protocol):
 
     def config(self, host: str) -> ConfigPort:
         """The host's configuration port (raises when there is no such host or port)."""
+
+    def network_config(self, host: str) -> NetworkConfigPort:
+        """The host's network configurations (raises when it has none)."""

@@ -11,12 +11,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from virtui.ports.config import ConfigHosts
+from virtui.ports.config import ConfigHosts, ConfigPort
+from virtui.ports.networks import NetworkConfigPort
 from virtui.review import danger
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest, State
 from virtui.review.store import ReviewStore, StateChanged, StoreError
-from virtui.review.xmlsafe import XmlRefused, check_identity
+from virtui.review.xmlsafe import XmlRefused, check_identity, parse_config
 from virtui.text import error_text
 
 REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
@@ -114,10 +115,19 @@ class DeskCore:
 
     # -- checks shared by several steps ----------------------------------------------
 
+    def _port(self, host: str, kind: str = "domain") -> ConfigPort | NetworkConfigPort:
+        """The port that reads and defines the host's configurations of this kind."""
+        if kind == "network":
+            return self.hosts.network_config(host)
+        return self.hosts.config(host)
+
     def _check_proposal(self, host: str, uuid: str, base_xml: str, proposed: str) -> None:
-        """Refuse a proposal that edits another domain or names an unknown emulator."""
+        """Refuse a proposal that edits another domain (or network) or names an unknown
+        emulator."""
         try:
             check_identity(base_xml, proposed, uuid)
+            if parse_config(base_xml).tag != "domain":
+                return
             if danger.emulator(proposed) != danger.emulator(base_xml):
                 danger.check_emulator(
                     base_xml, proposed, self.hosts.config(host).host_facts().emulators

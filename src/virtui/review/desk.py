@@ -59,9 +59,12 @@ class ReviewDesk(Merging, Rebasing):
         ops: list[Op],
         description: str = "",
         flags: list[str] | None = None,
+        kind: str = "domain",
     ) -> ChangeRequest:
-        """A new change request against the domain's current configuration."""
-        config = self.hosts.config(host).read_config(uuid)
+        """A new change request against the domain's (or network's, ``kind``) current
+        configuration."""
+        port = self._port(host, kind)
+        config = port.read_config(uuid)
         try:
             proposed = propose(config.xml, ops)
             items = plan(config.xml, ops, config.active)
@@ -85,8 +88,9 @@ class ReviewDesk(Merging, Rebasing):
             proposed_hash=sha256(proposed),
             ops=ops,
             summary=[item.text for item in items],
-            uri=self.hosts.config(host).uri,
+            uri=port.uri,
             flags=list(flags or []),
+            kind=kind,
         )
         try:
             return self._get(self.store.create(change))
@@ -169,6 +173,8 @@ class ReviewDesk(Merging, Rebasing):
                 "the patch changed a secret (a password) that exports never carry: "
                 "this change keeps the live one; set the new one by hand"
             )
+        if change.kind != "domain":
+            return found
         try:
             pools = self.hosts.config(change.host).host_facts().pool_paths
         except Exception:
@@ -196,7 +202,7 @@ class ReviewDesk(Merging, Rebasing):
         change = self._get(change_id)
         if change.state not in REVIEWABLE:
             return change
-        live = self.hosts.config(change.host).read_config(change.domain_uuid)
+        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
         if sha256(live.xml) != change.base_hash:
             self._mark_stale(change)
         return self._get(change_id)
@@ -208,7 +214,7 @@ class ReviewDesk(Merging, Rebasing):
         ours = [c for c in changes if c.host == host and c.domain_uuid == uuid]
         if not ours:
             return []
-        live_hash = sha256(self.hosts.config(host).read_config(uuid).xml)
+        live_hash = sha256(self._port(host, ours[0].kind).read_config(uuid).xml)
         stale = [change for change in ours if change.base_hash != live_hash]
         for change in stale:
             self._mark_stale(change)
@@ -320,4 +326,5 @@ class ReviewDesk(Merging, Rebasing):
             f"Revert #{change_id}: {change.title}",
             [RawXml(change.base_xml)],
             f"Puts back the configuration from before #{change_id}.",
+            kind=change.kind,
         )

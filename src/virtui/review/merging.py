@@ -18,7 +18,7 @@ from virtui.review.history import HistoryError, merge_message, object_path
 from virtui.review.model import ChangeRequest, State
 from virtui.review.ops import PENDING_RESTART, plan
 from virtui.review.store import LockHeld, StateChanged, StoreError
-from virtui.review.xmlsafe import XmlRefused, canonical, parse_domain, sha256
+from virtui.review.xmlsafe import XmlRefused, canonical, parse_config, sha256
 from virtui.review.xmlsafe import validate as validate_schema
 from virtui.text import error_text
 
@@ -46,7 +46,7 @@ class Merging(DeskCore):
 
     def _check_valid(self, change: ChangeRequest) -> None:
         try:
-            parse_domain(change.proposed_xml)
+            parse_config(change.proposed_xml, change.kind)
             problems = validate_schema(change.proposed_xml)
         except XmlRefused as error:
             problems = [str(error)]
@@ -105,7 +105,7 @@ class Merging(DeskCore):
         except StoreError as error:
             raise ReviewError(f"#{change_id} not merged: {error}") from error
         try:
-            live = self.hosts.config(change.host).read_config(change.domain_uuid)
+            live = self._port(change.host, change.kind).read_config(change.domain_uuid)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
@@ -121,7 +121,7 @@ class Merging(DeskCore):
                 "(another merge or an edit outside virtui); nothing was applied (R rebases)"
             )
         try:
-            self.hosts.config(change.host).define_config(change.proposed_xml)
+            self._port(change.host, change.kind).define_config(change.proposed_xml)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(
@@ -134,14 +134,14 @@ class Merging(DeskCore):
                 pending.append(item.text)
                 continue
             try:
-                self.hosts.config(change.host).apply_live(change.domain_uuid, item.live)
+                self._port(change.host, change.kind).apply_live(change.domain_uuid, item.live)
                 live_done.append(item.text)
             except Exception as error:
                 pending.append(
                     f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
                 )
         try:
-            applied = self.hosts.config(change.host).read_config(change.domain_uuid).xml
+            applied = self._port(change.host, change.kind).read_config(change.domain_uuid).xml
         except Exception as error:
             raise ReviewError(
                 f"#{change_id}: libvirt has the change (defined) but it could not be read back "
@@ -152,6 +152,8 @@ class Merging(DeskCore):
         # Still under the domain's lock: a drift check elsewhere waits for this commit.
         outcome += self._commit_merge(change, applied)
         detail = f"{len(live_done)} live, {len(pending)} pending restart"
+        if change.kind == "network":
+            detail = f"{len(live_done)} live, {len(pending)} at next network restart"
         try:
             self.store.merged(change_id, applied, outcome, self.user, detail)
         except StoreError as error:
@@ -167,7 +169,7 @@ class Merging(DeskCore):
             return []
         try:
             commit = self.history.commit(
-                object_path(change.host, change.domain_name),
+                object_path(change.host, change.domain_name, change.kind),
                 canonical(applied),
                 merge_message(change, self.user),
                 self.user,
@@ -203,7 +205,7 @@ class Merging(DeskCore):
             except StoreError:
                 continue  # its merge is still under way in another process
             try:
-                live = self.hosts.config(change.host).read_config(change.domain_uuid)
+                live = self._port(change.host, change.kind).read_config(change.domain_uuid)
                 self._settle(change, live.xml)
                 settled.append(change_id)
             except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from virtui.review.ops import NEEDS_RESTART, PENDING_RESTART, Op
+from virtui.review.ops import NEEDS_RESTART, NET_RESTART, PENDING_RESTART, Op
 
 
 class State(enum.Enum):
@@ -65,7 +65,7 @@ class Event:
 
 @dataclass
 class ChangeRequest:
-    """A proposed configuration change of one domain."""
+    """A proposed configuration change of one domain or one network."""
 
     id: int
     title: str
@@ -89,6 +89,14 @@ class ChangeRequest:
     events: list[Event] = field(default_factory=list)
     uri: str = ""  # the libvirt URI the host was reached at when it was drafted
     flags: list[str] = field(default_factory=list)  # e.g. "unverified-import"
+    # What the change configures: "domain", or "network" (domain_uuid and domain_name
+    # then hold the network's).
+    kind: str = "domain"
+
+    @property
+    def object_label(self) -> str:
+        """``domain web1`` or ``network default``: what the change configures."""
+        return f"{self.kind} {self.domain_name}"
 
     @property
     def valid_approvals(self) -> list[Approval]:
@@ -112,4 +120,4 @@ class ChangeRequest:
 def waits_for_restart(line: str) -> bool:
     """True when a summary line of a change (what the plan or the merge said of one
     part) is a part that a running domain sees only after its next restart."""
-    return line.endswith((NEEDS_RESTART, PENDING_RESTART))
+    return line.endswith((NEEDS_RESTART, PENDING_RESTART, NET_RESTART))

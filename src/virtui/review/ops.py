@@ -14,24 +14,18 @@ from lxml import etree
 
 from virtui.formatting import format_kib
 from virtui.model.config import LiveChange
-from virtui.review.xmlsafe import XmlRefused, parse_domain, to_text
+from virtui.review.netops import (
+    NETWORK_OPS,
+    AddDhcpHost,
+    RemoveDhcpHost,
+    SetDhcpRange,
+    SetForward,
+    raw_network_plan,
+)
+from virtui.review.opbase import NEEDS_RESTART, NET_RESTART, PENDING_RESTART, Conflict, PlanItem
+from virtui.review.xmlsafe import XmlRefused, parse_config, parse_domain, to_text
 
-# How a summary line ends when a running domain sees that part only after a restart: the
-# plan says so before a merge, the merge after one whose live part failed.
-NEEDS_RESTART = "needs restart"
-PENDING_RESTART = "pending restart"
-
-
-class Conflict(ValueError):
-    """The new base changed what the operation changes; the message says what."""
-
-
-@dataclass(frozen=True, slots=True)
-class PlanItem:
-    """One line of a change's summary: what changes and how it takes effect."""
-
-    text: str
-    live: LiveChange | None  # how to apply it to a running domain; None: needs a restart
+__all__ = ["NEEDS_RESTART", "NET_RESTART", "PENDING_RESTART", "Conflict", "PlanItem"]
 
 
 def _vcpus(root: etree._Element) -> tuple[int, int]:
@@ -224,6 +218,8 @@ class RawXml:
         raise NotImplementedError  # replaced whole; rebased as a patch (see desk)
 
     def plan(self, base: etree._Element, active: bool) -> list[PlanItem]:
+        if base.tag == "network":
+            return raw_network_plan(base, parse_config(self.proposed, "network"), active)
         new = parse_domain(self.proposed)
         items: list[PlanItem] = []
         if _vcpus(new) != _vcpus(base):
@@ -248,13 +244,24 @@ class RawXml:
         return [PlanItem(item.text + suffix, None) for item in items]
 
 
-Op = SetVcpus | SetMemory | AttachDevice | DetachDevice | RawXml
+Op = (
+    SetVcpus
+    | SetMemory
+    | AttachDevice
+    | DetachDevice
+    | RawXml
+    | AddDhcpHost
+    | RemoveDhcpHost
+    | SetDhcpRange
+    | SetForward
+)
 _KINDS: dict[str, type[Any]] = {
     "vcpus": SetVcpus,
     "memory": SetMemory,
     "attach": AttachDevice,
     "detach": DetachDevice,
     "raw": RawXml,
+    **NETWORK_OPS,
 }
 
 
@@ -262,19 +269,20 @@ def propose(base_xml: str, ops: list[Op], old_base_xml: str | None = None) -> st
     """The proposed XML: ``ops`` applied to the base (conflicts checked against the old
     base when rebasing)."""
     raw = [op for op in ops if isinstance(op, RawXml)]
+    root = parse_config(base_xml)
     if raw:
-        parse_domain(raw[-1].proposed)
+        parse_config(raw[-1].proposed, str(root.tag))
         return raw[-1].proposed
-    root = parse_domain(base_xml)
-    old = parse_domain(old_base_xml) if old_base_xml is not None else None
+    old = parse_config(old_base_xml, str(root.tag)) if old_base_xml is not None else None
     for op in ops:
         op.apply(root, old)
     return to_text(root)
 
 
 def plan(base_xml: str, ops: list[Op], active: bool) -> list[PlanItem]:
-    """The summary of ``ops`` against the base, for a running or shut-off domain."""
-    base = parse_domain(base_xml)
+    """The summary of ``ops`` against the base, for a running or shut-off domain (or an
+    active or inactive network)."""
+    base = parse_config(base_xml)
     return [item for op in ops for item in op.plan(base, active)]
 
 

@@ -26,7 +26,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state not in (State.STALE, State.CONFLICTED, *REVIEWABLE):
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to rebase")
-        live = self.hosts.config(change.host).read_config(change.domain_uuid)
+        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
         try:
             if any(isinstance(op, RawXml) for op in change.ops):
                 proposed = diff.three_way(
@@ -71,7 +71,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
-        live = self.hosts.config(change.host).read_config(change.domain_uuid)
+        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
         base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
         try:
             text = diff.three_way(base, proposed, canonical(live.xml))
@@ -86,7 +86,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")
-        live = self.hosts.config(change.host).read_config(change.domain_uuid)
+        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
         if sha256(live.xml) != sha256(live_xml):
             raise ReviewError(
                 f"#{change_id}: the live configuration changed while you edited; edit again"

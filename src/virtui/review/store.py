@@ -49,8 +49,8 @@ class ReviewStore(StoreFile):
                 (
                     "INSERT INTO changes (title, description, author, created, host, "
                     "domain_uuid, domain_name, base_xml, base_hash, proposed_xml, "
-                    "proposed_hash, ops, summary, state, uri, flags) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "proposed_hash, ops, summary, state, uri, flags, kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         change.title,
                         change.description,
@@ -68,6 +68,7 @@ class ReviewStore(StoreFile):
                         change.state.label,
                         change.uri,
                         json.dumps(change.flags),
+                        change.kind,
                     ),
                 )
             ],
@@ -321,6 +322,7 @@ class ReviewStore(StoreFile):
             outcome=json.loads(record["outcome"]),
             uri=record["uri"],
             flags=json.loads(record["flags"]),
+            kind=record["kind"],
             comments=[Comment(*c) for c in comments],
             approvals=[Approval(*a) for a in approvals],
             events=[Event(*e) for e in events],

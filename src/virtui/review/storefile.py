@@ -53,6 +53,7 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 _ADDED_COLUMNS = {
     "uri": "TEXT NOT NULL DEFAULT ''",
     "flags": "TEXT NOT NULL DEFAULT '[]'",
+    "kind": "TEXT NOT NULL DEFAULT 'domain'",
 }
 LOCK_LEASE_S = 600.0
 

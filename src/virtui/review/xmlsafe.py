@@ -9,7 +9,8 @@ from pathlib import Path
 from lxml import etree
 
 MAX_XML_BYTES = 1024 * 1024  # a large domain is ~50 KiB; remote libvirt fails above ~5 MiB
-SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+SCHEMAS = Path("/usr/share/libvirt/schemas")
+KINDS = ("domain", "network")  # the root elements a change request may configure
 
 
 class XmlRefused(ValueError):
@@ -23,6 +24,11 @@ def sha256(text: str) -> str:
 
 def parse_domain(text: str) -> etree._Element:
     """Parse a <domain> document: size-capped, no DTD, no entities, no network."""
+    return parse_config(text, "domain")
+
+
+def parse_config(text: str, kind: str | None = None) -> etree._Element:
+    """Parse a <domain> or <network> document (``kind``: only that one) the same way."""
     if len(text.encode("utf-8")) > MAX_XML_BYTES:
         raise XmlRefused(
             f"the XML is {len(text.encode('utf-8')) // 1024} KiB: more than the "
@@ -37,22 +43,24 @@ def parse_domain(text: str) -> etree._Element:
         root = etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as error:
         raise XmlRefused(f"the XML is not well-formed: {error}") from error
-    if root.tag != "domain":
-        raise XmlRefused(f"the document is a <{root.tag}>, not a <domain>")
+    if root.tag != (kind or root.tag) or root.tag not in KINDS:
+        raise XmlRefused(f"the document is a <{root.tag}>, not a <{kind or 'domain'}>")
     return root
 
 
 def check_identity(base_xml: str, proposed_xml: str, uuid: str) -> None:
-    """Raise XmlRefused unless the proposal keeps the domain's name and names its UUID:
-    a change request edits its own domain, never defines or redefines another one."""
-    base, proposed = parse_domain(base_xml), parse_domain(proposed_xml)
+    """Raise XmlRefused unless the proposal keeps the object's name and names its UUID:
+    a change request edits its own domain (or network), never defines another one."""
+    base = parse_config(base_xml)
+    proposed = parse_config(proposed_xml, str(base.tag))
+    what = str(base.tag)
     name = (base.findtext("name") or "").strip()
     new_name = (proposed.findtext("name") or "").strip()
     new_uuid = (proposed.findtext("uuid") or "").strip().lower()
     if new_uuid != uuid.lower():
         raise XmlRefused(
-            f"the proposal names UUID {new_uuid or '(none)'}, not this domain's {uuid}: "
-            "a change request edits only its own domain"
+            f"the proposal names UUID {new_uuid or '(none)'}, not this {what}'s {uuid}: "
+            f"a change request edits only its own {what}"
         )
     if new_name != name:
         raise XmlRefused(
@@ -69,21 +77,23 @@ def to_text(root: etree._Element) -> str:
 def canonical(text: str) -> str:
     """``text`` as this module serialises it: diffs compare two such texts, so quoting
     and other formatting differences between libvirt and lxml never show as changes."""
-    return to_text(parse_domain(text))
+    return to_text(parse_config(text))
 
 
-@lru_cache(maxsize=1)
-def _schema() -> etree.RelaxNG | None:
-    if not SCHEMA.exists():
+@lru_cache(maxsize=len(KINDS))
+def _schema(kind: str) -> etree.RelaxNG | None:
+    path = SCHEMAS / f"{kind}.rng"
+    if not path.exists():
         return None
-    return etree.RelaxNG(etree.parse(str(SCHEMA)))
+    return etree.RelaxNG(etree.parse(str(path)))
 
 
 def validate(text: str) -> list[str]:
-    """Problems found by libvirt's RelaxNG schema ([] when valid; [] when the schema
-    is not installed, in which case libvirt's own validation at define still runs)."""
-    root = parse_domain(text)
-    schema = _schema()
+    """Problems found by libvirt's RelaxNG schema of the document's kind (domain.rng or
+    network.rng; [] when valid; [] when the schema is not installed, in which case
+    libvirt's own validation at define still runs)."""
+    root = parse_config(text)
+    schema = _schema(str(root.tag))
     if schema is None or schema.validate(root):
         return []
     return [f"line {error.line}: {error.message}" for error in schema.error_log][:10]

@@ -1,6 +1,6 @@
 """The keys that move between the top screens, in one place (like k9s's `:` aliases).
 
-Every top screen (domains, hosts, storage, logs, review desk) ends its bindings with
+Every top screen (domains, hosts, storage, logs, review desk, networks) ends its bindings with
 ``navigation_keys(its digit)``: ``?`` for help, the digits of the other top screens and
 ``q`` to quit. They are bindings of the screens rather than of the app so that a dialog
 in front (a confirmation, a form) never sees ``q`` or a digit as anything but a key.
@@ -17,6 +17,7 @@ TOP_SCREENS = {
     "3": ("app.show_storage", "Storage"),
     "4": ("app.show_logs", "Logs"),
     "5": ("app.show_review", "Review desk"),
+    "6": ("app.show_networks", "Networks"),
 }
 
 

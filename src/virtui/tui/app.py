@@ -34,6 +34,7 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.io_views import BlockDevicesView, InterfacesView, LiveView, PhysicalCpusView
 from virtui.screens.logs import LogsScreen
+from virtui.screens.networks import NetworksScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
@@ -56,6 +57,7 @@ from virtui.tui.messages import (
     TimelineNote,
     ToggleCpuMode,
 )
+from virtui.tui.network_changes import NetworkChanges
 from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes
@@ -125,6 +127,7 @@ class VirtuiApp(App[None]):
         self.desk_watch = DeskWatch(self)  # the desk opens on mount (its store is a file)
         self.operations = OperationsController(self)
         self.changes = ChangesController(self, self.desk_watch.required, self.calls)
+        self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
         self.domain_screens = DomainScreens(self, self.operations, self.changes)
         self.hosts = HostList(self, self._event_arrived)
         self.command_line = CommandLineController(self)
@@ -271,6 +274,11 @@ class VirtuiApp(App[None]):
                 event.wall_time, event.host, event.name, event.kind, event.detail, event.severity
             )
         )
+        if event.kind.startswith("network "):
+            front = self.front()
+            if isinstance(front, NetworksScreen):
+                front.reload()
+            return
         if event.kind in ("defined", "device-added", "device-removed"):
             self.desk_watch.configuration_changed(event.host, event.uuid)
         self.poll_host(event.host)
@@ -368,6 +376,15 @@ class VirtuiApp(App[None]):
             self.notify(UNAVAILABLE, severity="error")
         elif self._leave_top_screens(ReviewScreen):
             self.push_screen(ReviewScreen(desk, self.calls))
+
+    def action_show_networks(self, host: str = "") -> None:
+        """Open the networks screen (key 6; ``:net @host`` shows one host's)."""
+        front = self.front()
+        if isinstance(front, NetworksScreen) and front.only_host == host:
+            return
+        while getattr(self.front(), "TOP_SCREEN", False):
+            self.pop_screen()
+        self.push_screen(NetworksScreen(self.ports, self.calls, self.network_changes, host))
 
     def open_history(self, host: str, name: str) -> None:
         """The git history of a domain's configuration (``:history``)."""

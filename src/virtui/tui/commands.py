@@ -1,4 +1,5 @@
-"""The ``:`` command line, k9s style: ``:dom @h1 web``, ``:host``, ``:pool``, ``:log``.
+"""The ``:`` command line, k9s style: ``:dom @h1 web``, ``:host``, ``:pool``, ``:log``,
+``:net @h1``.
 
 Parsing only (no Textual): the app carries the command out.
 """
@@ -16,6 +17,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "pool": ("pool", "pools", "storage", "vol", "volumes"),
     "log": ("log", "logs", "events"),
     "review": ("review", "reviews", "cr", "changes"),
+    "net": ("net", "nets", "network", "networks"),
     "history": ("history", "hist", "git"),
     "theme": ("theme", "themes"),
     "columns": ("columns", "cols", "col"),
@@ -27,6 +29,7 @@ NAMES: dict[str, tuple[str, ...]] = {
 HELP = (
     ":dom [@host] [filter]   domains (of one host, filtered)\n"
     ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
+    ":net [@host]   virtual networks (of one host)\n"
     ":history [@host] DOMAIN   the git history of its configuration\n"
     ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (kept once it\n"
     "connected) · :disconnect HOST (forgotten) · :q"

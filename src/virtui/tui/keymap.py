@@ -12,6 +12,8 @@ from virtui.screens.help import HelpScreen
 from virtui.screens.history import HistoryScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
+from virtui.screens.networks import NetworksScreen
+from virtui.screens.networks.detail import NetworkDetailScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.snapshots import SnapshotsScreen
 from virtui.screens.storage import StorageScreen
@@ -50,6 +52,8 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Timeline (moving the cursor)", LogView),
     ("QEMU log and virtui's log (L, V)", TailScreen),
     ("Review desk (5)", ReviewScreen),
+    ("Networks screen (6)", NetworksScreen),
+    ("Network detail (Enter on a network)", NetworkDetailScreen),
     ("Configuration history (:history DOMAIN)", HistoryScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),

@@ -34,6 +34,7 @@ from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.handle import describe
+from virtui.backends.libvirt.networks import LibvirtNetworkConfig, LibvirtNetworks
 from virtui.backends.libvirt.samples import (
     Extra,
     sample_from_stats,
@@ -59,6 +60,7 @@ from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
 log = logging.getLogger("virtui.backends.libvirt")
@@ -101,7 +103,7 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
+class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNetworks, Backend):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -144,6 +146,12 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
 
     def logs_port(self) -> LogsPort:
         return self
+
+    def network_port(self) -> NetworksPort:
+        return self
+
+    def network_config_port(self) -> NetworkConfigPort:
+        return LibvirtNetworkConfig(self)
 
     def connect(self) -> HostInfo:
         ensure_event_loop()
@@ -192,7 +200,13 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, Backend):
         # A driver without events still shows changes at the next poll.
         self._events = subscribe(conn, self._emit)
 
-    def _emit(self, dom: libvirt.virDomain, kind: str, detail: str, severity: Severity) -> None:
+    def _emit(
+        self,
+        dom: libvirt.virDomain | libvirt.virNetwork,
+        kind: str,
+        detail: str,
+        severity: Severity,
+    ) -> None:
         # Runs on libvirt's event-loop thread: hand over plain data and return at once.
         self._autostart.pop(dom.UUIDString(), None)  # defined anew, perhaps changed
         sink = self._sink
@@ -436,7 +450,7 @@ def _counted(method: _Method) -> _Method:
 
 # Every public call that reaches the connection is counted: found from the classes, so
 # a new method cannot be forgotten.
-for _cls in (LibvirtDomains, LibvirtStorage, LibvirtTransfers, LibvirtConfig):
+for _cls in (LibvirtDomains, LibvirtStorage, LibvirtTransfers, LibvirtConfig, LibvirtNetworks):
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
             setattr(LibvirtBackend, _name, _counted(_value))

@@ -12,8 +12,8 @@ import libvirt
 
 from virtui.model.timeline import Severity
 
-Emit = Callable[[libvirt.virDomain, str, str, Severity], None]
-"""Receives (domain, kind, detail, severity) on libvirt's event-loop thread."""
+Emit = Callable[[libvirt.virDomain | libvirt.virNetwork, str, str, Severity], None]
+"""Receives (domain or network, kind, detail, severity) on libvirt's event-loop thread."""
 
 _EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("defined", ("added", "updated", "renamed", "from snapshot")),
@@ -149,6 +149,30 @@ def register_domain_events(conn: libvirt.virConnect, emit: Emit) -> list[int]:
     return ids
 
 
+_NETWORK_EVENTS = ("defined", "undefined", "started", "stopped")
+
+
+def network_event_words(event: int) -> str:
+    """The kind of a VIR_NETWORK_EVENT_* lifecycle event: ``network started`` …"""
+    return f"network {_word(_NETWORK_EVENTS, event)}"
+
+
+def register_network_events(conn: libvirt.virConnect, emit: Emit) -> list[int]:
+    """Register the network lifecycle event (a driver without networks has none)."""
+
+    def lifecycle(_c: Any, network: libvirt.virNetwork, event: int, _detail: int, _o: Any) -> None:
+        severity = Severity.WARNING if event == 3 else Severity.INFO
+        emit(network, network_event_words(event), f"network {network.name()}", severity)
+
+    with contextlib.suppress(libvirt.libvirtError):
+        return [
+            conn.networkEventRegisterAny(
+                None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, lifecycle, None
+            )
+        ]
+    return []
+
+
 class _Fanout:
     """One set of libvirt registrations on a connection, shared by every subscriber.
 
@@ -161,8 +185,15 @@ class _Fanout:
         self.conn = conn  # held, so the id() it is filed under stays this connection's
         self.emits: dict[int, Emit] = {}
         self.ids = register_domain_events(conn, self.emit)
+        self.network_ids = register_network_events(conn, self.emit)
 
-    def emit(self, dom: libvirt.virDomain, kind: str, detail: str, severity: Severity) -> None:
+    def emit(
+        self,
+        dom: libvirt.virDomain | libvirt.virNetwork,
+        kind: str,
+        detail: str,
+        severity: Severity,
+    ) -> None:
         for emit in list(self.emits.values()):
             emit(dom, kind, detail, severity)
 
@@ -196,3 +227,6 @@ def unsubscribe(conn: libvirt.virConnect, token: int) -> None:
     for callback_id in fanout.ids:
         with contextlib.suppress(libvirt.libvirtError):  # a dead connection frees them
             conn.domainEventDeregisterAny(callback_id)
+    for callback_id in fanout.network_ids:
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.networkEventDeregisterAny(callback_id)
