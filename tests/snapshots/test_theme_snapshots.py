@@ -1,6 +1,6 @@
 """Every screen in every shipped theme, at 80x24 and at 250x70.
 
-Test-driver hosts with pools, logs with fixed lines, and review changes drafted on a
+Test-driver hosts with pools and networks, logs with fixed lines, and review changes drafted on a
 fresh store, so each run draws the same screens.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
+from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, STORAGE_POOLS, write_node
 from tests.snapshots.test_domains_snapshots import POLLS, make_app
 from tests.tui.helpers import wait_for
 from virtui import background
@@ -26,6 +26,7 @@ from virtui.review.ops import SetVcpus
 from virtui.review.store import ReviewStore
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
+from virtui.screens.networks import NetworksScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.storage import StorageScreen
 from virtui.tui.app import VirtuiApp
@@ -40,7 +41,8 @@ def _app(tmp_path: Path, theme: str) -> VirtuiApp:
     # A fixed path: the hosts screen shows the URI.
     folder = Path("/tmp/virtui-theme-snapshots")
     folder.mkdir(exist_ok=True)
-    uri = f"test://{write_node(folder / 'fleet.xml', SMALL_FLEET, pools=STORAGE_POOLS)}"
+    node = write_node(folder / "fleet.xml", SMALL_FLEET, pools=STORAGE_POOLS, networks=NETWORKS)
+    uri = f"test://{node}"
     return VirtuiApp(
         Settings(uris=[uri], theme=theme), sessions=open_sessions([uri]), auto_poll=False
     )
@@ -87,6 +89,17 @@ async def _storage(pilot: Pilot[Any], tmp_path: Path) -> None:
     await pilot.pause()
 
 
+async def _networks(pilot: Pilot[Any], tmp_path: Path) -> None:
+    await _connected(pilot)
+    await pilot.press("6")
+    await wait_for(lambda: isinstance(pilot.app.screen, NetworksScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, NetworksScreen)
+    await wait_for(lambda: len(screen.networks) == 2)
+    await pilot.press("down")  # default: web01's NAT network
+    await pilot.pause()
+
+
 async def _logs(pilot: Pilot[Any], tmp_path: Path) -> None:
     app = pilot.app
     assert isinstance(app, VirtuiApp)
@@ -128,6 +141,7 @@ SCREENS = {
     "storage": _storage,
     "logs": _logs,
     "review": _review,
+    "networks": _networks,
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
-from tests.tui.helpers import RecordingApp, status_text, wait_for
+from tests.tui.helpers import RecordingApp, column, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
@@ -95,18 +95,28 @@ async def test_key_6_lists_every_network_with_its_use(network_uri: str) -> None:
             "test",
             "default",
             "active",
+            "nat",
+            "192.168.122.1/24",
+            "0/253",
+            "web01",
+            "virbr0",
+            "192.168.122.2-192.168.122.254",
             "no",
             "yes",
-            "nat",
-            "virbr0",
-            "192.168.122.1/24",
-            "192.168.122.2-192.168.122.254",
-            "0/253",
             "-",
-            "web01",
         )
         backend = _rows(screen.table)["test\tbackend"]
-        assert backend[5:] == ("isolated", "virbr1", "10.10.0.1/24", "-", "-", "fd00:10::1/64", "-")
+        assert backend[3:] == (
+            "isolated",
+            "10.10.0.1/24",
+            "-",
+            "-",
+            "virbr1",
+            "-",
+            "no",
+            "yes",
+            "fd00:10::1/64",
+        )
         assert "2 networks (2 active) on 1 host" in status_text(app)
 
 
@@ -142,8 +152,8 @@ async def test_new_nat_network_gets_a_free_subnet_and_bad_input_is_refused(
         await _submit(app, pilot)
         await wait_for(lambda: "test\tlab" in screen.networks)
         lab = _rows(screen.table)["test\tlab"]
-        assert lab[2:5] == ("active", "yes", "yes")
-        assert lab[7:9] == ("192.168.100.1/24", "192.168.100.10-192.168.100.99")
+        assert (lab[2], lab[9], lab[10]) == ("active", "yes", "yes")
+        assert (lab[4], lab[8]) == ("192.168.100.1/24", "192.168.100.10-192.168.100.99")
         assert any("network lab created on 192.168.100.0/24" in t for t in app.told)
         # created from this app: its own event lands on the timeline
         await wait_for(
@@ -251,3 +261,27 @@ async def test_net_command_shows_one_hosts_networks(network_uri: str, tmp_path: 
         assert {n.host for n in screen.networks.values()} == {second}
         await pilot.press("colon", *"net", "enter")
         await wait_for(lambda: {n.host for n in app.screen.networks.values()} == {first, second})  # type: ignore[attr-defined]
+
+
+async def test_domains_table_and_detail_show_guest_addresses_with_their_source() -> None:
+    # test:///default's domain has one NIC; the test driver answers a lease for it.
+    app = _app("test:///default")
+    async with app.run_test(size=(200, 30)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        assert "IP" in app.domains.table.render_line(0).text
+        assert column(app, "ip") == ["192.168.122.3"]
+        (stats,) = app.store.all()
+        assert stats.sample.address_source == "lease"
+        port = app.ports.networks(app.ports.host_names()[0])
+        found = port.guest_addresses(stats.sample.key.uuid)
+        assert [(a.address, a.source) for a in found.addresses] == [("192.168.122.3/24", "lease")]
+
+
+async def test_the_address_column_gives_way_first_on_a_narrow_terminal() -> None:
+    app = _app("test:///default")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        header = app.domains.table.render_line(0).text
+        assert " IP" not in header and "NAME" in header

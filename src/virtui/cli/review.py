@@ -226,7 +226,8 @@ def _confirm(change: ChangeRequest, warnings: list[str], yes: bool, accept: bool
     for warning in warnings:
         print(f"warning: {visible(warning)}", file=sys.stderr)
     name = visible(change.domain_name)
-    answer = input(f"Merge #{change.id} into {name} on {change.host}? Type {name} to merge: ")
+    what = f"{change.kind} {name}"
+    answer = input(f"Merge #{change.id} into {what} on {change.host}? Type {name} to merge: ")
     if answer.strip() != name:
         raise Refused("not merged")
 
@@ -241,8 +242,8 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
             print()
         for change in changes if not args.json else []:
             print(
-                f"#{change.id}\t{change.state.label}\t{visible(change.domain_name)}@"
-                f"{visible(change.host)}\t{visible(change.title)}\t{visible(change.author)}"
+                f"#{change.id}\t{change.state.label}\t{visible(change.where)}"
+                f"\t{visible(change.title)}\t{visible(change.author)}"
             )
         return EXIT_OK
     if action == "propose":

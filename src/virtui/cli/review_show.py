@@ -16,6 +16,7 @@ def as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dic
         "id": change.id,
         "state": change.state.label,
         "host": change.host,
+        "kind": change.kind,
         "domain": change.domain_name,
         "domain_uuid": change.domain_uuid,
         "title": change.title,
@@ -40,7 +41,7 @@ def as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dic
 
 def print_change(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> None:
     print(
-        f"#{change.id} {visible(change.domain_name)}@{visible(change.host)}  "
+        f"#{change.id} {visible(change.where)}  "
         f"{change.state.label}  {len(change.valid_approvals)}/"
         f"{desk.rules.approvals_needed} approvals"
     )

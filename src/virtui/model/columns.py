@@ -19,6 +19,7 @@ DOMAIN_COLUMN_KEYS = (
     "rx",  # network bytes received per second
     "tx",  # network bytes sent per second
     "auto",  # autostart
+    "ip",  # a guest address (DHCP lease, guest agent or ARP)
 )
 
 # Shown instead of rd/wr when ``B`` switches the disk columns to requests (virt-top's B).

@@ -100,3 +100,5 @@ class DomainSample:
     disks: tuple[DiskCounters, ...] | None = None
     nics: tuple[NicCounters, ...] | None = None
     autostart: bool | None = None  # started with the host; None: not known
+    address: str = ""  # a guest address of a running domain ("" while not known)
+    address_source: str = ""  # which told it: lease, agent or arp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from virtui.model.config import DomainConfig, LiveChange
-from virtui.model.network import GuestAddresses, NetworkDetail, NetworkInfo
+from virtui.model.network import GuestAddresses, NetworkDetail, NetworkInfo, NicUse
 
 
 class NetworksPort(Protocol):
@@ -27,6 +27,9 @@ class NetworksPort(Protocol):
         self, name: str, subnet: str, start: str, end: str, domain_name: str = ""
     ) -> str:
         """Define, start and autostart a NAT network over ``subnet``."""
+
+    def nics(self) -> list[NicUse]:
+        """Every NIC of every domain of the host, with what it is plugged into."""
 
     def guest_addresses(self, uuid: str) -> GuestAddresses:
         """A domain's addresses: leases, then the guest agent, then ARP."""

@@ -296,7 +296,7 @@ class ReviewDesk(Merging, Rebasing):
         try:
             patch = patchfile.read(text)
             target = host or patch.host
-            live = self.hosts.config(target).read_config(patch.domain_uuid)
+            live = self._port(target, patch.kind).read_config(patch.domain_uuid)
             proposed, verified = patchfile.proposal(patch, live.xml)
         except patchfile.PatchError as error:
             raise ReviewError(str(error)) from error
@@ -309,6 +309,7 @@ class ReviewDesk(Merging, Rebasing):
             description,
             flags=([] if verified else [UNVERIFIED])
             + ([SECRET_NOT_CARRIED] if patchfile.changes_a_secret(patch) else []),
+            kind=patch.kind,
         )
 
     def export_patch(self, change_id: int) -> str:

@@ -99,6 +99,12 @@ class ChangeRequest:
         return f"{self.kind} {self.domain_name}"
 
     @property
+    def where(self) -> str:
+        """``web1@h1`` for a domain, ``network default@h1`` for a network."""
+        kind = "" if self.kind == "domain" else f"{self.kind} "
+        return f"{kind}{self.domain_name}@{self.host}"
+
+    @property
     def valid_approvals(self) -> list[Approval]:
         """Approvals of the current base and proposal (a rebase voids older ones)."""
         return [

@@ -6,6 +6,7 @@ only what the user changed; replaying the operations on a newer base is a rebase
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -142,12 +143,21 @@ class SetMemory:
 def _device_label(device: etree._Element) -> str:
     target = device.find("target")
     source = device.find("source")
+    mac = device.find("mac")
     where = ""
-    if target is not None and target.get("dev"):
+    if device.tag == "interface" and mac is not None:  # NICs are told apart by MAC
+        where = " ".join(w for w in (_source_of(source), mac.get("address", "").lower()) if w)
+    elif target is not None and target.get("dev"):
         where = target.get("dev", "")
     elif source is not None:
         where = source.get("file") or source.get("network") or source.get("bridge") or ""
     return f"{device.tag} {where}".strip()
+
+
+def _source_of(source: etree._Element | None) -> str:
+    if source is None:
+        return ""
+    return source.get("file") or source.get("network") or source.get("bridge") or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,3 +326,35 @@ def current_counts(xml: str) -> Counts:
     root = parse_domain(xml)
     targets = frozenset(target.get("dev", "") for target in root.findall("devices/disk/target"))
     return Counts(_vcpus(root), _memory(root), targets)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainNic:
+    """A NIC of a domain XML, as the remove-NIC dialog lists it."""
+
+    mac: str
+    source: str  # network:NAME or bridge:NAME (or the interface type)
+    model: str
+    xml: str  # the <interface> element, for DetachDevice
+
+
+def current_nics(xml: str) -> list[DomainNic]:
+    """The NICs of a domain XML, in order."""
+    found = []
+    for interface in parse_domain(xml).findall("devices/interface"):
+        source = interface.find("source")
+        mac = interface.find("mac")
+        model = interface.find("model")
+        kind = interface.get("type", "")
+        where = source.get(kind, "") if source is not None and kind in ("network", "bridge") else ""
+        element = copy.deepcopy(interface)
+        element.tail = None
+        found.append(
+            DomainNic(
+                mac=(mac.get("address", "") if mac is not None else "").lower(),
+                source=f"{kind}:{where}" if where else kind,
+                model=model.get("type", "") if model is not None else "",
+                xml=to_text(element),
+            )
+        )
+    return found

@@ -40,6 +40,7 @@ class Patch:
     proposed_hash: str
     description: str
     diff: list[str]
+    kind: str = "domain"  # what it configures: a domain, or a network ("Network:" header)
 
 
 def export(change: ChangeRequest) -> str:
@@ -50,7 +51,7 @@ def export(change: ChangeRequest) -> str:
         f"Subject: [virtui #{change.id}] {change.title}",
         f"Author: {change.author}",
         f"Host: {change.host}",
-        f"Domain: {change.domain_name} {change.domain_uuid}",
+        f"{change.kind.capitalize()}: {change.domain_name} {change.domain_uuid}",
         f"Base-SHA256: {sha256(redact(base))}",
         f"Proposed-SHA256: {sha256(redact(proposed))}",
     ]
@@ -92,7 +93,8 @@ def read(text: str) -> Patch:
         if not colon:
             raise PatchError(f"not a header line: {line!r}")
         headers[key.strip().lower()] = value.strip()
-    needed = ("subject", "author", "host", "domain", "base-sha256", "proposed-sha256")
+    kind = "network" if "network" in headers and "domain" not in headers else "domain"
+    needed = ("subject", "author", "host", kind, "base-sha256", "proposed-sha256")
     missing = [name for name in needed if name not in headers]
     if missing:
         raise PatchError(f"not a virtui patch: no {', '.join(missing)} header")
@@ -100,7 +102,7 @@ def read(text: str) -> Patch:
     start = next((n for n, line in enumerate(lines) if line == "--- base"), None)
     if start is None:
         raise PatchError("the patch has no diff (--- base)")
-    name, _space, uuid = headers["domain"].rpartition(" ")
+    name, _space, uuid = headers[kind].rpartition(" ")
     subject = headers["subject"]
     title = subject.split("] ", 1)[1] if subject.startswith("[virtui") else subject
     return Patch(
@@ -113,6 +115,7 @@ def read(text: str) -> Patch:
         proposed_hash=headers["proposed-sha256"],
         description="\n".join(lines[:start]).strip(),
         diff=lines[start:],
+        kind=kind,
     )
 
 

@@ -239,7 +239,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
                     nic.model,
                     rate(nic.name, 0),
                     rate(nic.name, 1),
-                    ", ".join(nic.addresses) or "unknown (no DHCP lease or guest agent)",
+                    ", ".join(nic.addresses) or "unknown (no lease, agent or ARP entry)",
                 )
                 for nic in detail.nics
             },

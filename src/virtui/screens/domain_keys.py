@@ -49,6 +49,8 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("v", "command('set_vcpus')", "vCPUs (review)", show=False),
     Binding("m", "command('set_memory')", "Memory (review)", show=False),
     Binding("b", "command('attach_disk')", "Add disk (review)", show=False),
+    Binding("i", "command('attach_nic')", "Add NIC (review)", show=False),
+    Binding("D", "command('detach_nic')", "Remove NIC (review)", show=False),
 ]
 
 

@@ -126,7 +126,7 @@ class VirtuiApp(App[None]):
         self.demo = DemoStart(self, self._demo_ready)
         self.desk_watch = DeskWatch(self)  # the desk opens on mount (its store is a file)
         self.operations = OperationsController(self)
-        self.changes = ChangesController(self, self.desk_watch.required, self.calls)
+        self.changes = ChangesController(self, self.desk_watch.required, self.calls, self.ports)
         self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
         self.domain_screens = DomainScreens(self, self.operations, self.changes)
         self.hosts = HostList(self, self._event_arrived)

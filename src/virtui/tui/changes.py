@@ -8,6 +8,7 @@ TUI is suspended.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -17,9 +18,21 @@ from textual.app import App
 from virtui.formatting import format_kib
 from virtui.model import DomainKey, LogEntry
 from virtui.model.config import DomainConfig
+from virtui.model.netcheck import NetworkInputError, normal_mac
+from virtui.model.network import NetworkInfo, NicUse
+from virtui.ports.networks import NetworkHosts
 from virtui.review.desk import ReviewDesk
 from virtui.review.model import ChangeRequest
-from virtui.review.ops import AttachDevice, Op, RawXml, SetMemory, SetVcpus, current_counts
+from virtui.review.ops import (
+    AttachDevice,
+    DetachDevice,
+    Op,
+    RawXml,
+    SetMemory,
+    SetVcpus,
+    current_counts,
+    current_nics,
+)
 from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
@@ -53,13 +66,53 @@ def _kib(text: str) -> int:
     return parse_size(text) // 1024
 
 
+NIC_MODELS = ("virtio", "e1000e", "e1000", "rtl8139")
+
+
+def free_mac(used: set[str]) -> str:
+    """A MAC in QEMU's 52:54:00 range that no NIC of the host has."""
+    for _ in range(1000):
+        mac = "52:54:00:" + ":".join(f"{secrets.randbelow(256):02x}" for _ in range(3))
+        if mac not in used:
+            return mac
+    raise NetworkInputError("no free MAC found: type one")
+
+
+def nic_xml(values: dict[str, str], networks: list[NetworkInfo], nics: list[NicUse]) -> str:
+    """The <interface> of the add-NIC form, checked: a network the host has (or a bridge
+    name), a known model, a well-formed MAC that no NIC on that network has."""
+    kind, colon, name = values["source"].strip().partition(":")
+    if not colon or kind not in ("network", "bridge") or not name:
+        raise NetworkInputError(f"{values['source']!r}: write network:NAME or bridge:NAME")
+    if kind == "network" and name not in {n.name for n in networks}:
+        known = ", ".join(n.name for n in networks) or "none"
+        raise NetworkInputError(f"the host has no network {name} (it has: {known})")
+    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise NetworkInputError(f"{name!r} is not a bridge name")
+    if values["model"].strip() not in NIC_MODELS:
+        raise NetworkInputError(f"model: one of {', '.join(NIC_MODELS)}")
+    mac = normal_mac(values["mac"])
+    for nic in nics:
+        on_it = nic.network == name if kind == "network" else nic.bridge == name
+        if nic.mac == mac and on_it:
+            raise NetworkInputError(f"{mac} is already used on {kind} {name} by {nic.domain}")
+    return (
+        f"<interface type={quoteattr(kind)}><mac address={quoteattr(mac)}/>"
+        f"<source {kind}={quoteattr(name)}/><model type={quoteattr(values['model'].strip())}/>"
+        "</interface>"
+    )
+
+
 class ChangesController:
     """Turns the domains screen's change keys into drafts on the desk."""
 
-    def __init__(self, app: App[Any], desk: Callable[[], ReviewDesk], calls: Calls) -> None:
+    def __init__(
+        self, app: App[Any], desk: Callable[[], ReviewDesk], calls: Calls, ports: NetworkHosts
+    ) -> None:
         self.app = app
         self.desk = desk
         self.calls = calls
+        self.ports = ports
 
     def handle(self, command: str, key: DomainKey) -> None:
         """``edit_xml``, ``set_vcpus``, ``set_memory`` or ``attach_disk`` on a domain."""
@@ -68,7 +121,12 @@ class ChangesController:
             "set_vcpus": self._ask_vcpus,
             "set_memory": self._ask_memory,
             "attach_disk": self._ask_disk,
-        }[command]
+            "detach_nic": self._ask_detach_nic,
+        }.get(command)
+        if command == "attach_nic":
+            self._read_for_nic(key)
+            return
+        assert after is not None
 
         self.calls(
             f"read-config:{key}",
@@ -240,6 +298,87 @@ class ChangesController:
         )
         title = f"{config.name}: add {values['device']} {values['target']} ({fmt})"
         self._draft(key, title, [AttachDevice(xml)])
+
+    # -- NICs ---------------------------------------------------------------------------
+
+    def _read_for_nic(self, key: DomainKey) -> None:
+        def read() -> tuple[DomainConfig, list[NetworkInfo], list[NicUse]]:
+            port = self.ports.networks(key.host)
+            config = self.desk().hosts.config(key.host).read_config(key.uuid)
+            return config, port.networks(), port.nics()
+
+        self.calls(
+            f"read-nics:{key}",
+            read,
+            lambda found: self._ask_nic(key, *found),
+            lambda failure: self.app.notify(failure.message, severity="error"),
+        )
+
+    def _ask_nic(
+        self,
+        key: DomainKey,
+        config: DomainConfig,
+        networks: list[NetworkInfo],
+        nics: list[NicUse],
+    ) -> None:
+        used = {nic.mac for nic in nics}
+        default = next((n.name for n in networks if n.active), networks[0].name if networks else "")
+
+        def check(values: dict[str, str]) -> str:
+            try:
+                nic_xml(values, networks, nics)
+            except (NetworkInputError, InputError) as error:
+                return str(error)
+            return ""
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                xml = nic_xml(values, networks, nics)
+                title = (
+                    f"{config.name}: add NIC on {values['source']} ({normal_mac(values['mac'])})"
+                )
+                self._draft(key, title, [AttachDevice(xml)])
+
+        self.app.push_screen(
+            FormScreen(
+                f"Add a NIC to {config.name}",
+                "A change request is drafted; nothing is attached until it is merged. "
+                "Source: network:NAME (the host's networks: "
+                f"{', '.join(n.name for n in networks) or 'none'}) or bridge:NAME.",
+                [
+                    Field("source", "Source", f"network:{default}" if default else ""),
+                    Field("model", f"Model ({', '.join(NIC_MODELS)})", "virtio"),
+                    Field("mac", "MAC (proposed: unused on this host)", free_mac(used)),
+                ],
+                check,
+            ),
+            chosen,
+        )
+
+    def _ask_detach_nic(self, key: DomainKey, config: DomainConfig) -> None:
+        nics = current_nics(config.xml)
+        if not nics:
+            self.app.notify(f"{config.name} has no NIC", severity="warning")
+            return
+        listed = ", ".join(f"{nic.mac} ({nic.source})" for nic in nics)
+
+        def check(text: str) -> str:
+            mac = text.strip().lower()
+            return "" if any(nic.mac == mac for nic in nics) else f"{text!r} is not one of {listed}"
+
+        def entered(text: str | None) -> None:
+            if text:
+                nic = next(nic for nic in nics if nic.mac == text.strip().lower())
+                self._draft(
+                    key,
+                    f"{config.name}: remove NIC {nic.mac} ({nic.source})",
+                    [DetachDevice(nic.xml)],
+                )
+
+        self.app.push_screen(
+            PromptScreen(f"Remove a NIC from {config.name}", f"Its NICs: {listed}. MAC:", check),
+            entered,
+        )
 
     def _edit(self, key: DomainKey, config: DomainConfig) -> None:
         edited = edit_text(self.app, config.xml, config.name)

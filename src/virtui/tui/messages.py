@@ -73,14 +73,22 @@ class CloneDomain(DomainIntent):
 
 class DraftChange(DomainIntent):
     """Draft a configuration change for the review desk: ``kind`` is one of
-    ``DRAFT_KINDS`` (edit the XML, set vCPUs, set memory, attach a disk)."""
+    ``DRAFT_KINDS`` (edit the XML, set vCPUs, set memory, attach a disk, attach or
+    detach a NIC)."""
 
     def __init__(self, key: DomainKey, kind: str) -> None:
         super().__init__(key)
         self.kind = kind
 
 
-DRAFT_KINDS = ("edit_xml", "set_vcpus", "set_memory", "attach_disk")
+DRAFT_KINDS = (
+    "edit_xml",
+    "set_vcpus",
+    "set_memory",
+    "attach_disk",
+    "attach_nic",
+    "detach_nic",
+)
 
 
 class HostEventArrived(Message):

@@ -8,6 +8,7 @@ Strip that is rebuilt only when that row (or the cursor on it) changes.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,7 @@ COLUMNS = (
     Column("rx", "RX/s", 6, right=True, descending=True, drop=2),
     Column("tx", "TX/s", 6, right=True, descending=True, drop=1),
     Column("auto", "AUTO", 4, drop=5),
+    Column("ip", "IP", 15, drop=6),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 assert COLUMN_KEYS == DOMAIN_COLUMN_KEYS, "the table and virtui.model.columns disagree"
@@ -101,6 +103,7 @@ def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
         format_rate(item.net_rx_bps),
         format_rate(item.net_tx_bps),
         _AUTOSTART[sample.autostart],
+        visible(sample.address) or "-",
     )
 
 
@@ -135,6 +138,18 @@ def _time(item: DomainStats) -> int:
     return item.sample.cpu_time_ns if item.sample.state.is_active else -1
 
 
+def _address(item: DomainStats) -> tuple[int, int, str]:
+    """IPv4 before IPv6, each in numeric order; none last."""
+    text = item.sample.address
+    if not text:
+        return (2, 0, "")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return (2, 0, text)
+    return (address.version // 6, int(address), "")
+
+
 def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
     """The sort key of a column, computed from raw figures (no formatting)."""
     keys: dict[str, Callable[[DomainStats], Any]] = {
@@ -153,6 +168,7 @@ def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
         "rx": _rate(lambda item: item.net_rx_bps),
         "tx": _rate(lambda item: item.net_tx_bps),
         "auto": lambda item: {True: 1, False: 0, None: -1}[item.sample.autostart],
+        "ip": _address,
     }
     return keys[column]
 

@@ -16,6 +16,7 @@ import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
 from virtui.backends.libvirt import leftovers, logfiles
+from virtui.backends.libvirt.addresses import AddressCache
 from virtui.backends.libvirt.config import LibvirtConfig
 from virtui.backends.libvirt.connections import (
     ConnectionOwner,
@@ -128,6 +129,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNet
         self._autostart = {}
         # (UUID, run) -> what the domain's XML says of its devices, read once per run.
         self._device_facts: dict[tuple[str, int], DeviceFacts] = {}
+        self._addresses = AddressCache()
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -234,6 +236,7 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNet
             start = time.monotonic_ns()
             samples = self._read_samples(conn)
             end = time.monotonic_ns()
+            self._addresses.fill(conn, samples)
             cpu, free_kib = _host_counters(conn)
         except libvirt.libvirtError as error:
             lost = error.get_error_code() in _DEAD_CONNECTION or not _alive(conn)
@@ -345,7 +348,14 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNet
         disks: tuple[DiskCounters, ...] | None = None
         nics: tuple[NicCounters, ...] | None = None
         if state.is_active:
+            known = (identity.uuid, identity.run_id) in self._device_facts
             facts = self._facts(dom, identity.uuid, identity.run_id)
+            if not known:
+                # The XML was read between the stamp and the device counters: read the
+                # figures again, so CPU, disks and NICs all belong to one stamp.
+                with contextlib.suppress(libvirt.libvirtError):
+                    info = dom.info()
+                    read_ns = time.monotonic_ns()
             if facts is NO_DEVICES:
                 disks = nics = ()
             elif facts is not None:

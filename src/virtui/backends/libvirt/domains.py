@@ -13,6 +13,7 @@ import libvirt
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt import domainxml
+from virtui.backends.libvirt.addresses import resolve
 from virtui.backends.libvirt.console import LibvirtConsole
 from virtui.backends.libvirt.handle import UNANSWERED, LibvirtHandle, describe
 from virtui.backends.libvirt.states import reason_text
@@ -404,23 +405,11 @@ def _has_managed_save(dom: libvirt.virDomain) -> bool:
 
 
 def _addresses(dom: libvirt.virDomain) -> dict[str, list[str]]:
-    sources = (
-        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
-        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
-    )
-    for source in sources:
-        try:
-            found = dom.interfaceAddresses(source, 0)
-        except libvirt.libvirtError:
-            continue
-        out: dict[str, list[str]] = {}
-        for entry in found.values():
-            mac = (entry.get("hwaddr") or "").lower()
-            for address in entry.get("addrs") or []:
-                out.setdefault(mac, []).append(f"{address['addr']}/{address['prefix']}")
-        if out:
-            return out
-    return {}
+    """MAC -> its addresses, each with the source that told it (lease, agent, arp)."""
+    out: dict[str, list[str]] = {}
+    for found in resolve(dom).addresses:
+        out.setdefault(found.mac, []).append(f"{found.address} ({found.source})")
+    return out
 
 
 def _remove(root: ET.Element, element: ET.Element) -> None:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 
 from virtui.backends.base import BackendError
+from virtui.backends.libvirt.addresses import resolve
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.libvirt.netxml import (
     domain_nics,
@@ -20,7 +21,6 @@ from virtui.model.config import DomainConfig, LiveChange
 from virtui.model.network import (
     DhcpHost,
     DhcpLease,
-    GuestAddress,
     GuestAddresses,
     NetworkDetail,
     NetworkInfo,
@@ -34,11 +34,6 @@ _LIVE_UPDATES = {
     "dhcp-host-delete": libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
     "dhcp-host-modify": libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
 }
-_ADDRESS_SOURCES = (
-    ("lease", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE),
-    ("agent", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT),
-    ("arp", getattr(libvirt, "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP", 2)),
-)
 
 
 class LibvirtNetworks(LibvirtHandle):
@@ -80,6 +75,10 @@ class LibvirtNetworks(LibvirtHandle):
             domains=tuple(sorted(using)),
             running_domains=tuple(sorted(name for name, running in using.items() if running)),
         )
+
+    def nics(self) -> list[NicUse]:
+        """Every NIC of every domain of the host: what it is plugged into."""
+        return self._all_nics(self._connection())
 
     def _all_nics(self, conn: libvirt.virConnect) -> list[NicUse]:
         nics: list[NicUse] = []
@@ -139,28 +138,7 @@ class LibvirtNetworks(LibvirtHandle):
     def guest_addresses(self, uuid: str) -> GuestAddresses:
         """The domain's addresses from DHCP leases, else the guest agent, else the ARP
         table; the first source that answers is the one shown."""
-        dom = self._domain(uuid)
-        tried: list[str] = []
-        for source, flag in _ADDRESS_SOURCES:
-            try:
-                answer = dom.interfaceAddresses(flag, 0) or {}
-            except libvirt.libvirtError as error:
-                tried.append(f"{source}: {describe(error)}")
-                continue
-            found = tuple(
-                GuestAddress(
-                    mac=str(facts.get("hwaddr") or "").lower(),
-                    address=f"{address['addr']}/{address['prefix']}",
-                    source=source,
-                    interface=name,
-                )
-                for name, facts in sorted(answer.items())
-                for address in (facts.get("addrs") or [])
-            )
-            if found:
-                return GuestAddresses(found, tuple(tried))
-            tried.append(f"{source}: no address")
-        return GuestAddresses((), tuple(tried))
+        return resolve(self._domain(uuid))
 
     # -- changing -----------------------------------------------------------------------
 

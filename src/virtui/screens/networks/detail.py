@@ -91,7 +91,7 @@ class NetworkDetailScreen(VirtuiScreen):
             + (f" · IPv6 {ipv6.cidr}" if ipv6 else ""),
             f"port groups: {', '.join(config.portgroups) or 'none'}",
         ]
-        return visible("\n".join(lines)).replace("␊", "\n")
+        return "\n".join(visible(line) for line in lines)
 
     def action_refresh(self) -> None:
         network = self.network

@@ -6,19 +6,21 @@ import time
 
 from virtui.model.network import DhcpHost, DhcpLease, NetworkInfo
 
+# What answers "which network, is it up, where, how full, who is on it" comes first: an
+# 80-column terminal shows those, the rest is a scroll to the right.
 NETWORK_COLUMNS = (
     "Host",
     "Network",
     "State",
+    "Forward",
+    "IPv4",
+    "Leases",
+    "Domains",
+    "Bridge",
+    "DHCP range",
     "Auto",
     "Pers",
-    "Forward",
-    "Bridge",
-    "IPv4",
-    "DHCP range",
-    "Leases",
     "IPv6",
-    "Domains",
 )
 LEASE_COLUMNS = ("MAC", "IP", "Hostname", "Domain", "Expires")
 HOST_COLUMNS = ("MAC", "IP", "Name")
@@ -38,15 +40,15 @@ def network_row(network: NetworkInfo) -> tuple[str, ...]:
         network.host,
         network.name,
         network.state,
+        network.config.forward,
+        ipv4.cidr if ipv4 is not None else "-",
+        leases if network.active else "-",
+        ", ".join(network.domains) or "-",
+        network.config.bridge or "-",
+        (ipv4.dhcp_range if ipv4 is not None else "") or "-",
         "yes" if network.autostart else "no",
         "yes" if network.persistent else "no",
-        network.config.forward,
-        network.config.bridge or "-",
-        ipv4.cidr if ipv4 is not None else "-",
-        (ipv4.dhcp_range if ipv4 is not None else "") or "-",
-        leases if network.active else "-",
         ipv6.cidr if ipv6 is not None else "-",
-        ", ".join(network.domains) or "-",
     )
 
 

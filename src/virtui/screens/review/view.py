@@ -115,7 +115,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         )
 
     def _visible(self, change: ChangeRequest) -> bool:
-        where = f"{change.domain_name}@{change.host}".lower()
+        where = change.where.lower()
         if self.text_filter and self.text_filter.lower() not in where:
             return False
         if self.filter == "open":
@@ -142,7 +142,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
                 table.add_row(
                     change.state.glyph,
                     str(change.id),
-                    visible(f"{change.domain_name}@{change.host}"),
+                    visible(change.where),
                     visible(change.title),
                     state_text(change, self.desk.rules.approvals_needed, self.filter == "mine"),
                     key=str(change.id),
@@ -233,7 +233,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
             if live is False
             else " base not checked yet"
         )
-        header = Text(f"#{change.id} {visible(change.domain_name)}@{change.host}  ", style="bold")
+        header = Text(f"#{change.id} {visible(change.where)}  ", style="bold")
         header.append(change.state.label.upper(), style=self._style("state"))
         header.append(f"  {len(change.valid_approvals)}/{need} approvals ")
         header.append(badge, style=self._style("live" if live else "restart"))
