@@ -38,6 +38,9 @@ if [[ $mode == test ]]; then
   packages+=(tmux chromium)
   # the team desk's test: two OS accounts (useradd, runuser) and their processes
   packages+=(passwd procps)
+  # virtual networks on a hand-started daemon: libvirt's network driver runs dnsmasq and
+  # sets NAT rules with iptables (inside the daemon's own network namespace)
+  packages+=(dnsmasq-base iptables)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -43,12 +43,20 @@ class Daemon:
     """One hand-started libvirtd; ``kill`` is SIGKILL, ``start`` brings it back."""
 
     def __init__(
-        self, *, private_config: bool = False, keep_config: bool = False, everyone: bool = False
+        self,
+        *,
+        private_config: bool = False,
+        keep_config: bool = False,
+        everyone: bool = False,
+        network: bool = False,
     ) -> None:
         """``keep_config``: the private /etc/libvirt lives in the daemon's directory, so
         pools and domains defined before a kill are there again after ``start``.
-        ``everyone``: other accounts of this machine may connect too (a team's tests)."""
-        self.private_config = private_config or keep_config
+        ``everyone``: other accounts of this machine may connect too (a team's tests).
+        ``network``: the daemon gets its own network namespace, where its virtual
+        networks (bridges, dnsmasq, iptables rules) live and die with it."""
+        self.network = network
+        self.private_config = private_config or keep_config or network
         self.keep_config = keep_config
         self.dir = Path(tempfile.mkdtemp(prefix="vt-", dir="/tmp"))  # short: socket paths
         if everyone:
@@ -82,8 +90,11 @@ class Daemon:
             + config
             + f"exec libvirtd --config {self.dir}/libvirtd.conf --pid-file {self.dir}/pid"
         )
+        namespaces = ["--mount", "--propagation", "private"] + (["--net"] if self.network else [])
+        if self.network:  # dnsmasq answers on the bridge only; lo is for libvirt itself
+            command = "ip link set lo up; " + command
         self.process = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", command],
+            ["unshare", *namespaces, "sh", "-c", command],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             # virtui sets LIBVIRT_LOG_OUTPUTS for its in-process libvirt; the daemon
@@ -99,6 +110,22 @@ class Daemon:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"libvirtd did not start within {timeout} s")
             time.sleep(0.05)
+
+    def run_inside(self, *command: str) -> str:
+        """Run a command in the daemon's namespaces (its private /var/lib/libvirt, its
+        network); its standard output."""
+        assert self.process is not None
+        pid = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split() or [str(self.process.pid)]
+        namespaces = ["--mount"] + (["--net"] if self.network else [])
+        done = subprocess.run(
+            ["nsenter", "--target", pid[0], *namespaces, *command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
 
     def freeze(self) -> None:
         """SIGSTOP: the daemon stops answering, its sockets stay open."""

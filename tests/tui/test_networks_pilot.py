@@ -142,7 +142,7 @@ async def test_new_nat_network_gets_a_free_subnet_and_bad_input_is_refused(
         ):
             await _fill(app, pilot, values)
             await _submit(app, pilot)
-            await wait_for(lambda why=why: why in _form_error(app))
+            await wait_for(lambda why=why: why in _form_error(app))  # type: ignore[misc]
             assert isinstance(app.screen, FormScreen)
         await _fill(
             app,
@@ -196,7 +196,7 @@ async def test_fixed_host_is_drafted_reviewed_merged_live_and_read_back(
         ):
             await _fill(app, pilot, values)
             await _submit(app, pilot)
-            await wait_for(lambda why=why: why in _form_error(app))
+            await wait_for(lambda why=why: why in _form_error(app))  # type: ignore[misc]
         await _fill(app, pilot, {"mac": "52:54:00:AA:00:01", "ip": "192.168.122.50", "name": "web"})
         await _submit(app, pilot)
         await wait_for(lambda: any("change #1 drafted" in t for t in app.told))
@@ -221,7 +221,7 @@ async def test_fixed_host_is_drafted_reviewed_merged_live_and_read_back(
 
         # the same MAC again: refused in the form, before any draft
         await pilot.press("r")
-        await wait_for(lambda: bool(app.screen.networks["test\tdefault"].config.ipv4().hosts))  # type: ignore[attr-defined,union-attr]
+        await wait_for(lambda: bool(app.screen.networks["test\tdefault"].config.ipv4().hosts))  # type: ignore[attr-defined]
         await pilot.press("h")
         await _fill(app, pilot, {"mac": "52:54:00:aa:00:01", "ip": "192.168.122.51"})
         await _submit(app, pilot)
