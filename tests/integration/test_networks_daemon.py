@@ -22,6 +22,7 @@ import libvirt
 import pytest
 from textual.widgets import Input
 
+from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
 from tests.integration.daemons import Daemon, daemons_available
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.backend import LibvirtBackend
@@ -36,6 +37,7 @@ from virtui.review.netops import AddDhcpHost, SetDhcpRange
 from virtui.review.store import ReviewStore
 from virtui.screens.form import FormScreen
 from virtui.screens.networks import NetworksScreen
+from virtui.screens.networks.view import HANDOFF_S
 
 GUEST_MAC = "52:54:00:77:00:01"
 
@@ -241,3 +243,29 @@ async def test_overlap_is_refused_before_libvirt_and_events_refresh_the_screen(
             )
     finally:
         backend.delete_network("taken")
+
+
+async def test_a_frozen_host_holds_up_the_others_for_a_moment_only(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    node = write_node(tmp_path / "other.xml", SMALL_FLEET, networks=NETWORKS[:1])
+    uris = [daemon.qemu_uri, f"test://{node}"]
+    app = RecordingApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.poll_now()
+        _frozen, other = app.ports.host_names()  # the frozen host is first in line
+        await pilot.press("6")
+        await wait_for(lambda: isinstance(app.screen, NetworksScreen))
+        screen = app.screen
+        assert isinstance(screen, NetworksScreen)
+        await wait_for(lambda: any(n.host == other for n in screen.networks.values()))
+        daemon.freeze()
+        try:
+            # the other host's new network shows, though the frozen one is asked first
+            app.ports.networks(other).create_nat_network(
+                "late", "10.99.0.0/24", "10.99.0.2", "10.99.0.9"
+            )
+            screen.reload()
+            await wait_for(lambda: f"{other}\tlate" in screen.networks, timeout=HANDOFF_S * 8)
+        finally:
+            daemon.thaw()

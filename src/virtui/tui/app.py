@@ -277,7 +277,7 @@ class VirtuiApp(App[None]):
         if event.kind.startswith("network "):
             front = self.front()
             if isinstance(front, NetworksScreen):
-                front.reload()
+                front.reload(event.host)
             return
         if event.kind in ("defined", "device-added", "device-removed"):
             self.desk_watch.configuration_changed(event.host, event.uuid)

@@ -80,6 +80,9 @@ class BlockingCalls:
         return run_detached(name, work, once=once)
 
     def _back(self, handler: Callable[[Any], object], value: object) -> None:
-        # The app may have closed while the call was in flight: then nobody is told.
+        # The app may have closed while the call was in flight: then nobody is told
+        # (asked before the hand-over too: a closed loop leaves its coroutine unawaited).
+        if not self._app.is_running:
+            return
         with contextlib.suppress(RuntimeError):
             self._app.call_from_thread(handler, value)

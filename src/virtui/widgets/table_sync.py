@@ -35,3 +35,17 @@ def sync_rows(table: DataTable[Cell], rows: Mapping[str, Sequence[Cell]]) -> Non
 
 def _shown(cell: Cell) -> Cell:
     return visible(cell) if isinstance(cell, str) else cell  # type: ignore[return-value]
+
+
+def update_rows(table: DataTable[Cell], rows: Mapping[str, Sequence[Cell]]) -> None:
+    """Add these rows, or change the cells of those the table has that differ; rows not
+    named are left alone (``sync_rows`` makes the table exactly ``rows``)."""
+    columns = list(table.columns)
+    for key, raw in rows.items():
+        cells: list[Cell] = [_shown(cell) for cell in raw]
+        if key not in table.rows:
+            table.add_row(*cells, key=key)
+            continue
+        for column, old, new in zip(columns, table.get_row(key), cells, strict=True):
+            if old != new:
+                table.update_cell(key, column, new, update_width=True)

@@ -35,7 +35,11 @@ from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.handle import describe
-from virtui.backends.libvirt.networks import LibvirtNetworkConfig, LibvirtNetworks
+from virtui.backends.libvirt.networks import (
+    LeaseCounter,
+    LibvirtNetworkConfig,
+    LibvirtNetworks,
+)
 from virtui.backends.libvirt.samples import (
     Extra,
     sample_from_stats,
@@ -130,6 +134,8 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNet
         # (UUID, run) -> what the domain's XML says of its devices, read once per run.
         self._device_facts: dict[tuple[str, int], DeviceFacts] = {}
         self._addresses = AddressCache()
+        self._lease_counter = LeaseCounter()
+        self._network_infos = {}
 
     @property
     def capabilities(self) -> BackendCapabilities:

@@ -4,6 +4,7 @@ lifecycle, creation, guests' addresses, and network configurations for the revie
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import xml.etree.ElementTree as ET
 
@@ -22,6 +23,7 @@ from virtui.model.network import (
     DhcpHost,
     DhcpLease,
     GuestAddresses,
+    NetworkConfig,
     NetworkDetail,
     NetworkInfo,
     NicUse,
@@ -39,6 +41,9 @@ _LIVE_UPDATES = {
 class LibvirtNetworks(LibvirtHandle):
     """Mixed into LibvirtBackend. Blocking; call from workers."""
 
+    _lease_counter: LeaseCounter
+    _network_infos: dict[str, tuple[tuple[object, ...], NetworkInfo]]  # name -> (facts, info)
+
     # -- reading ------------------------------------------------------------------------
 
     def networks(self) -> list[NetworkInfo]:
@@ -46,6 +51,12 @@ class LibvirtNetworks(LibvirtHandle):
         conn = self._connection()
         try:
             networks = conn.listAllNetworks(0)
+            # Listings say what three calls per network would: at 50 networks a host,
+            # the difference is most of a refresh. Names only where libvirt has it; the
+            # autostart and transient lists are short on most hosts.
+            active = set(conn.listNetworks())
+            autostart = _names(conn, libvirt.VIR_CONNECT_LIST_NETWORKS_AUTOSTART)
+            transient = _names(conn, libvirt.VIR_CONNECT_LIST_NETWORKS_TRANSIENT)
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 raise BackendError("no network driver on this connection") from error
@@ -54,27 +65,50 @@ class LibvirtNetworks(LibvirtHandle):
         found = []
         for network in networks:
             with contextlib.suppress(libvirt.libvirtError):  # removed while we looked
-                found.append(self._network_info(network, users))
+                name = network.name()
+                found.append(
+                    self._network_info(
+                        network, users, name in active, name in autostart, name not in transient
+                    )
+                )
+        if len(self._network_infos) > len(found):  # forget the networks gone
+            names = {info.name for info in found}
+            self._network_infos = {k: v for k, v in self._network_infos.items() if k in names}
         return sorted(found, key=lambda info: info.name)
 
     def _network_info(
-        self, network: libvirt.virNetwork, users: dict[str, dict[str, bool]]
+        self,
+        network: libvirt.virNetwork,
+        users: dict[str, dict[str, bool]],
+        active: bool,
+        autostart: bool,
+        persistent: bool,
     ) -> NetworkInfo:
-        config = parse_network(network.XMLDesc(0))
-        active = bool(network.isActive())
+        xml = network.XMLDesc(0)
+        config = _parsed(xml)
         using = dict(users.get(config.name, {}))
         if config.bridge:
             using.update(users.get(f"bridge:{config.bridge}", {}))
-        return NetworkInfo(
+        ipv4 = config.ipv4()
+        has_dhcp = ipv4 is not None and bool(ipv4.range_start or ipv4.hosts)
+        leases = self._lease_counter.count(network) if active and has_dhcp else 0
+        # The same facts give back the same object: the screen skips it by identity.
+        facts = (xml, active, autostart, persistent, leases, tuple(sorted(using.items())))
+        kept = self._network_infos.get(config.name)
+        if kept is not None and kept[0] == facts:
+            return kept[1]
+        info = NetworkInfo(
             host=self.name,
             config=config,
             active=active,
-            autostart=bool(network.autostart()),
-            persistent=bool(network.isPersistent()),
-            leases=len(_leases(network)) if active else 0,
+            autostart=autostart,
+            persistent=persistent,
+            leases=leases,
             domains=tuple(sorted(using)),
             running_domains=tuple(sorted(name for name, running in using.items() if running)),
         )
+        self._network_infos[config.name] = (facts, info)
+        return info
 
     def nics(self) -> list[NicUse]:
         """Every NIC of every domain of the host: what it is plugged into."""
@@ -88,7 +122,7 @@ class LibvirtNetworks(LibvirtHandle):
             return nics
         for dom in domains:
             with contextlib.suppress(libvirt.libvirtError, ET.ParseError):
-                nics += domain_nics(dom.XMLDesc(0), bool(dom.isActive()))
+                nics += _nics_of(dom.XMLDesc(0), bool(dom.isActive()))
         return nics
 
     def _network_users(self, conn: libvirt.virConnect) -> dict[str, dict[str, bool]]:
@@ -105,7 +139,13 @@ class LibvirtNetworks(LibvirtHandle):
         conn = self._connection()
         network = self._network(name)
         try:
-            info = self._network_info(network, self._network_users(conn))
+            info = self._network_info(
+                network,
+                self._network_users(conn),
+                bool(network.isActive()),
+                bool(network.autostart()),
+                bool(network.isPersistent()),
+            )
             nics = tuple(
                 nic
                 for nic in self._all_nics(conn)
@@ -252,6 +292,21 @@ class LibvirtNetworks(LibvirtHandle):
             raise BackendError(f"the running network does not show {change.xml} as asked")
 
 
+def _names(conn: libvirt.virConnect, flag: int) -> set[str]:
+    return {network.name() for network in conn.listAllNetworks(flag)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(xml: str) -> NetworkConfig:
+    """A network's XML parsed once for as long as it stays the same text."""
+    return parse_network(xml)
+
+
+@functools.lru_cache(maxsize=4096)
+def _nics_of(xml: str, running: bool) -> tuple[NicUse, ...]:
+    return tuple(domain_nics(xml, running))
+
+
 def _inactive_xml(network: libvirt.virNetwork) -> str:
     """The persistent XML; drivers without the flag (the test driver) have one XML."""
     try:
@@ -267,6 +322,24 @@ def _leases(network: libvirt.virNetwork) -> list[dict[str, object]]:
         return list(network.DHCPLeases() or [])
     except libvirt.libvirtError:  # a driver without leases (the test driver)
         return []
+
+
+class LeaseCounter:
+    """Leases in use per network; a driver that has no leases is asked once, not once
+    per network per refresh (a refused call costs an error object and a log line)."""
+
+    def __init__(self) -> None:
+        self.supported = True
+
+    def count(self, network: libvirt.virNetwork) -> int:
+        if not self.supported:
+            return 0
+        try:
+            return len(network.DHCPLeases() or [])
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                self.supported = False
+            return 0
 
 
 class LibvirtNetworkConfig:

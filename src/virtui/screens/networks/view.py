@@ -3,6 +3,7 @@ NetworksScreen adds the keys."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 from textual.app import ComposeResult
@@ -21,9 +22,10 @@ from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
 from virtui.widgets.status_bar import StatusBar
-from virtui.widgets.table_sync import sync_rows
+from virtui.widgets.table_sync import update_rows
 
 RELOAD_EVERY_S = 5.0
+HANDOFF_S = 0.25  # how long a host that does not answer holds up the next one
 
 
 class NetworksView(TopScreenMark, VirtuiScreen):
@@ -46,6 +48,12 @@ class NetworksView(TopScreenMark, VirtuiScreen):
         self.drafts = drafts
         self.only_host = only_host  # `:net @host` shows one host's networks
         self.networks: dict[str, NetworkInfo] = {}
+        self._rows: dict[str, tuple[str, ...]] = {}  # what each row of the table shows
+        self._queue: deque[str] = deque()  # hosts waiting for their turn to be read
+        self._relay = 0  # counts the reads handed on (see reload)
+        self._problems_text = ""
+        self._keys_of: dict[str, set[str]] = {}  # host -> the row keys of its networks
+        self._status_shown = False
         self.problems: dict[str, str] = {}
         self.table: DataTable[str] = DataTable(id="networks", cursor_type="row")
 
@@ -72,44 +80,112 @@ class NetworksView(TopScreenMark, VirtuiScreen):
             }
         return hosts
 
-    def reload(self) -> None:
-        """Read every host's networks again, each host on its own thread, one read per
-        host at a time (a frozen host is not asked again and again)."""
+    def reload(self, host: str = "") -> None:
+        """Read every host's networks again (or only ``host``'s, after its event).
+
+        Hosts already shown are read one after the other, each on its own thread: the
+        next starts when one answers, or after ``HANDOFF_S`` when it does not (a frozen
+        host delays the others that long, no more). Twenty hosts read at once cost
+        seven times the CPU of the same reads in turn: every libvirt call hands Python's
+        lock over. A host's first read starts at once, so the screen fills quickly.
+        """
         hosts = self._hosts()
-        self.problems = {host: why for host, why in hosts.items() if why}
-        for host, why in hosts.items():
-            if not why:
-                self.calls(
-                    f"networks:{host}",
-                    self.hosts.networks(host).networks,
-                    lambda found, host=host: self._read(host, found),  # type: ignore[misc]
-                    lambda failure, host=host: self._read_failed(host, failure),  # type: ignore[misc]
-                    once=True,
-                )
-        self._show({k: n for k, n in self.networks.items() if n.host not in self.problems})
+        self.problems = {h: why for h, why in hosts.items() if why}
+        self._apply({}, {k for h in self.problems for k in self._keys_of.pop(h, set())})
+        wanted = [h for h, why in hosts.items() if not why and (not host or h == host)]
+        new = [h for h in wanted if h not in self._keys_of]
+        for first in new:  # a host's first read runs at once, beside the others
+            self._keys_of[first] = set()
+            self._start_read(first, lambda: None)
+        idle = not self._queue
+        self._queue.extend(h for h in wanted if h not in new and h not in self._queue)
+        if idle:
+            self._read_next()
+
+    def _read_next(self) -> None:
+        if not self._queue or not self.is_attached:
+            self._queue.clear()
+            return
+        host = self._queue.popleft()
+        self._relay += 1
+        step = self._relay
+
+        def handed_on() -> None:
+            if self._relay == step:  # not yet moved on by an answer
+                self._relay += 1
+                self._read_next()
+
+        if self._start_read(host, handed_on):
+            self.set_timer(HANDOFF_S, handed_on)
+        else:
+            handed_on()
+
+    def _start_read(self, host: str, then: Callable[[], None]) -> bool:
+        """Read one host's networks on its own thread; ``then`` after the answer. False
+        when a read of this host is still running (a frozen host is not asked again and
+        again)."""
+
+        def answered(found: list[NetworkInfo]) -> None:
+            self._read(host, found)
+            then()
+
+        def failed(failure: Failure) -> None:
+            self._read_failed(host, failure)
+            then()
+
+        return self.calls(
+            f"networks:{host}", self.hosts.networks(host).networks, answered, failed, once=True
+        )
 
     def _read(self, host: str, found: list[NetworkInfo]) -> None:
         self.problems.pop(host, None)
-        merged = {k: n for k, n in self.networks.items() if n.host != host}
-        merged.update({network_key(n): n for n in found})
-        self._show(dict(sorted(merged.items())))
+        fresh = {network_key(n): n for n in found}
+        gone = self._keys_of.get(host, set()) - fresh.keys()
+        self._keys_of[host] = set(fresh)
+        self._apply(fresh, gone)
 
     def _read_failed(self, host: str, failure: Failure) -> None:
         self.problems[host] = failure.message
-        self._show({k: n for k, n in self.networks.items() if n.host != host})
+        self._apply({}, self._keys_of.pop(host, set()))
 
-    def _show(self, networks: dict[str, NetworkInfo]) -> None:
+    def _apply(self, fresh: dict[str, NetworkInfo], gone: set[str] | list[str]) -> None:
+        """One host's networks into the table: only rows whose network changed are
+        touched (a refresh of 20 hosts answers 20 times; each answer is about its own
+        rows, and the backend hands back the same object for a network that did not
+        change)."""
         if not self.is_attached:
             return
-        self.networks = networks
-        sync_rows(self.table, {key: network_row(n) for key, n in networks.items()})
+        for key in gone:
+            self.networks.pop(key, None)
+            if self._rows.pop(key, None) is not None:
+                self.table.remove_row(key)
+        changed = {}
+        for key, network in fresh.items():
+            if self.networks.get(key) is network:
+                continue
+            row = network_row(network)
+            if self._rows.get(key) != row:
+                changed[key] = row
+                self._rows[key] = row
+        added = any(key not in self.networks for key in fresh)
+        self.networks.update(fresh)
+        if gone or added:
+            self.networks = dict(sorted(self.networks.items()))
+        update_rows(self.table, changed)
+        self._show_problems()
+        if gone or changed or not self._status_shown:
+            self._show_status()
+
+    def _show_problems(self) -> None:
         text = "  ".join(f"{host}: {visible(why)}" for host, why in sorted(self.problems.items()))
-        if not networks and not self.problems:
+        if not self.networks and not self.problems:
             text = "No virtual networks. n creates a NAT network."
-        self.query_one("#problems", Static).update(text)
-        self._show_status()
+        if text != self._problems_text:  # an update re-lays out the screen: only on change
+            self._problems_text = text
+            self.query_one("#problems", Static).update(text)
 
     def _show_status(self) -> None:
+        self._status_shown = True
         hosts = len({n.host for n in self.networks.values()})
         active = sum(1 for n in self.networks.values() if n.active)
         selected = self.selected()
