@@ -19,6 +19,8 @@ from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.form import FormScreen
 from virtui.screens.networks import NetworksScreen
 from virtui.screens.networks.detail import NetworkDetailScreen
+from virtui.screens.prompt import PromptScreen
+from virtui.screens.review import ReviewScreen
 from virtui.screens.text_view import TextScreen
 
 
@@ -285,3 +287,71 @@ async def test_the_address_column_gives_way_first_on_a_narrow_terminal() -> None
         await pilot.pause()
         header = app.domains.table.render_line(0).text
         assert " IP" not in header and "NAME" in header
+
+
+async def test_a_nic_is_drafted_with_a_free_mac_and_a_used_one_is_refused(
+    network_uri: str, tmp_path: Path
+) -> None:
+    app = _app(network_uri)
+    async with app.run_test(size=(200, 40)) as pilot:
+        desk = _desk(app, tmp_path)
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "i")
+        form = await _fill(app, pilot, {})
+        assert form.query_one("#source", Input).value == "network:default"
+        proposed = form.query_one("#mac", Input).value
+        assert proposed.startswith("52:54:00:") and proposed != "52:54:00:00:00:01"
+        for values, why in (
+            ({"mac": "52:54:00:00:00:01"}, "already used on network default by web01"),
+            ({"mac": "01:00:5e:00:00:01"}, "multicast"),
+            ({"mac": proposed, "source": "network:nowhere"}, "the host has no network nowhere"),
+            ({"source": "default"}, "write network:NAME or bridge:NAME"),
+            ({"source": "network:backend", "model": "ne2k"}, "model: one of"),
+        ):
+            await _fill(app, pilot, values)
+            await _submit(app, pilot)
+            await wait_for(lambda why=why: why in _form_error(app))  # type: ignore[misc]
+        await _fill(app, pilot, {"model": "e1000e", "mac": proposed})
+        await _submit(app, pilot)
+        await wait_for(lambda: any("change #1 drafted" in t for t in app.told))
+        (change,) = desk.changes()
+        assert change.kind == "domain"
+        assert change.summary == [f"add interface backend {proposed}: hot-plugged"]
+        assert f'<mac address="{proposed}"/>' in change.proposed_xml
+
+        await pilot.press("D")
+        await wait_for(lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one(Input).value = "52:54:00:00:00:01"
+        await pilot.press("enter")
+        await wait_for(lambda: len(desk.changes()) == 2)
+        removal = desk.changes()[0]
+        assert removal.summary == ["remove interface default 52:54:00:00:00:01: hot-unplugged"]
+
+
+async def test_the_desk_and_the_cli_say_a_change_is_a_networks(
+    network_uri: str, tmp_path: Path
+) -> None:
+    app = _app(network_uri)
+    async with app.run_test(size=(200, 40)) as pilot:
+        desk = _desk(app, tmp_path)
+        await _select(await _open(app, pilot), pilot, "default")
+        await pilot.press("f")
+        await _fill(app, pilot, {"mode": "route"})
+        await _submit(app, pilot)
+        await wait_for(lambda: bool(desk.changes()))
+        (change,) = desk.changes()
+        assert change.summary == ["forward nat → route: at next network restart"]
+        assert '<forward mode="route"/>' in change.proposed_xml
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        row = [str(cell) for cell in screen.list_table.get_row_at(0)]
+        assert "network default@test" in row
+        assert "network default" in export_patch_header(desk.export_patch(change.id))
+
+
+def export_patch_header(text: str) -> str:
+    """The ``Network:`` header line of an exported patch, lower-cased key."""
+    line = next(line for line in text.splitlines() if line.startswith("Network:"))
+    return "network " + line.split(":", 1)[1].split()[0]

@@ -11,6 +11,7 @@ from virtui.cli.main import build_parser, settings_from
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
+from virtui.screens.networks import NetworksScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.tui.app import VirtuiApp
 
@@ -41,6 +42,8 @@ def _readonly_app(uri: str) -> VirtuiApp:
         ("v", "draft a configuration change"),
         ("m", "draft a configuration change"),
         ("b", "draft a configuration change"),
+        ("i", "draft a configuration change"),
+        ("D", "draft a configuration change"),
     ],
 )
 async def test_every_mutating_key_is_refused_with_a_reason(
@@ -74,3 +77,41 @@ async def test_a_failing_detail_read_is_shown_not_swallowed() -> None:
         await app.poll_now()
         await pilot.press("enter")
         await wait_for(lambda: any("detail view is not possible" in text for text in app.told))
+
+
+@pytest.mark.parametrize(
+    ("key", "verb"),
+    [
+        ("s", "start a network"),
+        ("ctrl+k", "stop a network"),
+        ("a", "change autostart"),
+        ("ctrl+d", "delete a network"),
+        ("n", "create a network"),
+        ("h", "draft a configuration change"),
+        ("D", "draft a configuration change"),
+        ("f", "draft a configuration change"),
+        ("e", "draft a configuration change"),
+    ],
+)
+async def test_every_networks_key_that_changes_is_refused_before_asking(
+    network_uri: str, key: str, verb: str
+) -> None:
+    app = _readonly_app(network_uri)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("6")
+        await wait_for(lambda: isinstance(app.screen, NetworksScreen))
+        screen = app.screen
+        assert isinstance(screen, NetworksScreen)
+        await wait_for(lambda: len(screen.networks) == 2)
+        before = {k: (n.active, n.autostart) for k, n in screen.networks.items()}
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, NetworksScreen)  # no dialog, no form
+        assert isinstance(app, RecordingApp)
+        title, text = app.titled[-1]
+        assert title == f"{verb}: refused"
+        assert "read-only" in text and "nothing was sent" in text
+        screen.reload()
+        await pilot.pause()
+        assert {k: (n.active, n.autostart) for k, n in screen.networks.items()} == before

@@ -128,6 +128,11 @@ class HostPorts:
                 found[session.name] = ""
         return found
 
+    def read_only(self, host: str) -> bool:
+        """True when the host takes no changes (opened with ``--readonly``)."""
+        backend = self.backend(host)
+        return backend is None or not backend.capabilities.mutations
+
     def networks(self, host: str) -> NetworksPort:
         """The host's virtual networks."""
         port = self._known(host).network_port()

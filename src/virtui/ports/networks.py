@@ -60,3 +60,6 @@ class NetworkHosts(Protocol):
 
     def networks(self, host: str) -> NetworksPort:
         """The host's networks port (raises when it has none)."""
+
+    def read_only(self, host: str) -> bool:
+        """True when the host takes no changes (``--readonly``): no call to the host."""

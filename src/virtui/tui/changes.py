@@ -322,7 +322,9 @@ class ChangesController:
         nics: list[NicUse],
     ) -> None:
         used = {nic.mac for nic in nics}
-        default = next((n.name for n in networks if n.active), networks[0].name if networks else "")
+        # libvirt's own "default" when it is up, else the first network that is
+        active = [n.name for n in networks if n.active]
+        default = "default" if "default" in active else (active or [""])[0]
 
         def check(values: dict[str, str]) -> str:
             try:

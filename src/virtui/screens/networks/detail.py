@@ -130,9 +130,24 @@ class NetworkDetailScreen(VirtuiScreen):
         )
 
     def action_fixed_host(self) -> None:
-        ask_fixed_host(self, self.network, self.drafts)
+        if self._may_draft():
+            ask_fixed_host(self, self.network, self.drafts)
+
+    def _may_draft(self) -> bool:
+        host = self.network.host
+        if not self.hosts.read_only(host):
+            return True
+        self.notify(
+            f"cannot draft a configuration change: {host} is read-only (opened with "
+            "--readonly); nothing was sent",
+            title="draft a configuration change: refused",
+            severity="error",
+        )
+        return False
 
     def action_remove_host(self) -> None:
+        if not self._may_draft():
+            return
         table = self.fixed
         if self.focused is not table or not table.row_count:
             self.notify("move to a fixed host first (Tab)", severity="warning")

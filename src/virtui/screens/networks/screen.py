@@ -69,7 +69,7 @@ class NetworksScreen(NetworksView):
         self.reload()
 
     def action_start(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("start a network")
         if network is None:
             return
         if network.active:
@@ -79,7 +79,7 @@ class NetworksScreen(NetworksView):
         self._run_on(network.host, "start", lambda: port.network_command(network.name, "start"))
 
     def action_stop(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("stop a network")
         if network is None:
             return
         if not network.active:
@@ -103,7 +103,7 @@ class NetworksScreen(NetworksView):
         )
 
     def action_autostart(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("change autostart")
         if network is None:
             return
         command = "noautostart" if network.autostart else "autostart"
@@ -111,7 +111,7 @@ class NetworksScreen(NetworksView):
         self._run_on(network.host, command, lambda: port.network_command(network.name, command))
 
     def action_delete(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("delete a network")
         if network is None:
             return
         port = self.hosts.networks(network.host)
@@ -132,6 +132,8 @@ class NetworksScreen(NetworksView):
             return
         selected = self.selected()
         host = selected.host if selected is not None else usable[0]
+        if not self._may_change(host, "create a network"):
+            return
         # Every host's networks: a subnet free here may be routed to from another host.
         used = subnets_of(n.config for n in self.networks.values())
         try:
@@ -189,12 +191,12 @@ class NetworksScreen(NetworksView):
     # -- change requests ------------------------------------------------------------------
 
     def action_fixed_host(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("draft a configuration change")
         if network is not None:
             ask_fixed_host(self, network, self.drafts)
 
     def action_dhcp_range(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("draft a configuration change")
         if network is None:
             return
         ipv4 = network.config.ipv4()
@@ -234,7 +236,7 @@ class NetworksScreen(NetworksView):
         )
 
     def action_forward(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("draft a configuration change")
         if network is None:
             return
 
@@ -268,6 +270,6 @@ class NetworksScreen(NetworksView):
         )
 
     def action_edit_xml(self) -> None:
-        network = self._selected_or_say()
+        network = self._selected_or_say("draft a configuration change")
         if network is not None:
             self.drafts.edit(network.host, network.config.uuid, network.name)

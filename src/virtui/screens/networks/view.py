@@ -215,11 +215,25 @@ class NetworksView(TopScreenMark, VirtuiScreen):
         key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
         return self.networks.get(key or "")
 
-    def _selected_or_say(self) -> NetworkInfo | None:
+    def _selected_or_say(self, verb: str = "") -> NetworkInfo | None:
+        """The highlighted network, or None after saying why not: none selected, or
+        ``verb`` (a change) refused on a read-only host before anything is asked."""
         network = self.selected()
         if network is None:
             self.notify("no network selected", severity="warning")
+        elif verb and not self._may_change(network.host, verb):
+            return None
         return network
+
+    def _may_change(self, host: str, verb: str) -> bool:
+        if not self.hosts.read_only(host):
+            return True
+        self.notify(
+            f"cannot {verb}: {host} is read-only (opened with --readonly); nothing was sent",
+            title=f"{verb}: refused",
+            severity="error",
+        )
+        return False
 
     # -- running ------------------------------------------------------------------------
 
