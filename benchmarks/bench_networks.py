@@ -25,6 +25,7 @@ import libvirt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fixtures.nodes import NodeDomain, write_node
+
 from virtui.config.settings import Settings
 from virtui.model.network import NetworkInfo
 from virtui.monitor.sessions import open_sessions
@@ -139,7 +140,8 @@ def main() -> None:
         print(f"{args.hosts} hosts x {args.networks} networks ({rows} rows), {args.rounds} rounds")
         print(f"first fill (wall)                 {fill * 1000:8.1f} ms")
         print(
-            f"refresh, virtui (process CPU)     {refresh_ms:8.1f} ms median, max {max(cpu) * 1000:.1f}"
+            f"refresh, virtui (process CPU)     {refresh_ms:8.1f} ms median, "
+            f"max {max(cpu) * 1000:.1f}"
         )
         print(f"bare listNetworks + XMLDesc (CPU) {bare_ms:8.1f} ms median")
         print(f"virtui / bare                     {refresh_ms / bare_ms:8.2f}x")

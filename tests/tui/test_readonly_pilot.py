@@ -44,6 +44,7 @@ def _readonly_app(uri: str) -> VirtuiApp:
         ("b", "draft a configuration change"),
         ("i", "draft a configuration change"),
         ("D", "draft a configuration change"),
+        ("o", "migrate"),
     ],
 )
 async def test_every_mutating_key_is_refused_with_a_reason(

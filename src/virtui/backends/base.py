@@ -14,6 +14,7 @@ from virtui.model import DomainEvent, HostInfo, HostPoll
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.migration import MigrationPort
 from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
@@ -99,6 +100,10 @@ class Backend(ABC):
 
     def network_port(self) -> NetworksPort | None:
         """This host's virtual networks and its guests' addresses."""
+        return None
+
+    def migration_port(self) -> MigrationPort | None:
+        """Moving this host's domains to another host (and receiving them)."""
         return None
 
     def network_config_port(self) -> NetworkConfigPort | None:

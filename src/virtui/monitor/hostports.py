@@ -19,6 +19,7 @@ from virtui.monitor.store import DomainStore
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.migration import MigrationPort
 from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
@@ -127,6 +128,13 @@ class HostPorts:
             else:
                 found[session.name] = ""
         return found
+
+    def migration(self, host: str) -> MigrationPort:
+        """The host as a migration's source or target."""
+        port = self._known(host).migration_port()
+        if port is None:
+            raise BackendError(f"{host}: migration is not possible through this backend")
+        return port
 
     def read_only(self, host: str) -> bool:
         """True when the host takes no changes (opened with ``--readonly``)."""

@@ -12,6 +12,7 @@ from virtui.tui.messages import (
     CloneDomain,
     DomainIntent,
     DraftChange,
+    MigrateDomains,
     OpenConsole,
     OpenDetail,
     OpenQemuLog,
@@ -51,6 +52,8 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("b", "command('attach_disk')", "Add disk (review)", show=False),
     Binding("i", "command('attach_nic')", "Add NIC (review)", show=False),
     Binding("D", "command('detach_nic')", "Remove NIC (review)", show=False),
+    Binding("o", "migrate", "Migrate to another host", show=False),
+    Binding("J", "app.show_migrations", "Migrations", show=False),
 ]
 
 
@@ -67,6 +70,11 @@ class DomainKeysScreen(Screen[None]):
         keys = self.command_targets()
         if keys:
             self.post_message(RunAction(keys, DomainAction[name]))
+
+    def action_migrate(self) -> None:
+        keys = self.command_targets()
+        if keys:
+            self.post_message(MigrateDomains(keys))
 
     def action_pause_resume(self) -> None:
         keys = self.command_targets()

@@ -46,6 +46,7 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         Binding("I", "toggle_mode", "Irix/Solaris"),
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("ctrl+d", "forget", "Disconnect and forget"),
+        Binding("E", "evacuate", "Evacuate (migrate every running guest)"),
         Binding("1,escape", "back", "Domains"),
         *navigation_keys("2"),
     ]
@@ -72,6 +73,9 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
 
     class Reconnect(HostIntent):
         """Try the host again now."""
+
+    class Evacuate(HostIntent):
+        """Migrate every running guest of the host elsewhere."""
 
     def __init__(
         self,
@@ -233,6 +237,11 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
             ),
             chosen,
         )
+
+    def action_evacuate(self) -> None:
+        name = self._selected()
+        if name:
+            self.post_message(self.Evacuate(name))
 
     def action_reconnect(self) -> None:
         name = self._selected()

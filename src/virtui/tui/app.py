@@ -34,6 +34,7 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.io_views import BlockDevicesView, InterfacesView, LiveView, PhysicalCpusView
 from virtui.screens.logs import LogsScreen
+from virtui.screens.migrations import MigrationsScreen
 from virtui.screens.networks import NetworksScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
@@ -53,10 +54,12 @@ from virtui.tui.messages import (
     DomainIntent,
     HostEventArrived,
     HostUpdated,
+    MigrateDomains,
     RunAction,
     TimelineNote,
     ToggleCpuMode,
 )
+from virtui.tui.migrations import MigrationsController
 from virtui.tui.network_changes import NetworkChanges
 from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
@@ -128,6 +131,7 @@ class VirtuiApp(App[None]):
         self.operations = OperationsController(self)
         self.changes = ChangesController(self, self.desk_watch.required, self.calls, self.ports)
         self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
+        self.migrations = MigrationsController(self)
         self.domain_screens = DomainScreens(self, self.operations, self.changes)
         self.hosts = HostList(self, self._event_arrived)
         self.command_line = CommandLineController(self)
@@ -407,6 +411,17 @@ class VirtuiApp(App[None]):
 
     def on_action_finished(self, message: ActionFinished) -> None:
         self.operations.finished(message)
+
+    def on_hosts_screen_evacuate(self, message: HostsScreen.Evacuate) -> None:
+        self.migrations.evacuate(message.host)
+
+    def on_migrate_domains(self, message: MigrateDomains) -> None:
+        self.migrations.request(message.keys)
+
+    def action_show_migrations(self) -> None:
+        """The migrations panel (J): in flight and finished, with cancel."""
+        if not isinstance(self.front(), MigrationsScreen):
+            self.push_screen(MigrationsScreen(self.migrations))
 
     def on_hosts_screen_reconnect(self, message: HostsScreen.Reconnect) -> None:
         self.hosts.reconnect(message.host)

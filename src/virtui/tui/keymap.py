@@ -12,6 +12,7 @@ from virtui.screens.help import HelpScreen
 from virtui.screens.history import HistoryScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
+from virtui.screens.migrations import MigrationsScreen
 from virtui.screens.networks import NetworksScreen
 from virtui.screens.networks.detail import NetworkDetailScreen
 from virtui.screens.review import ReviewScreen
@@ -54,6 +55,7 @@ SECTIONS: tuple[tuple[str, type[object]], ...] = (
     ("Review desk (5)", ReviewScreen),
     ("Networks screen (6)", NetworksScreen),
     ("Network detail (Enter on a network)", NetworkDetailScreen),
+    ("Migrations panel (J)", MigrationsScreen),
     ("Configuration history (:history DOMAIN)", HistoryScreen),
     ("Detail screen (Enter on a domain)", DetailScreen),
     ("Snapshots screen (z)", SnapshotsScreen),

@@ -39,6 +39,14 @@ class ToggleCpuMode(Message):
     """A screen asks to switch between Irix and Solaris CPU figures everywhere."""
 
 
+class MigrateDomains(Message):
+    """Move these domains to another host (the app asks where and how)."""
+
+    def __init__(self, keys: list[DomainKey]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
 class DomainIntent(Message):
     """A screen asks for something about one domain; each kind is its own subclass."""
 

@@ -35,6 +35,7 @@ from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
 from virtui.backends.libvirt.handle import describe
+from virtui.backends.libvirt.migration import LibvirtMigration
 from virtui.backends.libvirt.networks import (
     LeaseCounter,
     LibvirtNetworkConfig,
@@ -65,6 +66,7 @@ from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.ports.config import ConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
+from virtui.ports.migration import MigrationPort
 from virtui.ports.networks import NetworkConfigPort, NetworksPort
 from virtui.ports.storage import StoragePort
 
@@ -108,7 +110,9 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNetworks, Backend):
+class LibvirtBackend(
+    LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNetworks, LibvirtMigration, Backend
+):
     """A host reached through libvirt-python.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
@@ -156,6 +160,9 @@ class LibvirtBackend(LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNet
         return self
 
     def network_port(self) -> NetworksPort:
+        return self
+
+    def migration_port(self) -> MigrationPort:
         return self
 
     def network_config_port(self) -> NetworkConfigPort:
@@ -466,7 +473,14 @@ def _counted(method: _Method) -> _Method:
 
 # Every public call that reaches the connection is counted: found from the classes, so
 # a new method cannot be forgotten.
-for _cls in (LibvirtDomains, LibvirtStorage, LibvirtTransfers, LibvirtConfig, LibvirtNetworks):
+for _cls in (
+    LibvirtDomains,
+    LibvirtStorage,
+    LibvirtTransfers,
+    LibvirtConfig,
+    LibvirtNetworks,
+    LibvirtMigration,
+):
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
             setattr(LibvirtBackend, _name, _counted(_value))

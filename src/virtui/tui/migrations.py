@@ -1,0 +1,521 @@
+"""MigrationsController: `o` on domains and evacuate on a host become migrations, each
+checked before anything moves, followed every 0.5 s, cancellable, and reconciled on
+both hosts when it ends."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from textual.screen import Screen
+
+from virtui.formatting import format_bytes, plural
+from virtui.model import DomainKey, DomainState, LogEntry, Severity
+from virtui.model.migration import (
+    CopyStorage,
+    MigrationJob,
+    MigrationOptions,
+    MigrationOutcome,
+    MigrationProgress,
+    Precheck,
+    Transport,
+)
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.migration import progress
+from virtui.monitor.store import DomainStore
+from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.form import Field, FormScreen
+from virtui.tui.calls import Calls
+
+EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
+_YES = {"yes": True, "no": False}
+
+
+class MigrationsApp(Protocol):
+    """The little of the app this controller uses."""
+
+    store: DomainStore
+    ports: HostPorts
+    calls: Calls
+
+    def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
+        """Show a screen."""
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Show a notification."""
+
+    def record(self, entry: LogEntry) -> None:
+        """Add to the logs timeline."""
+
+    def set_busy(self, key: DomainKey, text: str | None) -> None:
+        """Show progress in a domain's row (None: clear it)."""
+
+    def poll_host(self, name: str) -> None:
+        """Poll one host now."""
+
+    def call_from_thread(self, callback: Any, *args: Any) -> Any:
+        """Run on the UI thread."""
+
+    def front(self) -> Screen[object] | None:
+        """The screen in front."""
+
+
+@dataclass
+class Migration:
+    """One migration in flight or finished, as the panel lists it."""
+
+    key: DomainKey
+    name: str
+    source: str
+    target: str
+    options: MigrationOptions
+    cancel: threading.Event = field(default_factory=threading.Event)
+    job: MigrationJob | None = None
+    shown: MigrationProgress | None = None
+    outcome: MigrationOutcome | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def state(self) -> str:
+        """running, cancelling, moved or failed."""
+        if self.outcome is not None:
+            return "moved" if self.outcome.ok else "failed"
+        return "cancelling" if self.cancel.is_set() else "running"
+
+
+def parse_options(values: dict[str, str]) -> MigrationOptions:
+    """The form's answers as options; ValueError says which answer is wrong."""
+
+    def yes(key: str) -> bool:
+        if values[key] not in _YES:
+            raise ValueError(f"{key.replace('_', ' ')}: yes or no")
+        return _YES[values[key]]
+
+    try:
+        copy = CopyStorage(values["copy_storage"])
+    except ValueError as error:
+        raise ValueError("copy storage: none, all or incremental") from error
+    try:
+        transport = Transport(values["transport"])
+    except ValueError as error:
+        raise ValueError("transport: direct, p2p or tunnelled") from error
+    if not values["bandwidth"].isdigit():
+        raise ValueError("bandwidth: MiB/s as a whole number, 0 for no limit")
+    options = MigrationOptions(
+        live=yes("live"),
+        persistent=yes("persistent"),
+        undefine_source=yes("undefine_source"),
+        copy_storage=copy,
+        transport=transport,
+        bandwidth_mib=int(values["bandwidth"]),
+        auto_converge=yes("auto_converge"),
+        postcopy=yes("postcopy"),
+    )
+    if not options.live and copy is not CopyStorage.NONE:
+        raise ValueError("copy storage needs a live migration")
+    return options
+
+
+def busy_text(shown: MigrationProgress) -> str:
+    """What the domain's row shows meanwhile (the state column is 11 wide)."""
+    pct = shown.percent
+    return f"⟳ mig {pct:3.0f}%" if pct is not None else "⟳ migrating"
+
+
+class MigrationsController:
+    """Every migration of this app, in flight and finished (the panel lists them)."""
+
+    def __init__(self, app: MigrationsApp) -> None:
+        self.app = app
+        self.migrations: dict[DomainKey, Migration] = {}
+        self.history: list[Migration] = []  # finished ones, newest last
+        self.peak = 0  # the most migrations in flight at once (an evacuation's limit)
+
+    # -- asking ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        keys: list[DomainKey],
+        title: str = "",
+        go: Callable[[list[DomainKey], str, MigrationOptions], None] | None = None,
+    ) -> None:
+        """Ask for a target and options, check, confirm, then migrate ``keys`` (or hand
+        the ones that passed to ``go``)."""
+        keys = [k for k in keys if k not in self.migrations]
+        if not keys:
+            self.app.notify("already migrating", severity="warning")
+            return
+        sources = sorted({k.host for k in keys})
+        refused = [h for h in sources if self.app.ports.read_only(h)]
+        if refused:
+            self._refuse(f"{', '.join(refused)} is read-only (opened with --readonly)")
+            return
+        targets, why_not = self._targets(sources)
+        if not targets:
+            reasons = "; ".join(f"{h}: {w}" for h, w in sorted(why_not.items())) or "none"
+            self.app.notify(f"no host can take them ({reasons})", severity="error", timeout=10)
+            return
+        active = any(
+            (stats := self.app.store.get(k)) is not None and stats.sample.state.is_active
+            for k in keys
+        )
+        others = "; ".join(f"{h} ({w})" for h, w in sorted(why_not.items()))
+        names = ", ".join(self.app.store.label(k) for k in keys)
+
+        def check(values: dict[str, str]) -> str:
+            if values["target"] not in targets:
+                return f"{values['target']!r}: one of {', '.join(targets)}"
+            try:
+                parse_options(values)
+            except ValueError as error:
+                return str(error)
+            return ""
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                self._check(keys, values["target"], parse_options(values), go or self._start_all)
+
+        self.app.push_screen(
+            FormScreen(
+                title or f"Migrate {names}",
+                f"To one of: {', '.join(targets)}."
+                + (f" Cannot take them: {others}." if others else "")
+                + " Nothing moves before the checks are shown.",
+                [
+                    Field("target", "Target host", targets[0]),
+                    Field(
+                        "live",
+                        "Live (yes, no: offline, the definition only)",
+                        "yes" if active else "no",
+                    ),
+                    Field("persistent", "Persistent on the target (yes, no)", "yes"),
+                    Field("undefine_source", "Undefine on the source after (yes, no)", "yes"),
+                    Field("copy_storage", "Copy storage (none, all, incremental)", "none"),
+                    Field("transport", "Transport (direct, p2p, tunnelled)", "direct"),
+                    Field("bandwidth", "Bandwidth limit, MiB/s (0: none)", "0"),
+                    Field("auto_converge", "Auto-converge (yes, no)", "no"),
+                    Field("postcopy", "Post-copy when it does not converge (yes, no)", "no"),
+                ],
+                check,
+            ),
+            chosen,
+        )
+
+    def _targets(self, sources: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The hosts that can be a target now, and why each other one cannot."""
+        ok: list[str] = []
+        why_not: dict[str, str] = {}
+        for host in self.app.ports.host_names():
+            if host in sources:
+                continue
+            update = self.app.store.hosts.get(host)
+            backend = self.app.ports.backend(host)
+            if backend is None or backend.migration_port() is None:
+                why_not[host] = "not a libvirt host"
+            elif update is None or update.status.value != "connected":
+                why_not[host] = update.status.value if update else "connecting"
+            elif self.app.ports.read_only(host):
+                why_not[host] = "read-only"
+            else:
+                ok.append(host)
+        return ok, why_not
+
+    def _start_all(self, keys: list[DomainKey], target: str, options: MigrationOptions) -> None:
+        for key in keys:
+            self.start(key, target, options)
+
+    def _check(
+        self,
+        keys: list[DomainKey],
+        target: str,
+        options: MigrationOptions,
+        go: Callable[[list[DomainKey], str, MigrationOptions], None],
+    ) -> None:
+        ports = self.app.ports
+
+        def run() -> list[tuple[DomainKey, list[Precheck]]]:
+            found = []
+            destination = ports.migration(target)
+            for key in keys:
+                source = ports.migration(key.host).migration_source(key.uuid)
+                found.append((key, destination.migration_checks(source, options)))
+            return found
+
+        self.app.calls(
+            f"migration-checks:{target}",
+            run,
+            lambda found: self._confirm(found, target, options, go),
+            lambda failure: self.app.notify(
+                f"the checks could not run: {failure.message}", severity="error", timeout=10
+            ),
+        )
+
+    def _confirm(
+        self,
+        found: list[tuple[DomainKey, list[Precheck]]],
+        target: str,
+        options: MigrationOptions,
+        go: Callable[[list[DomainKey], str, MigrationOptions], None],
+    ) -> None:
+        ready = [key for key, checks in found if all(c.ok for c in checks)]
+        lines = []
+        for key, checks in found:
+            # Every check on one line (✓ or ✗ and its name); a failed one again below,
+            # with its reason: a dialog for ten domains stays readable.
+            glyphs = " ".join(f"{'✓' if c.ok else '✗'} {c.name}" for c in checks)
+            lines.append(f"{self.app.store.label(key)} → {target}: {glyphs}")
+            lines += [f"   {check.line}" for check in checks if not check.ok]
+        options_text = "Options: " + ", ".join(options.describe()) + "."
+        if not ready:
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Nothing can move",
+                    lines,
+                    "Every domain failed a check (✗). " + options_text,
+                    [Choice("close", "Close", "y")],
+                )
+            )
+            return
+        skipped = len(found) - len(ready)
+        warning = (
+            f"Moves {plural(len(ready), 'domain')} from "
+            f"{', '.join(sorted({k.host for k in ready}))} to {target}. {options_text}"
+            + (
+                f" {plural(skipped, 'domain')} failing a check stay where they are."
+                if skipped
+                else ""
+            )
+        )
+
+        def chosen(result: str | None) -> None:
+            if result == "go":
+                go(ready, target, options)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Migrate {plural(len(ready), 'domain')} to {target}?",
+                lines,
+                warning,
+                [Choice("go", f"Migrate {len(ready)}", "y")],
+            ),
+            chosen,
+        )
+
+    def _refuse(self, why: str) -> None:
+        text = f"cannot migrate: {why}; nothing was sent"
+        self.app.notify(text, title="migrate: refused", severity="error")
+        self.app.record(LogEntry.now("", "", "migration", text, Severity.WARNING))
+
+    # -- moving ---------------------------------------------------------------------------
+
+    def start(
+        self,
+        key: DomainKey,
+        target: str,
+        options: MigrationOptions,
+        then: Any = None,
+    ) -> None:
+        """Migrate one domain now (checked and confirmed already)."""
+        name = self.app.store.name(key)
+        migration = Migration(key, name, key.host, target, options)
+        self.migrations[key] = migration
+        self.peak = max(self.peak, len(self.migrations))
+        self.app.set_busy(key, "⟳ migrating")
+        ports = self.app.ports
+        self.app.record(
+            LogEntry.now(
+                key.host, name, "migration", f"to {target}: {', '.join(options.describe())}"
+            )
+        )
+
+        def job_read(job: MigrationJob) -> None:  # on the migration's thread
+            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                self.app.call_from_thread(self._progress, migration, job)
+
+        def run() -> MigrationOutcome:
+            return ports.migration(key.host).migrate(
+                key.uuid, ports.migration(target), options, job_read, migration.cancel
+            )
+
+        def done(outcome: MigrationOutcome) -> None:
+            self._finished(migration, outcome)
+            if then is not None:
+                then(outcome)
+
+        def failed(failure: Any) -> None:
+            outcome = MigrationOutcome(
+                name, key.host, target, False, f"{name} did not move: {failure.message}", 0.0
+            )
+            done(outcome)
+
+        self.app.calls(f"migrate:{key}", run, done, failed)
+
+    def _progress(self, migration: Migration, job: MigrationJob) -> None:
+        shown = progress(migration.name, migration.source, migration.target, job, migration.job)
+        migration.job, migration.shown = job, shown
+        if migration.outcome is None:
+            self.app.set_busy(migration.key, busy_text(shown))
+        self._refresh_panel()
+
+    def _finished(self, migration: Migration, outcome: MigrationOutcome) -> None:
+        migration.outcome = outcome
+        self.migrations.pop(migration.key, None)
+        self.history.append(migration)
+        self.app.set_busy(migration.key, None)
+        severity = Severity.INFO if outcome.ok else Severity.ERROR
+        self.app.record(
+            LogEntry.now(migration.source, migration.name, "migration", outcome.message, severity)
+        )
+        self.app.notify(
+            outcome.message, severity="information" if outcome.ok else "error", timeout=10
+        )
+        # No event says the source undefined it: both hosts are read again now.
+        self.app.poll_host(migration.source)
+        self.app.poll_host(migration.target)
+        self._refresh_panel()
+
+    def cancel(self, key: DomainKey) -> bool:
+        """Ask a running migration to stop (libvirt aborts the job); False when none."""
+        migration = self.migrations.get(key)
+        if migration is None:
+            return False
+        migration.cancel.set()
+        self._refresh_panel()
+        return True
+
+    def _refresh_panel(self) -> None:
+        front = self.app.front()
+        refresh = getattr(front, "refresh_view", None)
+        if refresh is not None and getattr(front, "IS_MIGRATIONS_PANEL", False):
+            refresh()
+
+    # -- the panel ------------------------------------------------------------------------
+
+    def panel_rows(self) -> dict[str, tuple[str, ...]]:
+        """Row key -> cells: in flight first, then finished, newest first."""
+        rows: dict[str, tuple[str, ...]] = {}
+        every = list(self.migrations.values()) + list(reversed(self.history))
+        for migration in every:
+            rows[_row_key(migration)] = _cells(migration)
+        return rows
+
+    def cancel_row(self, row_key: str) -> str:
+        """Cancel the migration of a panel row; what to say."""
+        for migration in self.migrations.values():
+            if _row_key(migration) == row_key:
+                self.cancel(migration.key)
+                return f"cancelling the migration of {migration.name}: libvirt aborts the job"
+        return "that migration is not running"
+
+    def outcome_of(self, row_key: str) -> str:
+        """What happened to a finished migration of a panel row."""
+        for migration in self.history:
+            if _row_key(migration) == row_key and migration.outcome is not None:
+                return migration.outcome.message
+        return ""
+
+    # -- evacuation -----------------------------------------------------------------------
+
+    def evacuate(self, host: str) -> None:
+        """Migrate every running guest of ``host``, a few at a time; one report."""
+        keys = [
+            stats.sample.key
+            for stats in self.app.store.all()
+            if stats.sample.key.host == host and stats.sample.state is DomainState.RUNNING
+        ]
+        if not keys:
+            self.app.notify(f"{host} has no running domain to move")
+            return
+        evacuation = _Evacuation(self, host)
+        self.request(
+            keys,
+            title=f"Evacuate {host}: {plural(len(keys), 'running domain')}",
+            go=evacuation.begin,
+        )
+
+    def report(self, host: str, outcomes: list[MigrationOutcome]) -> None:
+        """One line for an evacuation: how many moved, and why the others did not."""
+        moved = sum(1 for o in outcomes if o.ok)
+        failures = "; ".join(o.message for o in outcomes if not o.ok)
+        text = f"evacuate {host}: {moved} moved, {len(outcomes) - moved} failed" + (
+            f" ({failures})" if failures else ""
+        )
+        self.app.record(
+            LogEntry.now(
+                host, "", "migration", text, Severity.INFO if not failures else Severity.ERROR
+            )
+        )
+        self.app.notify(text, timeout=15, severity="information" if not failures else "error")
+
+
+class _Evacuation:
+    """Keeps EVACUATE_AT_ONCE migrations of one host in flight until all are done."""
+
+    def __init__(self, controller: MigrationsController, host: str) -> None:
+        self.controller = controller
+        self.host = host
+        self.queue: deque[DomainKey] = deque()
+        self.outcomes: list[MigrationOutcome] = []
+        self.running = 0
+        self.target = ""
+        self.options = MigrationOptions()
+
+    def begin(self, keys: list[DomainKey], target: str, options: MigrationOptions) -> None:
+        self.queue.extend(keys)
+        self.target, self.options = target, options
+        self._next()
+
+    def _next(self) -> None:
+        while self.queue and self.running < EVACUATE_AT_ONCE:
+            key = self.queue.popleft()
+            self.running += 1
+            self.controller.start(key, self.target, self.options, then=self._one_done)
+        if not self.queue and not self.running:
+            self.controller.report(self.host, self.outcomes)
+
+    def _one_done(self, outcome: MigrationOutcome) -> None:
+        self.running -= 1
+        self.outcomes.append(outcome)
+        self._next()
+
+
+def _row_key(migration: Migration) -> str:
+    return f"{migration.key.host}\t{migration.key.uuid}\t{migration.started}"
+
+
+def _rate(value: float | None) -> str:
+    return f"{format_bytes(int(value))}/s" if value else "-"
+
+
+def _cells(migration: Migration) -> tuple[str, ...]:
+    shown = migration.shown
+    where = f"{migration.source} → {migration.target}"
+    if shown is None:
+        return (migration.name, where, migration.state, "starting", *("-",) * 8)
+    eta = f"{shown.eta_s:.0f} s" if shown.eta_s is not None and migration.outcome is None else "-"
+    downtime = (
+        f"{migration.outcome.downtime_ms} ms"
+        if migration.outcome is not None and migration.outcome.downtime_ms is not None
+        else f"~{shown.expected_downtime_ms} ms"
+        if shown.expected_downtime_ms
+        else "-"
+    )
+    return (
+        migration.name,
+        where,
+        migration.state,
+        shown.phase if migration.outcome is None else "ended",
+        format_bytes(shown.processed),
+        format_bytes(shown.remaining),
+        format_bytes(shown.total),
+        _rate(shown.rate),
+        _rate(shown.dirty_rate),
+        str(shown.iteration),
+        downtime,
+        eta,
+    )

@@ -1,0 +1,295 @@
+"""Migration between two real hosts: two libvirtd daemons, each in its own mount,
+network and UTS namespace, reached over qemu+tcp://. Storage is not shared (each host's
+/var/lib/libvirt is its own), so a live migration copies the disks (NBD) or is
+refused by the pre-checks."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import libvirt
+import pytest
+from textual.containers import Vertical
+from textual.widgets import Input
+
+from tests.integration.daemons import daemons_available
+from tests.integration.migration_hosts import IMAGES, MigrationHost, make_guest, pair, with_pools
+from tests.tui.helpers import RecordingApp, wait_for
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.config.settings import Settings
+from virtui.model.migration import CopyStorage, MigrationJob, MigrationOptions, Transport
+from virtui.monitor.sessions import open_sessions
+from virtui.screens.confirm import ConfirmScreen
+from virtui.screens.form import FormScreen
+from virtui.screens.hosts import HostsScreen
+from virtui.screens.migrations import MigrationsScreen
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[tuple[MigrationHost, MigrationHost]]:
+    why = daemons_available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to start libvirtd: {why}")
+        pytest.skip(why)
+    first, second = pair()
+    try:
+        first.start()
+        second.start()
+        with_pools(first, second)
+        yield first, second
+    finally:
+        first.remove()
+        second.remove()
+
+
+@pytest.fixture
+def backends(
+    hosts: tuple[MigrationHost, MigrationHost],
+) -> Iterator[tuple[LibvirtBackend, LibvirtBackend]]:
+    one, two = (LibvirtBackend(host.uri, host.hostname) for host in hosts)
+    one.connect()
+    two.connect()
+    yield one, two
+    for backend in (one, two):  # every guest a test left, on either host
+        conn = libvirt.open(backend.uri)
+        for dom in conn.listAllDomains(0):
+            if dom.isActive():
+                dom.destroy()
+            if dom.isPersistent():
+                dom.undefine()
+        for volume in conn.storagePoolLookupByName("images").listAllVolumes(0):
+            volume.delete(0)
+        conn.close()
+        backend.close()
+
+
+class Flag(threading.Event):
+    """The cancel flag the UI would set."""
+
+
+def _state(uri: str, uuid: str) -> str:
+    conn = libvirt.open(uri)
+    try:
+        dom = conn.lookupByUUIDString(uuid)
+        return {1: "running", 3: "paused", 5: "shut off"}.get(dom.state()[0], "other")
+    except libvirt.libvirtError:
+        return "absent"
+    finally:
+        conn.close()
+
+
+def test_live_with_copy_storage_there_and_back(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "roundtrip", disk_mib=4)
+    options = MigrationOptions(copy_storage=CopyStorage.ALL)
+    checks = two.migration_checks(one.migration_source(uuid), options)
+    assert all(check.ok for check in checks), [c.line for c in checks]
+    assert f"✓ disk {IMAGES}/roundtrip.img: copied (over NBD)" in [c.line for c in checks]
+    jobs: list[MigrationJob] = []
+    outcome = one.migrate(uuid, two, options, jobs.append, Flag())
+    assert outcome.ok, outcome.message
+    assert outcome.message.startswith(f"roundtrip moved to {two.name} in ")
+    assert "running there; gone from" in outcome.message or "running there" in outcome.message
+    assert (_state(two.uri, uuid), _state(one.uri, uuid)) == ("running", "absent")
+    # back again, with the same defaults
+    outcome = two.migrate(uuid, one, options, jobs.append, Flag())
+    assert outcome.ok, outcome.message
+    assert (_state(one.uri, uuid), _state(two.uri, uuid)) == ("running", "absent")
+
+
+def test_offline_migration_moves_the_definition(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "parked", running=False)
+    options = MigrationOptions(live=False)
+    checks = two.migration_checks(one.migration_source(uuid), options)
+    assert "✓ memory: offline: none needed now" in [c.line for c in checks]
+    outcome = one.migrate(uuid, two, options, lambda _job: None, Flag())
+    assert outcome.ok, outcome.message
+    assert (_state(two.uri, uuid), _state(one.uri, uuid)) == ("shut off", "absent")
+
+
+def test_prechecks_refuse_what_libvirt_would_fail_on(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "picky")
+    source = one.migration_source(uuid)
+    tunnel = MigrationOptions(copy_storage=CopyStorage.ALL, transport=Transport.TUNNELLED)
+    assert [c.line for c in two.migration_checks(source, tunnel) if not c.ok] == [
+        "✗ disks: storage cannot be copied through a tunnel: choose p2p or direct"
+    ]
+    incremental = MigrationOptions(copy_storage=CopyStorage.INCREMENTAL)
+    (failed,) = [c for c in two.migration_checks(source, incremental) if not c.ok]
+    assert "an incremental copy needs the base image there" in failed.detail
+    offline_copy = MigrationOptions(live=False, copy_storage=CopyStorage.ALL)
+    (failed,) = [c for c in two.migration_checks(source, offline_copy) if not c.ok]
+    assert failed.detail == "copy storage needs a running guest and a live migration"
+
+
+def test_precheck_refuses_a_disk_missing_on_the_target(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "stuck")
+    checks = two.migration_checks(one.migration_source(uuid), MigrationOptions())
+    failed = [c.line for c in checks if not c.ok]
+    assert failed == [f"✗ disk {IMAGES}/stuck.img: missing on {two.name}: choose copy storage"]
+    # the same guest again on the target: refused by name and UUID
+    make_guest(two.uri, "stuck", running=False)
+    checks = two.migration_checks(one.migration_source(uuid), MigrationOptions())
+    assert any(c.name == "name and UUID" and not c.ok for c in checks)
+
+
+def test_cancel_midway_leaves_the_guest_running_on_the_source(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "slow", disk_mib=48)
+    options = MigrationOptions(copy_storage=CopyStorage.ALL, bandwidth_mib=4)
+    cancel = Flag()
+    jobs: list[MigrationJob] = []
+
+    def seen(job: MigrationJob) -> None:
+        jobs.append(job)
+        if len(jobs) == 3:  # well under way: about 1.5 s of a 12 s copy
+            cancel.set()
+
+    started = time.monotonic()
+    outcome = one.migrate(uuid, two, options, seen, cancel)
+    assert not outcome.ok
+    assert outcome.message == f"cancelled: slow is running on {one.name}"
+    assert time.monotonic() - started < 10
+    assert (_state(one.uri, uuid), _state(two.uri, uuid)) == ("running", "absent")
+
+
+def test_the_target_dying_midway_leaves_the_guest_on_the_source(
+    hosts: tuple[MigrationHost, MigrationHost],
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "orphan", disk_mib=48)
+    options = MigrationOptions(copy_storage=CopyStorage.ALL, bandwidth_mib=4)
+    jobs: list[MigrationJob] = []
+
+    def seen(job: MigrationJob) -> None:
+        jobs.append(job)
+        if len(jobs) == 3:
+            hosts[1].kill()
+
+    try:
+        outcome = one.migrate(uuid, two, options, seen, Flag())
+        assert not outcome.ok
+        assert outcome.message.startswith("orphan did not move (")
+        assert outcome.message.endswith(f"it is running on {one.name}")
+        assert _state(one.uri, uuid) == "running"
+    finally:
+        hosts[1].start()
+        conn = libvirt.open(hosts[1].uri)
+        pool = conn.storagePoolLookupByName("images")
+        if not pool.isActive():  # its directory was on the killed host's private tmpfs
+            pool.build(0)
+            pool.create(0)
+        conn.close()
+
+
+def _app(*uris: str) -> RecordingApp:
+    return RecordingApp(
+        Settings(uris=list(uris)), sessions=open_sessions(list(uris)), auto_poll=False
+    )
+
+
+async def _fill(app: RecordingApp, values: dict[str, str]) -> FormScreen:
+    await wait_for(lambda: isinstance(app.screen, FormScreen))
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    for key, value in values.items():
+        form.query_one(f"#{key}", Input).value = value
+    form.set_focus(list(form.query(Input))[-1])
+    return form
+
+
+async def test_o_checks_confirms_moves_and_reconciles_the_rows(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "walker", disk_mib=2)
+    app = _app(one.uri, two.uri)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await app.poll_now()
+        first, second = app.ports.host_names()
+        await pilot.press("slash", *"walker", "enter", "o")
+        await _fill(app, {"copy_storage": "all", "transport": "p2p"})
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert f"→ {second}: ✓ name and UUID ✓ memory ✓ emulator and machine ✓ CPU" in shown
+        assert "✗" not in shown
+        assert "copy storage: all" in shown and "transport: p2p" in shown
+        await pilot.press("y")
+        await wait_for(lambda: any("walker" in t and "move" in t for t in app.told), timeout=120)
+        assert any(f"walker moved to {second} in " in t for t in app.told), app.told
+        await app.poll_now()
+        keys = {(s.sample.key.host, s.sample.name) for s in app.store.all()}
+        assert (second, "walker") in keys and (first, "walker") not in keys  # no stale row
+        entries = [e for e in app.timeline.entries if e.kind == "migration"]
+        assert entries[0].detail.startswith(f"to {second}: live")
+        assert entries[-1].detail.startswith(f"walker moved to {second} in ")
+        assert _state(two.uri, uuid) == "running"
+        await pilot.press("J")
+        await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
+        rows = app.migrations.panel_rows()
+        (cells,) = rows.values()
+        assert cells[:3] == ("walker", f"{first} → {second}", "moved")
+
+
+async def test_a_failed_check_moves_nothing(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuid = make_guest(one.uri, "rooted")
+    app = _app(one.uri, two.uri)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"rooted", "enter", "o")
+        await _fill(app, {})  # copy storage: none, and the disk is not on the target
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Nothing can move" in str(app.screen.query_one(Vertical).border_title)
+        assert "✗ disk /var/lib/libvirt/images/rooted.img: missing on" in shown
+        await pilot.press("y")
+        assert _state(one.uri, uuid) == "running" and _state(two.uri, uuid) == "absent"
+
+
+async def test_evacuate_moves_every_running_guest_and_reports_each(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    one, two = backends
+    uuids = [make_guest(one.uri, f"evac{n}") for n in range(3)]
+    make_guest(one.uri, "sleeper", running=False)  # not running: stays
+    app = _app(one.uri, two.uri)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await app.poll_now()
+        first, _second = app.ports.host_names()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("E")
+        form = await _fill(app, {"copy_storage": "all"})
+        assert "Evacuate" in str(form.query_one(Vertical).border_title)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(
+            lambda: any(t.startswith(f"evacuate {first}: 3 moved, 0 failed") for t in app.told),
+            timeout=180,
+        )
+        assert all(_state(two.uri, uuid) == "running" for uuid in uuids)
+        assert max(app.migrations.peak, 0) <= 2  # at most two at once
