@@ -46,7 +46,7 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         Binding("I", "toggle_mode", "Irix/Solaris"),
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("ctrl+d", "forget", "Disconnect and forget"),
-        Binding("E", "evacuate", "Evacuate (migrate every running guest)"),
+        Binding("E", "evacuate", "Evacuate (migrate every running guest)", show=False),
         Binding("1,escape", "back", "Domains"),
         *navigation_keys("2"),
     ]

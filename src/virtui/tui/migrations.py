@@ -33,6 +33,7 @@ from virtui.screens.form import Field, FormScreen
 from virtui.tui.calls import Calls
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
+PANEL_EVERY_S = 0.5  # the panel is refreshed at most this often
 _YES = {"yes": True, "no": False}
 
 
@@ -64,6 +65,9 @@ class MigrationsApp(Protocol):
     def front(self) -> Screen[object] | None:
         """The screen in front."""
 
+    def set_timer(self, delay: float, callback: Any) -> Any:
+        """Call back once after ``delay`` seconds."""
+
 
 @dataclass
 class Migration:
@@ -79,6 +83,7 @@ class Migration:
     shown: MigrationProgress | None = None
     outcome: MigrationOutcome | None = None
     started: float = field(default_factory=time.monotonic)
+    busy: str = ""  # what its row shows now
 
     @property
     def state(self) -> str:
@@ -135,6 +140,7 @@ class MigrationsController:
         self.migrations: dict[DomainKey, Migration] = {}
         self.history: list[Migration] = []  # finished ones, newest last
         self.peak = 0  # the most migrations in flight at once (an evacuation's limit)
+        self._panel_due = False
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -358,9 +364,18 @@ class MigrationsController:
     def _progress(self, migration: Migration, job: MigrationJob) -> None:
         shown = progress(migration.name, migration.source, migration.target, job, migration.job)
         migration.job, migration.shown = job, shown
-        if migration.outcome is None:
-            self.app.set_busy(migration.key, busy_text(shown))
-        self._refresh_panel()
+        text = busy_text(shown)
+        if migration.outcome is None and text != migration.busy:
+            migration.busy = text  # the row is redrawn only when its text changes
+            self.app.set_busy(migration.key, text)
+        self._refresh_panel_soon()
+
+    def _refresh_panel_soon(self) -> None:
+        """One panel refresh for the readings of every migration that arrive within
+        PANEL_EVERY_S (ten migrations read twice a second each: twenty readings)."""
+        if not self._panel_due:
+            self._panel_due = True
+            self.app.set_timer(PANEL_EVERY_S, self._refresh_panel)
 
     def _finished(self, migration: Migration, outcome: MigrationOutcome) -> None:
         migration.outcome = outcome
@@ -389,6 +404,7 @@ class MigrationsController:
         return True
 
     def _refresh_panel(self) -> None:
+        self._panel_due = False
         front = self.app.front()
         refresh = getattr(front, "refresh_view", None)
         if refresh is not None and getattr(front, "IS_MIGRATIONS_PANEL", False):
