@@ -278,3 +278,24 @@ def test_a_full_disk_says_so_and_a_merge_libvirt_took_is_settled(node: str, tmp_
     assert "cannot rollback" not in out + done.stderr
     assert "live: 1" in out  # libvirt's configuration has the new memory
     assert "after: merged" in out
+
+
+def test_propose_new_drafts_a_domain_that_is_not_there_yet(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    xml = (
+        "<domain type='test'><name>fresh</name>"
+        "<uuid>00000000-0000-4000-8000-0000000000f1</uuid>"
+        "<memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>"
+    )
+    proposal = tmp_path / "fresh.xml"
+    proposal.write_text(xml)
+    done = review("propose", "--new", "-c", node, "fresh", str(proposal), env=env)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(review("list", "--json", env=env).stdout)
+    (entry,) = [e for e in listed if e["domain"] == "fresh"]
+    assert (entry["kind"], entry["summary"]) == ("new-domain", ["define new domain fresh"])
+    taken = tmp_path / "vault.xml"
+    taken.write_text(xml.replace("fresh", "vault").replace("f1<", "f2<"))
+    refused = review("propose", "--new", "-c", node, "vault", str(taken), env=env)
+    assert refused.returncode != 0 and "already has a domain named vault" in refused.stderr

@@ -45,6 +45,8 @@ def _readonly_app(uri: str) -> VirtuiApp:
         ("i", "draft a configuration change"),
         ("D", "draft a configuration change"),
         ("o", "migrate"),
+        ("X", "reset"),
+        ("ctrl+n", "create a guest"),
     ],
 )
 async def test_every_mutating_key_is_refused_with_a_reason(

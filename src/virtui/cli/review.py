@@ -84,6 +84,11 @@ def build_review_parser() -> argparse.ArgumentParser:
     propose.add_argument("file", type=Path, help="the proposed domain XML")
     propose.add_argument("--title", default="", help="default: DOMAIN: XML edit")
     propose.add_argument("--description", default="")
+    propose.add_argument(
+        "--new",
+        action="store_true",
+        help="the XML defines a new domain (named DOMAIN): reviewed before it exists",
+    )
     listing = commands.add_parser("list", help="every change request")
     listing.add_argument("--json", action="store_true")
     show = commands.add_parser("show", help="one change request, its diff and warnings")
@@ -249,8 +254,22 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
     if action == "propose":
         name = _host_name(args.uri)
         desk.connect(args.uri, name)
-        uuid = _find_domain(desk, name, args.domain)
         proposed = _read(args.file)
+        if args.new:  # a domain that is not there yet: "define new domain"
+            change = d.draft_new(
+                name,
+                proposed,
+                title=args.title or f"{args.domain}: new domain",
+                description=args.description,
+            )
+            if change.domain_name != args.domain:
+                d.withdraw(change.id)
+                raise Refused(
+                    f"the XML defines {visible(change.domain_name)}, not {visible(args.domain)}"
+                )
+            print(change.id)
+            return EXIT_OK
+        uuid = _find_domain(desk, name, args.domain)
         change = d.draft(
             name,
             uuid,

@@ -16,6 +16,7 @@ class DomainAction(enum.Enum):
     SHUTDOWN = ("shut down", "shutting down", "asked to shut down", False)
     REBOOT = ("reboot", "rebooting", "asked to reboot", False)
     DESTROY = ("force off", "forcing off", "forced off", True)
+    RESET = ("reset", "resetting", "reset (like the reset button)", True)
     SUSPEND = ("pause", "pausing", "paused", False)
     RESUME = ("resume", "resuming", "resumed", False)
     MANAGED_SAVE = ("save", "saving", "saved (start restores it)", False)

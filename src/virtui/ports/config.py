@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.model.newguest import NewVolume
 from virtui.ports.networks import NetworkConfigPort
 
 
@@ -27,6 +28,22 @@ class ConfigPort(Protocol):
 
     def image_format(self, path: str) -> str | None:
         """The format of an image on the host (None: cannot say)."""
+
+    def create_guest_volume(self, volume: NewVolume, content: bytes | None = None) -> str:
+        """Create a volume (an overlay when it has a backing image), write ``content``
+        into it when given; its path."""
+
+    def delete_volume_path(self, path: str) -> None:
+        """Delete the volume at ``path`` (a merge that failed takes back what it made)."""
+
+    def start_domain(self, uuid: str) -> None:
+        """Start a defined domain."""
+
+    def domain_named(self, name: str) -> str:
+        """The UUID of the host's domain called ``name`` ("" when there is none)."""
+
+    def pool_room(self, pool: str) -> tuple[str, int]:
+        """(target directory, bytes available) of a started pool."""
 
 
 class ConfigHosts(Protocol):

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from virtui.model.config import DomainConfig, LiveChange
 from virtui.ports.config import ConfigHosts, ConfigPort
 from virtui.ports.networks import NetworkConfigPort
 from virtui.review import danger
@@ -24,6 +25,37 @@ REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
 UNVERIFIED = "unverified-import"
 SECRET_NOT_CARRIED = "secret-not-carried"
 LOCK_WAIT_S = 60.0  # another process's merge of the same domain: wait this long for it
+
+
+NEW_DOMAIN = "new-domain"  # a change request that defines a domain not there yet
+
+
+class NewDomainPort:
+    """A host's domain configurations as a new domain's change request sees them: the
+    "live configuration" is nothing while no domain has its UUID or name (the base of
+    the request), and that domain's XML once one does (then the request is stale)."""
+
+    def __init__(self, port: ConfigPort, name: str) -> None:
+        self.port = port
+        self.name = name
+        self.uri = port.uri
+
+    def read_config(self, uuid: str) -> DomainConfig:
+        """Nothing, or what now stands where the new domain would go."""
+        taken = self.port.domain_named(self.name)
+        if taken:
+            return self.port.read_config(taken)
+        try:
+            return self.port.read_config(uuid)
+        except Exception:  # no such domain: the base of a new one
+            return DomainConfig("", False, self.name)
+
+    def define_config(self, xml: str) -> str:
+        """Define it (validated)."""
+        return self.port.define_config(xml)
+
+    def apply_live(self, uuid: str, change: LiveChange) -> None:
+        """Nothing runs yet: there is nothing to apply live."""
 
 
 class ReviewError(Exception):
@@ -121,9 +153,17 @@ class DeskCore:
             return self.hosts.network_config(host)
         return self.hosts.config(host)
 
+    def _port_of(self, change: ChangeRequest) -> ConfigPort | NetworkConfigPort | NewDomainPort:
+        """The port a change reads its live configuration from and is defined through."""
+        if change.kind == NEW_DOMAIN:
+            return NewDomainPort(self.hosts.config(change.host), change.domain_name)
+        return self._port(change.host, change.kind)
+
     def _check_proposal(self, host: str, uuid: str, base_xml: str, proposed: str) -> None:
         """Refuse a proposal that edits another domain (or network) or names an unknown
         emulator."""
+        if not base_xml.strip():  # a new domain: checked against the host at draft
+            return
         try:
             check_identity(base_xml, proposed, uuid)
             if parse_config(base_xml).tag != "domain":

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import time
 
+from virtui.model.newguest import NewVolume, format_size
 from virtui.review import danger, patchfile, secrets
 from virtui.review.core import (
     LOCK_WAIT_S,
+    NEW_DOMAIN,
     REVIEWABLE,
     SECRET_NOT_CARRIED,
     UNVERIFIED,
@@ -31,10 +33,13 @@ from virtui.review.core import (
 from virtui.review.history import HistoryError, Version, drift_message, object_path
 from virtui.review.merging import Merging
 from virtui.review.model import ChangeRequest, State
+from virtui.review.newguest import CreateDomain
 from virtui.review.ops import Conflict, Op, RawXml, plan, propose
 from virtui.review.rebasing import Rebasing
 from virtui.review.store import StoreError
-from virtui.review.xmlsafe import XmlRefused, canonical, sha256
+from virtui.review.xmlsafe import XmlRefused, canonical, parse_domain, sha256
+from virtui.review.xmlsafe import validate as validate_schema
+from virtui.text import error_text
 
 __all__ = [
     "LOCK_WAIT_S",
@@ -91,6 +96,79 @@ class ReviewDesk(Merging, Rebasing):
             uri=port.uri,
             flags=list(flags or []),
             kind=kind,
+        )
+        try:
+            return self._get(self.store.create(change))
+        except StoreError as error:
+            raise ReviewError(str(error)) from error
+
+    def draft_new(
+        self,
+        host: str,
+        xml: str,
+        volumes: list[NewVolume] | None = None,
+        *,
+        start: bool = False,
+        title: str = "",
+        description: str = "",
+    ) -> ChangeRequest:
+        """A change request that defines a new domain from ``xml``, creating
+        ``volumes`` at merge (and starting it, when asked). Refused now when the XML
+        does not validate, the name or UUID is taken, or a pool cannot hold a volume."""
+        volumes = volumes or []
+        try:
+            root = parse_domain(xml)
+            problems = validate_schema(xml)
+        except XmlRefused as error:
+            raise ReviewError(str(error)) from error
+        if problems:
+            raise ReviewError(f"the new domain's XML does not validate: {'; '.join(problems)}")
+        name = (root.findtext("name") or "").strip()
+        uuid = (root.findtext("uuid") or "").strip().lower()
+        if not name or not uuid:
+            raise ReviewError("a new domain's XML needs a <name> and a <uuid>")
+        port = self.hosts.config(host)
+        if port.domain_named(name):
+            raise ReviewError(f"{host} already has a domain named {name}")
+        try:
+            taken = port.read_config(uuid)
+        except Exception:
+            taken = None
+        if taken is not None:
+            raise ReviewError(f"{host} already has a domain with UUID {uuid} ({taken.name})")
+        needed: dict[str, int] = {}
+        for volume in volumes:
+            needed[volume.pool] = needed.get(volume.pool, 0) + (
+                volume.capacity if not volume.backing else 0
+            )
+        for pool, size in needed.items():
+            try:
+                _path, room = port.pool_room(pool)
+            except Exception as error:
+                raise ReviewError(f"pool {pool} on {host}: {error_text(error)}") from error
+            if size > room:
+                raise ReviewError(
+                    f"pool {pool} on {host} has {format_size(room)} free: "
+                    f"{format_size(size)} do not fit"
+                )
+        create = CreateDomain(xml, [volume.as_dict() for volume in volumes], start)
+        change = ChangeRequest(
+            id=0,
+            title=title or f"{name}: new domain",
+            description=description,
+            author=self.user,
+            created=time.time(),
+            host=host,
+            domain_uuid=uuid,
+            domain_name=name,
+            base_xml="",
+            base_hash=sha256(""),
+            proposed_xml=xml,
+            proposed_hash=sha256(xml),
+            ops=[create],
+            summary=[item.text for item in create.plan(None, False)],
+            uri=port.uri,
+            kind=NEW_DOMAIN,
         )
         try:
             return self._get(self.store.create(change))
@@ -173,7 +251,7 @@ class ReviewDesk(Merging, Rebasing):
                 "the patch changed a secret (a password) that exports never carry: "
                 "this change keeps the live one; set the new one by hand"
             )
-        if change.kind != "domain":
+        if change.kind != "domain":  # a network, or a new domain: checked at draft
             return found
         try:
             pools = self.hosts.config(change.host).host_facts().pool_paths
@@ -202,7 +280,7 @@ class ReviewDesk(Merging, Rebasing):
         change = self._get(change_id)
         if change.state not in REVIEWABLE:
             return change
-        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+        live = self._port_of(change).read_config(change.domain_uuid)
         if sha256(live.xml) != change.base_hash:
             self._mark_stale(change)
         return self._get(change_id)

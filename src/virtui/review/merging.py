@@ -7,16 +7,20 @@ from __future__ import annotations
 import contextlib
 import time
 
+from virtui.formatting import plural
 from virtui.review import diff
 from virtui.review.core import (
     LOCK_WAIT_S,
+    NEW_DOMAIN,
     DeskCore,
     MergeResult,
     ReviewError,
 )
 from virtui.review.history import HistoryError, merge_message, object_path
 from virtui.review.model import ChangeRequest, State
+from virtui.review.newguest import CreateDomain
 from virtui.review.ops import PENDING_RESTART, plan
+from virtui.review.seediso import seed_iso
 from virtui.review.store import LockHeld, StateChanged, StoreError
 from virtui.review.xmlsafe import XmlRefused, canonical, parse_config, sha256
 from virtui.review.xmlsafe import validate as validate_schema
@@ -46,7 +50,7 @@ class Merging(DeskCore):
 
     def _check_valid(self, change: ChangeRequest) -> None:
         try:
-            parse_config(change.proposed_xml, change.kind)
+            parse_config(change.proposed_xml, "network" if change.kind == "network" else "domain")
             problems = validate_schema(change.proposed_xml)
         except XmlRefused as error:
             problems = [str(error)]
@@ -105,7 +109,7 @@ class Merging(DeskCore):
         except StoreError as error:
             raise ReviewError(f"#{change_id} not merged: {error}") from error
         try:
-            live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+            live = self._port_of(change).read_config(change.domain_uuid)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
@@ -120,8 +124,10 @@ class Merging(DeskCore):
                 f"#{change_id} is stale: the live configuration changed since it was drafted "
                 "(another merge or an edit outside virtui); nothing was applied (R rebases)"
             )
+        if change.kind == NEW_DOMAIN:
+            return self._create_domain(change)
         try:
-            self._port(change.host, change.kind).define_config(change.proposed_xml)
+            self._port_of(change).define_config(change.proposed_xml)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(
@@ -134,21 +140,62 @@ class Merging(DeskCore):
                 pending.append(item.text)
                 continue
             try:
-                self._port(change.host, change.kind).apply_live(change.domain_uuid, item.live)
+                self._port_of(change).apply_live(change.domain_uuid, item.live)
                 live_done.append(item.text)
             except Exception as error:
                 pending.append(
                     f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
                 )
+        return self._record_merge(change, live_done, pending)
+
+    def _create_domain(self, change: ChangeRequest) -> MergeResult:
+        """A new domain: its volumes created (a seed ISO written), then the define; if
+        libvirt refuses it, the volumes made for it are deleted again. Started after,
+        when asked."""
+        (create,) = [op for op in change.ops if isinstance(op, CreateDomain)]
+        port = self.hosts.config(change.host)
+        made: list[str] = []
         try:
-            applied = self._port(change.host, change.kind).read_config(change.domain_uuid).xml
+            for volume in create.new_volumes():
+                content = seed_iso(volume.seed) if volume.seed else None
+                made.append(port.create_guest_volume(volume, content))
+            port.define_config(change.proposed_xml)
+        except Exception as error:
+            kept = []
+            for path in reversed(made):
+                try:
+                    port.delete_volume_path(path)
+                except Exception:
+                    kept.append(path)
+            left = f"; could not remove {', '.join(kept)}" if kept else ""
+            self._back(change, "merge failed", error_text(error))
+            raise ReviewError(
+                f"#{change.id}: not created ({error_text(error)}); "
+                f"{plural(len(made), 'volume')} made for it removed{left}"
+            ) from error
+        done = [item.text for item in plan("", change.ops, False)]
+        if create.start:
+            try:
+                port.start_domain(change.domain_uuid)
+            except Exception as error:
+                done = [t for t in done if not t.startswith("start")]
+                done.append(f"defined, but it did not start: {error_text(error)}")
+        return self._record_merge(change, done, [])
+
+    def _record_merge(
+        self, change: ChangeRequest, live_done: list[str], pending: list[str]
+    ) -> MergeResult:
+        change_id = change.id
+        try:
+            applied = self._port_of(change).read_config(change.domain_uuid).xml
         except Exception as error:
             raise ReviewError(
                 f"#{change_id}: libvirt has the change (defined) but it could not be read back "
                 f"({error_text(error)}); it is settled when the desk next opens"
             ) from error
         normalised = diff.shown_diff(change.proposed_xml, applied)
-        outcome = [f"live: {t}" for t in live_done] + [f"pending: {t}" for t in pending]
+        word = "done" if change.kind == NEW_DOMAIN else "live"
+        outcome = [f"{word}: {t}" for t in live_done] + [f"pending: {t}" for t in pending]
         # Still under the domain's lock: a drift check elsewhere waits for this commit.
         outcome += self._commit_merge(change, applied)
         detail = f"{len(live_done)} live, {len(pending)} pending restart"
@@ -169,7 +216,11 @@ class Merging(DeskCore):
             return []
         try:
             commit = self.history.commit(
-                object_path(change.host, change.domain_name, change.kind),
+                object_path(
+                    change.host,
+                    change.domain_name,
+                    "domain" if change.kind == NEW_DOMAIN else change.kind,
+                ),
                 canonical(applied),
                 merge_message(change, self.user),
                 self.user,
@@ -205,7 +256,7 @@ class Merging(DeskCore):
             except StoreError:
                 continue  # its merge is still under way in another process
             try:
-                live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+                live = self._port_of(change).read_config(change.domain_uuid)
                 self._settle(change, live.xml)
                 settled.append(change_id)
             except Exception:

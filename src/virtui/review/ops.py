@@ -23,6 +23,7 @@ from virtui.review.netops import (
     SetForward,
     raw_network_plan,
 )
+from virtui.review.newguest import CreateDomain
 from virtui.review.opbase import NEEDS_RESTART, NET_RESTART, PENDING_RESTART, Conflict, PlanItem
 from virtui.review.xmlsafe import XmlRefused, parse_config, parse_domain, to_text
 
@@ -264,6 +265,7 @@ Op = (
     | RemoveDhcpHost
     | SetDhcpRange
     | SetForward
+    | CreateDomain
 )
 _KINDS: dict[str, type[Any]] = {
     "vcpus": SetVcpus,
@@ -272,6 +274,7 @@ _KINDS: dict[str, type[Any]] = {
     "detach": DetachDevice,
     "raw": RawXml,
     **NETWORK_OPS,
+    "create": CreateDomain,
 }
 
 
@@ -279,6 +282,10 @@ def propose(base_xml: str, ops: list[Op], old_base_xml: str | None = None) -> st
     """The proposed XML: ``ops`` applied to the base (conflicts checked against the old
     base when rebasing)."""
     raw = [op for op in ops if isinstance(op, RawXml)]
+    created = [op for op in ops if isinstance(op, CreateDomain)]
+    if created:  # a new domain: proposed whole, on no base
+        parse_domain(created[-1].xml)
+        return created[-1].xml
     root = parse_config(base_xml)
     if raw:
         parse_config(raw[-1].proposed, str(root.tag))
@@ -292,6 +299,10 @@ def propose(base_xml: str, ops: list[Op], old_base_xml: str | None = None) -> st
 def plan(base_xml: str, ops: list[Op], active: bool) -> list[PlanItem]:
     """The summary of ``ops`` against the base, for a running or shut-off domain (or an
     active or inactive network)."""
+    if not base_xml.strip():  # a new domain
+        return [
+            item for op in ops if isinstance(op, CreateDomain) for item in op.plan(None, active)
+        ]
     base = parse_config(base_xml)
     return [item for op in ops for item in op.plan(base, active)]
 

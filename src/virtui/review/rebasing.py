@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from virtui.review import diff
 from virtui.review.core import (
+    NEW_DOMAIN,
     REVIEWABLE,
     DeskCore,
     ReviewError,
@@ -26,7 +27,12 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state not in (State.STALE, State.CONFLICTED, *REVIEWABLE):
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to rebase")
-        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+        if change.kind == NEW_DOMAIN:
+            raise ReviewError(
+                f"#{change_id} defines a new domain, and one now stands where it would go: "
+                "withdraw it and draft another"
+            )
+        live = self._port_of(change).read_config(change.domain_uuid)
         try:
             if any(isinstance(op, RawXml) for op in change.ops):
                 proposed = diff.three_way(
@@ -71,7 +77,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
-        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+        live = self._port_of(change).read_config(change.domain_uuid)
         base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
         try:
             text = diff.three_way(base, proposed, canonical(live.xml))
@@ -86,7 +92,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")
-        live = self._port(change.host, change.kind).read_config(change.domain_uuid)
+        live = self._port_of(change).read_config(change.domain_uuid)
         if sha256(live.xml) != sha256(live_xml):
             raise ReviewError(
                 f"#{change_id}: the live configuration changed while you edited; edit again"

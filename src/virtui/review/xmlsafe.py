@@ -77,6 +77,8 @@ def to_text(root: etree._Element) -> str:
 def canonical(text: str) -> str:
     """``text`` as this module serialises it: diffs compare two such texts, so quoting
     and other formatting differences between libvirt and lxml never show as changes."""
+    if not text.strip():  # the base of a new domain: nothing
+        return ""
     return to_text(parse_config(text))
 
 

@@ -13,8 +13,10 @@ from virtui.tui.messages import (
     DomainIntent,
     DraftChange,
     MigrateDomains,
+    NewGuest,
     OpenConsole,
     OpenDetail,
+    OpenGraphics,
     OpenQemuLog,
     OpenSnapshots,
     RunAction,
@@ -23,6 +25,7 @@ from virtui.tui.messages import (
 
 # The binding's word -> the message it sends about one domain.
 INTENTS: dict[str, type[DomainIntent]] = {
+    "graphics": OpenGraphics,
     "detail": OpenDetail,
     "console": OpenConsole,
     "clone": CloneDomain,
@@ -36,6 +39,8 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("h", "act('SHUTDOWN')", "Shutdown"),
     Binding("r", "act('REBOOT')", "Reboot", show=False),
     Binding("ctrl+k", "act('DESTROY')", "Force off", show=False),
+    Binding("X", "act('RESET')", "Reset (hard, asks first)", show=False),
+    Binding("g", "command('graphics')", "Graphical console (SSH tunnel, viewer)", show=False),
     Binding("p", "pause_resume", "Pause/resume", show=False),
     Binding("w", "act('MANAGED_SAVE')", "Save (managed)", show=False),
     Binding("a", "act('AUTOSTART_ON')", "Autostart on", show=False),
@@ -54,6 +59,7 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("D", "command('detach_nic')", "Remove NIC (review)", show=False),
     Binding("o", "migrate", "Migrate to another host", show=False),
     Binding("J", "app.show_migrations", "Migrations", show=False),
+    Binding("ctrl+n", "new_guest", "New guest (review)", show=False),
 ]
 
 
@@ -70,6 +76,10 @@ class DomainKeysScreen(Screen[None]):
         keys = self.command_targets()
         if keys:
             self.post_message(RunAction(keys, DomainAction[name]))
+
+    def action_new_guest(self) -> None:
+        keys = self.command_targets()
+        self.post_message(NewGuest(keys[0] if keys else None))
 
     def action_migrate(self) -> None:
         keys = self.command_targets()

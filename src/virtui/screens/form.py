@@ -47,11 +47,22 @@ class FormScreen(Dialog[dict[str, str] | None]):
         & Label { color: $text-muted; margin-top: 1; }
         & #hint { color: $text-muted; }
         & #error { color: $text-error; height: auto; margin-top: 1; }
+        /* A form of several steps fits 80x24: one line per field, its label above. */
+        &.-compact Label { margin-top: 0; }
+        &.-compact Input { border: none; height: 1; padding: 0 1; margin-bottom: 1; }
     }
     """
 
-    def __init__(self, title: str, hint: str, fields: Sequence[Field], check: FormCheck) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        title: str,
+        hint: str,
+        fields: Sequence[Field],
+        check: FormCheck,
+        *,
+        compact: bool = False,
+    ) -> None:
+        super().__init__(classes="-compact" if compact else None)
         self._title = title
         self._hint = hint
         self._fields = list(fields)

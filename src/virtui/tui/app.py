@@ -55,12 +55,14 @@ from virtui.tui.messages import (
     HostEventArrived,
     HostUpdated,
     MigrateDomains,
+    NewGuest,
     RunAction,
     TimelineNote,
     ToggleCpuMode,
 )
 from virtui.tui.migrations import MigrationsController
 from virtui.tui.network_changes import NetworkChanges
+from virtui.tui.new_guests import NewGuestController
 from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes
@@ -132,6 +134,9 @@ class VirtuiApp(App[None]):
         self.changes = ChangesController(self, self.desk_watch.required, self.calls, self.ports)
         self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
         self.migrations = MigrationsController(self)
+        self.new_guests = NewGuestController(
+            self, self.desk_watch.required, self.calls, self.ports, self.store
+        )
         self.domain_screens = DomainScreens(self, self.operations, self.changes)
         self.hosts = HostList(self, self._event_arrived)
         self.command_line = CommandLineController(self)
@@ -414,6 +419,9 @@ class VirtuiApp(App[None]):
 
     def on_hosts_screen_evacuate(self, message: HostsScreen.Evacuate) -> None:
         self.migrations.evacuate(message.host)
+
+    def on_new_guest(self, message: NewGuest) -> None:
+        self.new_guests.start(message.near)
 
     def on_migrate_domains(self, message: MigrateDomains) -> None:
         self.migrations.request(message.keys)

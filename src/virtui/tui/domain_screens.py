@@ -4,6 +4,9 @@ acts (operations for actions, snapshots and clones; changes for drafts)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -12,15 +15,19 @@ from urllib.parse import urlsplit
 from textual.app import SuspendNotSupported
 from textual.screen import Screen
 
-from virtui.config.settings import Settings
+from virtui.config.settings import Settings, private_dir, state_dir
 from virtui.model import CpuMode, DomainKey
+from virtui.model.detail import GraphicsInfo
+from virtui.monitor.handoff import handoff
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.ports.domains import ConsoleStream
+from virtui.review.patchfile import write_private
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.tail import TailScreen
+from virtui.screens.text_view import TextScreen
 from virtui.tui.calls import Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.console import run_console
@@ -30,6 +37,7 @@ from virtui.tui.messages import (
     DraftChange,
     OpenConsole,
     OpenDetail,
+    OpenGraphics,
     OpenQemuLog,
     OpenSnapshots,
     TakeSnapshot,
@@ -77,6 +85,7 @@ class DomainScreens:
             TakeSnapshot: lambda m: operations.ask_snapshot_name(m.key),
             CloneDomain: lambda m: operations.ask_clone_name(m.key),
             DraftChange: self._draft,
+            OpenGraphics: lambda m: self.open_graphics(m.key),
         }
 
     def handle(self, intent: DomainIntent) -> None:
@@ -118,6 +127,63 @@ class DomainScreens:
                 key, source, app.store, app.history, app.cpu_mode, app.settings.delay, app.calls
             )
         )
+
+    def open_graphics(self, key: DomainKey) -> None:
+        """The graphical console's handoff: read the domain's consoles, then show the
+        tunnel command (copied to the clipboard through the terminal, OSC 52), write a
+        remote-viewer file, and start remote-viewer when this machine has a display."""
+        app = self.app
+        backend = app.ports.acting_backend(key.host)
+        if backend is None:
+            return
+        uri = backend.uri
+        self.app.calls(
+            f"graphics:{key}",
+            lambda: app.ports.domains(key.host).detail(key.uuid),
+            lambda detail: self._hand_over(key, uri, detail.graphics),
+            lambda failure: app.notify(failure.message, severity="error"),
+        )
+
+    def _hand_over(self, key: DomainKey, uri: str, graphics: tuple[GraphicsInfo, ...]) -> None:
+        app = self.app
+        name = app.store.name(key)
+        usable = [g for g in graphics if g.port > 0]
+        if not usable:
+            app.notify(
+                f"{name} has no graphical console (or it is not running)", severity="warning"
+            )
+            return
+        found = handoff(uri, usable[0])
+        folder = private_dir(state_dir() / "consoles")
+        vv = folder / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)[:60]}.vv"
+        vv.unlink(missing_ok=True)  # a new one each time: the port may have changed
+        write_private(vv, found.vv)
+        lines = [f"{found.kind.upper()} console of {name} on {key.host}"]
+        if found.tunnel:
+            lines += [
+                "",
+                "1. Open the tunnel (copied to your clipboard):",
+                "",
+                f"   {found.tunnel}",
+                "",
+            ]
+            lines += [f"2. Then: remote-viewer {vv}", f"   (or any viewer at {found.viewer_uri})"]
+            copy = getattr(app, "copy_to_clipboard", None)
+            if copy is not None:
+                copy(found.tunnel)
+        else:
+            lines += ["", f"remote-viewer {vv}", f"(or any viewer at {found.viewer_uri})"]
+            viewer = shutil.which("remote-viewer")
+            if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+                subprocess.Popen(
+                    [viewer, str(vv)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+                lines.append("remote-viewer started.")
+        app.push_screen(TextScreen(f"graphical console: {name}", "\n".join(lines)))
 
     def open_snapshots(self, key: DomainKey) -> None:
         """Push the snapshots screen of a domain."""

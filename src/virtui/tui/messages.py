@@ -39,6 +39,14 @@ class ToggleCpuMode(Message):
     """A screen asks to switch between Irix and Solaris CPU figures everywhere."""
 
 
+class NewGuest(Message):
+    """Start the new-guest form (on the host of ``near``, when given)."""
+
+    def __init__(self, near: DomainKey | None) -> None:
+        super().__init__()
+        self.near = near
+
+
 class MigrateDomains(Message):
     """Move these domains to another host (the app asks where and how)."""
 
@@ -57,6 +65,10 @@ class DomainIntent(Message):
 
 class OpenDetail(DomainIntent):
     """Show the domain's detail screen."""
+
+
+class OpenGraphics(DomainIntent):
+    """Hand the domain's graphical console to a viewer (tunnel command, .vv file)."""
 
 
 class OpenConsole(DomainIntent):

@@ -135,11 +135,12 @@ class OperationsController:
             title = f"Undefine {len(keys)} domain(s)?"
         else:
             choices = [Choice("yes", action.verb.capitalize(), "y")]
-            warning = (
-                "Like pulling the power cord: the guest gets no chance to shut down."
-                if action is DomainAction.DESTROY
-                else ""
-            )
+            warning = {
+                DomainAction.DESTROY: "Like pulling the power cord: the guest gets no "
+                "chance to shut down.",
+                DomainAction.RESET: "Like pressing the reset button: the guest restarts at "
+                "once, without shutting down; unsaved data in it is lost.",
+            }.get(action, "")
 
             def chosen(result: str | None) -> None:
                 if result == "yes":

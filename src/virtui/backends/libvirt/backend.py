@@ -17,7 +17,7 @@ import libvirt
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
 from virtui.backends.libvirt import leftovers, logfiles
 from virtui.backends.libvirt.addresses import AddressCache
-from virtui.backends.libvirt.config import LibvirtConfig
+from virtui.backends.libvirt.config import LibvirtConfig, LibvirtNewGuests
 from virtui.backends.libvirt.connections import (
     ConnectionOwner,
     open_connection,
@@ -111,7 +111,13 @@ def _version(number: int) -> str:
 
 
 class LibvirtBackend(
-    LibvirtDomains, LibvirtTransfers, LibvirtConfig, LibvirtNetworks, LibvirtMigration, Backend
+    LibvirtDomains,
+    LibvirtTransfers,
+    LibvirtConfig,
+    LibvirtNewGuests,
+    LibvirtNetworks,
+    LibvirtMigration,
+    Backend,
 ):
     """A host reached through libvirt-python.
 
@@ -478,6 +484,7 @@ for _cls in (
     LibvirtStorage,
     LibvirtTransfers,
     LibvirtConfig,
+    LibvirtNewGuests,
     LibvirtNetworks,
     LibvirtMigration,
 ):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from xml.sax.saxutils import escape, quoteattr
 
 import libvirt
 from lxml import etree
@@ -14,6 +16,7 @@ from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.model.newguest import NewVolume
 
 READ_BACK_S = 3.0  # how long a live change may take to show in the running guest
 _CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
@@ -119,3 +122,77 @@ class LibvirtConfig(LibvirtHandle):
         except (libvirt.libvirtError, etree.XMLSyntaxError):
             paths = None
         return HostFacts(emulators, paths)
+
+
+class LibvirtNewGuests(LibvirtHandle):
+    """What a new guest's merge needs of a host: volumes, a start, name lookups."""
+
+    def create_guest_volume(self, volume: NewVolume, content: bytes | None = None) -> str:
+        """Create a volume in its pool (an overlay over ``backing``), upload
+        ``content`` into it; its path."""
+        self._refuse_when_readonly("create a volume")
+        conn = self._connection()
+        backing = (
+            f"<backingStore><path>{escape(volume.backing)}</path>"
+            f"<format type={quoteattr(volume.backing_format or 'qcow2')}/></backingStore>"
+            if volume.backing
+            else ""
+        )
+        xml = (
+            f"<volume><name>{escape(volume.name)}</name>"
+            f"<capacity unit='bytes'>{volume.capacity}</capacity>"
+            f"<target><format type={quoteattr(volume.format)}/></target>{backing}</volume>"
+        )
+        try:
+            created = conn.storagePoolLookupByName(volume.pool).createXML(xml, 0)
+        except libvirt.libvirtError as error:
+            raise BackendError(
+                f"{self.name}: volume {volume.pool}/{volume.name}: {describe(error)}"
+            ) from error
+        if content is not None:
+            try:
+                stream = conn.newStream(0)
+                created.upload(stream, 0, len(content), 0)
+                stream.send(content)
+                stream.finish()
+            except libvirt.libvirtError as error:
+                with contextlib.suppress(libvirt.libvirtError):
+                    created.delete(0)
+                raise BackendError(
+                    f"{self.name}: writing {volume.name}: {describe(error)}"
+                ) from error
+        return str(created.path())
+
+    def delete_volume_path(self, path: str) -> None:
+        """Delete the volume at ``path``."""
+        self._refuse_when_readonly("delete a volume")
+        try:
+            self._connection().storageVolLookupByPath(path).delete(0)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: delete {path}: {describe(error)}") from error
+
+    def start_domain(self, uuid: str) -> None:
+        """Start a defined domain."""
+        self._refuse_when_readonly("start a domain")
+        try:
+            self._domain(uuid).create()
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: start: {describe(error)}") from error
+
+    def domain_named(self, name: str) -> str:
+        """The UUID of the domain called ``name`` ("" when none)."""
+        try:
+            return str(self._connection().lookupByName(name).UUIDString())
+        except libvirt.libvirtError:
+            return ""
+
+    def pool_room(self, pool: str) -> tuple[str, int]:
+        """(target directory, bytes available) of a started pool."""
+        try:
+            found = self._connection().storagePoolLookupByName(pool)
+            found.refresh(0)
+            _state, _capacity, _allocation, available = found.info()
+            path = etree.fromstring(found.XMLDesc(0).encode()).findtext("target/path") or ""
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: pool {pool}: {describe(error)}") from error
+        return path, int(available)

@@ -372,6 +372,8 @@ def _run(dom: libvirt.virDomain, action: DomainAction) -> None:
         dom.reboot(0)
     elif action is DomainAction.DESTROY:
         dom.destroy()
+    elif action is DomainAction.RESET:
+        dom.reset(0)
     elif action is DomainAction.SUSPEND:
         dom.suspend()
     elif action is DomainAction.RESUME:

@@ -1,0 +1,58 @@
+"""A new guest's storage as the review desk and the hosts speak of it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def format_size(size: int) -> str:
+    """``20GiB``, ``512MiB`` (binary units, as the storage screen writes them)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f}{unit}" if value == int(value) else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}TiB"
+
+
+@dataclass(frozen=True, slots=True)
+class NewVolume:
+    """A volume the merge creates (and removes again if the define fails)."""
+
+    pool: str
+    name: str
+    capacity: int  # bytes
+    format: str  # qcow2 or raw
+    backing: str = ""  # the backing image's path (a cloud image), for an overlay
+    backing_format: str = ""
+    seed: dict[str, str] = field(default_factory=dict)  # files of a cloud-init seed ISO
+
+    def describe(self) -> str:
+        """The summary line."""
+        if self.seed:
+            user = _seed_user(self.seed.get("user-data", ""))
+            return f"create cloud-init seed {self.pool}/{self.name}" + (
+                f" (user {user})" if user else ""
+            )
+        backing = f" over {self.backing}" if self.backing else ""
+        size = format_size(self.capacity)
+        return f"create volume {self.pool}/{self.name}: {size} {self.format}{backing}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """As stored in the change's operations."""
+        return {
+            "pool": self.pool,
+            "name": self.name,
+            "capacity": self.capacity,
+            "format": self.format,
+            "backing": self.backing,
+            "backing_format": self.backing_format,
+            "seed": dict(self.seed),
+        }
+
+
+def _seed_user(user_data: str) -> str:
+    found = re.search(r"^\s*- name: (\S+)", user_data, re.M)
+    return found.group(1) if found else ""

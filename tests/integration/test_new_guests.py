@@ -1,0 +1,193 @@
+"""New guests through the review desk, on a real libvirtd with a dir pool: a cloud image
+overlay with a cloud-init seed (read back), an ISO install, a define that fails and
+leaves no volume behind, and what is refused before anything is made."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.integration.daemons import Daemon
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.libvirt.bootsector import IDLE_CODE, write_image
+from virtui.model.newguest import NewVolume
+from virtui.ports.config import ConfigPort
+from virtui.ports.networks import NetworkConfigPort
+from virtui.review.core import NEW_DOMAIN
+from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
+from virtui.review.model import State
+from virtui.review.newguest import GuestSpec, domain_xml
+from virtui.review.seediso import cloud_config, read_seed, seed_iso
+from virtui.review.store import ReviewStore
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jump"
+MIB = 1024 * 1024
+_pools = itertools.count(1)
+
+
+class _Hosts:
+    def __init__(self, backend: LibvirtBackend) -> None:
+        self.backend = backend
+
+    def config(self, host: str) -> ConfigPort:
+        return self.backend
+
+    def network_config(self, host: str) -> NetworkConfigPort:
+        return self.backend.network_config_port()
+
+
+@pytest.fixture
+def pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A started dir pool over a fresh directory: (name, directory)."""
+    name = f"guests{next(_pools)}"
+    folder = tmp_path / name
+    folder.mkdir()
+    conn = libvirt.open(storage_daemon.qemu_uri)
+    created = conn.storagePoolDefineXML(
+        f"<pool type='dir'><name>{name}</name><target><path>{folder}</path></target></pool>"
+    )
+    created.create(0)
+    yield name, folder
+    for dom in conn.listAllDomains(0):
+        if dom.name().startswith("newvm"):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+    for volume in created.listAllVolumes(0):
+        volume.delete(0)
+    created.destroy()
+    created.undefine()
+    conn.close()
+
+
+@pytest.fixture
+def desk(storage_daemon: Daemon, tmp_path: Path) -> Iterator[ReviewDesk]:
+    backend = LibvirtBackend(storage_daemon.qemu_uri, "h1")
+    backend.connect()
+    yield ReviewDesk(ReviewStore(tmp_path / "r.db"), _Hosts(backend), ReviewRules(), user="a@b")
+    backend.close()
+
+
+def _volumes(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
+
+
+def test_a_cloud_image_guest_with_its_seed_is_reviewed_created_and_started(
+    storage_daemon: Daemon, pool: tuple[str, Path], desk: ReviewDesk, tmp_path: Path
+) -> None:
+    name, folder = pool
+    # The "cloud image": a boot sector converted to qcow2, as a volume of the pool.
+    raw = write_image(tmp_path / "cloud.raw", IDLE_CODE, sectors=2048)
+    subprocess.run(
+        ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(raw), str(folder / "cloud.qcow2")],
+        check=True,
+    )
+    conn = libvirt.open(storage_daemon.qemu_uri)
+    conn.storagePoolLookupByName(name).refresh(0)
+    spec = GuestSpec(
+        "newvm-cloud",
+        1,
+        64,
+        "generic",
+        disk_path=str(folder / "newvm-cloud.qcow2"),
+        seed_path=str(folder / "newvm-cloud-seed.iso"),
+    )
+    volumes = [
+        NewVolume(
+            name, "newvm-cloud.qcow2", 64 * MIB, "qcow2", str(folder / "cloud.qcow2"), "qcow2"
+        ),
+        NewVolume(
+            name, "newvm-cloud-seed.iso", 1 * MIB, "raw", seed=cloud_config("debian", [KEY], "web3")
+        ),
+    ]
+    change = desk.draft_new("h1", domain_xml(spec), volumes, start=True)
+    assert change.kind == NEW_DOMAIN and change.base_xml == ""
+    assert change.summary == [
+        "define new domain newvm-cloud",
+        f"create volume {name}/newvm-cloud.qcow2: 64MiB qcow2 over {folder}/cloud.qcow2",
+        f"create cloud-init seed {name}/newvm-cloud-seed.iso (user debian)",
+        "start it after the merge",
+    ]
+    assert _volumes(folder) == {"cloud.qcow2"}  # a draft makes nothing
+    desk.publish(change.id)
+    result = desk.merge(change.id)
+    assert result.change.state is State.MERGED
+    assert result.change.outcome[:4] == [f"done: {t}" for t in change.summary]
+    dom = conn.lookupByName("newvm-cloud")
+    assert dom.isActive()
+    overlay = conn.storageVolLookupByPath(str(folder / "newvm-cloud.qcow2"))
+    assert f"<path>{folder}/cloud.qcow2</path>" in overlay.XMLDesc(0)  # backed by the image
+    seed = (folder / "newvm-cloud-seed.iso").read_bytes()
+    files = read_seed(seed)
+    assert set(files) == {"user-data", "meta-data"}
+    assert KEY in files["user-data"] and "hostname: web3" in files["user-data"]
+    conn.close()
+
+
+def test_an_iso_install_is_defined_with_its_cdrom(
+    storage_daemon: Daemon, pool: tuple[str, Path], desk: ReviewDesk
+) -> None:
+    name, folder = pool
+    (folder / "installer.iso").write_bytes(seed_iso({"README": "an installer"}))
+    conn = libvirt.open(storage_daemon.qemu_uri)
+    conn.storagePoolLookupByName(name).refresh(0)
+    spec = GuestSpec(
+        "newvm-iso",
+        2,
+        128,
+        "linux",
+        disk_path=str(folder / "newvm-iso.qcow2"),
+        cdrom_path=str(folder / "installer.iso"),
+        boot="cdrom",
+    )
+    change = desk.draft_new(
+        "h1", domain_xml(spec), [NewVolume(name, "newvm-iso.qcow2", 32 * MIB, "qcow2")]
+    )
+    desk.publish(change.id)
+    desk.merge(change.id)
+    xml = conn.lookupByName("newvm-iso").XMLDesc(0)
+    assert "device='cdrom'" in xml.replace('"', "'") and f"{folder}/installer.iso" in xml
+    assert "<boot dev='cdrom'/>" in xml.replace('"', "'")
+    assert (folder / "newvm-iso.qcow2").exists()
+    conn.close()
+
+
+def test_a_define_that_fails_leaves_no_volume(pool: tuple[str, Path], desk: ReviewDesk) -> None:
+    name, folder = pool
+    spec = GuestSpec("newvm-bad", 1, 64, "generic", disk_path=str(folder / "newvm-bad.qcow2"))
+    # Valid for the schema, refused by libvirt: an emulator that is not there.
+    xml = domain_xml(spec).replace(
+        "<devices>", "<devices>\n    <emulator>/usr/bin/qemu-system-nowhere</emulator>"
+    )
+    seed = NewVolume(name, "newvm-bad-seed.iso", MIB, "raw", seed=cloud_config("u", [KEY], "bad"))
+    change = desk.draft_new(
+        "h1", xml, [NewVolume(name, "newvm-bad.qcow2", 32 * MIB, "qcow2"), seed]
+    )
+    desk.publish(change.id)
+    with pytest.raises(ReviewError, match=r"not created .* 2 volumes made for it removed"):
+        desk.merge(change.id)
+    assert _volumes(folder) == set()
+    assert desk.changes()[0].state is State.OPEN  # back where it was, nothing applied
+
+
+def test_refused_before_anything_is_made(pool: tuple[str, Path], desk: ReviewDesk) -> None:
+    name, folder = pool
+    first = GuestSpec("newvm-twin", 1, 64, "generic")
+    desk.publish(desk.draft_new("h1", domain_xml(first)).id)
+    desk.merge(desk.changes()[0].id)
+    with pytest.raises(ReviewError, match="already has a domain named newvm-twin"):
+        desk.draft_new("h1", domain_xml(GuestSpec("newvm-twin", 1, 64, "generic")))
+    huge = NewVolume(name, "huge.raw", 1 << 60, "raw")
+    with pytest.raises(ReviewError, match=rf"pool {name} on h1 has .* free"):
+        desk.draft_new("h1", domain_xml(GuestSpec("newvm-huge", 1, 64, "generic")), [huge])
+    with pytest.raises(ReviewError, match="does not validate"):
+        desk.draft_new(
+            "h1",
+            domain_xml(GuestSpec("newvm-neg", 1, 64, "generic")).replace("<vcpu>1", "<vcpu>-1"),
+        )
+    assert _volumes(folder) == set()

@@ -1,0 +1,155 @@
+"""Ctrl+N: the new-guest form in steps on the test driver, what it refuses, and the
+change request it drafts (nothing created before the merge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.tui.helpers import RecordingApp, wait_for
+from virtui.config.settings import Settings
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
+from virtui.review.core import NEW_DOMAIN
+from virtui.review.desk import ReviewDesk
+from virtui.review.store import ReviewStore
+from virtui.screens.form import FormScreen
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jump"
+
+
+def _app(uri: str) -> RecordingApp:
+    return RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+
+
+def _desk(app: RecordingApp, tmp_path: Path) -> ReviewDesk:
+    assert app.desk_watch.desk is not None
+    desk = ReviewDesk(
+        ReviewStore(tmp_path / "reviews.db"),
+        HostPorts(lambda: app.sessions, app.store),
+        app.desk_watch.desk.rules,
+        user="alice@desk",
+    )
+    app.desk_watch.desk = desk
+    return desk
+
+
+async def _step(app: RecordingApp, pilot: object, title: str, values: dict[str, str]) -> FormScreen:
+    await wait_for(lambda: isinstance(app.screen, FormScreen) and title in app.screen._title)
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    for key, value in values.items():
+        form.query_one(f"#{key}", Input).value = value
+    form.set_focus(list(form.query(Input))[-1])
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    return form
+
+
+def _error(form: FormScreen) -> str:
+    return str(form.query_one("#error").render())
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "id_ed25519.pub"
+    path.write_text(KEY + "\n")
+    return path
+
+
+async def test_a_cloud_guest_is_drafted_in_four_steps(
+    storage_uri: str, tmp_path: Path, key_file: Path
+) -> None:
+    app = _app(storage_uri)
+    async with app.run_test(size=(160, 50)) as pilot:
+        desk = _desk(app, tmp_path)
+        await app.poll_now()
+        await pilot.press("ctrl+n")
+        image = "/var/lib/libvirt/images/web01.qcow2"  # a qcow2 volume of the pool
+        form = await _step(app, pilot, "(1/4)", {"name": "web01", "image": image})
+        await wait_for(lambda: "already has a domain named web01" in _error(form))
+        await _step(app, pilot, "(1/4)", {"name": "web03"})
+        form = await _step(app, pilot, "(2/4)", {"os": "beos"})
+        await wait_for(lambda: "an OS such as" in _error(form))
+        await _step(
+            app, pilot, "(2/4)", {"os": "linux", "vcpus": "2", "memory": "2G", "disk": "10G"}
+        )
+        await _step(app, pilot, "(3/4)", {"pool": "images", "network": "network:default"})
+        form = await _step(app, pilot, "(4/4)", {"key": str(tmp_path / "none.pub")})
+        await wait_for(lambda: "cannot read" in _error(form))
+        form = await _step(app, pilot, "(4/4)", {"key": str(tmp_path / "reviews.db")})
+        await wait_for(lambda: "cannot read" in _error(form) or "does not hold" in _error(form))
+        await _step(app, pilot, "(4/4)", {"key": str(key_file), "user": "debian"})
+        await wait_for(lambda: any("drafted: web03: new domain (cloud)" in t for t in app.told))
+        (change,) = desk.changes()
+        assert change.kind == NEW_DOMAIN and change.domain_name == "web03"
+        assert change.summary == [
+            "define new domain web03",
+            f"create volume images/web03.qcow2: 10GiB qcow2 over {image}",
+            "create cloud-init seed images/web03-seed.iso (user debian)",
+            "start it after the merge",
+        ]
+        xml = change.proposed_xml
+        assert "<vcpu>2</vcpu>" in xml and "<memory unit='MiB'>2048</memory>" in xml
+        assert "bus='virtio'" in xml and "machine='q35'" in xml
+        assert "/var/lib/libvirt/images/web03-seed.iso" in xml
+        (create,) = change.ops
+        seed = create.new_volumes()[1].seed  # type: ignore[union-attr]
+        assert KEY in seed["user-data"] and "name: debian" in seed["user-data"]
+
+
+async def test_an_image_whose_format_cannot_be_read_is_refused(
+    storage_uri: str, tmp_path: Path
+) -> None:
+    app = _app(storage_uri)
+    async with app.run_test(size=(160, 50)) as pilot:
+        desk = _desk(app, tmp_path)
+        await app.poll_now()
+        await pilot.press("ctrl+n")
+        await _step(
+            app, pilot, "(1/4)", {"name": "web04", "source": "import", "image": "/nowhere/x.img"}
+        )
+        await _step(app, pilot, "(2/4)", {})
+        await _step(app, pilot, "(3/4)", {"pool": "images"})
+        await wait_for(lambda: any("cannot be read" in t for t in app.told))
+        assert desk.changes() == []
+
+
+async def test_g_hands_the_graphical_console_over_with_a_viewer_file(tmp_path: Path) -> None:
+    from tests.fixtures.nodes import NodeDomain, write_node
+    from virtui.config.settings import state_dir
+    from virtui.screens.text_view import TextScreen
+
+    node = write_node(
+        tmp_path / "gfx.xml",
+        [NodeDomain("desk01", devices="<graphics type='vnc' port='5901' listen='127.0.0.1'/>")],
+    )
+    app = _app(f"test://{node}")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.poll_now()
+        await pilot.press("g")
+        await wait_for(lambda: isinstance(app.screen, TextScreen))
+        text = str(app.screen.query_one("Static").render())
+        vv = state_dir() / "consoles" / "desk01.vv"
+        assert f"remote-viewer {vv}" in text and "vnc://127.0.0.1:5901" in text
+        assert vv.read_text().startswith("[virt-viewer]\ntype=vnc\nhost=127.0.0.1\nport=5901\n")
+        assert vv.stat().st_mode & 0o777 == 0o600
+        assert vv.parent.stat().st_mode & 0o777 == 0o700
+
+
+async def test_x_resets_after_asking(storage_uri: str) -> None:
+    from tests.tui.helpers import action_log
+    from virtui.screens.confirm import ConfirmScreen
+
+    app = _app(storage_uri)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "X")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Like pressing the reset button" in shown
+        await pilot.press("y")
+        await wait_for(
+            lambda: any("reset (like the reset button)" in line for line in action_log(app))
+        )
