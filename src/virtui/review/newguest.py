@@ -31,11 +31,14 @@ class Profile:
     disk_bus: str
     nic_model: str
     cdrom_bus: str
+    firmware: str = ""  # "efi": UEFI, picked by libvirt from the host's firmware files
 
 
 # When libosinfo is not installed: a short list, by what the guest's drivers need.
 PROFILES = {
     "linux": Profile("q35", "virtio", "virtio", "sata"),
+    # Images that boot only through UEFI (no BIOS boot partition): OVMF on the host.
+    "linux-uefi": Profile("q35", "virtio", "virtio", "sata", "efi"),
     "windows": Profile("q35", "sata", "e1000e", "sata"),
     "generic": Profile("pc", "ide", "e1000", "ide"),
 }
@@ -129,10 +132,11 @@ def domain_xml(spec: GuestSpec) -> str:
         "<console type='pty'><target type='serial' port='0'/></console>",
         "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
     ]
+    firmware = f" firmware='{profile.firmware}'" if profile.firmware else ""
     return (
         f"<domain type='qemu'>\n  <name>{escape(spec.name)}</name>\n  <uuid>{spec.uuid}</uuid>\n"
         f"  <memory unit='MiB'>{spec.memory_mib}</memory>\n  <vcpu>{spec.vcpus}</vcpu>\n"
-        f"  <os><type arch='x86_64' machine='{profile.machine}'>hvm</type>"
+        f"  <os{firmware}><type arch='x86_64' machine='{profile.machine}'>hvm</type>"
         f"<boot dev='{spec.boot}'/></os>\n"
         "  <features><acpi/></features>\n"
         "  <devices>\n    " + "\n    ".join(devices) + "\n  </devices>\n</domain>\n"
