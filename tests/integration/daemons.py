@@ -17,6 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.ports.config import ConfigPort
+from virtui.ports.networks import NetworkConfigPort
+
 CONFIG = """\
 unix_sock_dir = "{dir}"
 unix_sock_rw_perms = "{perms}"
@@ -159,3 +163,16 @@ def daemons_available() -> str:
     if probe.returncode != 0:
         return f"cannot create a mount namespace here: {probe.stderr.decode().strip()}"
     return ""
+
+
+class OneHost:
+    """The review desk's view of one backend (what HostPorts is in the app)."""
+
+    def __init__(self, backend: LibvirtBackend) -> None:
+        self.backend = backend
+
+    def config(self, host: str) -> ConfigPort:
+        return self.backend
+
+    def network_config(self, host: str) -> NetworkConfigPort:
+        return self.backend.network_config_port()

@@ -23,14 +23,12 @@ import pytest
 from textual.widgets import Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
-from tests.integration.daemons import Daemon, daemons_available
+from tests.integration.daemons import Daemon, OneHost, daemons_available
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
 from virtui.model.network import NetworkInfo
 from virtui.monitor.sessions import open_sessions
-from virtui.ports.config import ConfigPort
-from virtui.ports.networks import NetworkConfigPort
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.model import State
 from virtui.review.netops import AddDhcpHost, SetDhcpRange
@@ -67,19 +65,6 @@ def backend(daemon: Daemon) -> Iterator[LibvirtBackend]:
     backend.close()
 
 
-class _Hosts:
-    """The desk's view of the one host (what HostPorts is in the app)."""
-
-    def __init__(self, backend: LibvirtBackend) -> None:
-        self.backend = backend
-
-    def config(self, host: str) -> ConfigPort:
-        return self.backend
-
-    def network_config(self, host: str) -> NetworkConfigPort:
-        return self.backend.network_config_port()
-
-
 def _network(backend: LibvirtBackend, name: str) -> NetworkInfo | None:
     return next((n for n in backend.networks() if n.name == name), None)
 
@@ -113,7 +98,7 @@ def test_a_fixed_host_is_merged_live_and_reaches_dnsmasq(
     backend.create_nat_network("fixed", "10.77.2.0/24", "10.77.2.100", "10.77.2.200")
     try:
         uuid = _network(backend, "fixed").config.uuid  # type: ignore[union-attr]
-        ports = _Hosts(backend)
+        ports = OneHost(backend)
         desk = ReviewDesk(ReviewStore(tmp_path / "r.db"), ports, ReviewRules(), user="a@b")
         host = desk.draft(
             "h1",

@@ -12,12 +12,10 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.integration.daemons import Daemon
+from tests.integration.daemons import Daemon, OneHost
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.bootsector import IDLE_CODE, write_image
 from virtui.model.newguest import NewVolume
-from virtui.ports.config import ConfigPort
-from virtui.ports.networks import NetworkConfigPort
 from virtui.review.core import NEW_DOMAIN
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import State
@@ -28,17 +26,6 @@ from virtui.review.store import ReviewStore
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jump"
 MIB = 1024 * 1024
 _pools = itertools.count(1)
-
-
-class _Hosts:
-    def __init__(self, backend: LibvirtBackend) -> None:
-        self.backend = backend
-
-    def config(self, host: str) -> ConfigPort:
-        return self.backend
-
-    def network_config(self, host: str) -> NetworkConfigPort:
-        return self.backend.network_config_port()
 
 
 @pytest.fixture
@@ -69,7 +56,7 @@ def pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def desk(storage_daemon: Daemon, tmp_path: Path) -> Iterator[ReviewDesk]:
     backend = LibvirtBackend(storage_daemon.qemu_uri, "h1")
     backend.connect()
-    yield ReviewDesk(ReviewStore(tmp_path / "r.db"), _Hosts(backend), ReviewRules(), user="a@b")
+    yield ReviewDesk(ReviewStore(tmp_path / "r.db"), OneHost(backend), ReviewRules(), user="a@b")
     backend.close()
 
 

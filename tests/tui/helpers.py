@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from virtui.model import HostStatus
+from virtui.monitor.hostports import HostPorts
+from virtui.review.desk import ReviewDesk
+from virtui.review.store import ReviewStore
 from virtui.tui.app import VirtuiApp
 from virtui.widgets.status_bar import StatusBar
 
@@ -68,3 +72,17 @@ async def keep_updating(app: VirtuiApp, names: list[str], timeout: float = 5.0) 
         lambda: all(app.store.hosts[name].wall_time > then for name, then in before.items()),
         timeout,
     )
+
+
+def own_desk(app: VirtuiApp, folder: Path, user: str = "alice@desk") -> ReviewDesk:
+    """A review desk on a fresh store in ``folder`` (each test starts with no
+    changes), over the app's own hosts; the app uses it from now on."""
+    assert app.desk_watch.desk is not None
+    desk = ReviewDesk(
+        ReviewStore(folder / "reviews.db"),
+        HostPorts(lambda: app.sessions, app.store),
+        app.desk_watch.desk.rules,
+        user=user,
+    )
+    app.desk_watch.desk = desk
+    return desk

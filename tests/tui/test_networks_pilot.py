@@ -8,13 +8,10 @@ from pathlib import Path
 from textual.widgets import DataTable, Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
-from tests.tui.helpers import RecordingApp, column, status_text, wait_for
+from tests.tui.helpers import RecordingApp, column, own_desk, status_text, wait_for
 from virtui.config.settings import Settings
-from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
-from virtui.review.desk import ReviewDesk
 from virtui.review.model import State
-from virtui.review.store import ReviewStore
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.form import FormScreen
 from virtui.screens.networks import NetworksScreen
@@ -74,18 +71,6 @@ async def _submit(app: RecordingApp, pilot: object) -> None:
 
 def _form_error(app: RecordingApp) -> str:
     return str(app.screen.query_one("#error").render())
-
-
-def _desk(app: RecordingApp, tmp_path: Path) -> ReviewDesk:
-    assert app.desk_watch.desk is not None
-    desk = ReviewDesk(
-        ReviewStore(tmp_path / "reviews.db"),
-        HostPorts(lambda: app.sessions, app.store),
-        app.desk_watch.desk.rules,
-        user="alice@desk",
-    )
-    app.desk_watch.desk = desk
-    return desk
 
 
 async def test_key_6_lists_every_network_with_its_use(network_uri: str) -> None:
@@ -188,7 +173,7 @@ async def test_fixed_host_is_drafted_reviewed_merged_live_and_read_back(
 ) -> None:
     app = _app(network_uri)
     async with app.run_test(size=(200, 40)) as pilot:
-        desk = _desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await _select(await _open(app, pilot), pilot, "default")
         await pilot.press("h")
         for values, why in (
@@ -294,7 +279,7 @@ async def test_a_nic_is_drafted_with_a_free_mac_and_a_used_one_is_refused(
 ) -> None:
     app = _app(network_uri)
     async with app.run_test(size=(200, 40)) as pilot:
-        desk = _desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "i")
         form = await _fill(app, pilot, {})
@@ -333,7 +318,7 @@ async def test_the_desk_and_the_cli_say_a_change_is_a_networks(
 ) -> None:
     app = _app(network_uri)
     async with app.run_test(size=(200, 40)) as pilot:
-        desk = _desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await _select(await _open(app, pilot), pilot, "default")
         await pilot.press("f")
         await _fill(app, pilot, {"mode": "route"})

@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, wait_for
 from virtui.config.settings import Settings
-from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
 from virtui.review.core import NEW_DOMAIN
-from virtui.review.desk import ReviewDesk
-from virtui.review.store import ReviewStore
 from virtui.screens.form import FormScreen
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jump"
@@ -22,18 +19,6 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jum
 
 def _app(uri: str) -> RecordingApp:
     return RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
-
-
-def _desk(app: RecordingApp, tmp_path: Path) -> ReviewDesk:
-    assert app.desk_watch.desk is not None
-    desk = ReviewDesk(
-        ReviewStore(tmp_path / "reviews.db"),
-        HostPorts(lambda: app.sessions, app.store),
-        app.desk_watch.desk.rules,
-        user="alice@desk",
-    )
-    app.desk_watch.desk = desk
-    return desk
 
 
 async def _step(app: RecordingApp, pilot: object, title: str, values: dict[str, str]) -> FormScreen:
@@ -63,7 +48,7 @@ async def test_a_cloud_guest_is_drafted_in_four_steps(
 ) -> None:
     app = _app(storage_uri)
     async with app.run_test(size=(160, 50)) as pilot:
-        desk = _desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.press("ctrl+n")
         image = "/var/lib/libvirt/images/web01.qcow2"  # a qcow2 volume of the pool
@@ -104,7 +89,7 @@ async def test_an_image_whose_format_cannot_be_read_is_refused(
 ) -> None:
     app = _app(storage_uri)
     async with app.run_test(size=(160, 50)) as pilot:
-        desk = _desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.press("ctrl+n")
         await _step(

@@ -30,6 +30,7 @@ from virtui.monitor.migration import progress
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.form import Field, FormScreen
+from virtui.screens.readonly import refused_read_only
 from virtui.tui.calls import Calls
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
@@ -159,7 +160,8 @@ class MigrationsController:
         sources = sorted({k.host for k in keys})
         refused = [h for h in sources if self.app.ports.read_only(h)]
         if refused:
-            self._refuse(f"{', '.join(refused)} is read-only (opened with --readonly)")
+            text = refused_read_only(self.app, "migrate", ", ".join(refused))
+            self.app.record(LogEntry.now("", "", "migration", text, Severity.WARNING))
             return
         targets, why_not = self._targets(sources)
         if not targets:
@@ -311,11 +313,6 @@ class MigrationsController:
             ),
             chosen,
         )
-
-    def _refuse(self, why: str) -> None:
-        text = f"cannot migrate: {why}; nothing was sent"
-        self.app.notify(text, title="migrate: refused", severity="error")
-        self.app.record(LogEntry.now("", "", "migration", text, Severity.WARNING))
 
     # -- moving ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from virtui.review.model import ChangeRequest
 from virtui.review.newguest import HOSTNAME, NAME, PROFILES, SSH_KEY, USER, GuestSpec, domain_xml
 from virtui.review.seediso import cloud_config
 from virtui.screens.form import Field, FormScreen
+from virtui.screens.readonly import refused_read_only
 from virtui.screens.storage.inputs import InputError, parse_size
 from virtui.tui.calls import Calls
 from virtui.tui.messages import TimelineNote
@@ -115,12 +116,7 @@ class NewGuestController:
         hosts = [h for h in self.ports.host_names() if self.ports.backend(h) is not None]
         usable = [h for h in hosts if not self.ports.read_only(h)]
         if not usable:
-            self.app.notify(
-                f"cannot create a guest: {', '.join(hosts) or 'no host'} is read-only "
-                "(opened with --readonly); nothing was sent",
-                title="create a guest: refused",
-                severity="error",
-            )
+            refused_read_only(self.app, "create a guest", ", ".join(hosts) or "every host")
             return
         host = selected.host if selected is not None and selected.host in usable else usable[0]
 

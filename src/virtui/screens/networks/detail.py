@@ -14,6 +14,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.networks.drafts import NetworkDrafts
 from virtui.screens.networks.edits import ask_fixed_host
 from virtui.screens.networks.tables import HOST_COLUMNS, LEASE_COLUMNS, host_row, lease_row
+from virtui.screens.readonly import refused_read_only
 from virtui.screens.text_view import TextScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
@@ -137,12 +138,7 @@ class NetworkDetailScreen(VirtuiScreen):
         host = self.network.host
         if not self.hosts.read_only(host):
             return True
-        self.notify(
-            f"cannot draft a configuration change: {host} is read-only (opened with "
-            "--readonly); nothing was sent",
-            title="draft a configuration change: refused",
-            severity="error",
-        )
+        refused_read_only(self, "draft a configuration change", host)
         return False
 
     def action_remove_host(self) -> None:

@@ -18,6 +18,7 @@ from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.navigation import TopScreenMark
 from virtui.screens.networks.drafts import NetworkDrafts
 from virtui.screens.networks.tables import NETWORK_COLUMNS, network_key, network_row
+from virtui.screens.readonly import refused_read_only
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
@@ -228,11 +229,7 @@ class NetworksView(TopScreenMark, VirtuiScreen):
     def _may_change(self, host: str, verb: str) -> bool:
         if not self.hosts.read_only(host):
             return True
-        self.notify(
-            f"cannot {verb}: {host} is read-only (opened with --readonly); nothing was sent",
-            title=f"{verb}: refused",
-            severity="error",
-        )
+        refused_read_only(self, verb, host)
         return False
 
     # -- running ------------------------------------------------------------------------
