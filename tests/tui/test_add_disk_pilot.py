@@ -6,8 +6,8 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, wait_for
-from tests.tui.test_review_pilot import WEB01, _own_desk
+from tests.tui.helpers import RecordingApp, own_desk, wait_for
+from tests.tui.test_review_pilot import WEB01
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.ops import RawXml
@@ -37,7 +37,7 @@ async def test_the_format_comes_from_the_pool_or_the_header_or_is_asked(
     local.write_bytes(QCOW2_HEADER)
     app = _app(storage_uri)
     async with app.run_test(size=(160, 50)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await _add_disk(app, pilot, "/var/lib/libvirt/images/scratch.raw", "vdb")  # pool: raw
         await wait_for(lambda: len(desk.store.ids()) == 1)
@@ -64,7 +64,7 @@ async def test_an_xml_edit_declaring_raw_over_a_qcow2_image_is_flagged(
     local.write_bytes(QCOW2_HEADER)
     app = _app(storage_uri)
     async with app.run_test(size=(160, 50)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.pause()
         xml = desk.hosts.config("images" if False else app.sessions[0].name).read_config(WEB01).xml

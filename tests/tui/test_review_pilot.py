@@ -6,14 +6,12 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, status_text, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, status_text, wait_for
 from virtui.config.settings import Settings
-from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
-from virtui.review.desk import ReviewDesk, ReviewRules
+from virtui.review.desk import ReviewRules
 from virtui.review.model import State
 from virtui.review.ops import SetMemory, SetVcpus
-from virtui.review.store import ReviewStore
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.review import ReviewScreen
@@ -27,19 +25,6 @@ def _app(uri: str, tmp_path: Path, **rules: object) -> RecordingApp:
     return app
 
 
-def _own_desk(app: RecordingApp, tmp_path: Path, user: str = "alice@desk") -> ReviewDesk:
-    """A desk on a fresh store (each test starts with no changes)."""
-    assert app.desk_watch.desk is not None
-    desk = ReviewDesk(
-        ReviewStore(tmp_path / "reviews.db"),
-        HostPorts(lambda: app.sessions, app.store),
-        app.desk_watch.desk.rules,
-        user=user,
-    )
-    app.desk_watch.desk = desk
-    return desk
-
-
 async def _prompt(app: RecordingApp, pilot: object, text: str) -> None:
     await wait_for(lambda: isinstance(app.screen, PromptScreen))
     app.screen.query_one(Input).value = text
@@ -51,7 +36,7 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
 ) -> None:
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "v")
         await _prompt(app, pilot, "9")
@@ -110,7 +95,7 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
 async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Path) -> None:
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "m")
         await _prompt(app, pilot, "1G")
@@ -138,7 +123,7 @@ async def test_self_approval_is_refused_when_the_rules_say_so(
 ) -> None:
     app = _app(fleet_uri, tmp_path, required_approvals=1, forbid_self_approval=True)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         assert desk.rules == ReviewRules(1, True)
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "v")
@@ -159,7 +144,7 @@ async def test_the_other_review_keys(fleet_uri: str, tmp_path: Path) -> None:
     """t ] f x w e i v: each does what its help line says."""
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         first = desk.draft("test", WEB01, "one vCPU", [SetVcpus(1)])
         desk.draft("test", WEB01, "less memory", [SetMemory(1024 * 1024)])
@@ -225,7 +210,7 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
     uri = f"test://{write_node(tmp_path / 'node.xml', [vault])}"
     app = _app(uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         uuid = WEB01  # the first domain of a node file
         xml = desk.hosts.config(app.sessions[0].name).read_config(uuid).xml
@@ -257,7 +242,7 @@ async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewher
 ) -> None:
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = _own_desk(app, tmp_path)
+        desk = own_desk(app, tmp_path)
         await app.poll_now()
         change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
         await pilot.press("5")
