@@ -302,10 +302,13 @@ class NewGuestController:
         config = self.ports.config(host)
         files = {}
         if answers["source"] == "cloud":
-            extra = read_user_data(answers["user_data"]) if answers["user_data"] else ""
-            files = cloud_config(
-                answers["user"], read_keys(answers["key"]), answers["hostname"], extra
-            )
+            try:  # read again: the files may have changed since the form checked them
+                extra = read_user_data(answers["user_data"]) if answers["user_data"] else ""
+                keys = read_keys(answers["key"])
+            except ValueError as error:
+                self.app.notify(f"{error}: nothing was drafted", severity="error", timeout=10)
+                return
+            files = cloud_config(answers["user"], keys, answers["hostname"], extra)
 
         def build() -> ChangeRequest:
             directory, _room = config.pool_room(answers["pool"])
