@@ -61,7 +61,7 @@ class LibvirtNetworks(LibvirtHandle):
             if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 raise BackendError("no network driver on this connection") from error
             raise BackendError(f"{self.name}: cannot list networks: {describe(error)}") from error
-        users = self._network_users(conn)
+        users = _network_users(self._all_nics(conn))
         found = []
         for network in networks:
             with contextlib.suppress(libvirt.libvirtError):  # removed while we looked
@@ -125,33 +125,26 @@ class LibvirtNetworks(LibvirtHandle):
                 nics += _nics_of(dom.XMLDesc(0), bool(dom.isActive()))
         return nics
 
-    def _network_users(self, conn: libvirt.virConnect) -> dict[str, dict[str, bool]]:
-        """Network name (or ``bridge:NAME``) -> the domains with a NIC on it -> running."""
-        users: dict[str, dict[str, bool]] = {}
-        for nic in self._all_nics(conn):
-            key = nic.network or f"bridge:{nic.bridge}"
-            users.setdefault(key, {})[nic.domain] = nic.running
-        return users
-
     def network_detail(self, name: str) -> NetworkDetail:
         """The network with its leases (each matched to a domain by MAC), the NICs on
         it, and its inactive XML."""
         conn = self._connection()
         network = self._network(name)
         try:
+            every_nic = self._all_nics(conn)  # each domain's XML, read once
             info = self._network_info(
                 network,
-                self._network_users(conn),
+                _network_users(every_nic),
                 bool(network.isActive()),
                 bool(network.autostart()),
                 bool(network.isPersistent()),
             )
             nics = tuple(
                 nic
-                for nic in self._all_nics(conn)
+                for nic in every_nic
                 if nic.network == name or (info.config.bridge and nic.bridge == info.config.bridge)
             )
-            owners = {nic.mac: nic.domain for nic in self._all_nics(conn)}
+            owners = {nic.mac: nic.domain for nic in every_nic}
             leases = tuple(
                 DhcpLease(
                     mac=str(lease.get("mac", "")).lower(),
@@ -162,7 +155,7 @@ class LibvirtNetworks(LibvirtHandle):
                     client_id=str(lease.get("clientid") or ""),
                     domain=owners.get(str(lease.get("mac", "")).lower(), ""),
                 )
-                for lease in (_leases(network) if info.active else [])
+                for lease in (self._lease_counter.leases(network) if info.active else [])
             )
             xml = _inactive_xml(network)
         except libvirt.libvirtError as error:
@@ -317,11 +310,13 @@ def _inactive_xml(network: libvirt.virNetwork) -> str:
         return str(network.XMLDesc(0))
 
 
-def _leases(network: libvirt.virNetwork) -> list[dict[str, object]]:
-    try:
-        return list(network.DHCPLeases() or [])
-    except libvirt.libvirtError:  # a driver without leases (the test driver)
-        return []
+def _network_users(nics: list[NicUse]) -> dict[str, dict[str, bool]]:
+    """Network name (or ``bridge:NAME``) -> the domains with a NIC on it -> running."""
+    users: dict[str, dict[str, bool]] = {}
+    for nic in nics:
+        key = nic.network or f"bridge:{nic.bridge}"
+        users.setdefault(key, {})[nic.domain] = nic.running
+    return users
 
 
 class LeaseCounter:
@@ -331,15 +326,20 @@ class LeaseCounter:
     def __init__(self) -> None:
         self.supported = True
 
-    def count(self, network: libvirt.virNetwork) -> int:
+    def leases(self, network: libvirt.virNetwork) -> list[dict[str, object]]:
+        """The network's leases ([] where the driver has none, or cannot say now)."""
         if not self.supported:
-            return 0
+            return []
         try:
-            return len(network.DHCPLeases() or [])
+            return list(network.DHCPLeases() or [])
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 self.supported = False
-            return 0
+            return []
+
+    def count(self, network: libvirt.virNetwork) -> int:
+        """How many leases are in use."""
+        return len(self.leases(network))
 
 
 class LibvirtNetworkConfig:
