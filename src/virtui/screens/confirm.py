@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from virtui.screens.dialog import Dialog
-from virtui.text import visible
+from virtui.text import visible, visible_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +56,13 @@ class ConfirmScreen(Dialog[str | None]):
             box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
             shown = self._targets[:12]
             more = len(self._targets) - len(shown)
-            lines = "\n".join(f"  • {target}" for target in shown)
+            # Names and reasons come from libvirt and users: control characters visible.
+            lines = "\n".join(f"  • {visible(target)}" for target in shown)
             yield Static(
                 lines + (f"\n  … and {more} more" if more > 0 else ""), id="targets", markup=False
             )
             if self._warning:
-                yield Static(self._warning, id="warning", markup=False)
+                yield Static(visible_lines(self._warning), id="warning", markup=False)
             with Horizontal():
                 for choice in self._choices:
                     yield Button(
