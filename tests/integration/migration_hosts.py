@@ -114,7 +114,10 @@ class MigrationHost:
         )
         with contextlib.suppress(subprocess.CalledProcessError):
             _ip("link", "del", self.veth)  # a leftover of a killed run
-        _ip("link", "add", self.veth, "type", "veth", "peer", "name", inner)
+        # A fixed MAC: a restarted host answers at the address its peers' ARP caches
+        # still hold (a new random one leaves them unreachable for up to ~50 s).
+        mac = f"52:54:00:88:00:1{self.number}"
+        _ip("link", "add", self.veth, "type", "veth", "peer", "name", inner, "address", mac)
         _ip("link", "set", inner, "netns", str(self.process.pid))
         _ip("link", "set", self.veth, "master", BRIDGE)
         _ip("link", "set", self.veth, "up")
