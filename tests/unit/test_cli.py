@@ -34,6 +34,24 @@ def test_demo_alone_connects_to_nothing_else() -> None:
     assert settings_from(build_parser().parse_args(["--demo"])).uris == []
 
 
+def test_sort_on_the_command_line_wins_over_the_saved_one() -> None:
+    from virtui.config.usersettings import UserSettings, save_user_settings
+
+    save_user_settings(UserSettings(sort="mem", sort_reverse=False))  # isolated XDG dirs
+    assert (settings_from(build_parser().parse_args([])).sort, False) == ("mem", False)
+    for argv in (["-o", "name"], ["top", "--sort", "name"]):
+        settings = settings_from(build_parser().parse_args(argv))
+        assert (settings.sort, settings.sort_reverse) == ("name", None)
+
+
+def test_a_bad_sort_column_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-o", "bogus"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'bogus'" in err and "cpu" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("delay", ["0", "-1", "abc", "1000"])
 def test_bad_delay_is_a_clear_error(delay: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:

@@ -21,7 +21,7 @@ from virtui.config.settings import (
     state_dir,
 )
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
-from virtui.config.usersettings import load_user_settings
+from virtui.config.usersettings import SORT_KEYS, load_user_settings
 from virtui.model import CpuMode
 from virtui.model.columns import DEFAULT_HIDDEN
 from virtui.text import visible
@@ -49,6 +49,19 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
+
+
+def _add_sort(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """``-o``, as virt-top has it (``record`` uses -o for its file: not there)."""
+    parser.add_argument(
+        "-o",
+        "--sort",
+        metavar="COLUMN",
+        choices=SORT_KEYS,
+        default=None if top_level else argparse.SUPPRESS,
+        help="sort the domains by COLUMN, in its natural direction (like virt-top -o): "
+        + ", ".join(SORT_KEYS),
+    )
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
@@ -122,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"virtui {__version__}")
     _add_common(parser, top_level=True)
+    _add_sort(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     top = commands.add_parser(
         "top", help="the live domains view; with --batch, CSV for scripts (like virt-top -b)"
     )
     _add_common(top, top_level=False)
+    _add_sort(top, top_level=False)
     top.add_argument("-b", "--batch", action="store_true", help="write CSV to stdout")
     top.add_argument(
         "-n",
@@ -206,8 +221,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),
         theme=getattr(args, "theme", None) or saved.theme or "",
-        sort=saved.sort or "cpu",
-        sort_reverse=saved.sort_reverse,
+        sort=getattr(args, "sort", None) or saved.sort or "cpu",
+        sort_reverse=None if getattr(args, "sort", None) else saved.sort_reverse,
         added_hosts=saved_hosts,
         hidden_columns=list(
             DEFAULT_HIDDEN if saved.hidden_columns is None else saved.hidden_columns
