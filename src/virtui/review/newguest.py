@@ -8,12 +8,12 @@ import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
 from virtui.model.newguest import NewVolume
 from virtui.review.opbase import PlanItem
+from virtui.xmltext import escape, quoteattr
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$")
 USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")

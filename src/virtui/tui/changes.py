@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from textual.app import App
 
@@ -39,6 +38,7 @@ from virtui.screens.prompt import PromptScreen
 from virtui.screens.storage.inputs import InputError, parse_size
 from virtui.tui.calls import Calls
 from virtui.tui.messages import TimelineNote
+from virtui.xmltext import quoteattr
 
 _DEV = "abcdefghijklmnopqrstuvwxyz"
 DISK_CHOICES = {

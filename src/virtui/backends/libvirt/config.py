@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from xml.sax.saxutils import escape, quoteattr
 
 import libvirt
 from lxml import etree
@@ -17,6 +16,7 @@ from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DomainConfig, HostFacts, LiveChange
 from virtui.model.newguest import NewVolume
+from virtui.xmltext import escape, quoteattr
 
 READ_BACK_S = 3.0  # how long a live change may take to show in the running guest
 _CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE

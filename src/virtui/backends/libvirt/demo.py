@@ -17,7 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import libvirt
 
@@ -30,6 +29,7 @@ from virtui.backends.libvirt.bootsector import (
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.handle import describe
+from virtui.xmltext import escape
 
 DEMO_PREFIX = "virtui-demo-"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import quoteattr
 
 from virtui.model.network import DhcpHost, NetworkAddress, NetworkConfig, NicUse
+from virtui.xmltext import quoteattr
 
 
 def _prefix(ip: ET.Element, family: str) -> int:

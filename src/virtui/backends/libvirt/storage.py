@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
 
 import libvirt
 
@@ -15,6 +14,7 @@ from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, VolumeInfo
+from virtui.xmltext import escape
 
 _POOL_STATES = ("inactive", "building", "running", "degraded", "inaccessible")
 
