@@ -6,6 +6,9 @@ for the real-guest part). Each tool runs on its own 120x35 pseudo-terminal at a 
 refresh; CPU is its process tree's from /proc over a window after a warm-up; rounds
 alternate the tools and medians are printed, with virtui's figure over virt-top's.
 
+Beside them runs the floor (``benchmarks/textual_floor.py``): Python, libvirt and Textual
+changing one line a second, nothing else; what the stack costs before virtui does anything.
+
 Workloads: libvirt test-driver nodes of 1,000 and 5,000 domains (in-process in both
 tools), and ``--guests N`` real TCG guests on a hand-started libvirtd (qemu+unix).
 
@@ -50,7 +53,14 @@ def find_virt_top(path: str | None, deb: Path, scratch: Path) -> str | None:
 
 
 def virtui_argv(uri: str) -> list[str]:
-    return [str(ROOT / ".venv" / "bin" / "virtui"), "-c", uri, "-d", "1"]
+    # Sorted by CPU, as virt-top is: the user's saved sort could otherwise put a shut-off
+    # domain on top (a graph that never moves) and skew every figure.
+    return [str(ROOT / ".venv" / "bin" / "virtui"), "-c", uri, "-d", "1", "-o", "cpu"]
+
+
+def floor_argv(uri: str) -> list[str]:
+    """Python + libvirt + Textual changing one line a second (benchmarks/textual_floor)."""
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "benchmarks.textual_floor", uri]
 
 
 def virt_top_argv(binary: str, uri: str) -> list[str]:
@@ -79,7 +89,7 @@ def compare(
     }
     print(f"\n{label} ({rounds} rounds, medians)")
     names = list(tools)
-    print(f"  {'':28}" + "".join(f"{name:>12}" for name in names) + "   virtui/virt-top")
+    print(f"  {'':28}" + "".join(f"{name:>12}" for name in names) + ratio_titles(medians))
     rows = (
         ("console CPU at 1 Hz, % core", "cpu", "{:.2f}"),
         ("first frame, s", "first", "{:.3f}"),
@@ -89,10 +99,14 @@ def compare(
     )
     for title, key, fmt in rows:
         cells = "".join(f"{fmt.format(medians[name][key]):>12}" for name in names)
-        ratio = ""
+        ratios = ""
         if "virt-top" in medians and medians["virt-top"][key]:
-            ratio = f"   {medians['virtui'][key] / medians['virt-top'][key]:.2f}x"
-        print(f"  {title:28}{cells}{ratio}")
+            ratios = "".join(
+                f"{medians[name][key] / medians['virt-top'][key]:>16.2f}x"
+                for name in ("virtui", "floor")
+                if name in medians
+            )
+        print(f"  {title:28}{cells}{ratios}")
     return medians
 
 
@@ -140,6 +154,12 @@ def poll_against_bulk(uri: str, rounds: int) -> tuple[float, float, float]:
     return statistics.median(bulk), statistics.median(polls), statistics.median(tables)
 
 
+def ratio_titles(medians: dict[str, dict[str, float]]) -> str:
+    if "virt-top" not in medians:
+        return ""
+    return "".join(f"{name + '/virt-top':>17}" for name in ("virtui", "floor") if name in medians)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000])
@@ -156,6 +176,11 @@ def main() -> None:
         if virt_top is None:
             print("virt-top not found: virtui's figures only")
         print(f"machine: {machine()}")
+        own_settings = {
+            "XDG_CONFIG_HOME": str(scratch / "config"),
+            "XDG_STATE_HOME": str(scratch / "state"),
+            "XDG_CACHE_HOME": str(scratch / "cache"),
+        }
 
         def tools(uri: str, marker: bytes) -> dict[str, Callable[[], ConsoleFigures]]:
             chosen: dict[str, Callable[[], ConsoleFigures]] = {}
@@ -171,6 +196,14 @@ def main() -> None:
                 virtui_argv(uri),
                 marker=b"virtui",
                 filled=marker,
+                warmup_s=args.warmup,
+                window_s=args.window,
+                env=own_settings,  # neither the user's settings nor their review desk
+            )
+            chosen["floor"] = lambda: run_console(
+                floor_argv(uri),
+                marker=b"floor",
+                filled=b"floor",
                 warmup_s=args.warmup,
                 window_s=args.window,
             )
