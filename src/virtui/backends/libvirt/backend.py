@@ -352,12 +352,9 @@ class LibvirtBackend(
             return None  # undefined between the listing and the lookup
 
     def _read_info(self, identity: Identity) -> DomainSample | None:
-        # This runs for every domain of every poll of a driver without bulk stats (1,000
-        # times a second at 1,000 domains): the common path only reads dicts filled
-        # earlier and builds the sample positionally.
         dom = identity.dom
         try:
-            info = dom.info()  # [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]
+            info = dom.info()
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                 raise
@@ -370,9 +367,9 @@ class LibvirtBackend(
         disks: tuple[DiskCounters, ...] | None = None
         nics: tuple[NicCounters, ...] | None = None
         if state.is_active:
-            facts = self._device_facts.get((identity.uuid, identity.run_id))
-            if facts is None:
-                facts = self._facts(dom, identity.uuid, identity.run_id)
+            known = (identity.uuid, identity.run_id) in self._device_facts
+            facts = self._facts(dom, identity.uuid, identity.run_id)
+            if not known:
                 # The XML was read between the stamp and the device counters: read the
                 # figures again, so CPU, disks and NICs all belong to one stamp.
                 with contextlib.suppress(libvirt.libvirtError):
@@ -382,9 +379,9 @@ class LibvirtBackend(
                 disks = nics = ()
             elif facts is not None:
                 disks, nics = read_devices(dom, facts)
-        autostart = self._autostart.get(identity.uuid)
-        if autostart is None:
-            autostart = self._autostart_of(dom, identity.uuid)
+        autostart = self._autostart_of(dom, identity.uuid)
+        # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. This runs for
+        # every domain of every poll of a driver without bulk stats: no helper objects.
         return DomainSample(
             identity.key,
             identity.name,
@@ -393,13 +390,11 @@ class LibvirtBackend(
             info[2],
             info[1],
             info[4],
-            (),
-            identity.run_id,
-            read_ns,
-            False,
-            disks,
-            nics,
-            autostart,
+            run_id=identity.run_id,
+            read_ns=read_ns,
+            disks=disks,
+            nics=nics,
+            autostart=autostart,
         )
 
     def _facts(self, dom: libvirt.virDomain, uuid: str, run_id: int) -> DeviceFacts | None:
