@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -26,6 +27,7 @@ from virtui.formatting import format_cpu_time, format_kib, format_pct, format_ra
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
 from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS
 from virtui.text import visible
+from virtui.widgets.line_diff import changed_runs
 from virtui.widgets.row_scroll import scroll_row_into_view
 
 
@@ -72,6 +74,9 @@ COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 assert COLUMN_KEYS == DOMAIN_COLUMN_KEYS, "the table and virtui.model.columns disagree"
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
+# Changed characters closer than this on a line are sent as one run: a new run costs a
+# cursor move, a colour code and a reset (about 30 bytes), an unchanged character one.
+REPAINT_GAP = 24
 
 _STATE_CLASSES = {
     DomainState.RUNNING: "domain-table--running",
@@ -108,6 +113,13 @@ def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
 
 
 _AUTOSTART = {True: "yes", False: "no", None: "-"}
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """A cell's text cut (with an ellipsis) or padded to its column's width."""
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
 
 
 def _rate(figure: Callable[[DomainStats], float | None]) -> Callable[[DomainStats], float]:
@@ -294,6 +306,7 @@ class DomainTable(ScrollView, can_focus=True):
         if name_width != self._name_width:
             self._name_width = name_width
             self._strips.clear()
+            self._drawn.clear()  # every line moved its columns: repaint them all
         self._reorder(keep)
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
@@ -446,10 +459,7 @@ class DomainTable(ScrollView, can_focus=True):
         mark_style = base + self._style("domain-table--mark") if mark != " " else base
         pieces: list[tuple[str, Style]] = [(mark, mark_style)]
         for (index, column), width in zip(self._shown, self._widths(), strict=True):
-            text = texts[index]
-            if len(text) > width:
-                text = text[: width - 1] + "…"
-            cell = text.rjust(width) if column.right else text.ljust(width)
+            cell = _fit(texts[index], width, column.right)
             style = base + state if state is not None and column.key == "state" else base
             if pieces[-1][1] == style:  # one run of one style: one colour code, not one per cell
                 pieces[-1] = (pieces[-1][0] + cell + " ", style)
@@ -457,19 +467,21 @@ class DomainTable(ScrollView, can_focus=True):
                 pieces.append((cell + " ", style))
         return [Segment(text, style) for text, style in pieces]
 
-    def _cell_edges(self) -> list[int]:
-        """Screen x where each cell starts (the mark, then each shown column), and the end."""
-        edges = [0, 1]
-        for width in self._widths():
-            edges.append(edges[-1] + width + 1)
-        return edges
+    def _line_text(self, cells: Sequence[str], widths: Sequence[int]) -> str:
+        """The characters a row line shows (``cells``: the mark, then every column's
+        text), as ``_line`` lays them out in columns of ``widths``."""
+        mark, *texts = cells
+        return mark + "".join(
+            _fit(texts[index], width, column.right) + " "
+            for (index, column), width in zip(self._shown, widths, strict=True)
+        )
 
     def _look(self, y: int) -> LineLook:
         """What screen line ``y`` shows now (equal looks draw equal lines)."""
         if y == 0:
             arrow = "▼" if self.sort_reverse else "▲"
             labels = tuple(c.label + (arrow if c.key == self.sort_column else "") for c in COLUMNS)
-            return LineLook(("", *labels), "header")
+            return LineLook((" ", *labels), "header")  # " ": the mark cell, blank
         index = round(self.scroll_offset.y) + y - 1
         if index >= len(self._order):
             return LineLook((), "blank")
@@ -490,9 +502,8 @@ class DomainTable(ScrollView, can_focus=True):
         if not self._drawn:
             self.refresh()
             return
-        edges = self._cell_edges()
-        shown = [0, *(index + 1 for index, _column in self._shown)]
-        width = max(self.size.width, edges[-1])
+        widths = self._widths()
+        width = max(self.size.width, sum(widths) + len(widths) + 1)
         for y in range(self.size.height):
             new, old = self._look(y), self._drawn.get(y)
             if new == old:
@@ -500,9 +511,12 @@ class DomainTable(ScrollView, can_focus=True):
             if old is None or old.decoration != new.decoration or len(old.cells) != len(new.cells):
                 self.refresh(Region(0, y, width, 1))
                 continue
-            changed = [n for n, cell in enumerate(shown) if old.cells[cell] != new.cells[cell]]
-            if changed:
-                start, end = edges[changed[0]], edges[changed[-1] + 1]
+            before, after = self._line_text(old.cells, widths), self._line_text(new.cells, widths)
+            if cell_len(before) != len(before) or cell_len(after) != len(after):
+                # Wide characters: a character is not a cell, so repaint the line.
+                self.refresh(Region(0, y, width, 1))
+                continue
+            for start, end in changed_runs(before, after, REPAINT_GAP):
                 self.refresh(Region(start, y, end - start, 1))
 
     def _base_style(self) -> Style:
