@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
@@ -17,6 +18,8 @@ from virtui.widgets.braille import block_area, braille_area, limited_glyphs
 from virtui.widgets.line_diff import changed_span
 
 AXIS_WIDTH = 9
+# Border cells beside a title's text, with its spaces: "╭─ title ", " subtitle ─╯".
+BORDER_TEXT_EDGE = 4
 
 
 class CpuGraph(Widget):
@@ -72,10 +75,37 @@ class CpuGraph(Widget):
                 self._refresh_changed(old_rows, old_for)
         # Re-setting an unchanged title still costs a layout pass: skip it.
         if (title, subtitle) != self._titles:
-            self._titles = (title, subtitle)
-            # Domain names come from libvirt: no escape, no markup reaches the terminal.
-            self.border_title = Content(visible(title))
-            self.border_subtitle = Content(visible(subtitle))
+            (old_title, old_subtitle), self._titles = self._titles, (title, subtitle)
+            if not self.size:  # not laid out yet: nothing drawn to spare
+                # Domain names come from libvirt: no escape, no markup reaches the terminal.
+                self.border_title = Content(visible(title))
+                self.border_subtitle = Content(visible(subtitle))
+            else:
+                if title != old_title:
+                    self._replace_border_text(top=True, old=old_title, new=title)
+                if subtitle != old_subtitle:
+                    self._replace_border_text(top=False, old=old_subtitle, new=subtitle)
+
+    def _replace_border_text(self, *, top: bool, old: str, new: str) -> None:
+        """Change the title (top, left-aligned) or subtitle (bottom, right-aligned) and
+        repaint only the cells that text covers, before and after.
+
+        The subtitle (each vCPU's figure) changes every poll, the title whenever the
+        cursor's domain does. Setting ``border_title`` or ``border_subtitle`` repaints the
+        whole panel; this stores the text as they do (the conversion of Textual's
+        ``_BorderTitle``, pinned with Textual) and marks only those cells dirty.
+        """
+        text = visible(new)
+        content = self.render_str(Content(text)).expand_tabs(4).split()[0]
+        gutter = self.styles.gutter
+        width, height = self.outer_size
+        covered = min(width, max(cell_len(visible(old)), cell_len(text)) + BORDER_TEXT_EDGE)
+        if top:
+            self._border_title = content
+            self.refresh(Region(-gutter.left, -gutter.top, covered, 1))
+        else:
+            self._border_subtitle = content
+            self.refresh(Region(width - covered - gutter.left, height - 1 - gutter.top, covered, 1))
 
     def _refresh_changed(self, old_rows: list[str], old_for: tuple[int, int]) -> None:
         """Repaint only the chart cells whose glyph changed (a graph that moved by one
