@@ -252,6 +252,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._mode = CpuMode.IRIX
         self._order: list[DomainKey] = []
         self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
+        self._texts: dict[DomainKey, tuple[DomainStats, CpuMode, tuple[str, ...]]] = {}
         # What each screen line showed when last drawn: a line is repainted only where
         # its text changed, so an unchanged refresh sends nothing to the terminal.
         self._drawn: dict[int, LineLook] = {}
@@ -301,6 +302,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
         if len(self._strips) > 4 * len(self._rows) + 256:
             self._strips.clear()  # forget rows long gone
+        if len(self._texts) > 2 * len(self._rows) + 256:
+            self._texts.clear()
         longest = max((len(item.sample.name) for item in stats), default=0)
         name_width = min(NAME_WIDTH_MAX, max(NAME_WIDTH_MIN, longest))
         if name_width != self._name_width:
@@ -487,7 +490,14 @@ class DomainTable(ScrollView, can_focus=True):
             return LineLook((), "blank")
         key = self._order[index]
         row = self._rows[key]
-        texts = row_texts(row, self._mode)
+        # A line's look is asked for twice a poll (what changed, then what to draw);
+        # a poll's DomainStats is never changed, so its texts are formatted once.
+        formatted = self._texts.get(key)
+        if formatted is not None and formatted[0] is row and formatted[1] is self._mode:
+            texts = formatted[2]
+        else:
+            texts = row_texts(row, self._mode)
+            self._texts[key] = (row, self._mode, texts)
         progress = self.busy.get(key)
         if progress is not None:
             texts = (*texts[:2], f"⟳ {progress}", *texts[3:])
