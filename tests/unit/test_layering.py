@@ -56,7 +56,9 @@ def test_every_module_is_under_a_contract() -> None:
         *_files("screens", "widgets", "tui"),
         *_files("model", "ports", "backends", "monitor", "review", "config"),
         *_files("cli"),
-        *_files("text", "xmltext", "formatting", "background", "__init__", "__main__"),
+        *_files(
+            "text", "xmltext", "lazyimport", "formatting", "background", "__init__", "__main__"
+        ),
     }
     assert set(SRC.rglob("*.py")) == covered
 
@@ -83,7 +85,9 @@ def test_the_systems_half_never_imports_textual(path: Path) -> None:
     assert not forbidden, f"{_module(path)} imports {sorted(forbidden)}"
 
 
-@pytest.mark.parametrize("path", _files("text", "xmltext", "formatting", "background"), ids=_module)
+@pytest.mark.parametrize(
+    "path", _files("text", "xmltext", "lazyimport", "formatting", "background"), ids=_module
+)
 def test_the_leaf_modules_import_only_the_standard_library(path: Path) -> None:
     found = {name for name in _imports(path) if name.split(".")[0] in ("virtui", *UI, *SYSTEMS)}
     assert not found, f"{_module(path)} imports {sorted(found)}"

@@ -14,10 +14,14 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Collection, Iterable
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from virtui.review.xmlsafe import parse_domain
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
 
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from virtui.model.config import LiveChange
 from virtui.review.opbase import NET_RESTART, Conflict, PlanItem
 from virtui.review.xmlsafe import XmlRefused, to_text
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
 
 FORWARD_MODES = ("nat", "route", "open", "isolated")
 

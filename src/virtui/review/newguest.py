@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from virtui.model.newguest import NewVolume
 from virtui.review.opbase import PlanItem
 from virtui.xmltext import escape, quoteattr
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$")
 USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from virtui.formatting import format_kib
 from virtui.model.config import LiveChange
@@ -26,6 +24,11 @@ from virtui.review.netops import (
 from virtui.review.newguest import CreateDomain
 from virtui.review.opbase import NEEDS_RESTART, NET_RESTART, PENDING_RESTART, Conflict, PlanItem
 from virtui.review.xmlsafe import XmlRefused, parse_config, parse_domain, to_text
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
 
 __all__ = ["NEEDS_RESTART", "NET_RESTART", "PENDING_RESTART", "Conflict", "PlanItem"]
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
+
 
 MAX_XML_BYTES = 1024 * 1024  # a large domain is ~50 KiB; remote libvirt fails above ~5 MiB
 SCHEMAS = Path("/usr/share/libvirt/schemas")

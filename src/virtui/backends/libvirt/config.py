@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import libvirt
-from lxml import etree
 
 from virtui.backends.base import BackendError
 from virtui.backends.imageformat import file_format
@@ -18,13 +19,22 @@ from virtui.model.config import DomainConfig, HostFacts, LiveChange
 from virtui.model.newguest import NewVolume
 from virtui.xmltext import escape, quoteattr
 
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    from virtui.lazyimport import lxml_etree as etree
+
 READ_BACK_S = 3.0  # how long a live change may take to show in the running guest
 _CONFIG_XML = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+@functools.cache
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _tree(xml: str) -> etree._Element:
-    return etree.fromstring(xml.encode("utf-8"), _PARSER)
+    return etree.fromstring(xml.encode("utf-8"), _parser())
 
 
 class LibvirtConfig(LibvirtHandle):
