@@ -111,11 +111,13 @@ class CpuGraph(Widget):
         """Repaint only the chart cells whose glyph changed (a graph that moved by one
         sample changes a column or two, not the whole panel)."""
         rows = self._chart_rows(*old_for)
-        for y, (before, after) in enumerate(zip(old_rows, rows, strict=False)):
-            span = changed_span(before, after)
-            if span is not None:
-                start, end = span
-                self.refresh(Region(AXIS_WIDTH + start, y, end - start, 1))
+        dirty = [
+            Region(AXIS_WIDTH + span[0], y, span[1] - span[0], 1)
+            for y, (before, after) in enumerate(zip(old_rows, rows, strict=False))
+            if (span := changed_span(before, after)) is not None
+        ]
+        if dirty:
+            self.refresh(*dirty)
 
     def _chart_rows(self, width: int, height: int) -> list[str]:
         if self._rows_for != (width, height):

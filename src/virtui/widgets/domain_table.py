@@ -514,20 +514,25 @@ class DomainTable(ScrollView, can_focus=True):
             return
         widths = self._widths()
         width = max(self.size.width, sum(widths) + len(widths) + 1)
+        dirty: list[Region] = []
         for y in range(self.size.height):
             new, old = self._look(y), self._drawn.get(y)
             if new == old:
                 continue
             if old is None or old.decoration != new.decoration or len(old.cells) != len(new.cells):
-                self.refresh(Region(0, y, width, 1))
+                dirty.append(Region(0, y, width, 1))
                 continue
             before, after = self._line_text(old.cells, widths), self._line_text(new.cells, widths)
             if cell_len(before) != len(before) or cell_len(after) != len(after):
                 # Wide characters: a character is not a cell, so repaint the line.
-                self.refresh(Region(0, y, width, 1))
+                dirty.append(Region(0, y, width, 1))
                 continue
-            for start, end in changed_runs(before, after, REPAINT_GAP):
-                self.refresh(Region(start, y, end - start, 1))
+            dirty.extend(
+                Region(start, y, end - start, 1)
+                for start, end in changed_runs(before, after, REPAINT_GAP)
+            )
+        if dirty:  # one call: each refresh() clears caches and schedules the widget again
+            self.refresh(*dirty)
 
     def _base_style(self) -> Style:
         # rich_style walks every ancestor; it only changes on a style update.
