@@ -223,7 +223,9 @@ def main() -> None:
                     tools(host.uri, b"vt-bench-"),
                     args.rounds,
                 )
-                report_bulk(*poll_against_bulk(host.uri, max(5, args.rounds)))
+                bulk, poll, table = poll_against_bulk(host.uri, max(5, args.rounds))
+                report_bulk(bulk, poll, table)
+                report_repaint_floor(bulk)
 
 
 def report_bulk(bulk: float, poll: float, table: float) -> None:
@@ -231,6 +233,19 @@ def report_bulk(bulk: float, poll: float, table: float) -> None:
     print(
         f"  bare bulk call {bulk * 1000:.2f} ms · virtui poll + rates {poll * 1000:.2f} ms"
         f" + table update {table * 1000:.2f} ms = {(poll + table) / bulk:.2f}x the bulk call"
+    )
+
+
+def report_repaint_floor(bulk: float) -> None:
+    """One line: what Textual alone spends repainting a table whose every row changed
+    (``benchmarks.textual_lines``), beside the bulk call: the least a Textual table
+    update costs when, as with running guests, each row's CPU time ticks."""
+    from benchmarks.textual_lines import ROWS, repaint_cost
+
+    cost = repaint_cost(10)
+    print(
+        f"  floor: Textual alone repainting {ROWS} changed rows {cost * 1000:.2f} ms"
+        f" = {cost / bulk:.2f}x the bulk call"
     )
 
 
