@@ -9,7 +9,7 @@ Strip that is rebuilt only when that row (or the cursor on it) changes.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -453,31 +453,34 @@ class DomainTable(ScrollView, can_focus=True):
         name = max(NAME_WIDTH_FLOOR, min(self._name_width, room))
         return [name if c.width is None else c.width for c in shown]
 
-    def _total_width(self) -> int:
-        return sum(self._widths()) + len(self._shown) + 1
+    def _total_width(self, widths: Sequence[int] | None = None) -> int:
+        widths = self._widths() if widths is None else widths
+        return sum(widths) + len(widths) + 1
+
+    def _cells(self, texts: Sequence[str], widths: Sequence[int]) -> Iterator[tuple[Column, str]]:
+        """Each shown column with its cell as laid out on a line: the text cut or padded
+        to the column's width, then the space that divides it from the next."""
+        for (index, column), width in zip(self._shown, widths, strict=True):
+            yield column, _fit(texts[index], width, column.right) + " "
 
     def _line(
         self, texts: Sequence[str], base: Style, state: Style | None, mark: str = " "
     ) -> list[Segment]:
         mark_style = base + self._style("domain-table--mark") if mark != " " else base
         pieces: list[tuple[str, Style]] = [(mark, mark_style)]
-        for (index, column), width in zip(self._shown, self._widths(), strict=True):
-            cell = _fit(texts[index], width, column.right)
+        for column, cell in self._cells(texts, self._widths()):
             style = base + state if state is not None and column.key == "state" else base
             if pieces[-1][1] == style:  # one run of one style: one colour code, not one per cell
-                pieces[-1] = (pieces[-1][0] + cell + " ", style)
+                pieces[-1] = (pieces[-1][0] + cell, style)
             else:
-                pieces.append((cell + " ", style))
+                pieces.append((cell, style))
         return [Segment(text, style) for text, style in pieces]
 
     def _line_text(self, cells: Sequence[str], widths: Sequence[int]) -> str:
         """The characters a row line shows (``cells``: the mark, then every column's
         text), as ``_line`` lays them out in columns of ``widths``."""
         mark, *texts = cells
-        return mark + "".join(
-            _fit(texts[index], width, column.right) + " "
-            for (index, column), width in zip(self._shown, widths, strict=True)
-        )
+        return mark + "".join(cell for _column, cell in self._cells(texts, widths))
 
     def _look(self, y: int) -> LineLook:
         """What screen line ``y`` shows now (equal looks draw equal lines)."""
@@ -513,7 +516,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.refresh()
             return
         widths = self._widths()
-        width = max(self.size.width, sum(widths) + len(widths) + 1)
+        width = max(self.size.width, self._total_width(widths))
         dirty: list[Region] = []
         for y in range(self.size.height):
             new, old = self._look(y), self._drawn.get(y)
