@@ -65,6 +65,17 @@ def _tree_rss_mib(root: int) -> float:
     return float("nan")
 
 
+def spawn_on_pty(argv: list[str], size: tuple[int, int], env: dict[str, str]) -> tuple[int, int]:
+    """Start ``argv`` with environment ``env`` on a new pty of ``size`` (columns, rows), as
+    a terminal emulator would; the child's pid and the pty's controlling end."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the console program
+        columns, rows = size
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.execvpe(argv[0], argv, env)
+    return pid, fd
+
+
 def run_console(
     argv: list[str],
     *,
@@ -81,11 +92,7 @@ def run_console(
     and output bytes for ``window_s`` seconds; then send ``quit_keys`` and reap it."""
     figures = ConsoleFigures()
     started = time.perf_counter()
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: becomes the console program
-        columns, rows = size
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        os.execvpe(argv[0], argv, {**os.environ, "TERM": "xterm-256color", **(env or {})})
+    pid, fd = spawn_on_pty(argv, size, {**os.environ, "TERM": "xterm-256color", **(env or {})})
     try:
         window_start = started + warmup_s
         window_end = window_start + window_s

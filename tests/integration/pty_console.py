@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import pty
 import select
 import signal
-import struct
-import termios
 import time
 from types import TracebackType
+
+from benchmarks.console_run import spawn_on_pty
 
 
 class PtyConsole:
@@ -33,11 +31,7 @@ class PtyConsole:
         self._fd = -1
 
     def __enter__(self) -> PtyConsole:
-        self._pid, self._fd = pty.fork()
-        if self._pid == 0:  # the child: becomes the console program
-            columns, rows = self._size
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-            os.execvpe(self._argv[0], self._argv, self._env)
+        self._pid, self._fd = spawn_on_pty(self._argv, self._size, self._env)
         return self
 
     def __exit__(
