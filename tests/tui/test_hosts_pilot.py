@@ -102,3 +102,36 @@ async def test_a_connection_error_is_readable_in_full_at_80_columns(fleet_uri: s
         message = app.store.hosts["127.0.0.1"].message
         detail = app.screen.query_one("#host-detail", Static)
         await wait_for(lambda: message in str(detail.render()).replace("\n", " "))
+
+
+async def test_a_redraw_before_the_hosts_screen_is_composed_waits_for_it(
+    fleet_uri: str,
+) -> None:
+    """A poll that lands between key 2 and the screen's first frame: drawn on mount."""
+    uris = [fleet_uri]
+    app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 30)):
+        await app.poll_now()
+        app.action_show_hosts()  # pushed: in front, children not yet composed
+        app.redraw()
+        await wait_for(lambda: isinstance(app.screen, HostsScreen) and app.screen.is_mounted)
+        assert set(_rows(app)) == {"test"}
+
+
+class _RedrawsWhileClosing(HostsScreen):
+    """A hosts screen that asks for a redraw as the app takes it down: the moment a late
+    poll can land, after its children are gone and before it leaves the stack."""
+
+    def on_unmount(self) -> None:
+        assert isinstance(self.app, VirtuiApp)
+        self.app.redraw()
+
+
+async def test_a_redraw_while_the_app_closes_is_dropped(fleet_uri: str) -> None:
+    uris = [fleet_uri]
+    app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    async with app.run_test(size=(160, 30)):
+        await app.poll_now()
+        app.push_screen(_RedrawsWhileClosing(app.store, app.history, app.cpu_mode, {}))
+        await wait_for(lambda: isinstance(app.screen, HostsScreen) and app.screen.is_mounted)
+    # run_test re-raises what the app raised while closing

@@ -141,3 +141,14 @@ async def test_at_80_columns_the_detail_has_room_and_enter_shows_a_line_whole(
         assert "END" in shown.replace("\n", " ")
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, LogsScreen))
+
+
+async def test_an_entry_arriving_as_the_logs_screen_opens_is_shown(fleet_uri: str) -> None:
+    """An event between key 4 and the screen's first frame: on the screen, no crash."""
+    app = _app(fleet_uri)
+    async with app.run_test(size=(150, 30)):
+        app.action_show_logs()  # pushed: in front, children not yet composed
+        app.record(LogEntry.now("test", "web01", "started", "booted", Severity.INFO))
+        await wait_for(lambda: isinstance(app.screen, LogsScreen) and app.screen.is_mounted)
+        assert isinstance(app.screen, LogsScreen)
+        assert any(e.detail == "booted" for e in app.screen.view.entries)

@@ -188,6 +188,11 @@ class VirtuiApp(App[None]):
         stack = self.screen_stack
         return stack[-1] if stack else None
 
+    def shown(self) -> Screen[object] | None:
+        """The screen in front if it can be drawn on now, else None (its mount draws it)."""
+        front = self.front()
+        return front if front is not None and self._drawable(front) else None
+
     def switch_theme(self, name: str) -> bool:
         """Apply a theme; one that fails is refused (and so never saved as the choice)."""
         before = self.theme
@@ -284,7 +289,7 @@ class VirtuiApp(App[None]):
             )
         )
         if event.kind.startswith("network "):
-            front = self.front()
+            front = self.shown()
             if isinstance(front, NetworksScreen):
                 front.reload(event.host)
             return
@@ -295,19 +300,24 @@ class VirtuiApp(App[None]):
     def redraw(self) -> None:
         """Bring the domains screen, and the hosts screen when in front, up to date."""
         self._redraw_pending = False
-        # A poll can land while the app is closing and its screen is being torn down.
-        if self.domains.is_attached and self.domains.table.is_attached:
+        if self._drawable(self.domains):
             self.domains.refresh_view()
-        front = self.front()
+        front = self.shown()
         if isinstance(front, HostsScreen | LiveView):
             front.refresh_view()
+
+    def _drawable(self, screen: Screen[Any]) -> bool:
+        # A poll can land between a screen's push and its compose (no children, no
+        # columns yet: its on_mount draws it), or while the app closes and takes the
+        # screens' children away before the screens themselves.
+        return self.is_running and screen.is_attached and screen.is_mounted
 
     # -- the timeline ---------------------------------------------------------------------
 
     def record(self, entry: LogEntry) -> None:
         """Add an entry to the logs timeline (and to the logs screen if it is open)."""
         self.timeline.add(entry)
-        front = self.front()
+        front = self.shown()
         if isinstance(front, LogsScreen):
             front.entry_added(entry)
 

@@ -39,8 +39,8 @@ class DeskWatchApp(Protocol):
     def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
         """Show a screen."""
 
-    def front(self) -> Screen[object] | None:
-        """The screen in front."""
+    def shown(self) -> Screen[object] | None:
+        """The screen in front, if it can be drawn on now."""
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Show a notification."""
@@ -164,6 +164,6 @@ class DeskWatch:
         text = f"{numbers} went stale: the live configuration changed (R rebases)"
         self.app.record(LogEntry.now(host, "", "review", text, Severity.WARNING))
         self.app.notify(text, severity="warning")
-        front = self.app.front()
+        front = self.app.shown()
         if isinstance(front, ReviewScreen):
             front.reload()

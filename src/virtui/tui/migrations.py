@@ -63,8 +63,8 @@ class MigrationsApp(Protocol):
     def call_from_thread(self, callback: Any, *args: Any) -> Any:
         """Run on the UI thread."""
 
-    def front(self) -> Screen[object] | None:
-        """The screen in front."""
+    def shown(self) -> Screen[object] | None:
+        """The screen in front, if it can be drawn on now."""
 
     def set_timer(self, delay: float, callback: Any) -> Any:
         """Call back once after ``delay`` seconds."""
@@ -402,7 +402,7 @@ class MigrationsController:
 
     def _refresh_panel(self) -> None:
         self._panel_due = False
-        front = self.app.front()
+        front = self.app.shown()
         refresh = getattr(front, "refresh_view", None)
         if refresh is not None and getattr(front, "IS_MIGRATIONS_PANEL", False):
             refresh()
