@@ -80,9 +80,7 @@ class MigrationsScreen(VirtuiScreen):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        """Bring the rows up to date."""
-        if not self.is_attached:
-            return
+        """Bring the rows up to date (the app calls it only while this screen is shown)."""
         rows = self.board.panel_rows()
         sync_rows(self.table, rows)
         running = sum(1 for cells in rows.values() if cells[2] in ("running", "cancelling"))
