@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import shutil
@@ -125,4 +126,48 @@ def test_closing_the_terminal_tears_the_demo_guests_down(
             os.kill(pid, signal.SIGKILL)
         if master >= 0:
             os.close(master)
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _demo_run(root: Path, how: str) -> dict[str, object]:
+    """Run the demo once in its own process (tests/integration/demo_user.py); what it
+    found at start: each guest's snapshots and saved images, and the image files."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.demo_user", str(root), how],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "LIBVIRT_LOG_OUTPUTS": "1:file:/dev/null"},
+    )
+    line = next((line for line in done.stdout.splitlines() if line.startswith("up: ")), "")
+    assert line, f"rc {done.returncode}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    found: dict[str, object] = json.loads(line.removeprefix("up: "))
+    return found
+
+
+FRESH = {
+    "guests": {f"virtui-demo-{name}": 0 for name in ("spin", "idle", "paused", "off")},
+    "images": sorted(
+        f"virtui-demo-{name}.{kind}"
+        for name in ("spin", "idle", "paused", "off")
+        for kind in ("img", "qcow2")
+    ),
+}
+
+
+def test_the_demo_starts_clean_after_a_user_changed_it_and_after_a_kill() -> None:
+    require_embedded_driver()
+    cache = Path(tempfile.mkdtemp(prefix="vt-cache-", dir="/var/tmp"))  # short socket paths
+    root = cache / "demo-embed"
+    try:
+        assert _demo_run(root, "use") == FRESH
+        # The last run left a snapshot, a managed save, a clone and an added disk.
+        assert _demo_run(root, "use-kill") == FRESH
+        # The last run was killed with all of that, its QEMUs still running.
+        assert _demo_run(root, "plain") == FRESH
+        assert _qemu_pids_under(root) == []
+    finally:
+        for pid in _qemu_pids_under(root):
+            os.kill(pid, signal.SIGKILL)
         shutil.rmtree(cache, ignore_errors=True)

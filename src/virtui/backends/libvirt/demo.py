@@ -3,13 +3,15 @@
 ``virtui --demo`` needs no daemon: it opens ``qemu:///embed?root=DIR`` (DIR kept in the
 XDG cache so QEMU's capability probe happens only on the first start) and boots guests
 whose disks are one boot sector: one that spins a CPU (and echoes its serial console),
-one idle, one paused, one defined but shut off. ``stop`` destroys and undefines them again.
+one idle, one paused, one defined but shut off. ``stop`` destroys and undefines them again,
+with whatever a user made in the demo's root (snapshots, saves, clones, added disks).
 """
 
 from __future__ import annotations
 
 import contextlib
 import grp
+import logging
 import pwd
 import shutil
 import subprocess
@@ -30,6 +32,8 @@ from virtui.backends.libvirt.connections import open_connection, release_connect
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.handle import describe
 from virtui.xmltext import escape
+
+log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "virtui-demo-"
 
@@ -128,21 +132,40 @@ def check_embedded_driver() -> None:
 
 
 def prepare_root(root: Path) -> None:
-    """Create the driver root with a qemu.conf that runs guests as root without labels."""
-    (root / "etc").mkdir(parents=True, exist_ok=True)
+    """Create the driver root, closed to other users (its domain XML names the programs
+    the driver runs), with a qemu.conf that runs guests as root without labels."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    root.chmod(0o700)
+    (root / "etc").mkdir(exist_ok=True)
     conf = root / "etc" / "qemu.conf"
     if not conf.exists() or conf.read_text() != QEMU_CONF:
         conf.write_text(QEMU_CONF)
 
 
-def _remove_guest(dom: libvirt.virDomain) -> None:
+# Whatever a user made in the demo goes with its guest: snapshots, a managed save image,
+# checkpoints and UEFI variables each make a plain undefine refuse.
+UNDEFINE_ALL = (
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+)
+
+
+def _remove_guest(dom: libvirt.virDomain) -> str:
+    """Destroy and undefine one guest; "" when it is gone, else why it is not."""
     # Each step on its own: a guest whose QEMU died with an earlier process refuses
     # destroy ("not running") but must still be undefined.
     with contextlib.suppress(libvirt.libvirtError):
         if dom.isActive():
             dom.destroy()
-    with contextlib.suppress(libvirt.libvirtError):
-        dom.undefine()
+    try:
+        dom.undefineFlags(UNDEFINE_ALL)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return ""
+        return f"{dom.name()}: {describe(error)}"
+    return ""
 
 
 class EmbeddedDemo:
@@ -171,7 +194,12 @@ class EmbeddedDemo:
         except libvirt.libvirtError as error:
             raise DemoUnavailable(f"cannot open {self.uri}: {describe(error)}") from error
         progress("Removing guests left over from an earlier run", 1, steps)
-        self._remove_guests()
+        left = self._remove_guests()
+        if left:
+            self.stop()
+            raise DemoUnavailable(f"cannot remove an earlier run's guests: {'; '.join(left)}")
+        # Disks a user added or cloned in an earlier run; the demo's own are written anew.
+        shutil.rmtree(self.root / "images", ignore_errors=True)
         for step, guest in enumerate(self.guests, start=2):
             if step == 2 and self.first_start:
                 progress(
@@ -201,19 +229,23 @@ class EmbeddedDemo:
         if guest.final_state == "paused":
             dom.suspend()
 
-    def _remove_guests(self) -> None:
+    def _remove_guests(self) -> list[str]:
+        """Destroy and undefine every guest in the demo's root, the demo's own and any a
+        user made there (clones, imports); why each one that is left could not go."""
         assert self._conn is not None
-        guests = [d for d in self._conn.listAllDomains(0) if d.name().startswith(DEMO_PREFIX)]
+        guests = self._conn.listAllDomains(0)
         # libvirt waits 1-2 s for each QEMU to exit: destroy them side by side.
         with ThreadPoolExecutor(max_workers=max(1, len(guests))) as pool:
-            list(pool.map(_remove_guest, guests))
+            return [why for why in pool.map(_remove_guest, guests) if why]
 
     def stop(self) -> None:
-        """Destroy and undefine every demo guest, then close the connection."""
+        """Destroy and undefine every guest in the demo's root, then close the connection.
+        What could not be removed is logged; the next start tries again."""
         if self._conn is None:
             return
         try:
-            self._remove_guests()
+            for why in self._remove_guests():
+                log.warning("demo guest left behind: %s", why)
         finally:
             with contextlib.suppress(libvirt.libvirtError):
                 release_connection(self.uri, self._conn)
