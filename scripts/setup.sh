@@ -38,6 +38,8 @@ if [[ $mode == test ]]; then
   packages+=(tmux chromium)
   # the team desk's test: two OS accounts (useradd, runuser) and their processes
   packages+=(passwd procps)
+  # snapshot tests run again with the clock moved (libfaketime)
+  packages+=(faketime)
   # virtual networks on a hand-started daemon: libvirt's network driver runs dnsmasq and
   # sets NAT rules with iptables (inside the daemon's own network namespace)
   packages+=(dnsmasq-base iptables)
@@ -53,8 +55,10 @@ if ((${#missing[@]})); then
     exit 1
   fi
   say "installing ${missing[*]}"
-  apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  # Wait for another apt or dpkg (an unattended upgrade, a second set-up) instead of failing.
+  lock=(-o DPkg::Lock::Timeout=600)
+  apt-get "${lock[@]}" update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends \
     "${missing[@]}" >&2
 fi
 
@@ -90,6 +94,8 @@ case "$mode" in
     say "mypy"
     .venv/bin/mypy
     say "pytest"
-    exec .venv/bin/python -m pytest "$@"
+    # On every core and then some: most tests wait on daemons, guests and terminals.
+    # Tests that share a fixed resource carry one xdist_group and run on one worker.
+    exec .venv/bin/python -m pytest -n "${VIRTUI_TEST_WORKERS:-4}" --dist loadgroup "$@"
     ;;
 esac

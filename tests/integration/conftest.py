@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.guests import remove_test_guests
+from tests.requirements import require
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.connections import open_connection
 from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, check_embedded_driver
@@ -21,9 +22,7 @@ def require_embedded_driver() -> None:
     try:
         check_embedded_driver()
     except DemoUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to run the embedded QEMU driver: {error}")
-        pytest.skip(str(error))
+        require(str(error), "run the embedded QEMU driver")
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +58,7 @@ def embed_backend(embedded_demo: EmbeddedDemo) -> Iterator[LibvirtBackend]:
 @pytest.fixture(scope="session")
 def storage_daemon() -> Iterator[Daemon]:
     """A libvirtd with its own /etc/libvirt, for pools and domains defined by tests."""
-    why = daemons_available()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to start libvirtd: {why}")
-        pytest.skip(why)
+    require(daemons_available(), "start libvirtd")
     daemon = Daemon(private_config=True)
     daemon.start()
     yield daemon
@@ -76,3 +71,15 @@ def storage_check(storage_daemon: Daemon) -> Iterator[libvirt.virConnect]:
     conn = open_connection(storage_daemon.qemu_uri)
     yield conn
     conn.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test with real QEMU guests runs on one xdist worker: each worker would
+    otherwise probe QEMU in its own demo root and boot its own spinning guest, and a
+    spinning TCG guest takes a whole core from every other test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and (
+            item.get_closest_marker("embed") or "embedded_demo" in getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.xdist_group("embed"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
+from tests.requirements import require
 from tests.tui.helpers import host_status, keep_updating, wait_for
 from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from virtui.config.settings import Settings
@@ -23,11 +23,7 @@ async def _all_connected(app: VirtuiApp, names: list[str]) -> None:
 
 @pytest.fixture
 def three_daemons() -> Iterator[list[Daemon]]:
-    reason = daemons_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to run libvirt daemons: {reason}")
-        pytest.skip(reason)
+    require(daemons_available(), "run libvirt daemons")
     daemons = [Daemon() for _ in range(3)]
     try:
         for daemon in daemons:

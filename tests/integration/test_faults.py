@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,19 +21,17 @@ import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.guests import define_guest
+from tests.integration.tmux import require_tmux
+from tests.requirements import require
 from virtui.backends.base import BackendError
-from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S, LibvirtBackend
 from virtui.model.storage import TransferProgress
 
 MIB = 1024 * 1024
 
 
 def _daemon(**options: bool) -> Daemon:
-    why = daemons_available()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to start libvirtd: {why}")
-        pytest.skip(why)
+    require(daemons_available(), "start libvirtd")
     daemon = Daemon(**options)
     daemon.start()
     return daemon
@@ -230,10 +227,7 @@ def test_an_escape_named_domain_reaches_no_terminal_raw(daemon: Daemon, tmp_path
     assert batch.returncode == 0, batch.stderr
     assert b"\x1b" not in batch.stdout and b"\x07" not in batch.stdout
     assert b"a\\x1b]0;pwned\\x07\\x1b[2J" in batch.stdout
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have tmux (Debian: tmux)")
-        pytest.skip("tmux is not installed")
+    require_tmux()
     server = f"vt-esc-{os.getpid()}"
     command = f"{sys.executable} -m virtui -c '{daemon.qemu_uri}'"
     tmux = ["tmux", "-L", server]
@@ -275,7 +269,7 @@ def test_an_escape_named_domain_reaches_no_terminal_raw(daemon: Daemon, tmp_path
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
-async def test_cancel_answers_within_a_second_on_a_frozen_daemon(
+async def test_cancel_answers_without_waiting_for_a_frozen_daemon(
     daemon: Daemon, tmp_path: Path
 ) -> None:
     from textual.widgets import Input
@@ -318,10 +312,11 @@ async def test_cancel_answers_within_a_second_on_a_frozen_daemon(
         assert isinstance(transfer, TransferScreen)
         await wait_for(lambda: transfer.last is not None, timeout=30)
         daemon.freeze()
-        asked = time.monotonic()
         await pilot.press("c")
-        await wait_for(lambda: not isinstance(app.screen, TransferScreen), timeout=5)
-        assert time.monotonic() - asked < 1.5
+        # Answered without the daemon: a call waiting on a frozen daemon ends only when
+        # keepalive gives up on the connection, and then says the connection was lost.
+        window = KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1)
+        await wait_for(lambda: not isinstance(app.screen, TransferScreen), timeout=window / 2)
         assert any("does not answer" in told for told in app.told)
         daemon.thaw()  # the transfer ends now, and deletes what it made
         await wait_for(lambda: any("cancelled: nothing kept" in t for t in app.told), 60)

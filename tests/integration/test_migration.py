@@ -5,7 +5,6 @@ refused by the pre-checks."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from textual.widgets import Input
 
 from tests.integration.daemons import daemons_available
 from tests.integration.migration_hosts import IMAGES, MigrationHost, make_guest, pair, with_pools
+from tests.requirements import require
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
@@ -27,14 +27,13 @@ from virtui.screens.form import FormScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.migrations import MigrationsScreen
 
+# One bridge and fixed 10.88.0.x addresses in the machine's own namespace: one worker.
+pytestmark = pytest.mark.xdist_group("host-network")
+
 
 @pytest.fixture(scope="module")
 def hosts() -> Iterator[tuple[MigrationHost, MigrationHost]]:
-    why = daemons_available()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to start libvirtd: {why}")
-        pytest.skip(why)
+    require(daemons_available(), "start libvirtd")
     first, second = pair()
     try:
         first.start()

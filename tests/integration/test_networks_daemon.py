@@ -12,7 +12,6 @@ What is real here, and which is which:
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from textual.widgets import Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
 from tests.integration.daemons import Daemon, OneHost, daemons_available
+from tests.requirements import require
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
@@ -47,10 +47,7 @@ def daemon() -> Iterator[Daemon]:
         if shutil.which("dnsmasq") and shutil.which("iptables")
         else "needs dnsmasq-base, iptables"
     )
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to run virtual networks: {why}")
-        pytest.skip(why)
+    require(why, "run virtual networks")
     daemon = Daemon(network=True)
     daemon.start()
     yield daemon

@@ -8,7 +8,6 @@ on demand (an answer that is not JSON) come from a stand-in HTTP server, named s
 from __future__ import annotations
 
 import http.server
-import os
 import socket
 import threading
 import time
@@ -20,6 +19,7 @@ import pytest
 from tests.integration.daemons import Daemon
 from tests.integration.guests import TEST_PREFIX, remove_test_guests
 from tests.integration.prometheus import Exporter, Prometheus, free_port, prometheus_available
+from tests.requirements import require
 from tests.tui.helpers import RecordingApp, wait_for
 from virtui.backends.libvirt.bootsector import SPIN_CODE, write_image
 from virtui.backends.libvirt.demo import guest_xml
@@ -37,11 +37,7 @@ def fleet(
     storage_check: libvirt.virConnect,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Prometheus, Exporter, libvirt.virDomain]]:
-    why = prometheus_available()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to run Prometheus: {why}")
-        pytest.skip(why)
+    require(prometheus_available(), "run Prometheus")
     image = write_image(tmp_path_factory.mktemp("prom") / "spin.img", SPIN_CODE)
     dom = storage_check.defineXMLFlags(
         guest_xml(f"{TEST_PREFIX}prom-spin", image, 1, 32), libvirt.VIR_DOMAIN_DEFINE_VALIDATE
@@ -117,10 +113,11 @@ async def test_history_is_prefilled_and_actions_go_through_libvirt(
         fleet_host = f"{exporter.address}@prom"
         key = DomainKey(fleet_host, dom.UUIDString())
         await wait_for(lambda: len(app.history.series(key)) >= 2, 15)  # before a 2nd poll
-        # A spinning guest: its past reads well above idle (on a busy 2-CPU machine it may
-        # get less than a whole CPU, so no tighter bound than that).
+        # A spinning guest: its past reads above idle (an idle one reads under 1%) and at
+        # most one CPU. How much of a CPU it got depends on the machine's load (the suite
+        # runs on every core), so no tighter bound than that.
         past = sorted(app.history.series(key))
-        assert 30 <= past[len(past) // 2] <= 120, past
+        assert 5 <= past[len(past) // 2] <= 120, past
         # The fleet row says where it comes from, and acting on it goes through libvirt.
         await pilot.press("slash", *fleet_host, "enter")
         assert app.domains.table.column_texts("host") == [fleet_host]

@@ -22,6 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
 from tests.integration.prometheus import free_port
+from tests.requirements import require
 
 ROWS = "(document.querySelector('.xterm-rows') || {}).innerText || ''"
 
@@ -82,10 +83,10 @@ def _processes_mentioning(marker: str) -> list[int]:
 @pytest.fixture
 def browser() -> Iterator[DevTools]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must be able to run headless Chromium (Debian: chromium)")
-        pytest.skip("chromium is not installed")
+    require(
+        "" if chromium else "chromium is not installed (Debian: chromium)", "run headless Chromium"
+    )
+    assert chromium is not None
     port = free_port()
     profile = tempfile.mkdtemp(prefix="vt-chromium-")
     process = subprocess.Popen(

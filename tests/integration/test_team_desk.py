@@ -26,6 +26,10 @@ import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.tmux import tmux, wait_for_text
+from tests.requirements import require
+
+# OS accounts and a group with fixed names: one worker.
+pytestmark = pytest.mark.xdist_group("accounts")
 
 GROUP = "vt-team"
 ALICE, BOB = "vt-alice", "vt-bob"
@@ -110,13 +114,9 @@ def _remove_user(user: str) -> None:
 
 @pytest.fixture
 def team(tmp_path: Path) -> Iterator[Team]:
-    if os.geteuid() != 0 or not shutil.which("runuser") or not shutil.which("tmux"):
-        if os.environ.get("CI"):
-            pytest.fail("CI runs as root with runuser and tmux")
-        pytest.skip("needs root, runuser and tmux")
-    why = daemons_available()
-    if why:
-        pytest.fail(why) if os.environ.get("CI") else pytest.skip(why)
+    ready = os.geteuid() == 0 and shutil.which("runuser") and shutil.which("tmux")
+    require("" if ready else "needs root, runuser and tmux", "run as root with runuser and tmux")
+    require(daemons_available(), "start libvirtd")
     _run("groupadd", "-f", GROUP)
     for user in (ALICE, BOB):
         _remove_user(user)

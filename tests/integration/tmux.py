@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
 
-import pytest
+from tests.requirements import require
 
 
 def require_tmux() -> None:
     """Skip without tmux, except in CI, which must have it."""
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have tmux (Debian: tmux)")
-        pytest.skip("tmux is not installed")
+    require("" if shutil.which("tmux") else "tmux is not installed (Debian: tmux)", "run tmux")
 
 
 def tmux(server: str, *args: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tests.fixtures.files import write_atomically
+from tests.snapshots.conftest import fixed_folder
 from virtui.config.settings import Settings
 from virtui.model import CpuMode
 from virtui.monitor.sessions import open_sessions
@@ -26,7 +27,7 @@ POLLS = 5  # every recorded poll: four points of history per domain
 
 
 def make_app(mode: CpuMode = CpuMode.IRIX) -> VirtuiApp:
-    RECORDINGS.mkdir(exist_ok=True)
+    fixed_folder(RECORDINGS)
     for recording in SOURCE.glob("*.json"):
         write_atomically(RECORDINGS / recording.name, recording.read_bytes())
     uris = [f"replay://{RECORDINGS / 'embed.json'}", f"replay://{RECORDINGS / 'fleet.json'}"]

@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.fixtures.nodes import SMALL_FLEET, STORAGE_POOLS, write_node
+from tests.fixtures.nodes import AT_REST, STORAGE_POOLS, write_node
 from tests.tui.helpers import wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
@@ -17,7 +17,9 @@ from virtui.tui.app import VirtuiApp
 
 
 def _app(tmp_path: Path) -> VirtuiApp:
-    uri = f"test://{write_node(tmp_path / 'node.xml', SMALL_FLEET, pools=STORAGE_POOLS)}"
+    # At rest: the domain table shows behind the form, and a running test-driver domain's
+    # TIME is the wall clock.
+    uri = f"test://{write_node(tmp_path / 'node.xml', AT_REST, pools=STORAGE_POOLS)}"
     return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
 
 

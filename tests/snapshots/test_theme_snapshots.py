@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, STORAGE_POOLS, write_node
+from tests.snapshots.conftest import fixed_folder
 from tests.snapshots.test_domains_snapshots import POLLS, make_app
 from tests.tui.helpers import wait_for
 from virtui import background
@@ -39,8 +40,7 @@ WEB01 = "00000000-0000-4000-8000-000000000001"
 
 def _app(tmp_path: Path, theme: str) -> VirtuiApp:
     # A fixed path: the hosts screen shows the URI.
-    folder = Path("/tmp/virtui-theme-snapshots")
-    folder.mkdir(exist_ok=True)
+    folder = fixed_folder(Path("/tmp/virtui-theme-snapshots"))
     node = write_node(folder / "fleet.xml", SMALL_FLEET, pools=STORAGE_POOLS, networks=NETWORKS)
     uri = f"test://{node}"
     return VirtuiApp(

@@ -208,10 +208,11 @@ async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_u
         await wait_for(lambda: "backups" not in {p.name for p in backend.pools()})
         await wait_for(lambda: "test\tbackups" not in screen.pools)
         await wait_for(lambda: any("pool backups" in t and "deleted" in t for t in app.told))
-        await app.workers.wait_for_complete()
         from virtui import background
 
-        assert background.idle("storage:", timeout=10)
+        # Every storage call has answered (awaited, so the loop takes their results in).
+        await wait_for(lambda: background.idle("storage:", timeout=0))
+        await pilot.pause()
         assert not any("no pool backups" in t for t in app.told)  # no spurious error
 
 

@@ -17,19 +17,23 @@ from virtui.monitor.session import HostSession
 
 
 class CountingBackend(Backend):
-    """Records the most calls it ever had in flight at once."""
+    """Records the most calls it ever had in flight at once. The first call inside waits
+    for ``release``, so a second caller that is let in is caught there."""
 
     def __init__(self) -> None:
         super().__init__("fake://", "fake")
         self._lock = threading.Lock()
         self.inside = 0
         self.most = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
 
     def _enter(self) -> None:
         with self._lock:
             self.inside += 1
             self.most = max(self.most, self.inside)
-        time.sleep(0.05)  # long enough for a second caller to arrive
+        self.entered.set()
+        self.release.wait(timeout=30)
         with self._lock:
             self.inside -= 1
 
@@ -54,9 +58,23 @@ class CountingBackend(Backend):
 def test_two_callers_never_poll_one_host_at_once() -> None:
     backend = CountingBackend()
     session = HostSession(backend)
-    threads = [threading.Thread(target=session.poll_once) for _ in range(4)]
+    ready = threading.Barrier(5)
+
+    def caller() -> None:
+        ready.wait()
+        session.poll_once()
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
     for thread in threads:
         thread.start()
+    ready.wait()
+    assert backend.entered.wait(timeout=30)
+    # Every caller is past the barrier: without the session's lock the other three walk
+    # straight in while the first is held, well within this window.
+    deadline = time.monotonic() + 0.5
+    while backend.inside < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    backend.release.set()
     for thread in threads:
         thread.join()
     assert backend.most == 1

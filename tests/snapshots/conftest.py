@@ -1,0 +1,37 @@
+"""Snapshot tests: files at fixed paths, removed when the run ends.
+
+A snapshot shows URIs (the hosts screen), so the files behind them live at the same path
+on every machine. Every snapshot test runs on one xdist worker (``xdist_group``), so no
+other worker writes or removes these folders while one of them is using them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_MADE: set[Path] = set()
+
+
+def fixed_folder(path: Path) -> Path:
+    """``path``, created; it is removed when the test session ends."""
+    path.mkdir(exist_ok=True)
+    _MADE.add(path)
+    return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_fixed_folders() -> Iterator[None]:
+    yield
+    for path in _MADE:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("snapshots"))

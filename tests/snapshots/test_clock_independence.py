@@ -1,0 +1,45 @@
+"""Every snapshot is the same on any day: the snapshot tests, run again with the clock
+a month ahead (libfaketime moves it for Python and libvirt alike), still match."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.requirements import require
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("offset", ["+31d", "-400d"])
+def test_the_snapshots_match_on_another_day(offset: str, tmp_path: Path) -> None:
+    faketime = shutil.which("faketime")
+    require("" if faketime else "faketime is not installed (Debian: faketime)", "move the clock")
+    assert faketime is not None
+    here = Path(__file__).parent
+    done = subprocess.run(
+        [
+            faketime,
+            "-f",
+            offset,
+            sys.executable,
+            "-m",
+            "pytest",
+            str(here),
+            "-m",
+            "not slow",  # not this test again
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--basetemp={tmp_path / 'inner'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout
