@@ -156,6 +156,13 @@ async def test_connect_never_runs_a_program_nor_saves_a_host_that_never_connecte
             f"qemu+ext:///system?command={script}",
             f"qemu+ssh://localhost/system?command={script}",
             f"qemu+ssh://localhost/system?netcat={script}",
+            # libvirt unescapes a parameter's name to a C string that ends at the NUL
+            f"qemu+ssh://127.0.0.1/system?command%00x={script}",
+            f"qemu+ssh://127.0.0.1/system?netcat%00={script}",
+            f"qemu+ssh://127.0.0.1/system?no_verify=1;%63ommand={script}",
+            f"qemu+ssh://-oProxyCommand={script}/system",
+            # another user's driver root, whose domain XML names the emulator to run
+            f"qemu:///embed?root={tmp_path}/evil",
         ):
             await _command(app, pilot, f":connect {uri}")
             await wait_for(lambda: any("only with -c on the command line" in t for t in app.told))

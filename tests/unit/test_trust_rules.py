@@ -42,6 +42,19 @@ BASE = f"""<domain type='kvm'>
         "qemu+ssh://h/system?socket=/x;touch%20/tmp/p",
         "qemu+libssh2://h/system?no_verify=1;%63ommand=/tmp/x",  # ';' and escapes, as libvirt
         "qemu+tcp://h/system?keyfile=k&COMMAND=/tmp/x",
+        "qemu+ssh://127.0.0.1/system?command%00x=/tmp/pwn",  # libvirt reads "command"
+        "qemu+ssh://h/system?netcat%00=/tmp/nc",
+        "qemu+ssh://h/system?proxy%00=netcat",
+        "qemu+ssh://h/system?comm+and=/tmp/x",
+        "qemu+ssh://-oProxyCommand=touch%20x/system",  # ssh reads a leading '-' as an option
+        "qemu+ssh://-F/tmp/cfg@h/system",
+        "qemu+ssh://h/system?socket=/x;touch%20/tmp/p",
+        "qemu+ssh://h/system?keyfile=%0a/k",
+        "qemu+whatever://h/system",  # a transport not on the list
+        "nosuchdriver:///system",
+        "qemu:///embed?root=/tmp/someone-elses",
+        "qemu:///embed",
+        "qemu:///system?root=/tmp/x",
     ],
 )
 def test_uris_that_run_programs_are_refused_in_the_app(uri: str) -> None:
@@ -60,6 +73,11 @@ def test_uris_that_run_programs_are_refused_in_the_app(uri: str) -> None:
         "qemu+ssh://root@h:2222/system?keyfile=/k&no_verify=1",
         "qemu+unix:///system?socket=/run/x/libvirt-sock",  # a local socket runs nothing
         "qemu+tcp://10.0.0.1/system",
+        "qemu+ssh://admin@[fd00::1]:22/system?known_hosts=/k/h;no_tty=1",
+        "qemu+tls://h.example.org/system?pkipath=/etc/pki/x",
+        "qemu:///session",
+        "test:///srv/nodes/fleet.xml",
+        "replay:///srv/recordings/host.json",
     ],
 )
 def test_ordinary_uris_are_accepted(uri: str) -> None:
@@ -183,3 +201,21 @@ def test_identity_is_the_os_account_not_the_environment(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert shown.split("@")[0] == pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_the_demo_root_is_the_only_embed_root_and_only_while_it_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from virtui.backends.libvirt.demo import prepare_root
+    from virtui.config.uripolicy import demo_root
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    uri = f"qemu:///embed?root={demo_root()}"
+    with pytest.raises(UriRefused, match="cannot be checked"):
+        check_in_app(uri)  # not made yet
+    prepare_root(demo_root())
+    assert oct(demo_root().stat().st_mode & 0o777) == "0o700"
+    check_in_app(uri)
+    demo_root().chmod(0o755)
+    with pytest.raises(UriRefused, match="open to other users"):
+        check_in_app(uri)
