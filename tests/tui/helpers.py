@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,3 +88,14 @@ def own_desk(app: VirtuiApp, folder: Path, user: str = "alice@desk") -> ReviewDe
     )
     app.desk_watch.desk = desk
     return desk
+
+
+def screen_text(app: VirtuiApp) -> str:
+    """What the terminal shows now, line by line, as text (from Textual's screenshot)."""
+    lines: dict[float, list[tuple[float, str]]] = {}
+    for match in re.finditer(
+        r'<text[^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()
+    ):
+        x, y, text = float(match[1]), float(match[2]), html.unescape(match[3])
+        lines.setdefault(y, []).append((x, text.replace("\xa0", " ")))
+    return "\n".join("".join(t for _x, t in sorted(lines[y])) for y in sorted(lines))

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from virtui.screens.dialog import Dialog
 from virtui.text import visible, visible_lines
+from virtui.widgets.plain import Static
 
 
 @dataclass(frozen=True, slots=True)

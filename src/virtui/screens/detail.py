@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.formatting import format_kib
 from virtui.model import CpuMode, DomainKey
@@ -21,6 +21,7 @@ from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.calls import Calls
 from virtui.widgets.cpu_graph import CpuGraph
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 

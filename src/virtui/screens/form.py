@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input
 
 from virtui.screens.dialog import Dialog
 from virtui.text import visible
+from virtui.widgets.plain import Label, Static
 
 FormCheck = Callable[[dict[str, str]], str]
 """Returns what is wrong with the filled-in form, or "" when it can be submitted."""

@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from virtui.screens.dialog import Dialog
+from virtui.widgets.plain import Static
 
 
 class HelpScreen(Dialog[None]):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.review.history import Version
 from virtui.review.model import ChangeRequest
@@ -19,6 +19,7 @@ from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.text_view import TextScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.formatting import format_kib, format_pct
 from virtui.model import CpuMode, DomainState, HostStatus
@@ -18,6 +18,7 @@ from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
 from virtui.tui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from virtui.screens.dialog import Dialog
 from virtui.text import visible
+from virtui.widgets.plain import Static
 
 Validator = Callable[[str], str]
 """Returns an error message for bad input, or "" when the input is fine."""

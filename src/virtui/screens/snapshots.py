@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.model.detail import SnapshotInfo
 from virtui.model.timeline import LogEntry, Severity
@@ -18,6 +18,7 @@ from virtui.screens.prompt import PromptScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 

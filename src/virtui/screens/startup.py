@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, ProgressBar
+from textual.widgets import ProgressBar
 
 from virtui.screens.dialog import Dialog
+from virtui.widgets.plain import Label
 
 
 class StartupScreen(Dialog[None]):

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Footer, Log
 
 from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
 from virtui.screens.base import VirtuiScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 
 MAX_LINES = 20_000

@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
 
 from virtui.screens.dialog import Dialog
 from virtui.text import visible, visible_lines
+from virtui.widgets.plain import Static
 
 
 class TextScreen(Dialog[None]):

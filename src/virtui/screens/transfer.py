@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, ProgressBar, Static
+from textual.widgets import Button, ProgressBar
 
 from virtui.formatting import format_bytes
 from virtui.model.storage import TransferProgress
@@ -19,6 +19,7 @@ from virtui.screens.dialog import Dialog
 from virtui.text import visible
 from virtui.tui.calls import Calls
 from virtui.tui.messages import TimelineNote
+from virtui.widgets.plain import Static
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]
 """Blocking: moves the bytes, reporting progress, until done or the event is set."""

@@ -40,6 +40,7 @@ from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
 from virtui.text import visible, visible_lines
+from virtui.tui import textual_hacks
 from virtui.tui.calls import BlockingCalls, Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.collector import settle_collector
@@ -105,6 +106,7 @@ class VirtuiApp(App[None]):
         sessions: Sequence[HostSession] | None = None,
         auto_poll: bool = True,
     ) -> None:
+        textual_hacks.install()
         super().__init__()
         if self.no_color:
             # Textual turns colours into 256-colour greys under NO_COLOR; no colour at all
@@ -150,8 +152,10 @@ class VirtuiApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Notifications carry libvirt's and users' words: control characters visible,
-        and no markup (a domain may be named ``[red]x``)."""
-        kwargs.setdefault("markup", False)
+        and never markup (a domain may be named ``[red]x``, a QEMU error names a path in
+        brackets). Forced, not defaulted: a screen's or widget's own ``notify`` passes
+        Textual's default (markup on) on to here."""
+        kwargs["markup"] = False
         super().notify(visible_lines(message), title=visible(title), **kwargs)
 
     async def on_mount(self) -> None:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from textual import events
 from textual.content import Content
-from textual.widgets import Static
 
 from virtui.text import visible
+from virtui.widgets.plain import Static
 
 SEPARATOR = " │ "
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.model.network import NetworkDetail, NetworkInfo
 from virtui.ports.networks import NetworkHosts
@@ -18,6 +18,7 @@ from virtui.screens.readonly import refused_read_only
 from virtui.screens.text_view import TextScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
+from virtui.widgets.plain import Static
 from virtui.widgets.table_sync import sync_rows
 
 RELOAD_EVERY_S = 5.0

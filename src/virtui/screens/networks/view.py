@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.formatting import plural
 from virtui.model.network import NetworkInfo
@@ -22,6 +22,7 @@ from virtui.screens.readonly import refused_read_only
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import update_rows
 

@@ -8,7 +8,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.review.desk import ReviewDesk
 from virtui.review.diff import shown_diff
@@ -19,6 +19,7 @@ from virtui.screens.prompt import PromptScreen
 from virtui.text import visible
 from virtui.tui.calls import Calls
 from virtui.widgets.diff_table import DiffTable
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 
 FILTERS = ("all", "open", "mine", "stale")

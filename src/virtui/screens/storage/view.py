@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from virtui.formatting import plural
 from virtui.model.storage import PoolInfo, VolumeInfo
@@ -26,6 +26,7 @@ from virtui.screens.storage.tables import (
 from virtui.text import visible
 from virtui.tui.calls import Calls, Failure
 from virtui.tui.messages import TimelineNote
+from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
 
