@@ -55,3 +55,13 @@ def csv_cell(text: object) -> str:
     if raw.startswith(_FORMULA_START):
         return "'" + cell
     return cell
+
+
+# What XML 1.0 cannot hold at all; libvirt keeps such characters raw in its XML (a
+# domain renamed with an ESC), and a parser then refuses the whole document.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_parsable(text: str) -> str:
+    """``text`` with every character XML forbids shown as an escape, so it parses."""
+    return _XML_ILLEGAL.sub(_escape, text)

@@ -4,12 +4,12 @@ device where the driver's bulk stats lack them (the test driver's do)."""
 from __future__ import annotations
 
 import contextlib
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libvirt
 
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.model import DiskCounters, NicCounters
 
 
@@ -94,7 +94,7 @@ NO_DEVICES = DeviceFacts({}, {})  # a domain with neither disks nor interfaces
 
 def device_facts(xml: str) -> DeviceFacts:
     """Disks and interfaces of one domain XML (libvirt wrote it: plain ElementTree)."""
-    root = ET.fromstring(xml)
+    root = read_xml(xml)
     disks: dict[str, str] = {}
     for disk in root.findall("./devices/disk"):
         target, source = disk.find("target"), disk.find("source")

@@ -17,6 +17,7 @@ from virtui.backends.libvirt.addresses import resolve
 from virtui.backends.libvirt.console import LibvirtConsole
 from virtui.backends.libvirt.handle import UNANSWERED, LibvirtHandle, describe
 from virtui.backends.libvirt.states import reason_text
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.backends.naming import is_local
 from virtui.model import DomainAction
 from virtui.model.detail import DiskInfo, DomainDetail, NicInfo, SnapshotInfo
@@ -95,7 +96,7 @@ class LibvirtDomains(LibvirtHandle):
         name = dom.name()
         if dom.isActive():
             raise BackendError(f"{name} is running: force it off before deleting its storage")
-        root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        root = read_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         paths = [d.source for d in domainxml.disks(root) if d.device == "disk" and d.source]
         _undefine(dom)
         failed: list[str] = []
@@ -139,7 +140,7 @@ class LibvirtDomains(LibvirtHandle):
             raise BackendError(f"{self.name}: {describe(error)}") from error
 
     def _detail(self, dom: libvirt.virDomain) -> DomainDetail:
-        root = ET.fromstring(dom.XMLDesc(0))
+        root = read_xml(dom.XMLDesc(0))
         state, reason = dom.state()
         info = dom.info()
         active = bool(dom.isActive())
@@ -223,7 +224,7 @@ class LibvirtDomains(LibvirtHandle):
             current = dom.snapshotCurrent(0).getName() if dom.hasCurrentSnapshot(0) else ""
             out = []
             for snap in dom.listAllSnapshots(0):
-                root = ET.fromstring(snap.getXMLDesc(0))
+                root = read_xml(snap.getXMLDesc(0))
                 out.append(
                     SnapshotInfo(
                         name=snap.getName(),
@@ -289,7 +290,7 @@ class LibvirtDomains(LibvirtHandle):
         with contextlib.suppress(libvirt.libvirtError):
             conn.lookupByName(new_name)
             raise BackendError(f"a domain named {new_name} already exists on {self.name}")
-        root = ET.fromstring(
+        root = read_xml(
             dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
         )
         root.find("name").text = new_name  # type: ignore[union-attr]
@@ -342,7 +343,7 @@ class LibvirtDomains(LibvirtHandle):
             volume = None
         if volume is not None:
             pool = volume.storagePoolLookupByVolume()
-            root = ET.fromstring(volume.XMLDesc(0))
+            root = read_xml(volume.XMLDesc(0))
             root.find("name").text = target.name  # type: ignore[union-attr]
             for element in (root.find("key"), root.find("./target/path")):
                 if element is not None:

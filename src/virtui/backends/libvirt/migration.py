@@ -14,6 +14,7 @@ import libvirt
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.formatting import format_kib
 from virtui.model.migration import (
     CopyStorage,
@@ -32,7 +33,7 @@ POSTCOPY_AFTER = 3  # pre-copy passes before switching to post-copy, when asked
 
 def source_facts(host: str, uuid: str, xml: str, active: bool) -> MigrationSource:
     """The facts of a domain XML that a migration depends on."""
-    root = ET.fromstring(xml)
+    root = read_xml(xml)
     os_type = root.find("os/type")
     cpu = root.find("cpu")
     memory = root.find("memory")
@@ -195,7 +196,7 @@ class LibvirtMigration(LibvirtHandle):
 
     def _check_machine(self, conn: libvirt.virConnect, source: MigrationSource) -> Precheck:
         try:
-            caps = ET.fromstring(
+            caps = read_xml(
                 conn.getDomainCapabilities(
                     source.emulator or None,
                     source.arch,
@@ -472,7 +473,7 @@ def _pool_paths(conn: libvirt.virConnect) -> list[str]:
     with contextlib.suppress(libvirt.libvirtError):
         for pool in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
             with contextlib.suppress(libvirt.libvirtError, ET.ParseError):
-                paths.append(ET.fromstring(pool.XMLDesc(0)).findtext("target/path", ""))
+                paths.append(read_xml(pool.XMLDesc(0)).findtext("target/path", ""))
     return paths
 
 

@@ -18,6 +18,7 @@ from virtui.backends.libvirt.netxml import (
     nat_network_xml,
     parse_network,
 )
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.model.config import DomainConfig, LiveChange
 from virtui.model.network import (
     DhcpHost,
@@ -275,7 +276,7 @@ class LibvirtNetworks(LibvirtHandle):
             live = parse_network(network.XMLDesc(0))
         except libvirt.libvirtError as error:
             raise BackendError(f"{self.name}: {describe(error)}") from error
-        wanted = ET.fromstring(change.xml)
+        wanted = read_xml(change.xml)
         mac = wanted.get("mac", "").lower()
         hosts = {host.mac: host for a in live.addresses for host in a.hosts}
         if change.kind == "dhcp-host-delete":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import xml.etree.ElementTree as ET
 
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.model.network import DhcpHost, NetworkAddress, NetworkConfig, NicUse
 from virtui.xmltext import quoteattr
 
@@ -30,7 +31,7 @@ def _range_size(start: str, end: str) -> int:
 
 def parse_network(xml: str) -> NetworkConfig:
     """What the screens show of a ``<network>`` document."""
-    root = ET.fromstring(xml)
+    root = read_xml(xml)
     forward = root.find("forward")
     addresses = []
     for ip in root.findall("ip"):
@@ -67,7 +68,7 @@ def parse_network(xml: str) -> NetworkConfig:
 
 def domain_nics(xml: str, running: bool) -> list[NicUse]:
     """The NICs of a domain's XML: what each is plugged into."""
-    root = ET.fromstring(xml)
+    root = read_xml(xml)
     name = root.findtext("name", "")
     nics = []
     for interface in root.findall("devices/interface"):

@@ -11,6 +11,7 @@ import libvirt
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt import leftovers
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
 from virtui.model.storage import PoolInfo, VolumeInfo
@@ -44,7 +45,7 @@ class LibvirtStorage(LibvirtHandle):
 
     def _pool_info(self, pool: libvirt.virStoragePool) -> PoolInfo:
         state, capacity, allocation, available = pool.info()
-        root = ET.fromstring(pool.XMLDesc(0))
+        root = read_xml(pool.XMLDesc(0))
         active = bool(pool.isActive())
         return PoolInfo(
             host=self.name,
@@ -76,7 +77,7 @@ class LibvirtStorage(LibvirtHandle):
         for volume in volumes:
             with contextlib.suppress(libvirt.libvirtError):
                 _type, capacity, allocation = volume.info()
-                root = ET.fromstring(volume.XMLDesc(0))
+                root = read_xml(volume.XMLDesc(0))
                 path = volume.path()
                 used_by = users.get(path, set()) | users.get(f"{pool_name}/{volume.name()}", set())
                 found.append(
@@ -101,7 +102,7 @@ class LibvirtStorage(LibvirtHandle):
         users: dict[str, set[str]] = {}
         for dom in self._connection().listAllDomains(0):
             try:
-                root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+                root = read_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
                 name = dom.name()
             except libvirt.libvirtError:
                 continue  # undefined while we looked
@@ -233,7 +234,7 @@ class LibvirtStorage(LibvirtHandle):
         pool = self._pool(pool_name)
         self._refuse_existing(pool, new_name)
         try:
-            root = ET.fromstring(volume.XMLDesc(0))
+            root = read_xml(volume.XMLDesc(0))
             root.find("name").text = new_name  # type: ignore[union-attr]
             for parent, tag in ((root, "key"), (root.find("target"), "path")):
                 element = parent.find(tag) if parent is not None else None

@@ -5,7 +5,6 @@ at once, or remembered and deleted when the host answers again."""
 from __future__ import annotations
 
 import contextlib
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import libvirt
@@ -15,6 +14,7 @@ from virtui.backends.imageformat import sniff
 from virtui.backends.libvirt import leftovers
 from virtui.backends.libvirt.handle import describe
 from virtui.backends.libvirt.storage import LibvirtStorage, volume_xml
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.formatting import format_bytes
 from virtui.model.storage import TransferProgress
 from virtui.ports.storage import CancelFlag, TransferCallback
@@ -124,7 +124,7 @@ class LibvirtTransfers(LibvirtStorage):
             raise BackendError(f"{target.parent} does not exist (or is not a directory)")
         volume = self._volume(pool_name, name)
         try:
-            root = ET.fromstring(volume.XMLDesc(0))
+            root = read_xml(volume.XMLDesc(0))
             total = int(root.findtext("physical") or volume.info()[1])
         except libvirt.libvirtError as error:
             raise BackendError(f"download {name}: {describe(error)}") from error
