@@ -132,3 +132,27 @@ def test_partial_component_styles_use_no_auto_colours() -> None:
     assert offenders == []
     assert _AUTO_COLOUR.search("& > .x--y { color: $text-muted; }")  # it would notice one
     assert not _AUTO_COLOUR.search("& > .x--y { color: $text-secondary; }")
+
+
+async def test_a_theme_whose_variables_css_refuses_is_named_and_the_app_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.helpers import RecordingApp
+    from virtui.config.settings import Settings
+    from virtui.screens.help import HelpScreen
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    bad = tmp_path / "virtui" / "themes" / "bad.toml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('name = "bad"\nprimary = "#004578"\n[variables]\nfooter-key-foreground = "x"\n')
+    app = RecordingApp(Settings(uris=["test:///default"], theme="bad"), auto_poll=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.theme == "virtui-dark"
+        assert any(f"theme bad refused: {bad}" in told for told in app.told), app.told
+        await pilot.press("question_mark")  # mounting more widgets still works
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert not app.switch_theme("bad")  # :theme bad later is refused the same way
+        assert app.theme == "virtui-dark"
+    assert app.return_code in (None, 0)

@@ -66,7 +66,7 @@ from virtui.tui.network_changes import NetworkChanges
 from virtui.tui.new_guests import NewGuestController
 from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
-from virtui.tui.themes import apply_themes
+from virtui.tui.themes import apply_themes, user_theme_file
 from virtui.widgets.braille import limited_glyphs
 
 log = logging.getLogger("virtui.tui.app")
@@ -199,6 +199,13 @@ class VirtuiApp(App[None]):
 
     def switch_theme(self, name: str) -> bool:
         """Apply a theme; one that fails is refused (and so never saved as the choice)."""
+        theme, where = self.get_theme(name), user_theme_file(name)
+        # A user's [variables] are free-form CSS values: tried before they are applied.
+        why = textual_hacks.css_refusal(self, theme) if theme and where else ""
+        if why:
+            log.warning("theme %s refused: %s: %s", name, where, why)
+            self.notify(f"theme {name} refused: {where}: {why}", severity="error", timeout=15)
+            return False
         before = self.theme
         try:
             self.theme = name

@@ -6,8 +6,14 @@ checked against this file first.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import RenderableType
 from rich.text import Text
+from textual.app import App
+from textual.css.stylesheet import Stylesheet, StylesheetParseError
+from textual.dom import DOMNode
+from textual.theme import Theme
 from textual.widgets import _data_table
 
 _formatter = _data_table.default_cell_formatter
@@ -24,3 +30,43 @@ def _plain_cell(obj: object, wrap: bool = True, height: int = 0) -> RenderableTy
 def install() -> None:
     """Apply the changes (idempotent)."""
     _data_table.default_cell_formatter = _plain_cell
+
+
+def css_refusal(app: App[Any], theme: Theme) -> str:
+    """Why the app's stylesheet would not parse with ``theme``'s variables, or "".
+
+    Parsed in a stylesheet of its own, as Textual's reparse does: switching to a theme
+    whose [variables] hold a value CSS refuses leaves the app's own stylesheet marked
+    invalid, and the next widget mounted ends the app with a stylesheet error."""
+    variables = {**theme.to_color_system().generate(), **theme.variables}
+    variables = {**app.get_theme_variable_defaults(), **variables}
+    trial = Stylesheet(variables=variables)
+    for read_from, (css, is_defaults, tie_breaker, scope) in app.stylesheet.source.items():
+        trial.add_source(
+            css,
+            read_from=read_from,
+            is_default_css=is_defaults,
+            tie_breaker=tie_breaker,
+            scope=scope,
+        )
+    # A widget's default CSS joins the app's stylesheet only when it is first mounted:
+    # every widget class loaded so far may be mounted later with these variables.
+    classes: list[type[DOMNode]] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        default_css: object = cls.__dict__.get("DEFAULT_CSS")
+        if isinstance(default_css, str) and default_css.strip():
+            read_from = (f"{cls.__module__}.{cls.__qualname__}", "")
+            trial.add_source(default_css, read_from=read_from, is_default_css=True)
+    try:
+        trial.parse()
+    except StylesheetParseError as error:
+        for rule in error.errors.rules:
+            for token, message in rule.errors:
+                said = Text.from_markup(str(message)).plain
+                return f"{said} (from a [variables] value: {token.value})"
+        return "its [variables] do not make valid CSS"
+    except Exception as error:  # Textual's CSS errors are not all one type
+        return str(error)
+    return ""

@@ -16,6 +16,7 @@ from typing import Protocol
 from textual.theme import Theme
 
 from virtui.config.settings import config_dir
+from virtui.config.textfile import THEME_LIMIT, read_small_text
 
 DEFAULT_THEME = "virtui-dark"
 CONSOLE_THEME = "virtui-console"
@@ -55,7 +56,7 @@ def theme_dirs() -> list[Path]:
 def load_theme(path: Path) -> Theme:
     """One theme file; ValueError names the file and what is wrong."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_small_text(path, THEME_LIMIT))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"{path}: {error}") from error
     unknown = set(data) - _FIELDS
@@ -80,6 +81,16 @@ def load_theme(path: Path) -> Theme:
     return theme
 
 
+_FILES: dict[str, Path] = {}  # theme name -> the file it was last loaded from
+
+
+def user_theme_file(name: str) -> Path | None:
+    """The user's own file a theme of that name was loaded from (not a shipped one,
+    which the snapshot tests check), or None."""
+    path = _FILES.get(name)
+    return path if path is not None and path.parent != theme_dirs()[0] else None
+
+
 def load_themes() -> LoadedThemes:
     """Every theme in the theme directories."""
     themes: dict[str, Theme] = {}
@@ -92,6 +103,7 @@ def load_themes() -> LoadedThemes:
                 problems.append(f"theme ignored: {error}")
                 continue
             themes[theme.name] = theme
+            _FILES[theme.name] = path
     return LoadedThemes(themes, problems)
 
 
@@ -128,5 +140,6 @@ def apply_themes(app: ThemedApp, wanted: str) -> list[str]:
             f"(themes: {', '.join(sorted(loaded.themes))})"
         )
         wanted = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else "textual-dark"
-    app.switch_theme(wanted)
+    if not app.switch_theme(wanted) and wanted != DEFAULT_THEME:  # refused, and said why
+        app.switch_theme(DEFAULT_THEME if DEFAULT_THEME in app.available_themes else "textual-dark")
     return problems
