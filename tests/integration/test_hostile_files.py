@@ -132,3 +132,62 @@ def test_a_theme_with_a_bad_field_is_refused_at_load_naming_file_and_field(
     loaded = load_themes()
     assert "bad" not in loaded.themes
     assert any("bad.toml" in problem and "dark" in problem for problem in loaded.problems)
+
+
+@pytest.mark.parametrize("name", ["config.toml", "settings.toml"])
+@pytest.mark.parametrize("kind", ["fifo", "huge", "folder"])
+def test_a_file_that_would_block_or_flood_is_one_line_and_the_app_runs(
+    tmp_path: Path, name: str, kind: str
+) -> None:
+    env = _env(tmp_path)
+    folder = tmp_path / "config" / "virtui"
+    folder.mkdir(parents=True)
+    path = folder / name
+    if kind == "fifo":
+        os.mkfifo(path)  # nobody ever writes: a plain read blocks forever
+    elif kind == "huge":
+        path.write_text("# padding\n" * 300_000)  # 3 MB
+    else:
+        path.mkdir()
+    done = _batch(env)
+    assert done.returncode == 0, done.stderr
+    said = {
+        "fifo": "not a regular file",
+        "huge": "larger than 1024 KiB",
+        "folder": "Is a directory",
+    }[kind]
+    assert said in done.stderr and str(path) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.count("\n") == 2  # the header and test:///default's one domain
+
+
+def test_a_theme_file_that_would_block_or_flood_is_named_and_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.toml")
+    (folder / "huge.toml").write_text('name = "huge"\nprimary = "#112233"\n' + "#\n" * 100_000)
+    problems = []
+    for path in sorted(folder.iterdir()):
+        with pytest.raises(ValueError) as refused:
+            load_theme(path)
+        problems.append(str(refused.value))
+    assert "huge.toml: larger than 64 KiB" in problems[0]
+    assert "pipe.toml: not a regular file" in problems[1]
+
+
+def test_batch_output_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "virtui", "top", "--batch", "-n", "30", "-d", "0.5"]
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert reader.stdin is not None
+    done = subprocess.run(
+        [*command, "-c", "test:///default"],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        timeout=60,
+    )
+    reader.stdin.close()
+    reader.wait(timeout=10)
+    assert done.returncode == 141  # 128 + SIGPIPE, as a C tool killed by it
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

@@ -260,6 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tui(settings)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head -1``): stop quietly, as other tools do, and keep
+        # Python from failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 class OneLineFormatter(logging.Formatter):

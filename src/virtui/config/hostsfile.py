@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtui.config.settings import MAX_DELAY_S, MIN_DELAY_S, config_dir
+from virtui.config.textfile import UnreadableFile, read_small_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +41,11 @@ def config_path() -> Path:
 
 def _document(path: Path) -> dict[str, object]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path)
     except FileNotFoundError:
         return {}
+    except UnreadableFile as error:
+        raise ConfigError(str(error)) from error
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from error
     except UnicodeDecodeError as error:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtui.config.settings import MAX_DELAY_S, MIN_DELAY_S, config_dir
+from virtui.config.textfile import read_small_text
 from virtui.model.columns import DOMAIN_COLUMN_KEYS
 
 SORT_KEYS = DOMAIN_COLUMN_KEYS
@@ -44,7 +45,7 @@ def load_user_settings(path: Path | None = None) -> tuple[UserSettings, str]:
     """The saved settings and "" — or defaults and why the file was not used."""
     path = path or settings_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_small_text(path))
     except FileNotFoundError:
         return UserSettings(), ""
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
