@@ -294,6 +294,7 @@ def _tui(settings: Settings) -> int:
     drawn = draw_first_frame(sys.stdout, len(settings.uris))
     try:
         from virtui.tui.app import VirtuiApp
+        from virtui.tui.departure import Departure
         from virtui.tui.terminal import stderr_to_log
 
         app = VirtuiApp(settings)
@@ -303,19 +304,16 @@ def _tui(settings: Settings) -> int:
             sys.stdout.flush()
         raise
 
-    def leave(signum: int, _frame: object) -> None:
-        # A closed terminal (SIGHUP) or a kill (SIGTERM) must still tear the demo guests
-        # down: leave the app the normal way so the `finally` below runs.
-        log.info("signal %d: leaving", signum)
-        app.exit(return_code=128 + signum)
-
-    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    # A closed terminal, SIGHUP or SIGTERM leave the app the normal way, so the `finally`
+    # below still tears the demo guests down; a wedged app is ended after a grace time.
+    departure = Departure(app, sys.stdin.fileno(), app.demo.stop)
+    app.departure = departure
+    departure.listen()
     with stderr_to_log(state_dir() / "stderr.log"):
         try:
             app.run()
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            departure.finished()
             app.shutdown()
     return app.return_code or 0
 

@@ -46,6 +46,7 @@ from virtui.tui.changes import ChangesController
 from virtui.tui.collector import settle_collector
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
+from virtui.tui.departure import Departure
 from virtui.tui.desk_watch import UNAVAILABLE, DeskWatch
 from virtui.tui.domain_screens import DomainScreens
 from virtui.tui.host_list import HostList
@@ -114,6 +115,8 @@ class VirtuiApp(App[None]):
             self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
             self._filters.append(NoColor())
         self.settings = settings
+        # What ends the console when its terminal goes (set by the command line's runner).
+        self.departure: Departure | None = None
         self.set_reactive(VirtuiApp.cpu_mode, settings.cpu_mode)
         self.set_reactive(VirtuiApp.delay, settings.delay)
         self.auto_poll = auto_poll
@@ -159,6 +162,8 @@ class VirtuiApp(App[None]):
         super().notify(visible_lines(message), title=visible(title), **kwargs)
 
     async def on_mount(self) -> None:
+        if self.departure is not None:
+            self.departure.watch(asyncio.get_running_loop())
         if limited_glyphs():
             self.add_class("-vt")
         if self.no_color:

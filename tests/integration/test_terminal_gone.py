@@ -1,0 +1,142 @@
+"""A console whose terminal goes away, or that is asked to stop, ends: whatever screen,
+form, dialog, panel or editor is open. A dropped SSH session on a jump host left a
+virtui spinning at 90% of a core for 50 minutes, deaf to SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from benchmarks.console_run import spawn_on_pty
+
+from tests.fixtures.nodes import SMALL_FLEET, write_node
+
+# What to type to reach each state, and what is on screen once there.
+STATES = {
+    "domains": (b"", b"Irix"),
+    "hosts": (b"2", b"Reconnect"),
+    "storage": (b"3", b"Pool"),
+    "logs": (b"4", b"virtui"),
+    "help": (b"?", b"keys"),
+    "palette": (b"\x10", b"Search"),  # ctrl+p
+    "form": (b"o", b"Migrate"),
+    "confirmation": (b"\x0b", b"Force off"),  # ctrl+k on the first domain
+    "migrations panel": (b"J", b"igration"),
+    "editor": (b"e", b"\x1b[?1049l"),  # the TUI leaves the screen to $EDITOR
+}
+
+
+class Terminal:
+    """virtui on a pty of its own (120x35), as a terminal emulator runs it, with its
+    output read as it comes, until ``freeze`` stops the reading (a frozen SSH link)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        first = write_node(tmp_path / "a.xml", SMALL_FLEET)
+        second = write_node(tmp_path / "b.xml", SMALL_FLEET[:2])
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "EDITOR": "sleep 600",
+            "VISUAL": "",
+        }
+        argv = [sys.executable, "-m", "virtui", "-d", "0.5"]
+        argv += ["-c", f"test://{first}", "-c", f"test://{second}"]
+        self.pid, self.fd = spawn_on_pty(argv, (120, 35), env)
+        self.seen = bytearray()
+        self._reading = threading.Event()
+        self._reading.set()
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while self._reading.wait() and self.fd >= 0:
+            try:
+                if not select.select([self.fd], [], [], 0.1)[0]:
+                    continue
+                chunk = os.read(self.fd, 65536)
+            except (OSError, ValueError):
+                return  # closed
+            with self._changed:
+                self.seen += chunk
+                self._changed.notify_all()
+
+    def wait_for(self, marker: bytes, timeout: float = 30.0) -> None:
+        with self._changed:
+            found = self._changed.wait_for(lambda: marker in self.seen, timeout)
+        assert found, f"{marker!r} never came: {bytes(self.seen[-300:])!r}"
+
+    def freeze(self) -> None:
+        """Stop reading: the program's writes fill the pty and then block."""
+        self._reading.clear()
+
+    def close(self) -> None:
+        """The terminal goes away (a closed window, a killed tmux)."""
+        fd, self.fd = self.fd, -1
+        self._reading.set()
+        os.close(fd)
+
+    def gone_within(self, timeout: float) -> int | None:
+        """The exit status once the process is gone, or None if it is still there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.pid = -1
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    def end(self) -> None:
+        if self.pid > 0:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        if self.fd >= 0:
+            self.close()
+
+
+CASES = [(state, "terminal closed") for state in STATES] + [
+    ("form", "SIGHUP"),
+    ("form", "SIGTERM"),
+    ("editor", "SIGTERM"),
+    ("confirmation", "SIGTERM"),
+    ("form", "terminal frozen, SIGTERM"),
+    ("domains", "terminal frozen, SIGHUP"),
+]
+
+
+@pytest.mark.parametrize(("state", "ending"), CASES, ids=[f"{s}-{e}" for s, e in CASES])
+def test_the_console_ends_when_its_terminal_goes_or_it_is_told(
+    tmp_path: Path, state: str, ending: str
+) -> None:
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.wait_for(b"web01")  # up and polled: the first domain is selected
+        keys, marker = STATES[state]
+        terminal.seen.clear()
+        os.write(terminal.fd, keys)
+        terminal.wait_for(marker)
+        if "frozen" in ending:
+            terminal.freeze()
+            # Polls every half second keep writing until the pty's buffer is full and
+            # the app's writer blocks, as on an SSH link that stopped reading.
+            time.sleep(5)
+        if ending == "terminal closed":
+            terminal.close()
+        else:
+            os.kill(terminal.pid, getattr(signal, ending.rpartition(" ")[2]))
+        # The app leaves within its 2 s grace; the margin is for a loaded machine.
+        status = terminal.gone_within(15)
+        assert status is not None, f"still running in state {state} after {ending}"
+        expected = 128 + (signal.SIGTERM if ending.endswith("SIGTERM") else signal.SIGHUP)
+        assert status == expected
+    finally:
+        terminal.end()
