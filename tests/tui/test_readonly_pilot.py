@@ -118,3 +118,68 @@ async def test_every_networks_key_that_changes_is_refused_before_asking(
         screen.reload()
         await pilot.pause()
         assert {k: (n.active, n.autostart) for k, n in screen.networks.items()} == before
+
+
+@pytest.mark.parametrize(
+    ("key", "verb"),
+    [
+        ("o", "open a change for review"),
+        ("a", "approve"),
+        ("x", "reject"),
+        ("c", "comment"),
+        ("m", "merge"),
+        ("R", "rebase"),
+        ("w", "withdraw"),
+        ("v", "draft a revert"),
+        ("e", "edit a change"),
+        ("E", "export a patch"),
+        ("i", "import a patch"),
+    ],
+)
+async def test_the_review_desk_is_read_only_too(
+    fleet_uri: str, tmp_path: Path, key: str, verb: str
+) -> None:
+    from tests.tui.helpers import own_desk
+    from virtui.monitor.hostports import HostPorts
+    from virtui.monitor.store import DomainStore
+    from virtui.review.core import ReviewError, ReviewRules
+    from virtui.review.desk import ReviewDesk
+    from virtui.review.ops import SetVcpus
+    from virtui.review.store import ReviewStore
+    from virtui.screens.review import ReviewScreen
+
+    WEB01 = "00000000-0000-4000-8000-000000000001"
+
+    app = _readonly_app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        # A change drafted by someone else on the same store, over a read-write link.
+        sessions = open_sessions([fleet_uri])
+        sessions[0].poll_once()
+        writer = ReviewDesk(
+            ReviewStore(tmp_path / "reviews.db"),
+            HostPorts(lambda: sessions, DomainStore()),
+            ReviewRules(),
+            user="bob@desk",
+        )
+        change = writer.draft("test", WEB01, "one vCPU", [SetVcpus(1)])
+        desk = own_desk(app, tmp_path)  # the app's own desk, on that store
+        desk.readonly = True  # as --readonly makes it
+        before = writer.store.get(change.id)
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen))
+        screen = app.screen
+        await wait_for(lambda: screen.selected() is not None)  # type: ignore[attr-defined]
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.screen is screen  # nothing was asked
+        assert isinstance(app, RecordingApp)
+        assert app.titled[-1] == (
+            f"{verb}: refused",
+            f"cannot {verb}: the review desk is read-only (opened with --readonly); "
+            "nothing was sent",
+        )
+        assert writer.store.get(change.id) == before  # nothing recorded, nothing changed
+        with pytest.raises(ReviewError, match="read-only"):
+            desk.approve(change.id)  # the desk itself refuses as well
+        sessions[0].close()

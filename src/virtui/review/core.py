@@ -113,12 +113,23 @@ class DeskCore:
         rules: ReviewRules,
         user: str = "",
         history: ConfigHistory | None = None,
+        *,
+        readonly: bool = False,
     ) -> None:
         self.store = store
         self.hosts = hosts
         self.rules = rules
         self.user = user or local_user()
         self.history = history  # a git repository of merged configurations, when kept
+        self.readonly = readonly  # --readonly: every step that writes is refused
+
+    def _writable(self, verb: str) -> None:
+        """Raise ReviewError when the desk is read-only (``--readonly``)."""
+        if self.readonly:
+            raise ReviewError(
+                f"cannot {verb}: the review desk is read-only (opened with --readonly); "
+                "nothing was changed"
+            )
 
     def _get(self, change_id: int) -> ChangeRequest:
         try:

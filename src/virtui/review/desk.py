@@ -68,6 +68,7 @@ class ReviewDesk(Merging, Rebasing):
     ) -> ChangeRequest:
         """A new change request against the domain's (or network's, ``kind``) current
         configuration."""
+        self._writable("draft a change")
         port = self._port(host, kind)
         config = port.read_config(uuid)
         try:
@@ -115,6 +116,7 @@ class ReviewDesk(Merging, Rebasing):
         """A change request that defines a new domain from ``xml``, creating
         ``volumes`` at merge (and starting it, when asked). Refused now when the XML
         does not validate, the name or UUID is taken, or a pool cannot hold a volume."""
+        self._writable("draft a new guest")
         volumes = volumes or []
         try:
             root = parse_domain(xml)
@@ -177,6 +179,7 @@ class ReviewDesk(Merging, Rebasing):
 
     def publish(self, change_id: int) -> ChangeRequest:
         """Draft → open: others may now review it."""
+        self._writable("open a change for review")
         change = self._get(change_id)
         if change.state is not State.DRAFT:
             raise ReviewError(f"#{change_id} is {change.state.label}, not a draft")
@@ -192,6 +195,7 @@ class ReviewDesk(Merging, Rebasing):
 
     def comment(self, change_id: int, line: int, anchor: str, text: str) -> ChangeRequest:
         """Comment on a diff line (0: on the whole change)."""
+        self._writable("comment")
         if not text.strip():
             raise ReviewError("an empty comment says nothing")
         self._get(change_id)
@@ -202,6 +206,7 @@ class ReviewDesk(Merging, Rebasing):
 
     def approve(self, change_id: int) -> ChangeRequest:
         """Approve this exact base and proposal."""
+        self._writable("approve")
         change = self._get(change_id)
         if change.state not in (State.OPEN, State.APPROVED):
             raise ReviewError(f"#{change_id} is {change.state.label}: only open changes")
@@ -217,12 +222,14 @@ class ReviewDesk(Merging, Rebasing):
 
     def reject(self, change_id: int, reason: str) -> ChangeRequest:
         """Close a change as rejected (by a reviewer)."""
+        self._writable("reject")
         if not reason.strip():
             raise ReviewError("say why it is rejected")
         return self._close(change_id, State.REJECTED, "rejected", reason)
 
     def withdraw(self, change_id: int) -> ChangeRequest:
         """Close a change as withdrawn (by its author)."""
+        self._writable("withdraw")
         return self._close(change_id, State.WITHDRAWN, "withdrawn", "")
 
     def _close(self, change_id: int, state: State, kind: str, reason: str) -> ChangeRequest:
@@ -347,6 +354,7 @@ class ReviewDesk(Merging, Rebasing):
     def revert_to(self, host: str, uuid: str, commit: str) -> ChangeRequest:
         """A draft that brings the domain back to its configuration at ``commit`` (the
         history has no secrets: the live ones are kept where the lines match)."""
+        self._writable("draft a revert")
         assert self.history is not None
         live = self.hosts.config(host).read_config(uuid)
         try:
@@ -371,6 +379,7 @@ class ReviewDesk(Merging, Rebasing):
         (``host`` overrides the host the patch names). A patch whose base is not the live
         configuration cannot be checked against its Proposed-SHA256: it is flagged
         unverified."""
+        self._writable("import a patch")
         try:
             patch = patchfile.read(text)
             target = host or patch.host
@@ -392,10 +401,12 @@ class ReviewDesk(Merging, Rebasing):
 
     def export_patch(self, change_id: int) -> str:
         """The patch file text of a change (secrets redacted)."""
+        self._writable("export a patch")
         return patchfile.export(self._get(change_id))
 
     def revert(self, change_id: int) -> ChangeRequest:
         """A new change request that puts a merged change's base back."""
+        self._writable("draft a revert")
         change = self._get(change_id)
         if change.state is not State.MERGED:
             raise ReviewError(f"#{change_id} is {change.state.label}: only merged changes")

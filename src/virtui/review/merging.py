@@ -78,6 +78,7 @@ class Merging(DeskCore):
     def merge(self, change_id: int) -> MergeResult:
         """Apply the change: refuse on drift or invalid XML, define with validation, apply
         what can go live, read back what libvirt stored."""
+        self._writable("merge")
         change = self._get(change_id)
         self.check_mergeable(change)
         self._check_valid(change)

@@ -24,6 +24,7 @@ class Rebasing(DeskCore):
         """Re-draft a change on the live configuration. Typed edits are replayed; an XML
         edit is carried over by a three-way merge (base, proposal, live). A draft stays a
         draft; anything else is open again. Approvals of the old version stop counting."""
+        self._writable("rebase")
         change = self._get(change_id)
         if change.state not in (State.STALE, State.CONFLICTED, *REVIEWABLE):
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to rebase")
@@ -74,6 +75,7 @@ class Rebasing(DeskCore):
     def editable_text(self, change_id: int) -> tuple[ChangeRequest, str, str]:
         """(change, live XML, text to edit): the proposal carried onto the live
         configuration, with conflict markers where both sides changed the same lines."""
+        self._writable("edit a change")
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
@@ -89,6 +91,7 @@ class Rebasing(DeskCore):
         """Replace the proposal with ``edited``, drafted on ``live_xml`` (what the author
         saw when editing): the way out of a conflict. Approvals of the old version stop
         counting; a draft stays a draft, anything else is open again."""
+        self._writable("edit a change")
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")

@@ -75,6 +75,7 @@ class DeskWatch:
                     settings.review_rules_problem,
                 ),
                 history=ConfigHistory(Path(settings.review_history)) if history else None,
+                readonly=settings.readonly,
             )
         except (OSError, sqlite3.Error, StoreError) as error:
             log.error("review desk unavailable: %s", error)

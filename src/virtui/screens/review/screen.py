@@ -18,6 +18,7 @@ from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.editor import edit_text
 from virtui.screens.navigation import navigation_keys
 from virtui.screens.prompt import PromptScreen
+from virtui.screens.readonly import refused_read_only
 from virtui.screens.review.view import ReviewView
 from virtui.text import visible
 from virtui.tui.calls import Failure
@@ -87,19 +88,32 @@ class ReviewScreen(ReviewView):
             self.notify("no change selected", severity="warning")
         return change
 
+    def _writable(self, verb: str) -> bool:
+        """False, and the user told why, on a read-only desk: before anything is asked."""
+        if self.desk.readonly:
+            refused_read_only(self, verb, "the review desk")
+            return False
+        return True
+
     # -- keys ---------------------------------------------------------------------------
 
     def action_publish(self) -> None:
+        if not self._writable("open a change for review"):
+            return
         if change := self._with_change():
             self._run(
                 "open", lambda: self.desk.publish(change.id), f"#{change.id} is open for review"
             )
 
     def action_approve(self) -> None:
+        if not self._writable("approve"):
+            return
         if change := self._with_change():
             self._run("approve", lambda: self.desk.approve(change.id), f"#{change.id} approved")
 
     def action_rebase(self) -> None:
+        if not self._writable("rebase"):
+            return
         if change := self._with_change():
             self._run(
                 "rebase",
@@ -108,16 +122,22 @@ class ReviewScreen(ReviewView):
             )
 
     def action_withdraw(self) -> None:
+        if not self._writable("withdraw"):
+            return
         if change := self._with_change():
             self._run("withdraw", lambda: self.desk.withdraw(change.id), f"#{change.id} withdrawn")
 
     def action_revert(self) -> None:
+        if not self._writable("draft a revert"):
+            return
         if change := self._with_change():
             self._run(
                 "revert", lambda: self.desk.revert(change.id), f"revert of #{change.id} drafted"
             )
 
     def action_comment(self) -> None:
+        if not self._writable("comment"):
+            return
         change = self._with_change()
         if change is None:
             return
@@ -140,6 +160,8 @@ class ReviewScreen(ReviewView):
         )
 
     def action_reject(self) -> None:
+        if not self._writable("reject"):
+            return
         change = self._with_change()
         if change is None:
             return
@@ -155,6 +177,8 @@ class ReviewScreen(ReviewView):
         )
 
     def action_merge(self) -> None:
+        if not self._writable("merge"):
+            return
         change = self._with_change()
         if change is None:
             return
@@ -208,6 +232,8 @@ class ReviewScreen(ReviewView):
     def action_edit(self) -> None:
         """Edit the proposal in $EDITOR, carried onto the live configuration; a conflict
         comes with git-style markers to resolve."""
+        if not self._writable("edit a change"):
+            return
         change = self._with_change()
         if change is None:
             return
@@ -233,6 +259,8 @@ class ReviewScreen(ReviewView):
         )
 
     def action_export(self) -> None:
+        if not self._writable("export a patch"):
+            return
         change = self._with_change()
         if change is None:
             return
@@ -262,6 +290,9 @@ class ReviewScreen(ReviewView):
         )
 
     def action_import_patch(self) -> None:
+        if not self._writable("import a patch"):
+            return
+
         def check(path: str) -> str:
             return "" if os.path.isfile(os.path.expanduser(path)) else f"{path} is not a file"
 
