@@ -15,6 +15,8 @@ import libvirt
 import pytest
 
 from tests.fixtures.nodes import NodeDomain, write_node
+from tests.integration.daemons import Daemon
+from virtui.backends.libvirt.demo import guest_xml
 
 SECRET = "t0p-s3cret"
 VAULT = NodeDomain(
@@ -299,3 +301,44 @@ def test_propose_new_drafts_a_domain_that_is_not_there_yet(
     taken.write_text(xml.replace("fresh", "vault").replace("f1<", "f2<"))
     refused = review("propose", "--new", "-c", node, "vault", str(taken), env=env)
     assert refused.returncode != 0 and "already has a domain named vault" in refused.stderr
+
+
+def test_a_new_domain_reaching_the_host_is_flagged_and_its_emulator_never_runs(
+    storage_daemon: Daemon, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Round 2 never checked a new domain: `merge --yes` of one naming /tmp/pwn as its
+    emulator had libvirtd run it as root at the capability probe."""
+    marker = tmp_path / "ran"
+    program = tmp_path / "pwn"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    image = tmp_path / "evil.img"
+    image.write_bytes(bytes(512))
+    xml = guest_xml("virtui-test-evil-new", image, 1, 32).replace(
+        "<devices>",
+        f"<devices><emulator>{program}</emulator>"
+        "<filesystem type='mount'><source dir='/'/><target dir='root'/></filesystem>",
+    )
+    xml = xml.replace("<name>", "<uuid>5c1e0000-0000-4000-8000-00000000beef</uuid><name>")
+    proposal = tmp_path / "evil.xml"
+    proposal.write_text(xml)
+    uri = storage_daemon.qemu_uri
+    done = review("propose", "--new", "-c", uri, "virtui-test-evil-new", str(proposal), env=env)
+    assert done.returncode == 0, done.stderr
+    number = done.stdout.strip()
+    shown = json.loads(review("show", number, "--json", env=env).stdout)
+    flags = " ".join(shown["warnings"])
+    # `show` does not reach the host: what it cannot check there is flagged all the same.
+    assert f"emulator changed to {program}" in flags
+    assert "host filesystem passthrough (/)" in flags
+    assert f"disk {image}" in flags
+    assert review("open", number, env=env).returncode == 0
+    refused = review("merge", number, "--yes", env=env)
+    assert refused.returncode == 1 and "--accept-warnings" in refused.stderr
+    assert f"emulator changed to {program}: not one of the host's" in refused.stderr
+    conn = libvirt.open(uri)
+    try:
+        assert "virtui-test-evil-new" not in [d.name() for d in conn.listAllDomains(0)]
+    finally:
+        conn.close()
+    assert not marker.exists()

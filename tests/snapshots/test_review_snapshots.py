@@ -55,7 +55,8 @@ async def _desk_with_changes(pilot: Pilot[Any], tmp_path: Path) -> ReviewScreen:
     )
     alice.publish(merged.id)
     bob.approve(merged.id)
-    alice.merge(merged.id)
+    # The disk is outside the host's pools: merged as one who read the flag and took it.
+    alice.merge(merged.id, accepted=alice.warnings(store.get(merged.id) or merged))
     # The merge's DEFINED event makes the app poll and re-check drift: let that settle
     # before the screen is drawn, so the picture never depends on when it lands.
     await wait_for(lambda: any(e.kind == "defined" for e in app.timeline.entries), 10)

@@ -219,3 +219,111 @@ def test_the_demo_root_is_the_only_embed_root_and_only_while_it_is_closed(
     demo_root().chmod(0o755)
     with pytest.raises(UriRefused, match="open to other users"):
         check_in_app(uri)
+
+
+POOLS = ["/var/lib/libvirt/images"]
+
+
+@pytest.mark.parametrize(
+    ("added", "flag"),
+    [
+        ("<interface type='ethernet'><downscript path='/tmp/pwn'/></interface>", "downscript"),
+        (
+            "<disk type='file' device='disk'><source file='/var/lib/libvirt/images/a.qcow2'/>"
+            "<backingStore type='file'><source file='/etc/shadow'/></backingStore>"
+            "<target dev='vdc'/></disk>",
+            "<devices/disk/backingStore>",
+        ),
+        (
+            "<memory model='nvdimm'><source><path>/etc/passwd</path></source>"
+            "<target><size unit='KiB'>1024</size></target></memory>",
+            "'nvdimm' is not one of",
+        ),
+        ("<input type='evdev'><source dev='/dev/input/event0'/></input>", "<devices/input"),
+        (
+            "<tpm model='tpm-crb'><backend type='passthrough'><device path='/dev/tpm0'/>"
+            "</backend></tpm>",
+            "'passthrough' is not one of emulator",
+        ),
+        ("<audio id='2' type='file' path='/tmp/a.wav'/>", "<devices/audio type='file'>"),
+        ("<shmem name='x'><server path='/tmp/s'/></shmem>", "<devices/shmem>"),
+        (
+            "<interface type='vhostuser'><source type='unix' path='/tmp/v' mode='client'/>"
+            "</interface>",
+            "'vhostuser' is not one of",
+        ),
+        ("<graphics type='vnc'><listen type='socket' socket='/tmp/s'/></graphics>", "socket"),
+        ("<channel type='unix'><source mode='bind' path='/etc/x'/></channel>", "/etc/x"),
+        ("<rng model='virtio'><backend model='random'>/dev/sda</backend></rng>", "/dev/sda"),
+        ("<smartcard mode='host'/>", "<devices/smartcard>"),
+        ("<newfangled path='/etc/shadow'/>", "<devices/newfangled> is not on the host-safety"),
+    ],
+)
+def test_host_reaching_elements_the_old_list_did_not_know_are_flagged(
+    added: str, flag: str
+) -> None:
+    found = warnings(BASE, _with(added), pool_paths=POOLS)
+    assert any(flag in line for line in found), found
+
+
+@pytest.mark.parametrize(
+    ("os_part", "flag"),
+    [
+        ("<loader>/tmp/l</loader>", "<os/loader>"),
+        ("<nvram>/tmp/n</nvram>", "<os/nvram>"),
+        ("<initrd>/tmp/i</initrd>", "<os/initrd>"),
+        ("<kernel>/tmp/k</kernel>", "<os/kernel>"),
+    ],
+)
+def test_firmware_and_kernels_from_host_paths_are_flagged(os_part: str, flag: str) -> None:
+    proposal = BASE.replace("<type>hvm</type>", f"<type>hvm</type>{os_part}")
+    assert any(flag in line for line in warnings(BASE, proposal, pool_paths=POOLS))
+
+
+def test_a_new_domain_is_checked_whole_and_an_ordinary_one_passes() -> None:
+    from virtui.review.hostreach import domain_reach
+
+    emulators = ["/usr/bin/qemu-system-x86_64"]
+    ordinary = BASE.replace(" passwd='s3cret-pw'", "").replace(
+        "</devices>",
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='/var/lib/libvirt/images/web01.qcow2'/><target dev='vda' bus='virtio'/>"
+        "</disk><interface type='network'><source network='default'/><model type='virtio'/>"
+        "</interface><serial type='pty'><target port='0'/></serial>"
+        "<channel type='unix'><source mode='bind'/>"
+        "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+        "<input type='tablet' bus='usb'/><rng model='virtio'><backend model='random'>"
+        "/dev/urandom</backend></rng><memballoon model='virtio'/></devices>",
+    )
+    assert domain_reach("", ordinary, POOLS, emulators) == []
+    evil = (
+        ordinary.replace("/usr/bin/qemu-system-x86_64", "/tmp/pwn").replace(
+            "</devices>",
+            "<filesystem type='mount'><source dir='/'/><target dir='r'/></filesystem>"
+            "<serial type='file'><source path='/etc/x'/></serial></devices>",
+        )
+        + ""
+    )
+    found = domain_reach("", evil, POOLS, emulators)
+    assert any("emulator changed to /tmp/pwn: not one of the host's" in f for f in found)
+    assert any("host filesystem passthrough (/)" in f for f in found)
+    assert any("serial writes to the host path /etc/x" in f for f in found)
+
+
+def test_network_changes_are_checked_too() -> None:
+    from virtui.review.hostreach import network_reach
+
+    net = (
+        "<network><name>n</name><forward mode='nat'/><bridge name='virbr9'/>"
+        "<ip address='10.1.1.1' prefix='24'><dhcp><range start='10.1.1.2' end='10.1.1.9'/>"
+        "<host mac='52:54:00:00:00:01' ip='10.1.1.5'/></dhcp></ip></network>"
+    )
+    assert network_reach("", net) == []
+    script = net.replace(
+        "</network>",
+        "<dnsmasq:options xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>"
+        "<dnsmasq:option value='dhcp-script=/tmp/pwn'/></dnsmasq:options></network>",
+    )
+    assert network_reach(net, script) == ["dnsmasq: options passed to dnsmasq, which runs as root"]
+    tftp = net.replace("<dhcp>", "<tftp root='/etc'/><dhcp>")
+    assert network_reach(net, tftp) == ["<ip/tftp> dnsmasq serves a host folder"]

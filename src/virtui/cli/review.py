@@ -329,8 +329,9 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
         return EXIT_OK
     if action == "merge":
         d.check_mergeable(change)
-        _confirm(change, d.warnings(change), args.yes, args.accept_warnings)
-        result = d.merge(args.id)
+        warnings = d.warnings(change)
+        _confirm(change, warnings, args.yes, args.accept_warnings)
+        result = d.merge(args.id, accepted=warnings)
         print(f"#{change.id} merged into {visible(change.domain_name)}")
         for line in result.live:
             print(f"  live: {visible(line)}")

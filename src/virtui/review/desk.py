@@ -31,6 +31,7 @@ from virtui.review.core import (
     local_user,
 )
 from virtui.review.history import HistoryError, Version, drift_message, object_path
+from virtui.review.hostreach import network_reach
 from virtui.review.merging import Merging
 from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
@@ -258,14 +259,19 @@ class ReviewDesk(Merging, Rebasing):
                 "the patch changed a secret (a password) that exports never carry: "
                 "this change keeps the live one; set the new one by hand"
             )
-        if change.kind != "domain":  # a network, or a new domain: checked at draft
-            return found
         try:
-            pools = self.hosts.config(change.host).host_facts().pool_paths
+            if change.kind == "network":
+                return found + network_reach(change.base_xml, change.proposed_xml)
+        except XmlRefused as error:
+            return [*found, f"the proposal cannot be read: {error}"]
+        try:
+            facts = self.hosts.config(change.host).host_facts()
+            pools, emulators = facts.pool_paths, facts.emulators
         except Exception:
-            pools = None
+            pools = emulators = None
         try:
-            found += danger.warnings(change.base_xml, change.proposed_xml, pools)
+            # A new domain's base is empty: every element of it is checked.
+            found += danger.warnings(change.base_xml, change.proposed_xml, pools, emulators)
             for path, declared in danger.new_disk_formats(change.base_xml, change.proposed_xml):
                 try:
                     actual = self.hosts.config(change.host).image_format(path)

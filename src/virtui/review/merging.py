@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Collection
 
 from virtui.formatting import plural
 from virtui.review import diff
@@ -75,13 +76,27 @@ class Merging(DeskCore):
             time.sleep(pause)  # another process's define is under way: it takes ms to s
             pause = min(pause * 2, 0.5)
 
-    def merge(self, change_id: int) -> MergeResult:
-        """Apply the change: refuse on drift or invalid XML, define with validation, apply
-        what can go live, read back what libvirt stored."""
+    def warnings(self, change: ChangeRequest) -> list[str]:
+        """What the change reaches beyond the guest (ReviewDesk's)."""
+        raise NotImplementedError
+
+    def merge(self, change_id: int, accepted: Collection[str] = ()) -> MergeResult:
+        """Apply the change: refuse on drift, invalid XML or a host-safety flag not in
+        ``accepted`` (what the person merging was shown and accepted), define with
+        validation, apply what can go live, read back what libvirt stored."""
         self._writable("merge")
         change = self._get(change_id)
         self.check_mergeable(change)
         self._check_valid(change)
+        # Checked again here, whatever checked it at draft: the host's pools or emulators
+        # may have changed, and a caller may never have asked.
+        unaccepted = [line for line in self.warnings(change) if line not in accepted]
+        if unaccepted:
+            raise ReviewError(
+                f"#{change_id} reaches beyond the guest ({'; '.join(unaccepted)}): "
+                "merging it needs these accepted (--accept-warnings, or typing the "
+                "domain's name); nothing was applied"
+            )
         self._lock(change, LOCK_WAIT_S)
         try:
             return self._merge_locked(change)

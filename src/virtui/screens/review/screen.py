@@ -202,7 +202,7 @@ class ReviewScreen(ReviewView):
         ]
 
         def merge() -> None:
-            self._run("merge", lambda: self.desk.merge(change.id))
+            self._run("merge", lambda: self.desk.merge(change.id, accepted=warnings))
 
         name = visible(change.domain_name)
         if warnings:
