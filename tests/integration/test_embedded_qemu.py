@@ -59,10 +59,11 @@ def test_spinning_guest_reads_one_cpu_in_irix_and_one_nth_in_solaris(
     irix = stats[spin].cpu_pct(CpuMode.IRIX)
     solaris = stats[spin].cpu_pct(CpuMode.SOLARIS)
     assert irix is not None and solaris is not None
-    assert irix == pytest.approx(100, abs=15)
-    assert irix == pytest.approx(proc_pct, abs=10)  # what the kernel says QEMU used
+    # A whole CPU on a quiet machine; on a loaded one (the suite runs on every core) the
+    # guest gets less, and virtui must show what the kernel says QEMU really used.
+    assert 30 < irix <= 115
+    assert irix == pytest.approx(proc_pct, abs=10)
     assert solaris == pytest.approx(irix / info.cpus, rel=1e-9)
-    assert solaris == pytest.approx(100 / info.cpus, abs=15 / info.cpus)
     assert len(stats[spin].vcpu_pct_irix) == 1  # per-vCPU figures from vcpu.N.time
     idle = stats[DEMO_PREFIX + "idle"].cpu_pct(CpuMode.IRIX)
     assert idle is not None and idle < 20

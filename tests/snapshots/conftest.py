@@ -7,6 +7,7 @@ other worker writes or removes these folders while one of them is using them.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +24,24 @@ def fixed_folder(path: Path) -> Path:
     return path
 
 
+# Every test session that uses the folders holds this lock shared; the last one out
+# (the one that can take it exclusively) removes them. Another session on the same
+# machine, or the clock test's inner run, never loses them in the middle of a test.
+LOCK = Path("/tmp/virtui-snapshot-folders.lock")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _remove_fixed_folders() -> Iterator[None]:
-    yield
-    for path in _MADE:
-        shutil.rmtree(path, ignore_errors=True)
+    with LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another session still uses them: it removes them when it is done
+        for path in _MADE:
+            shutil.rmtree(path, ignore_errors=True)
+        LOCK.unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
