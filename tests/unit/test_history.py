@@ -97,3 +97,24 @@ def test_a_commit_message_carries_the_users_words_with_no_raw_escape() -> None:
     assert "\x1b" not in message and "\x07" not in message
     assert subject.startswith("h1/web") and "red" in subject  # one line, words kept
     assert "matters" in body and "Merged-by: bob@jump" in body
+
+
+def test_the_commit_hashes_what_it_publishes_not_the_secret() -> None:
+    """A hash of the unredacted XML beside the redacted file was a password oracle: a
+    word list found an eight-character VNC password from the repository alone."""
+    import hashlib
+
+    from virtui.review.secrets import redact
+
+    proposed = XML.replace("hunter2", "hunter3")
+    change = ChangeRequest(
+        7, "t", "", "alice@jump", 0.0, "h1", "u", "web", XML, "b" * 64, proposed, "p" * 64, [], []
+    )
+    message = merge_message(change, "bob@jump")
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    assert f"Base-SHA256: {digest(redact(XML))}" in message
+    assert f"Proposed-SHA256: {digest(redact(proposed))}" in message
+    assert digest(XML) not in message and digest(proposed) not in message

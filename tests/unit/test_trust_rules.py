@@ -327,3 +327,24 @@ def test_network_changes_are_checked_too() -> None:
     assert network_reach(net, script) == ["dnsmasq: options passed to dnsmasq, which runs as root"]
     tftp = net.replace("<dhcp>", "<tftp root='/etc'/><dhcp>")
     assert network_reach(net, tftp) == ["<ip/tftp> dnsmasq serves a host folder"]
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("<qemu:env name='DB_PASSWORD' value='hunter2'/>", "name='DB_PASSWORD'"),
+        ("<foo api_key='abc' token=\"t\" monkey='m'/>", "monkey='m'"),
+        ("<passphrase>pp</passphrase>", "<passphrase>"),
+        ("<graphics type='vnc' passwd='pw' keymap='en-us'/>", "keymap='en-us'"),
+        ("<auth><secret type='iscsi' usage='u'/></auth>", "usage='u'"),
+    ],
+)
+def test_secrets_named_like_secrets_are_redacted_and_the_rest_kept(line: str, kept: str) -> None:
+    from virtui.review.secrets import REDACTED, redact
+
+    shown = redact(line)
+    assert kept in shown
+    for secret in ("hunter2", "abc", "'t'", '"t"', ">pp<", "'pw'"):
+        assert secret not in shown
+    if "usage" not in line:
+        assert REDACTED in shown

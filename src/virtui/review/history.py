@@ -20,6 +20,7 @@ from pathlib import Path
 
 from virtui.review.model import ChangeRequest
 from virtui.review.secrets import redact
+from virtui.review.xmlsafe import sha256
 from virtui.text import visible, visible_lines
 
 BRANCH = "refs/heads/main"
@@ -61,8 +62,11 @@ def merge_message(change: ChangeRequest, merged_by: str) -> str:
     lines += [
         f"Change-Request: #{change.id}",
         f"Author: {change.author}",
-        f"Base-SHA256: {change.base_hash}",
-        f"Proposed-SHA256: {change.proposed_hash}",
+        # Hashes of what the commit publishes (the redacted texts): a hash of the text
+        # with its secrets in would let anyone who reads the history try passwords
+        # against it offline, a VNC password of eight characters within minutes.
+        f"Base-SHA256: {sha256(redact(change.base_xml))}",
+        f"Proposed-SHA256: {sha256(redact(change.proposed_xml))}",
     ]
     lines += [f"Reviewed-by: {user}" for user in reviewers]
     lines += [f"Approved-by: {user}" for user in approvers]
