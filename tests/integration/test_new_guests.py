@@ -112,7 +112,7 @@ def test_a_cloud_image_guest_with_its_seed_is_reviewed_created_and_started(
     seed = (folder / "newvm-cloud-seed.iso").read_bytes()
     files = read_seed(seed)
     assert set(files) == {"user-data", "meta-data"}
-    assert KEY in files["user-data"] and "hostname: web3" in files["user-data"]
+    assert KEY in files["user-data"] and '"hostname": "web3"' in files["user-data"]
     conn.close()
 
 

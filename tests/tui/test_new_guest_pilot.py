@@ -81,7 +81,12 @@ async def test_a_cloud_guest_is_drafted_in_four_steps(
         assert "/var/lib/libvirt/images/web03-seed.iso" in xml
         (create,) = change.ops
         seed = create.new_volumes()[1].seed  # type: ignore[union-attr]
-        assert KEY in seed["user-data"] and "name: debian" in seed["user-data"]
+        assert KEY in seed["user-data"] and '"name": "debian"' in seed["user-data"]
+        # The reviewer reads what runs at first boot and which key gets in.
+        assert "run as root at first boot" in change.description
+        assert '"name": "debian"' in change.description
+        assert "SSH keys it installs:\n  SHA256:" in change.description
+        assert "admin@jump (ssh-ed25519)" in change.description
 
 
 async def test_an_image_whose_format_cannot_be_read_is_refused(

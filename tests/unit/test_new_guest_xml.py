@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from virtui.review.newguest import PROFILES, GuestSpec, domain_xml
-from virtui.review.seediso import cloud_config, read_seed, seed_iso
+from virtui.review.seediso import cloud_config, read_seed, seed_iso, seed_summary
 from virtui.review.xmlsafe import parse_domain, validate
 
 
@@ -47,4 +52,33 @@ def test_the_seed_holds_user_data_and_meta_data_under_their_names() -> None:
     found = read_seed(seed_iso(files))
     assert found == files
     assert "ssh-ed25519 AAAAkey ops@jump" in found["user-data"]
-    assert found["meta-data"] == "instance-id: db1\nlocal-hostname: db1\n"
+    assert found["meta-data"] == 'instance-id: "db1"\nlocal-hostname: "db1"\n'
+
+
+@pytest.mark.parametrize("comment", ["ops: laptop", "a: b: c", "- [x] {y} # z", "naïve 'quote\""])
+def test_user_data_is_emitted_so_any_key_comment_stays_part_of_the_key(comment: str) -> None:
+    blob = "AAAAC3NzaC1lZDI1NTE5AAAAIJ3o1J2Zs0n1Jm8tTWv8nq1mXAb4wK4s7dJ2f0a6wQ0f"
+    key = f"ssh-ed25519 {blob} {comment}"
+    user_data = cloud_config("ops", [key], "db1")["user-data"]
+    header, _, body = user_data.partition("\n")
+    assert header == "#cloud-config"
+    document = json.loads(body)  # JSON is YAML's flow style: cloud-init reads the same
+    assert document["users"][0]["ssh_authorized_keys"] == [key]
+    assert document["hostname"] == "db1" and document["users"][0]["name"] == "ops"
+
+
+def test_the_reviewer_reads_the_user_data_and_each_keys_fingerprint(tmp_path: Path) -> None:
+    keygen = shutil.which("ssh-keygen")
+    if keygen is None:
+        pytest.skip("ssh-keygen is not installed (openssh-client)")
+    subprocess.run(
+        [keygen, "-q", "-t", "ed25519", "-N", "", "-C", "ops: laptop", "-f", str(tmp_path / "k")],
+        check=True,
+    )
+    key = (tmp_path / "k.pub").read_text().strip()
+    expected = subprocess.run(
+        [keygen, "-l", "-f", str(tmp_path / "k.pub")], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    summary = seed_summary(cloud_config("ops", [key], "db1"), [key])
+    assert f"{expected} ops: laptop (ssh-ed25519)" in summary
+    assert '"name": "ops"' in summary and "NOPASSWD" in summary

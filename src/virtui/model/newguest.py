@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,5 +55,12 @@ class NewVolume:
 
 
 def _seed_user(user_data: str) -> str:
-    found = re.search(r"^\s*- name: (\S+)", user_data, re.M)
-    return found.group(1) if found else ""
+    """The first user a seed's user-data creates ("" when it cannot say): virtui's own
+    seeds are JSON after the #cloud-config line; a user's own file is YAML."""
+    _header, _newline, body = user_data.partition("\n")
+    try:
+        users = json.loads(body).get("users") or []
+        return str(users[0].get("name", "")) if users and isinstance(users[0], dict) else ""
+    except (ValueError, AttributeError):
+        found = re.search(r"^\s*- name: (\S+)", user_data, re.M)
+        return found.group(1) if found else ""

@@ -24,7 +24,7 @@ from virtui.monitor.store import DomainStore
 from virtui.review.desk import ReviewDesk
 from virtui.review.model import ChangeRequest
 from virtui.review.newguest import HOSTNAME, NAME, PROFILES, SSH_KEY, USER, GuestSpec, domain_xml
-from virtui.review.seediso import cloud_config
+from virtui.review.seediso import cloud_config, seed_summary
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.readonly import refused_read_only
 from virtui.screens.storage.inputs import InputError, parse_size
@@ -301,6 +301,7 @@ class NewGuestController:
         host = answers["host"]
         config = self.ports.config(host)
         files = {}
+        description = ""
         if answers["source"] == "cloud":
             try:  # read again: the files may have changed since the form checked them
                 extra = read_user_data(answers["user_data"]) if answers["user_data"] else ""
@@ -309,6 +310,7 @@ class NewGuestController:
                 self.app.notify(f"{error}: nothing was drafted", severity="error", timeout=10)
                 return
             files = cloud_config(answers["user"], keys, answers["hostname"], extra)
+            description = seed_summary(files, keys)
 
         def build() -> ChangeRequest:
             directory, _room = config.pool_room(answers["pool"])
@@ -361,6 +363,7 @@ class NewGuestController:
                 volumes,
                 start=_yes(answers["start"]),
                 title=f"{name}: new domain ({source})",
+                description=description,
             )
 
         self.calls(f"draft-new:{host}:{answers['name']}", build, self._drafted, self._failed)
