@@ -86,7 +86,7 @@ def key_fingerprint(key: str) -> str:
     type and comment; the line itself when it is not a key."""
     parts = key.split(None, 2)
     try:
-        blob = base64.b64decode(parts[1], validate=True)
+        blob = base64.b64decode(parts[1] + "=" * (-len(parts[1]) % 4), validate=True)
     except (IndexError, binascii.Error):
         return f"not an SSH public key: {key[:40]}"
     digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
