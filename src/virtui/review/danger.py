@@ -32,9 +32,7 @@ def _key(element: etree._Element) -> bytes:
     return bytes(etree.tostring(element, method="c14n"))
 
 
-def _new(
-    base: etree._Element | None, proposed: etree._Element, path: str
-) -> list[etree._Element]:
+def _new(base: etree._Element | None, proposed: etree._Element, path: str) -> list[etree._Element]:
     """Elements at ``path`` in the proposal that the base (None: a new domain) does not
     have as they are."""
     old = {_key(e) for e in base.iterfind(path)} if base is not None else set()
