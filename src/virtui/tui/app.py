@@ -14,7 +14,9 @@ from rich.console import RenderableType
 from textual import on
 from textual._compositor import ChopsUpdate
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -40,7 +42,6 @@ from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
 from virtui.screens.storage import StorageScreen
 from virtui.text import visible, visible_lines
-from virtui.tui import textual_hacks
 from virtui.tui.calls import BlockingCalls, Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.collector import settle_collector
@@ -68,6 +69,7 @@ from virtui.tui.new_guests import NewGuestController
 from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes, user_theme_file
+from virtui.widgets import textual_hacks
 from virtui.widgets.braille import limited_glyphs
 
 log = logging.getLogger("virtui.tui.app")
@@ -201,6 +203,20 @@ class VirtuiApp(App[None]):
         """The screen in front if it can be drawn on now, else None (its mount draws it)."""
         front = self.front()
         return front if front is not None and self._drawable(front) else None
+
+    def pop_screen(self) -> AwaitComplete:
+        """Pop the top screen; then forget the watchers its widgets left behind (see
+        textual_hacks.prune_watchers: otherwise every screen ever closed stays in
+        memory)."""
+        done = super().pop_screen()
+        self.call_after_refresh(self._prune_watchers)
+        return done
+
+    def _prune_watchers(self) -> None:
+        nodes: list[DOMNode] = [self]
+        for screen in self.screen_stack:
+            nodes.extend(screen.walk_children(with_self=True))
+        textual_hacks.prune_watchers(nodes)
 
     def switch_theme(self, name: str) -> bool:
         """Apply a theme; one that fails is refused (and so never saved as the choice)."""

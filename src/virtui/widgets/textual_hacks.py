@@ -6,6 +6,7 @@ checked against this file first.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import RenderableType
@@ -70,3 +71,22 @@ def css_refusal(app: App[Any], theme: Theme) -> str:
     except Exception as error:  # Textual's CSS errors are not all one type
         return str(error)
     return ""
+
+
+def prune_watchers(nodes: Iterable[DOMNode]) -> None:
+    """Forget the watchers on ``nodes`` whose owners were removed from the DOM.
+
+    Textual prunes a removed node's watcher only when the watched value next changes,
+    and until then the watcher's bound method keeps the node, and everything it holds,
+    alive: every hosts screen ever opened stayed in memory with its table (it watches
+    the app's CPU mode, which rarely changes), every status bar with it, and the
+    domains screen's Footer kept every FooterKey it ever composed (each is data-bound
+    to the Footer's ``compact``). Called after a screen is popped."""
+    for node in nodes:
+        watchers: dict[str, list[tuple[object, object]]] = getattr(node, "__watchers", {})
+        for entries in watchers.values():
+            entries[:] = [
+                (owner, callback)
+                for owner, callback in entries
+                if not isinstance(owner, DOMNode) or owner.is_attached
+            ]
