@@ -22,10 +22,14 @@ class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
     HelpScreen {
         & > VerticalScroll { width: 64; padding: 0 1; }
-        & DataTable { height: auto; }
+        & > VerticalScroll.-two-columns { width: 108; }
+        & DataTable { height: auto; max-height: initial; }
         & .help-note { color: $text-muted; padding-top: 1; }
     }
     """
+    # DataTable caps itself at its parent's height: its last rows then sat in a scroll
+    # region of its own, reached only by focusing the table (Tab). The box scrolls.
+    TWO_COLUMNS_FROM = 112  # terminal columns from which keys are listed side by side
 
     def __init__(self, title: str, keys: list[tuple[str, str]], note: str = "") -> None:
         super().__init__()
@@ -34,14 +38,35 @@ class HelpScreen(Dialog[None]):
         self._note = note
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as box:
+        two = self.app.size.width >= self.TWO_COLUMNS_FROM and len(self._keys) > 8
+        with VerticalScroll(classes="-two-columns" if two else "") as box:
             box.border_title = f"{self._title} — keys"
+            box.border_subtitle = "Esc close"
             table: DataTable[str] = DataTable(show_cursor=False, zebra_stripes=True)
-            table.add_columns("Key", "Action")
-            table.add_rows(self._keys)
+            # The box scrolls, not the table (which is as tall as its rows): the arrow
+            # keys, PgUp/PgDn and Home/End reach every key without a Tab first.
+            table.can_focus = False
+            if two:
+                half = (len(self._keys) + 1) // 2
+                table.add_columns("Key", "Action", " Key", "Action")
+                rest = [*self._keys[half:], ("", "")]
+                table.add_rows([(*a, *b) for a, b in zip(self._keys[:half], rest, strict=False)])
+            else:
+                table.add_columns("Key", "Action")
+                table.add_rows(self._keys)
             yield table
             if self._note:
                 yield Static(self._note, classes="help-note")
+
+    def on_mount(self) -> None:
+        box = self.query_one(VerticalScroll)
+        box.focus()
+        self.call_after_refresh(self._say_how_to_scroll)
+
+    def _say_how_to_scroll(self) -> None:
+        box = self.query_one(VerticalScroll)
+        if box.max_scroll_y > 0:
+            box.border_subtitle = "↑↓ PgUp PgDn Home End scroll · Esc close"
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -1,0 +1,49 @@
+"""? shows every key of the screen: side by side where the terminal is wide, and the
+rest a keypress away (the list stopped at "n New snapshot" until Tab was pressed)."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+
+from tests.tui.helpers import screen_text, wait_for
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
+from virtui.screens.help import HelpScreen, screen_keys
+from virtui.tui.app import VirtuiApp
+
+
+def _app(uri: str) -> VirtuiApp:
+    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+
+
+async def test_every_key_is_on_screen_or_one_scroll_away(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.poll_now()
+        keys = screen_keys(app.screen)
+        await pilot.press("question_mark")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        first = screen_text(app)
+        assert "PgUp PgDn Home End scroll" in first
+        box = app.screen.query_one(VerticalScroll)
+        assert box.max_scroll_y > 0
+        await pilot.press("end")  # no Tab first
+        await wait_for(lambda: box.scroll_y == box.max_scroll_y)  # it glides there
+        await pilot.pause()
+        last = screen_text(app)
+        shown = first + last
+        assert [action for _key, action in keys if action not in shown] == []
+
+
+async def test_a_tall_terminal_shows_every_key_at_once(fleet_uri: str) -> None:
+    app = _app(fleet_uri)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await app.poll_now()
+        keys = screen_keys(app.screen)
+        await pilot.press("question_mark")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert [action for _key, action in keys if action not in text] == []
+        assert "scroll" not in text
