@@ -20,7 +20,7 @@ async def test_every_key_is_on_screen_or_one_scroll_away(fleet_uri: str) -> None
     app = _app(fleet_uri)
     async with app.run_test(size=(120, 35)) as pilot:
         await app.poll_now()
-        keys = screen_keys(app.screen)
+        keys = screen_keys(app.domains)
         await pilot.press("question_mark")
         await wait_for(lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
@@ -40,7 +40,7 @@ async def test_a_tall_terminal_shows_every_key_at_once(fleet_uri: str) -> None:
     app = _app(fleet_uri)
     async with app.run_test(size=(160, 60)) as pilot:
         await app.poll_now()
-        keys = screen_keys(app.screen)
+        keys = screen_keys(app.domains)
         await pilot.press("question_mark")
         await wait_for(lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
