@@ -42,8 +42,10 @@ def sample_from_stats(
     run_id: int,
     record: Mapping[str, int],
     extra: Extra = NO_EXTRA,
+    read_ns: int = 0,
 ) -> DomainSample:
-    """A sample from one complete getAllDomainStats record."""
+    """A sample from one complete getAllDomainStats record; ``read_ns``: when the
+    record was read."""
     vcpus = int(record.get("vcpu.current", 0))
     vcpu_times = tuple(
         int(record[f"vcpu.{index}.time"])
@@ -64,4 +66,5 @@ def sample_from_stats(
         disks=extra.disks,
         nics=extra.nics,
         autostart=extra.autostart,
+        read_ns=read_ns,
     )
