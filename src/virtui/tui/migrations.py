@@ -85,6 +85,7 @@ class Migration:
     outcome: MigrationOutcome | None = None
     started: float = field(default_factory=time.monotonic)
     busy: str = ""  # what its row shows now
+    most_percent: float | None = None  # the row's figure never goes back
 
     @property
     def state(self) -> str:
@@ -127,10 +128,10 @@ def parse_options(values: dict[str, str]) -> MigrationOptions:
     return options
 
 
-def busy_text(shown: MigrationProgress) -> str:
-    """What the domain's row shows meanwhile (the state column is 11 wide)."""
-    pct = shown.percent
-    return f"⟳ mig {pct:3.0f}%" if pct is not None else "⟳ migrating"
+def busy_text(percent: float | None) -> str:
+    """What the domain's row shows meanwhile, after the table's busy glyph (the state
+    column is 11 wide: "⟳ mig  45%")."""
+    return f"mig {percent:3.0f}%" if percent is not None else "migrating"
 
 
 class MigrationsController:
@@ -328,7 +329,7 @@ class MigrationsController:
         migration = Migration(key, name, key.host, target, options)
         self.migrations[key] = migration
         self.peak = max(self.peak, len(self.migrations))
-        self.app.set_busy(key, "⟳ migrating")
+        self.app.set_busy(key, busy_text(None))
         ports = self.app.ports
         self.app.record(
             LogEntry.now(
@@ -361,7 +362,11 @@ class MigrationsController:
     def _progress(self, migration: Migration, job: MigrationJob) -> None:
         shown = progress(migration.name, migration.source, migration.target, job, migration.job)
         migration.job, migration.shown = job, shown
-        text = busy_text(shown)
+        if shown.percent is not None:
+            # libvirt's total grows at the switch from disks to memory, and the share
+            # sent drops with it: the row shows the most it has shown, never less.
+            migration.most_percent = max(migration.most_percent or 0.0, shown.percent)
+        text = busy_text(migration.most_percent)
         if migration.outcome is None and text != migration.busy:
             migration.busy = text  # the row is redrawn only when its text changes
             self.app.set_busy(migration.key, text)
