@@ -112,7 +112,9 @@ async def test_question_mark_lists_the_screen_keys(fleet_uri: str) -> None:
         from textual.widgets import DataTable
 
         help_table = app.screen.query_one(DataTable)
-        rows = [tuple(help_table.get_row(row.key)) for row in help_table.ordered_rows]
+        cells = [cell for row in help_table.ordered_rows for cell in help_table.get_row(row.key)]
+        # At 120 columns keys stand in two pairs of columns: (key, action, key, action).
+        rows = [tuple(cells[i : i + 2]) for i in range(0, len(cells), 2)]
         assert rows[0] == ("I", "Irix/Solaris")
         assert ("/", "Filter") in rows and ("q", "Quit") in rows
         await pilot.press("escape")
@@ -208,3 +210,26 @@ async def test_a_narrow_terminal_drops_the_io_columns_before_the_others() -> Non
         await pilot.resize_terminal(120, 24)
         await pilot.pause()
         assert "RD/s" in app.domains.table.render_line(0).text
+
+
+async def test_a_poll_that_reorders_rows_keeps_the_selected_domain(fleet_uri: str) -> None:
+    """Rows trade places between polls (sorted by %CPU, every second): a key pressed a
+    moment later acts on the domain that was selected, not on whichever now sits in its
+    row. Here a new domain with the most memory arrives above the selected one."""
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _two_polls(app)
+        await pilot.press("M")  # by memory: db01 (8 GiB) on top, and selected
+        table = app.domains.table
+        chosen = table.selected_key
+        assert chosen is not None and chosen.uuid.endswith("000000000003")  # db01
+        conn = app.sessions[0].backend._connection()  # type: ignore[attr-defined]
+        big = (
+            "<domain type='test'><name>big01</name><memory unit='GiB'>12</memory>"
+            "<vcpu>1</vcpu><os><type>hvm</type></os></domain>"
+        )
+        conn.defineXML(big).create()
+        await app.poll_now()
+        await pilot.pause()
+        assert table.row_count == 6 and table.cursor_row == 1  # big01 took the top row
+        assert table.selected_key == chosen

@@ -266,7 +266,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._name_width = NAME_WIDTH_MIN
         self._highlighted: DomainKey | None = None
         self.cursor_row = 0
-        self.following = False
+        self.following = False  # the user moved the cursor: a new sort keeps its domain
+        self._settled = False  # a poll with figures came: the order is no longer provisional
         self.sort_column = "cpu"
         self.sort_reverse = True
 
@@ -295,8 +296,13 @@ class DomainTable(ScrollView, can_focus=True):
     # -- updating ---------------------------------------------------------------------
 
     def sync(self, stats: Sequence[DomainStats], mode: CpuMode) -> None:
-        """Show exactly ``stats``, in the current sort order."""
-        keep = self.selected_key if self.following else None
+        """Show exactly ``stats``, in the current sort order. The cursor stays on its
+        domain, wherever a poll moves it: sorted by %CPU, rows trade places every
+        second, and a key must act on the domain the user saw selected (k9s keeps the
+        selection on the resource). Until the first figures arrive the order is
+        provisional (no %CPU yet), and an untouched cursor stays on the top row."""
+        keep = self.selected_key if self.following or self._settled else None
+        self._settled = self._settled or any(item.cpu_pct_irix is not None for item in stats)
         self._rows = {item.sample.key: item for item in stats}
         self._mode = mode
         self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
@@ -319,6 +325,8 @@ class DomainTable(ScrollView, can_focus=True):
             raise ValueError(f"unknown column {column!r}")
         self.sort_column = column
         self.sort_reverse = spec.descending if reverse is None else reverse
+        if not self.following:
+            self.cursor_row = 0  # an untouched cursor starts at the top of the new order
         self._reorder(self.selected_key if self.following else None)
 
     def _reorder(self, keep: DomainKey | None) -> None:
