@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from virtui.config.hostsfile import ConfigError, load_review_config
-from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly, runs_program
+from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly, refusal
 from virtui.review.danger import DangerRefused, check_emulator, warnings
 from virtui.review.secrets import REDACTED, redact, restore
 from virtui.review.xmlsafe import XmlRefused, check_identity
@@ -58,7 +58,7 @@ BASE = f"""<domain type='kvm'>
     ],
 )
 def test_uris_that_run_programs_are_refused_in_the_app(uri: str) -> None:
-    assert runs_program(uri)
+    assert refusal(uri)
     with pytest.raises(UriRefused, match="only with -c on the command line"):
         check_in_app(uri)
     with pytest.raises(UriRefused, match="--readonly refuses it"):
@@ -81,7 +81,7 @@ def test_uris_that_run_programs_are_refused_in_the_app(uri: str) -> None:
     ],
 )
 def test_ordinary_uris_are_accepted(uri: str) -> None:
-    assert runs_program(uri) == ""
+    assert refusal(uri) == ""
     check_in_app(uri)
     check_readonly(uri)
 

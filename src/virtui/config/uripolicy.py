@@ -139,21 +139,15 @@ def refusal(uri: str) -> str:
     return ""
 
 
-def runs_program(uri: str) -> str:
-    """Why opening ``uri`` from inside the app is refused, or "" (kept for its callers:
-    every URI off the allow-list is treated as one that may run a program)."""
-    return refusal(uri)
-
-
 class UriRefused(ValueError):
     """A URI that may not be opened from where it came; the message says why."""
 
 
 def check_in_app(uri: str) -> None:
     """Raise UriRefused unless ``uri`` may be opened from inside the app."""
+    if _control(uri):  # said without the URI itself, which would carry them
+        raise UriRefused("the URI holds control characters")
     why = refusal(uri)
-    if why == "the URI holds control characters":
-        raise UriRefused(why)
     if why:
         raise UriRefused(
             f"{uri}: {why}; such URIs are accepted only with -c on the command line "
