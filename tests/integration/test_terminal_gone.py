@@ -140,3 +140,39 @@ def test_the_console_ends_when_its_terminal_goes_or_it_is_told(
         assert status == expected
     finally:
         terminal.end()
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_a_stray_sigcont_starts_no_second_input_thread_and_ctrl_z_still_works(
+    tmp_path: Path,
+) -> None:
+    """The kernel sends SIGHUP then SIGCONT to a process group orphaned when the
+    terminal's session leader exits; Textual resumed on every SIGCONT and started one
+    more input thread (and writer) each time, all polling the dead terminal."""
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.wait_for(b"web01")
+        time.sleep(3)  # polls at 0.5 s: the worker threads exist by now
+        before = _threads(terminal.pid)
+        for _ in range(5):
+            os.kill(terminal.pid, signal.SIGCONT)
+            time.sleep(0.3)
+        time.sleep(1)
+        assert _threads(terminal.pid) < before + 5  # ten more with the old handler
+        # A real suspension still comes back: Ctrl+Z (SIGTSTP), then SIGCONT ("fg").
+        os.kill(terminal.pid, signal.SIGTSTP)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{terminal.pid}/stat").read_text().split()[2] != "T":
+            assert time.monotonic() < deadline, "Ctrl+Z did not stop it"
+            time.sleep(0.05)
+        terminal.seen.clear()
+        os.kill(terminal.pid, signal.SIGCONT)
+        terminal.wait_for(b"Irix")  # redrawn
+        terminal.seen.clear()
+        os.write(terminal.fd, b"?")
+        terminal.wait_for(b"keys")  # and answering keys
+    finally:
+        terminal.end()

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import App
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.dom import DOMNode
+from textual.drivers.linux_driver import LinuxDriver
 from textual.theme import Theme
 from textual.widgets import _data_table
 
@@ -28,9 +29,26 @@ def _plain_cell(obj: object, wrap: bool = True, height: int = 0) -> RenderableTy
     return _formatter(obj, wrap, height)
 
 
+def _resume_only_after_a_stop(driver: LinuxDriver, *_signal: Any) -> None:
+    """SIGCONT: resume application mode only when SIGTSTP suspended it.
+
+    Textual resumed on every SIGCONT, and resuming starts another input thread (and
+    writer). The kernel sends SIGHUP then SIGCONT to a process group orphaned when the
+    terminal's session leader exits (a killed tmux, a dropped SSH session), and
+    ``kill -CONT`` does the same: each left one more input thread polling the dead
+    terminal, at 90% of a core between them."""
+    if driver._must_signal_resume:  # set by Textual's own SIGTSTP handler
+        _sigcont(driver)
+
+
+_sigcont = LinuxDriver._sigcont_application
+
+
 def install() -> None:
-    """Apply the changes (idempotent)."""
+    """Apply the changes (idempotent). Before the app builds its driver: the driver
+    binds its signal handlers when it is made."""
     _data_table.default_cell_formatter = _plain_cell
+    LinuxDriver._sigcont_application = _resume_only_after_a_stop  # type: ignore[method-assign,assignment]
 
 
 def css_refusal(app: App[Any], theme: Theme) -> str:
