@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +99,77 @@ def test_unsafe_or_bad_serve_options_are_refused_in_one_line(args: list[str], sa
     )
     assert done.returncode == 2
     assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().split()[3])
+
+
+def _served_virtui(server: int) -> int:
+    """The app process the server started for a browser (its child, or a shell's)."""
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"virtui" in cmdline and b"serve" not in cmdline:
+                parent = _parent(int(entry.name))
+                if server in (parent, _parent(parent)):
+                    return int(entry.name)
+    raise AssertionError("no served virtui process")
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("ending", ["websocket dropped", "server killed"])
+def test_a_served_app_ends_when_its_browser_or_server_goes(
+    served_with_pid: tuple[int, str, int], ending: str
+) -> None:
+    port, token, server = served_with_pid
+    headers = {"Origin": f"http://127.0.0.1:{port}", "Cookie": f"virtui_token={token}"}
+    url = f"ws://127.0.0.1:{port}/ws?width=120&height=35"
+    with connect(url, additional_headers=headers, open_timeout=10) as socket:
+        drawn = b""
+        while b"virtui" not in drawn:  # the app's first frame reached the browser
+            message = socket.recv(timeout=60)
+            drawn += message if isinstance(message, bytes) else b""
+        socket.send(json.dumps(["stdin", "?"]))  # a dialog open, as a person leaves it
+        app = _served_virtui(server)
+        if ending == "server killed":
+            os.kill(server, signal.SIGKILL)  # nobody left to read the app
+    # The browser went away (the websocket closed), or the server did first.
+    assert _gone(app, 15), f"the served app lived on after: {ending}"
+
+
+@pytest.fixture
+def served_with_pid(tmp_path: Path) -> Iterator[tuple[int, str, int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "virtui", "serve", "--port", str(port), "-c", "test:///default"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        env={
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+        },
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "/?token=" in line, line
+        yield port, line.split("token=")[1].strip(), process.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)

@@ -67,8 +67,10 @@ def build_serve_parser() -> argparse.ArgumentParser:
 
 
 def served_command(app_args: Sequence[str]) -> str:
-    """The shell command each browser session runs."""
-    return shlex.join([sys.executable, "-m", "virtui", *app_args])
+    """The shell command each browser session runs. textual-serve runs it with
+    ``sh -c``; ``exec`` makes the app the server's own child (dash would keep a shell
+    between them), so the app can tell when the server is gone."""
+    return "exec " + shlex.join([sys.executable, "-m", "virtui", *app_args])
 
 
 def is_loopback(host: str) -> bool:

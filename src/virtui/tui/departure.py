@@ -8,7 +8,8 @@ form, dialog or editor is open:
 
 - SIGHUP or SIGTERM;
 - the terminal gone: every half second the watch asks the terminal for its foreground
-  process group, which a hung-up terminal refuses (EIO);
+  process group, which a hung-up terminal refuses (EIO); a console served to a
+  browser (its input a pipe from ``virtui serve``) leaves when that server is gone;
 - and if the app has not left ``GRACE_S`` after being asked, the process ends itself,
   after the teardown that must happen anyway (the demo's guests). Textual's own exit
   waits for its writer thread, and that waits forever on a terminal nobody reads (an
@@ -75,8 +76,13 @@ class Departure:
         self._loop = loop
         if self._leaving.is_set():
             loop.call_soon_threadsafe(lambda: self._app.exit(return_code=self._code))
-        if not terminal_gone(self._fd):  # a pipe or no terminal: nothing to watch
-            threading.Thread(target=self._watch, name="virtui-terminal-watch", daemon=True).start()
+        # On a terminal, the terminal is watched; on a pipe (a console served to a
+        # browser by `virtui serve`), the server that feeds it: killed, it leaves the
+        # app behind with nobody to read it.
+        on_terminal = not terminal_gone(self._fd)
+        threading.Thread(
+            target=self._watch, args=(on_terminal,), name="virtui-terminal-watch", daemon=True
+        ).start()
 
     def finished(self) -> None:
         """The app has left its loop: stop watching, put the signal handlers back."""
@@ -88,10 +94,14 @@ class Departure:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.leave(128 + signum, f"signal {signum}")
 
-    def _watch(self) -> None:
+    def _watch(self, on_terminal: bool) -> None:
+        parent = os.getppid()
         while not self._done.wait(WATCH_EVERY_S):
-            if terminal_gone(self._fd):
+            if on_terminal and terminal_gone(self._fd):
                 self.leave(TERMINAL_GONE, "the terminal is gone")
+                return
+            if not on_terminal and os.getppid() != parent:
+                self.leave(TERMINAL_GONE, "the server that served this console is gone")
                 return
 
     def leave(self, code: int, why: str) -> None:
