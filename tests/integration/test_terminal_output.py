@@ -115,12 +115,15 @@ def test_moving_the_cursor_repaints_the_two_rows_and_the_graph_title_only(
 
 
 def _trading_places(path: Path, polls: int) -> str:
-    """A recording of two one-vCPU guests, 1 s apart, that trade the top place each
-    second: 30% and 20% of a CPU, then the other way round."""
+    """A recording of two one-vCPU guests, 1 s apart, that trade places each second:
+    30% and 20% of a CPU, then the other way round; above them a steady busy guest
+    (90%), where the cursor settles (it stays on its domain, not on the top row)."""
     host = HostInfo("h", "test:///h", "h", "QEMU", 2, 4 << 20)
-    spent = {"guest-a": 0, "guest-b": 0}
+    spent = {"busy": 0, "guest-a": 0, "guest-b": 0}
     recorded = []
     for second in range(polls):
+        if second:
+            spent["busy"] += 900_000_000
         for name, share in (("guest-a", 3), ("guest-b", 2)):
             if second:
                 spent[name] += (share if second % 2 else 5 - share) * 100_000_000
