@@ -104,6 +104,8 @@ def browser() -> Iterator[DevTools]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # Chromium's own temporary folders go into the profile, removed with it.
+        env={**os.environ, "TMPDIR": profile},
     )
     try:
         deadline = time.monotonic() + 30
