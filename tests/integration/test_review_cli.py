@@ -179,6 +179,8 @@ def test_an_emulator_the_host_lacks_is_refused_and_other_dangers_need_more_than_
     ("config", "why"),
     [
         ("[review]\nrequired_approvals = 0\n[[hosts]\n", "merging is disabled"),  # a typo
+        ("[reveiw]\nrequired_approvals = 1\n", "unknown table(s) [reveiw]"),  # and the defaults
+        # (no approval needed) must not quietly apply
         ("[review]\nforbid_self_approval = true\n", "0 of the 1 approvals from others"),
     ],
 )

@@ -71,10 +71,20 @@ class ReviewConfig:
     history: str = ""
 
 
+TABLES = frozenset({"hosts", "review"})  # what config.toml may hold at its top
+
+
 def load_review_config(path: Path | None = None) -> ReviewConfig:
     """The [review] table (defaults when there is none). Raises ConfigError."""
     path = path or config_path()
-    review = _document(path).get("review", {})
+    document = _document(path)
+    # A misspelt [review] would leave the defaults in force (no approvals needed): a
+    # table this file does not have is a rule that cannot be read.
+    unknown_tables = set(document) - TABLES
+    if unknown_tables:
+        named = ", ".join(f"[{name}]" for name in sorted(unknown_tables))
+        raise ConfigError(f"{path}: unknown table(s) {named}: the review rules cannot be read")
+    review = document.get("review", {})
     if not isinstance(review, dict):
         raise ConfigError(f"{path}: 'review' must be a table ([review])")
     required = review.get("required_approvals", 0)
