@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 else:
     from virtui.lazyimport import lxml_etree as etree
 
-QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
 
 class DangerRefused(ValueError):
     """A change that is never merged (an emulator the host does not offer)."""

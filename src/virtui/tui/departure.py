@@ -75,7 +75,7 @@ class Departure:
         A signal that came before is acted on now."""
         self._loop = loop
         if self._leaving.is_set():
-            loop.call_soon_threadsafe(lambda: self._app.exit(return_code=self._code))
+            self._ask_exit(self._code)
         # On a terminal, the terminal is watched; on a pipe (a console served to a
         # browser by `virtui serve`), the server that feeds it: killed, it leaves the
         # app behind with nobody to read it.
@@ -111,13 +111,17 @@ class Departure:
         self._leaving.set()
         self.reason, self._code = why, code
         log.info("%s: leaving", why)
+        self._ask_exit(code)
+        threading.Thread(
+            target=self._force, args=(code, why), name="virtui-leave-deadline", daemon=True
+        ).start()
+
+    def _ask_exit(self, code: int) -> None:
+        """Ask the app to exit with ``code``, on its own loop (from any thread)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed in between
                 loop.call_soon_threadsafe(lambda: self._app.exit(return_code=code))
-        threading.Thread(
-            target=self._force, args=(code, why), name="virtui-leave-deadline", daemon=True
-        ).start()
 
     def _force(self, code: int, why: str) -> None:
         if self._done.wait(GRACE_S):
