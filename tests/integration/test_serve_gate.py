@@ -21,7 +21,15 @@ from tests.integration.prometheus import free_port
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[int, str]]:
+def served(served_with_pid: tuple[int, str, int]) -> tuple[int, str]:
+    """The server's port and token."""
+    port, token, _pid = served_with_pid
+    return port, token
+
+
+@pytest.fixture
+def served_with_pid(tmp_path: Path) -> Iterator[tuple[int, str, int]]:
+    """``virtui serve`` on a free port: its port, token and pid."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "virtui", "serve", "--port", str(port), "-c", "test:///default"],
@@ -39,7 +47,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str]]:
         assert process.stdout is not None
         line = process.stdout.readline()  # printed once the server listens
         assert "/?token=" in line, line
-        yield port, line.split("token=")[1].strip()
+        yield port, line.split("token=")[1].strip(), process.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -147,29 +155,3 @@ def test_a_served_app_ends_when_its_browser_or_server_goes(
             os.kill(server, signal.SIGKILL)  # nobody left to read the app
     # The browser went away (the websocket closed), or the server did first.
     assert _gone(app, 15), f"the served app lived on after: {ending}"
-
-
-@pytest.fixture
-def served_with_pid(tmp_path: Path) -> Iterator[tuple[int, str, int]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "virtui", "serve", "--port", str(port), "-c", "test:///default"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-        env={
-            **os.environ,
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "XDG_STATE_HOME": str(tmp_path / "state"),
-        },
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "/?token=" in line, line
-        yield port, line.split("token=")[1].strip(), process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
