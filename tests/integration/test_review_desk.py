@@ -95,6 +95,7 @@ def test_vcpu_and_memory_changes_go_live_after_review(
         "commented",
         "approved",
         "merging",
+        "merge step",  # the journal: "define", written before the define
         "merged",
     ]
     assert merged.comments[0].text == "why not keep 2?"
@@ -317,7 +318,11 @@ def test_kill_9_during_a_merge_leaves_the_store_intact(fleet_uri: str, tmp_path:
         change = store.get(change_id)
         assert change is not None and change.state is State.MERGING
         assert change.comments[0].text == "keep this comment"
-        assert [e.kind for e in change.events][-1] == "merging"
+        # The journal says the define was begun.
+        assert [(e.kind, e.detail) for e in change.events][-2:] == [
+            ("merging", ""),
+            ("merge step", "define"),
+        ]
         # The killed process's test-driver connection took its state with it: a fresh
         # connection sees the base, so recovery puts the change back where it was.
         desk, session = _desk(fleet_uri, store)

@@ -33,14 +33,18 @@ class ConfigPort(Protocol):
         """Create a volume (an overlay when it has a backing image), write ``content``
         into it when given; its path."""
 
-    def delete_volume_path(self, path: str) -> None:
-        """Delete the volume at ``path`` (a merge that failed takes back what it made)."""
+    def volume_exists(self, pool: str, name: str) -> bool:
+        """Whether the pool has a volume of that name (raises when it cannot say)."""
+
+    def remove_volume(self, pool: str, name: str) -> bool:
+        """Delete a volume a merge made (taken back); False when it was not there."""
 
     def start_domain(self, uuid: str) -> None:
         """Start a defined domain."""
 
     def domain_named(self, name: str) -> str:
-        """The UUID of the host's domain called ``name`` ("" when there is none)."""
+        """The UUID of the host's domain called ``name`` ("" when there is none; raises
+        when the host cannot say)."""
 
     def pool_room(self, pool: str) -> tuple[str, int]:
         """(target directory, bytes available) of a started pool."""

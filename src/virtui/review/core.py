@@ -42,12 +42,14 @@ class NewDomainPort:
 
     def read_config(self, uuid: str) -> DomainConfig:
         """Nothing, or what now stands where the new domain would go."""
+        # domain_named raises when the host cannot say: an unreachable host is not an
+        # absent domain (recovery would report "nothing was applied").
         taken = self.port.domain_named(self.name)
         if taken:
             return self.port.read_config(taken)
         try:
             return self.port.read_config(uuid)
-        except Exception:  # no such domain: the base of a new one
+        except Exception:  # the host answered just now: no such domain, a new one's base
             return DomainConfig("", False, self.name)
 
     def define_config(self, xml: str) -> str:

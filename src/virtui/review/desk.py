@@ -131,7 +131,11 @@ class ReviewDesk(Merging, Rebasing):
         if not name or not uuid:
             raise ReviewError("a new domain's XML needs a <name> and a <uuid>")
         port = self.hosts.config(host)
-        if port.domain_named(name):
+        try:
+            named = port.domain_named(name)
+        except Exception as error:
+            raise ReviewError(f"{host}: {error_text(error)}") from error
+        if named:
             raise ReviewError(f"{host} already has a domain named {name}")
         try:
             taken = port.read_config(uuid)

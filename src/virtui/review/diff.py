@@ -56,15 +56,6 @@ def three_way(base: str, ours: str, theirs: str) -> str:
     return text
 
 
-def contains_change(base: str, proposed: str, live: str) -> bool:
-    """True when ``live`` already holds every change from ``base`` to ``proposed``
-    (a merge that reached libvirt, seen from its aftermath)."""
-    try:
-        return three_way(base, proposed, live) == live
-    except MergeConflict:
-        return False
-
-
 def unified(base: str, proposed: str) -> list[str]:
     """The unified diff (``--- base`` / ``+++ proposed``), lines without newlines."""
     return list(

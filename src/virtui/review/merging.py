@@ -8,8 +8,7 @@ import contextlib
 import time
 from collections.abc import Collection
 
-from virtui.formatting import plural
-from virtui.review import diff
+from virtui.review import diff, xmlnodes
 from virtui.review.core import (
     LOCK_WAIT_S,
     NEW_DOMAIN,
@@ -22,10 +21,15 @@ from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
 from virtui.review.ops import PENDING_RESTART, plan
 from virtui.review.seediso import seed_iso
-from virtui.review.store import LockHeld, StateChanged, StoreError
+from virtui.review.store import LockHeld, StateChanged, StoreError, merge_steps
 from virtui.review.xmlsafe import XmlRefused, canonical, parse_config, sha256
 from virtui.review.xmlsafe import validate as validate_schema
 from virtui.text import error_text
+
+# The steps of a merge's journal (store.step), written before each is taken.
+VOLUME = "volume "
+DEFINE = "define"
+START = "start"
 
 
 class Merging(DeskCore):
@@ -143,6 +147,7 @@ class Merging(DeskCore):
         if change.kind == NEW_DOMAIN:
             return self._create_domain(change)
         try:
+            self.store.step(change_id, self.user, DEFINE)
             self._port_of(change).define_config(change.proposed_xml)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
@@ -165,38 +170,67 @@ class Merging(DeskCore):
         return self._record_merge(change, live_done, pending)
 
     def _create_domain(self, change: ChangeRequest) -> MergeResult:
-        """A new domain: its volumes created (a seed ISO written), then the define; if
-        libvirt refuses it, the volumes made for it are deleted again. Started after,
+        """A new domain: its volumes created (a seed ISO written), then the define, each
+        step journaled before it is taken; if libvirt refuses it, the volumes are taken
+        back (from the journal: recovery does the same after a kill). Started after,
         when asked."""
         (create,) = [op for op in change.ops if isinstance(op, CreateDomain)]
         port = self.hosts.config(change.host)
-        made: list[str] = []
         try:
             for volume in create.new_volumes():
+                # Checked so that taking back never deletes a volume this merge did not make.
+                if port.volume_exists(volume.pool, volume.name):
+                    raise ReviewError(
+                        f"volume {volume.pool}/{volume.name} exists already on {change.host}"
+                    )
                 content = seed_iso(volume.seed) if volume.seed else None
-                made.append(port.create_guest_volume(volume, content))
+                self.store.step(change.id, self.user, f"{VOLUME}{volume.pool}/{volume.name}")
+                port.create_guest_volume(volume, content)
+            self.store.step(change.id, self.user, DEFINE)
             port.define_config(change.proposed_xml)
         except Exception as error:
-            kept = []
-            for path in reversed(made):
-                try:
-                    port.delete_volume_path(path)
-                except Exception:
-                    kept.append(path)
-            left = f"; could not remove {', '.join(kept)}" if kept else ""
-            self._back(change, "merge failed", error_text(error))
-            raise ReviewError(
-                f"#{change.id}: not created ({error_text(error)}); "
-                f"{plural(len(made), 'volume')} made for it removed{left}"
-            ) from error
+            said, kept = self._take_back(change)
+            if kept:  # the host did not answer: recovery finishes when it does
+                raise ReviewError(
+                    f"#{change.id}: not created ({error_text(error)}); {said}: it stays "
+                    "merging until the host answers, then the desk takes them back"
+                ) from error
+            self._back(change, "merge failed", f"{error_text(error)}; {said}")
+            raise ReviewError(f"#{change.id}: not created ({error_text(error)}); {said}") from error
         done = [item.text for item in plan("", change.ops, False)]
         if create.start:
             try:
+                self.store.step(change.id, self.user, START)
                 port.start_domain(change.domain_uuid)
             except Exception as error:
                 done = [t for t in done if not t.startswith("start")]
                 done.append(f"defined, but it did not start: {error_text(error)}")
         return self._record_merge(change, done, [])
+
+    def _take_back(self, change: ChangeRequest) -> tuple[str, list[str]]:
+        """Delete the volumes the journal says this merge set out to make; what to say
+        of it, and those that could not be deleted."""
+        port = self.hosts.config(change.host)
+        removed: list[str] = []
+        absent: list[str] = []
+        kept: list[str] = []
+        for step in merge_steps(self._get(change.id)):
+            if not step.startswith(VOLUME):
+                continue
+            where = step.removeprefix(VOLUME)
+            pool, _slash, name = where.partition("/")
+            try:
+                (removed if port.remove_volume(pool, name) else absent).append(where)
+            except Exception as error:
+                kept.append(f"{where} ({error_text(error)})")
+        parts = []
+        if removed:
+            parts.append(f"removed volume {', '.join(removed)}")
+        if absent:
+            parts.append(f"{', '.join(absent)} was never made")
+        if kept:
+            parts.append(f"could not remove {', '.join(kept)}")
+        return ("; ".join(parts) or "no volume was made"), kept
 
     def _record_merge(
         self, change: ChangeRequest, live_done: list[str], pending: list[str]
@@ -262,8 +296,9 @@ class Merging(DeskCore):
             )
 
     def recover(self) -> list[int]:
-        """Settle changes left merging by a process that died, from the live XML: the
-        proposal → merged; the base → back to where it was; anything else → stale."""
+        """Settle changes left merging by a process that died (or a host that went away
+        mid-merge), from the journal and the live configuration: each step rolled back
+        or adopted, and the change's history says which."""
         settled = []
         for change_id in self.store.ids((State.MERGING,)):
             change = self._get(change_id)
@@ -272,9 +307,14 @@ class Merging(DeskCore):
             except StoreError:
                 continue  # its merge is still under way in another process
             try:
-                live = self._port_of(change).read_config(change.domain_uuid)
-                self._settle(change, live.xml)
-                settled.append(change_id)
+                if change.kind == NEW_DOMAIN:
+                    done = self._settle_new(change)
+                else:
+                    done = self._settle(
+                        change, self._port_of(change).read_config(change.domain_uuid).xml
+                    )
+                if done:
+                    settled.append(change_id)
             except Exception:
                 continue  # the host is not reachable now: try again later
             finally:
@@ -282,29 +322,35 @@ class Merging(DeskCore):
                     self.store.unlock_domain(change.host, change.domain_uuid)
         return settled
 
-    def _settle(self, change: ChangeRequest, live_xml: str) -> None:
+    def _settle(self, change: ChangeRequest, live_xml: str) -> bool:
         base, proposed, live = (
             canonical(change.base_xml),
             canonical(change.proposed_xml),
             canonical(live_xml),
         )
         back = self.store.resume_state(change.id) or State.OPEN
+        began = DEFINE in merge_steps(change)
         if sha256(live_xml) == change.base_hash or live == base:
+            reached = (
+                "the define did not reach libvirt" if began else "it stopped before the define"
+            )
             self.store.set_state(
                 change.id,
                 back,
                 self.user,
                 "merge interrupted",
-                "nothing was applied: the live configuration is the base",
+                f"nothing was applied ({reached}): the live configuration is the base",
                 expect=(State.MERGING,),
             )
-        elif live == proposed or diff.contains_change(base, proposed, live):
+        elif live == proposed or xmlnodes.holds(base, proposed, live):
+            beside = "" if live == proposed else "; other changes beside it were made outside"
             self.store.merged(
                 change.id,
                 live_xml,
                 ["interrupted after the define: live parts not applied (at next start)"],
                 self.user,
-                "merge interrupted after the define: the live configuration is the proposal",
+                "adopted: the define reached libvirt, the live configuration has every "
+                f"part of the proposal{beside}",
                 kind="merge recovered",
             )
         else:
@@ -318,3 +364,39 @@ class Merging(DeskCore):
                 resume=back,
                 expect=(State.MERGING,),
             )
+        return True
+
+    def _settle_new(self, change: ChangeRequest) -> bool:
+        """A new domain's merge cut short: the domain there (its UUID) → adopted with
+        the volumes made for it; not there → the volumes taken back (True when settled)."""
+        port = self.hosts.config(change.host)
+        steps = merge_steps(change)
+        made = [s.removeprefix(VOLUME) for s in steps if s.startswith(VOLUME)]
+        uuid = port.domain_named(change.domain_name)  # raises when the host cannot say
+        if uuid.lower() == change.domain_uuid.lower():
+            live = port.read_config(uuid)
+            parts = [f"adopted volume {where}" for where in made] + ["adopted: defined"]
+            if START in steps:
+                parts.append("started" if live.active else "not started (the start was cut)")
+            self.store.merged(
+                change.id,
+                live.xml,
+                parts,
+                self.user,
+                "the define reached libvirt before the interruption: " + ", ".join(parts),
+                kind="merge recovered",
+            )
+            return True
+        said, kept = self._take_back(change)
+        if kept:
+            return False  # tried again at the next opening
+        back = self.store.resume_state(change.id) or State.OPEN
+        self.store.set_state(
+            change.id,
+            back,
+            self.user,
+            "merge interrupted",
+            f"rolled back: the domain was never defined; {said}",
+            expect=(State.MERGING,),
+        )
+        return True

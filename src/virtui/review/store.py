@@ -29,6 +29,20 @@ from virtui.review.storefile import (
 __all__ = ["LOCK_LEASE_S", "LockHeld", "ReviewStore", "StateChanged", "StoreError"]
 
 _STATES = {state.label: state for state in State}
+STEP = "merge step"  # the event kind of a merge's journal
+
+
+def merge_steps(change: ChangeRequest) -> list[str]:
+    """The steps journaled since the change's last merge began, in order."""
+    steps: list[str] = []
+    for event in change.events:
+        if event.kind == "merging":
+            steps = []
+        elif event.kind == STEP:
+            steps.append(event.detail)
+    return steps
+
+
 # A merge's lock outlives a process on another machine for this long at most; on this
 # machine a lock whose process is gone is taken over at once.
 
@@ -101,6 +115,11 @@ class ReviewStore(StoreFile):
             ],
             must_change=bool(expect),
         )
+
+    def step(self, change_id: int, user: str, what: str) -> None:
+        """Journal one step of a merge before it is taken (``volume POOL/NAME``,
+        ``define``, ``start``): recovery after a kill knows what may have been done."""
+        self._write(change_id, user, STEP, what, [])
 
     def comment(self, change_id: int, line: int, anchor: str, user: str, text: str) -> None:
         """Add a comment."""

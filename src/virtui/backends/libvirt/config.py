@@ -173,13 +173,32 @@ class LibvirtNewGuests(LibvirtHandle):
                 ) from error
         return str(created.path())
 
-    def delete_volume_path(self, path: str) -> None:
-        """Delete the volume at ``path``."""
-        self._refuse_when_readonly("delete a volume")
+    def _volume_or_none(self, pool: str, name: str) -> libvirt.virStorageVol | None:
+        """The volume, None when the pool has none of that name."""
         try:
-            self._connection().storageVolLookupByPath(path).delete(0)
+            found = self._connection().storagePoolLookupByName(pool)
+            found.refresh(0)
+            return found.storageVolLookupByName(name)
         except libvirt.libvirtError as error:
-            raise BackendError(f"{self.name}: delete {path}: {describe(error)}") from error
+            if error.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+                return None
+            raise BackendError(f"{self.name}: volume {pool}/{name}: {describe(error)}") from error
+
+    def volume_exists(self, pool: str, name: str) -> bool:
+        """Whether the pool has a volume called ``name`` (raises when it cannot say)."""
+        return self._volume_or_none(pool, name) is not None
+
+    def remove_volume(self, pool: str, name: str) -> bool:
+        """Delete the volume; False when it was not there (raises when it cannot say)."""
+        self._refuse_when_readonly("delete a volume")
+        volume = self._volume_or_none(pool, name)
+        if volume is None:
+            return False
+        try:
+            volume.delete(0)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: delete {pool}/{name}: {describe(error)}") from error
+        return True
 
     def start_domain(self, uuid: str) -> None:
         """Start a defined domain."""
@@ -190,11 +209,14 @@ class LibvirtNewGuests(LibvirtHandle):
             raise BackendError(f"{self.name}: start: {describe(error)}") from error
 
     def domain_named(self, name: str) -> str:
-        """The UUID of the domain called ``name`` ("" when none)."""
+        """The UUID of the domain called ``name`` ("" when none; raises when the host
+        cannot say)."""
         try:
             return str(self._connection().lookupByName(name).UUIDString())
-        except libvirt.libvirtError:
-            return ""
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return ""
+            raise BackendError(f"{self.name}: {describe(error)}") from error
 
     def pool_room(self, pool: str) -> tuple[str, int]:
         """(target directory, bytes available) of a started pool."""

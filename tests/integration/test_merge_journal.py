@@ -1,0 +1,235 @@
+"""A merge's journal, on a real libvirtd: a merge cut at each step (the merging process
+`kill -9`ed, or the daemon killed) is settled when the desk next opens, each step rolled
+back or adopted and said so, and the change can be merged again after a roll-back."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.integration.daemons import Daemon, OneHost, daemons_available
+from tests.integration.guests import define_guest, remove_test_guests
+from tests.requirements import require
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.model.newguest import NewVolume
+from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
+from virtui.review.model import ChangeRequest, State
+from virtui.review.newguest import GuestSpec, domain_xml
+from virtui.review.ops import SetVcpus
+from virtui.review.store import ReviewStore
+
+MIB = 1024 * 1024
+_pools = itertools.count(1)
+
+
+def _pool(uri: str, folder: Path) -> str:
+    name = f"journal{next(_pools)}"
+    conn = libvirt.open(uri)
+    try:
+        created = conn.storagePoolDefineXML(
+            f"<pool type='dir'><name>{name}</name><target><path>{folder}</path></target></pool>"
+        )
+        created.create(0)
+        created.setAutostart(1)
+    finally:
+        conn.close()
+    return name
+
+
+def _new_guest(desk: ReviewDesk, pool: str, folder: Path, name: str) -> ChangeRequest:
+    spec = GuestSpec(name, 1, 64, "generic", disk_path=str(folder / f"{name}.qcow2"))
+    change = desk.draft_new(
+        "h", domain_xml(spec), [NewVolume(pool, f"{name}.qcow2", 32 * MIB, "qcow2")], start=True
+    )
+    desk.publish(change.id)
+    return change
+
+
+# A child that merges with its backend stopping after one call, waiting to be killed.
+_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from tests.integration.daemons import OneHost
+    from virtui.backends.libvirt.backend import LibvirtBackend
+    from virtui.review.desk import ReviewDesk, ReviewRules
+    from virtui.review.store import ReviewStore
+
+    uri, store_path, change_id, after = sys.argv[1:5]
+    backend = LibvirtBackend(uri, "h")
+    backend.connect()
+    real = getattr(backend, after)
+
+    def stopping(*args):
+        result = real(*args)
+        print("ready", flush=True)
+        time.sleep(600)
+        return result
+
+    setattr(backend, after, stopping)
+    desk = ReviewDesk(ReviewStore(Path(store_path)), OneHost(backend), ReviewRules(),
+                      user="a@b")
+    desk.merge(int(change_id))
+    """
+)
+
+
+def _merge_killed_after(uri: str, store: Path, change_id: int, after: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, uri, str(store), str(change_id), after],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+
+
+@pytest.fixture
+def pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    name = _pool(storage_daemon.qemu_uri, folder)
+    yield name, folder
+    conn = libvirt.open(storage_daemon.qemu_uri)
+    for dom in conn.listAllDomains(0):
+        if dom.name().startswith("jvm"):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+    found = conn.storagePoolLookupByName(name)
+    for volume in found.listAllVolumes(0):
+        volume.delete(0)
+    found.destroy()
+    found.undefine()
+    conn.close()
+
+
+@pytest.fixture
+def desk(storage_daemon: Daemon, tmp_path: Path) -> Iterator[ReviewDesk]:
+    backend = LibvirtBackend(storage_daemon.qemu_uri, "h")
+    backend.connect()
+    store = ReviewStore(tmp_path / "r.db")
+    yield ReviewDesk(store, OneHost(backend), ReviewRules(), user="a@b")
+    store.close()
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    ("after", "settled", "said"),
+    [
+        # The volume made, the define never reached: rolled back, the volume removed.
+        ("create_guest_volume", "open", "rolled back: the domain was never defined; removed"),
+        # Defined, never started: adopted with its volume.
+        ("define_config", "merged", "adopted volume"),
+        # Defined and started: adopted, and it runs.
+        ("start_domain", "merged", "started"),
+    ],
+)
+def test_a_new_guest_cut_at_each_step_is_rolled_back_or_adopted_and_says_which(
+    storage_daemon: Daemon,
+    pool: tuple[str, Path],
+    desk: ReviewDesk,
+    after: str,
+    settled: str,
+    said: str,
+) -> None:
+    name, folder = pool
+    change = _new_guest(desk, name, folder, "jvm-cut")
+    _merge_killed_after(storage_daemon.qemu_uri, desk.store.path, change.id, after)
+    assert (folder / "jvm-cut.qcow2").exists()
+    assert desk.store.get(change.id).state is State.MERGING  # type: ignore[union-attr]
+
+    assert desk.recover() == [change.id]
+    after_recovery = desk.store.get(change.id)
+    assert after_recovery is not None and after_recovery.state.label == settled
+    assert said in after_recovery.events[-1].detail, after_recovery.events[-1].detail
+    conn = libvirt.open(storage_daemon.qemu_uri)
+    try:
+        if settled == "open":
+            assert not (folder / "jvm-cut.qcow2").exists()
+            # Nothing half-made is in the way: the same change merges now.
+            assert desk.merge(change.id).change.state is State.MERGED
+        assert conn.lookupByName("jvm-cut").isActive() == (after != "define_config")
+    finally:
+        conn.close()
+
+
+def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
+    tmp_path: Path,
+) -> None:
+    require(daemons_available(), "start libvirtd")
+    daemon = Daemon(keep_config=True)
+    daemon.start()
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    backend = LibvirtBackend(daemon.qemu_uri, "h")
+    store = ReviewStore(tmp_path / "r.db")
+    try:
+        name = _pool(daemon.qemu_uri, folder)
+        backend.connect()
+        desk = ReviewDesk(store, OneHost(backend), ReviewRules(), user="a@b")
+        change = _new_guest(desk, name, folder, "jvm-lost")
+        real_define = backend.define_config
+
+        def daemon_dies_first(xml: str) -> str:
+            daemon.kill()  # kill -9 of libvirtd between the volume and the define
+            return real_define(xml)
+
+        backend.define_config = daemon_dies_first  # type: ignore[method-assign]
+        with pytest.raises(ReviewError) as refused:
+            desk.merge(change.id)
+        message = refused.value.message
+        assert f"could not remove {name}/jvm-lost.qcow2" in message, message
+        assert "removed volume" not in message  # nothing claimed that was not done
+        assert "stays merging until the host answers" in message
+        assert (folder / "jvm-lost.qcow2").exists()
+        assert desk.recover() == []  # the host does not answer: nothing is guessed
+        assert store.get(change.id).state is State.MERGING  # type: ignore[union-attr]
+
+        daemon.start()
+        backend.define_config = real_define  # type: ignore[method-assign]
+        backend.connect()
+        assert desk.recover() == [change.id]
+        back = store.get(change.id)
+        assert back is not None and back.state is State.OPEN
+        assert f"removed volume {name}/jvm-lost.qcow2" in back.events[-1].detail
+        assert not (folder / "jvm-lost.qcow2").exists()
+        # and no "volume exists already" now
+        assert desk.merge(change.id).change.state is State.MERGED
+    finally:
+        store.close()
+        backend.close()
+        daemon.remove()
+
+
+def test_an_edit_cut_after_the_define_stays_adopted_beside_an_adjacent_edit(
+    storage_daemon: Daemon,
+    storage_check: libvirt.virConnect,
+    desk: ReviewDesk,
+    tmp_path: Path,
+) -> None:
+    dom = define_guest(storage_check, tmp_path)
+    try:
+        change = desk.draft("h", dom.UUIDString(), "2 vCPUs", [SetVcpus(2, 2)])
+        desk.publish(change.id)
+        _merge_killed_after(storage_daemon.qemu_uri, desk.store.path, change.id, "define_config")
+        # `virsh setmem --config`: the line next to <vcpu> changes, not the vCPUs.
+        dom.setMemoryFlags(24 * 1024, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        assert desk.recover() == [change.id]
+        after = desk.store.get(change.id)
+        assert after is not None and after.state is State.MERGED
+        assert "other changes beside it were made outside" in after.events[-1].detail
+    finally:
+        remove_test_guests(storage_check)
