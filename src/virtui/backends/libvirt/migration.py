@@ -15,6 +15,7 @@ import libvirt
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.libvirt.xmlread import read_xml
+from virtui.config.uripolicy import refusal as uri_refusal
 from virtui.formatting import format_kib
 from virtui.model.migration import (
     CopyStorage,
@@ -162,7 +163,19 @@ class LibvirtMigration(LibvirtHandle):
         checks.append(self._check_cpu(conn, source))
         checks += self._check_disks(conn, source, options)
         checks += self._check_networks(conn, source)
+        if options.transport is not Transport.DIRECT:
+            checks.append(self._check_peer_uri())
         return checks
+
+    def _check_peer_uri(self) -> Precheck:
+        """Peer to peer, the source's libvirtd (root there) opens this host's URI: it must
+        be on the allow-list the app applies to the URIs it opens itself."""
+        why = uri_refusal(self.uri)
+        if why:
+            return Precheck(
+                "target URI", False, f"the source's libvirtd would open {self.uri}: {why}"
+            )
+        return Precheck("target URI", True, "the source's libvirtd opens it (peer to peer)")
 
     def _check_identity(self, conn: libvirt.virConnect, source: MigrationSource) -> Precheck:
         for lookup, what in (
@@ -349,6 +362,10 @@ class LibvirtMigration(LibvirtHandle):
         if not isinstance(target, LibvirtMigration):
             raise BackendError(f"{target!r} is not a libvirt host: it cannot receive a guest")
         target._refuse_when_readonly("receive a migrated domain")
+        if options.transport is not Transport.DIRECT:  # checked again, whatever was shown
+            peer = target._check_peer_uri()
+            if not peer.ok:
+                raise BackendError(f"{target.name}: {peer.detail}; nothing was moved")
         dom = self._domain(uuid)
         name = dom.name()
         flags, params = migration_flags(options), migration_params(options)
