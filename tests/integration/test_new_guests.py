@@ -13,6 +13,7 @@ import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, OneHost
+from tests.integration.guests import define_guest, remove_test_guests
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.bootsector import IDLE_CODE, write_image
 from virtui.model.newguest import NewVolume
@@ -186,3 +187,29 @@ def test_refused_before_anything_is_made(pool: tuple[str, Path], desk: ReviewDes
             domain_xml(GuestSpec("newvm-neg", 1, 64, "generic")).replace("<vcpu>1", "<vcpu>-1"),
         )
     assert _volumes(folder) == set()
+
+
+def test_a_disk_another_guest_uses_is_flagged_at_draft_and_merge_needs_it_accepted(
+    storage_check: libvirt.virConnect, pool: tuple[str, Path], desk: ReviewDesk, tmp_path: Path
+) -> None:
+    running = define_guest(storage_check, tmp_path, running=True)
+    try:
+        image = next(
+            s.split("'")[1] for s in running.XMLDesc(0).replace('"', "'").split("<source file=")[1:]
+        )
+        spec = GuestSpec("newvm-twin-disk", 1, 64, "generic", disk_path=image)
+        change = desk.draft_new("h1", domain_xml(spec))  # an import of that image
+        desk.publish(change.id)
+        flags = desk.warnings(change)
+        assert (
+            f"disk {image} is in use by the running guest {running.name()}: two guests "
+            "writing one image corrupt it"
+        ) in flags
+        with pytest.raises(ReviewError, match="reaches beyond the guest"):
+            desk.merge(change.id)
+        running.destroy()  # now only defined: still said, in other words
+        assert f"disk {image} is also a disk of {running.name()} (shut off)" in " ".join(
+            desk.warnings(change)
+        )
+    finally:
+        remove_test_guests(storage_check)

@@ -344,3 +344,35 @@ def test_a_new_domain_reaching_the_host_is_flagged_and_its_emulator_never_runs(
     finally:
         conn.close()
     assert not marker.exists()
+
+
+def test_a_forbidden_kind_is_refused_at_draft_and_again_at_merge_whatever_is_accepted(
+    node: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    xml = _xml(node, "vault")
+    script = xml.replace(
+        "</devices>",
+        "<interface type='ethernet'><downscript path='/tmp/pwn'/></interface></devices>",
+    )
+    # Drafted while no rule forbids it ...
+    number = _propose(node, tmp_path, env, script)
+    assert review("open", str(number), env=env).returncode == 0
+    (tmp_path / "config" / "virtui").mkdir(parents=True)
+    (tmp_path / "config" / "virtui" / "config.toml").write_text('[review]\nforbid = ["script"]\n')
+    # ... a rule added since refuses the merge, accepted warnings or not.
+    refused = review("merge", str(number), "--yes", "--accept-warnings", env=env)
+    assert refused.returncode == 1
+    assert "refused by the rules ([review] forbid)" in refused.stderr
+    assert "downscript /tmp/pwn runs on the host (script)" in refused.stderr
+    assert "nothing was applied" in refused.stderr
+    # and a new proposal of that kind is not drafted at all.
+    proposal = tmp_path / "again.xml"
+    proposal.write_text(script)
+    again = review("propose", "-c", node, "vault", str(proposal), env=env)
+    assert again.returncode == 1 and "no change request made" in again.stderr
+    # A kind the rules do not name still only needs accepting.
+    wide = xml.replace("type='vnc' port='-1'", "type='vnc' port='-1' listen='0.0.0.0'")
+    allowed = _propose(node, tmp_path, env, wide)
+    assert review("open", str(allowed), env=env).returncode == 0
+    done = review("merge", str(allowed), "--yes", "--accept-warnings", env=env)
+    assert done.returncode == 0, done.stderr

@@ -138,3 +138,15 @@ def test_the_review_table_names_a_shared_store_and_a_history(tmp_path: Path) -> 
     path.write_text('[review]\nstore = "reviews.db"\n')
     with pytest.raises(ConfigError, match="store must be an absolute path"):
         load_review_config(path)
+
+
+def test_review_forbid_names_kinds_and_a_misspelt_kind_fails_closed(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[review]\nforbid = ["qemu", "script"]\n')
+    assert load_review_config(path).forbid == frozenset({"qemu", "script"})
+    path.write_text('[review]\nforbid = ["qemu", "scripts"]\n')  # one letter off
+    with pytest.raises(ConfigError, match=r"forbid: unknown kind\(s\) scripts \(known: qemu, "):
+        load_review_config(path)
+    path.write_text('[review]\nforbid = "qemu"\n')
+    with pytest.raises(ConfigError, match="forbid must be a list of kinds"):
+        load_review_config(path)

@@ -348,3 +348,23 @@ def test_secrets_named_like_secrets_are_redacted_and_the_rest_kept(line: str, ke
         assert secret not in shown
     if "usage" not in line:
         assert REDACTED in shown
+
+
+@pytest.mark.parametrize(
+    ("added", "kind"),
+    [
+        ("<interface type='ethernet'><downscript path='/tmp/pwn'/></interface>", "script"),
+        ("<hostdev mode='subsystem' type='usb'/>", "passthrough"),
+        ("<filesystem type='mount'><source dir='/'/><target dir='r'/></filesystem>", "passthrough"),
+        ("<graphics type='vnc' listen='0.0.0.0'/>", "listen"),
+        ("<serial type='file'><source path='/etc/x'/></serial>", "host-path"),
+        ("<newfangled path='/etc/shadow'/>", "unlisted"),
+    ],
+)
+def test_each_flag_has_the_kind_forbid_names(added: str, kind: str) -> None:
+    from virtui.model.config import REACH_KINDS
+    from virtui.review.hostreach import domain_reach_kinds
+
+    found = domain_reach_kinds(BASE, _with(added), POOLS)
+    assert kind in REACH_KINDS
+    assert kind in {reach.kind for reach in found}, found

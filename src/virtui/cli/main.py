@@ -214,6 +214,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         config_problem="; ".join(p for p in problems if p),
         required_approvals=review.required_approvals,
         forbid_self_approval=review.forbid_self_approval,
+        forbid=review.forbid,
         review_rules_problem=rules_problem,
         review_store=getattr(args, "review_store", None) or review.store,
         review_history=review.history,

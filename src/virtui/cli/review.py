@@ -151,7 +151,9 @@ class Desk:
         self.sessions: list[HostSession] = []
         config, problem = _review_config()
         # Rules fail closed: a config that cannot be read keeps merging disabled.
-        rules = ReviewRules(config.required_approvals, config.forbid_self_approval, problem)
+        rules = ReviewRules(
+            config.required_approvals, config.forbid_self_approval, problem, config.forbid
+        )
         try:
             self.store = ReviewStore(review_store_path(store or config.store))
         except StoreError as error:

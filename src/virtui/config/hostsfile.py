@@ -18,6 +18,7 @@ from pathlib import Path
 
 from virtui.config.settings import MAX_DELAY_S, MIN_DELAY_S, config_dir
 from virtui.config.textfile import UnreadableFile, read_small_text
+from virtui.model.config import REACH_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class ReviewConfig:
     forbid_self_approval: bool = False
     store: str = ""
     history: str = ""
+    forbid: frozenset[str] = frozenset()  # kinds of host reach refused outright
 
 
 TABLES = frozenset({"hosts", "review"})  # what config.toml may hold at its top
@@ -99,10 +101,26 @@ def load_review_config(path: Path | None = None) -> ReviewConfig:
         if not isinstance(value, str) or (value and not Path(value).expanduser().is_absolute()):
             raise ConfigError(f"{path}: [review] {key} must be an absolute path in quotes")
         places[key] = str(Path(value).expanduser()) if value else ""
-    unknown = set(review) - {"required_approvals", "forbid_self_approval", "store", "history"}
+    kinds = review.get("forbid", [])
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise ConfigError(f'{path}: [review] forbid must be a list of kinds, as ["qemu"]')
+    # A misspelt kind would forbid nothing: it is a rule that cannot be read.
+    unknown_kinds = sorted(set(kinds) - set(REACH_KINDS))
+    if unknown_kinds:
+        raise ConfigError(
+            f"{path}: [review] forbid: unknown kind(s) {', '.join(unknown_kinds)} "
+            f"(known: {', '.join(REACH_KINDS)})"
+        )
+    unknown = set(review) - {
+        "required_approvals",
+        "forbid_self_approval",
+        "store",
+        "history",
+        "forbid",
+    }
     if unknown:
         raise ConfigError(f"{path}: [review] unknown key(s) {', '.join(sorted(unknown))}")
-    return ReviewConfig(required, forbid, places["store"], places["history"])
+    return ReviewConfig(required, forbid, places["store"], places["history"], frozenset(kinds))
 
 
 def load_hosts(path: Path | None = None) -> list[HostEntry]:

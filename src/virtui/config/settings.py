@@ -87,6 +87,7 @@ class Settings:
     hidden_columns: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN))
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
+    forbid: frozenset[str] = frozenset()  # [review] forbid: kinds of host reach refused
     review_rules_problem: str = ""  # why the [review] rules could not be read: no merges
     review_store: str = ""  # a shared store ([review] store, --review-store); "": the user's
     review_history: str = ""  # a git repository of merged configurations ([review] history)

@@ -26,6 +26,31 @@ class LiveChange:
     xml: str = ""
 
 
+# What ``[review] forbid`` may name: the kinds of flag the host-safety check raises.
+REACH_KINDS = {
+    "qemu": "the qemu: namespace (arguments straight to QEMU)",
+    "dnsmasq": "dnsmasq: options of a network (dnsmasq runs as root)",
+    "passthrough": "host devices, filesystems, shared memory, input and memory sources",
+    "host-path": "a host file or device: disks outside pools, firmware, kernels, logs",
+    "script": "a program run on the host (interface scripts, a bootloader)",
+    "host-network": "host network devices, switches and virtual ports",
+    "listen": "a console listening beyond loopback",
+    "confinement": "security labels, resource partitions, id maps",
+    "emulator": "an emulator the host does not offer",
+    "unlisted": "anything not on the allow-list (what libvirt adds later included)",
+    "shared-disk": "a disk another domain has",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUser:
+    """A domain with a disk at a path a proposal names."""
+
+    path: str
+    domain: str
+    running: bool
+
+
 @dataclass(frozen=True, slots=True)
 class HostFacts:
     """What the review desk checks a proposal against (None: the host could not say).

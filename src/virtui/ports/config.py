@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
-from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
 from virtui.model.newguest import NewVolume
 from virtui.ports.networks import NetworkConfigPort
 
@@ -45,6 +46,9 @@ class ConfigPort(Protocol):
     def domain_named(self, name: str) -> str:
         """The UUID of the host's domain called ``name`` ("" when there is none; raises
         when the host cannot say)."""
+
+    def disk_users(self, paths: Collection[str], other_than: str) -> list[DiskUser]:
+        """The domains (other than UUID ``other_than``) with a disk at one of ``paths``."""
 
     def pool_room(self, pool: str) -> tuple[str, int]:
         """(target directory, bytes available) of a started pool."""

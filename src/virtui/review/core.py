@@ -77,6 +77,7 @@ class ReviewRules:
     required_approvals: int = 0
     forbid_self_approval: bool = False
     problem: str = ""
+    forbid: frozenset[str] = frozenset()  # kinds of host reach refused outright
 
     @property
     def approvals_needed(self) -> int:
@@ -187,6 +188,19 @@ class DeskCore:
                 )
         except (XmlRefused, danger.DangerRefused) as error:
             raise ReviewError(str(error)) from error
+
+    def forbidden(self, change: ChangeRequest) -> list[str]:
+        """What the change reaches of the kinds ``[review] forbid`` refuses (ReviewDesk's)."""
+        raise NotImplementedError
+
+    def _refuse_forbidden(self, change: ChangeRequest, nothing: str) -> None:
+        """Raise ReviewError when the change reaches a kind the rules forbid outright
+        (no acceptance lets it through); ``nothing``: what did not happen."""
+        lines = self.forbidden(change)
+        if lines:
+            raise ReviewError(
+                f"refused by the rules ([review] forbid): {'; '.join(lines)}; {nothing}"
+            )
 
     def _mark_stale(self, change: ChangeRequest) -> None:
         # Another process may have moved it first: what it did stands.

@@ -50,6 +50,20 @@ def new_disk_formats(base_xml: str, proposed_xml: str) -> list[tuple[str, str]]:
     return found
 
 
+def new_writable_disks(base_xml: str, proposed_xml: str) -> list[str]:
+    """Host paths of the disks the proposal adds or repoints that the guest may write
+    (not read-only, not marked shareable)."""
+    found = []
+    base = parse_domain(base_xml) if base_xml.strip() else None
+    for disk in _new(base, parse_domain(proposed_xml), "devices/disk"):
+        source = disk.find("source")
+        path = (source.get("file") or source.get("dev") or "") if source is not None else ""
+        shared = disk.find("readonly") is not None or disk.find("shareable") is not None
+        if path and not shared and disk.get("device", "disk") in ("disk", "lun"):
+            found.append(path)
+    return found
+
+
 def emulator(xml: str) -> str:
     """The domain's ``<emulator>`` path ("" when it names none)."""
     return (parse_domain(xml).findtext("devices/emulator") or "").strip()

@@ -31,7 +31,7 @@ from virtui.review.core import (
     local_user,
 )
 from virtui.review.history import HistoryError, Version, drift_message, object_path
-from virtui.review.hostreach import network_reach
+from virtui.review.hostreach import domain_reach_kinds, network_reach, network_reach_kinds
 from virtui.review.merging import Merging
 from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
@@ -99,6 +99,7 @@ class ReviewDesk(Merging, Rebasing):
             flags=list(flags or []),
             kind=kind,
         )
+        self._refuse_forbidden(change, "no change request made")
         try:
             return self._get(self.store.create(change))
         except StoreError as error:
@@ -177,6 +178,7 @@ class ReviewDesk(Merging, Rebasing):
             uri=port.uri,
             kind=NEW_DOMAIN,
         )
+        self._refuse_forbidden(change, "no change request made")
         try:
             return self._get(self.store.create(change))
         except StoreError as error:
@@ -268,11 +270,7 @@ class ReviewDesk(Merging, Rebasing):
                 return found + network_reach(change.base_xml, change.proposed_xml)
         except XmlRefused as error:
             return [*found, f"the proposal cannot be read: {error}"]
-        try:
-            facts = self.hosts.config(change.host).host_facts()
-            pools, emulators = facts.pool_paths, facts.emulators
-        except Exception:
-            pools = emulators = None
+        pools, emulators = self._host_facts(change.host)
         try:
             # A new domain's base is empty: every element of it is checked.
             found += danger.warnings(change.base_xml, change.proposed_xml, pools, emulators)
@@ -286,9 +284,56 @@ class ReviewDesk(Merging, Rebasing):
                         f"disk {path}: driver type {declared} but the image is {actual} "
                         f"(the guest would read and write it as {declared})"
                     )
+            found += self._shared_disks(change)
         except XmlRefused as error:
             found.append(f"the proposal cannot be read: {error}")
         return found
+
+    def _host_facts(self, host: str) -> tuple[tuple[str, ...] | None, frozenset[str] | None]:
+        """The host's pool folders and emulators (None where it cannot say)."""
+        try:
+            facts = self.hosts.config(host).host_facts()
+        except Exception:
+            return None, None
+        return facts.pool_paths, facts.emulators
+
+    def forbidden(self, change: ChangeRequest) -> list[str]:
+        """What the change reaches of the kinds ``[review] forbid`` refuses, one line
+        each with its kind (blocking: reads the host)."""
+        forbid = self.rules.forbid
+        if not forbid:
+            return []
+        try:
+            if change.kind == "network":
+                reach = network_reach_kinds(change.base_xml, change.proposed_xml)
+            else:
+                pools, emulators = self._host_facts(change.host)
+                reach = domain_reach_kinds(change.base_xml, change.proposed_xml, pools, emulators)
+        except XmlRefused as error:
+            return [f"the proposal cannot be read: {error}"]
+        lines = [f"{r.text} ({r.kind})" for r in reach if r.kind in forbid]
+        if "shared-disk" in forbid and change.kind != "network":
+            lines += [f"{line} (shared-disk)" for line in self._shared_disks(change)]
+        return lines
+
+    def _shared_disks(self, change: ChangeRequest) -> list[str]:
+        """A disk the proposal adds that another domain has: two guests writing one
+        image corrupt it."""
+        paths = danger.new_writable_disks(change.base_xml, change.proposed_xml)
+        if not paths:
+            return []
+        try:
+            users = self.hosts.config(change.host).disk_users(paths, change.domain_uuid)
+        except Exception as error:
+            return [f"whether another guest uses its disks could not be read: {error_text(error)}"]
+        return [
+            f"disk {user.path} is in use by the running guest {user.domain}: two guests "
+            "writing one image corrupt it"
+            if user.running
+            else f"disk {user.path} is also a disk of {user.domain} (shut off): the two must "
+            "never run at once"
+            for user in users
+        ]
 
     # -- drift --------------------------------------------------------------------------
 

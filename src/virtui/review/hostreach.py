@@ -350,6 +350,55 @@ _WHY = {
 }
 
 
+# The kind of each flagged element ([review] forbid names kinds: REACH_KINDS).
+_KIND = {
+    "devices/hostdev": "passthrough",
+    "devices/filesystem": "passthrough",
+    "devices/shmem": "passthrough",
+    "devices/smartcard": "passthrough",
+    "devices/crypto": "passthrough",
+    "devices/input/source": "passthrough",
+    "devices/memory/source": "passthrough",
+    "blkiotune/device": "passthrough",
+    "devices/lease": "host-path",
+    "devices/disk/backingStore": "host-path",
+    "devices/disk/mirror": "host-path",
+    "os/loader": "host-path",
+    "os/nvram": "host-path",
+    "os/kernel": "host-path",
+    "os/initrd": "host-path",
+    "os/dtb": "host-path",
+    "os/acpi": "host-path",
+    "ip/tftp": "host-path",
+    "devices/interface/script": "script",
+    "devices/interface/downscript": "script",
+    "bootloader": "script",
+    "devices/interface/backend": "host-network",
+    "devices/interface/target": "host-network",
+    "devices/interface/virtualport": "host-network",
+    "forward/interface": "host-network",
+    "forward/pf": "host-network",
+    "virtualport": "host-network",
+    "seclabel": "confinement",
+    "resource": "confinement",
+    "idmap": "confinement",
+}
+_CHECK_KIND: dict[Check, str] = {
+    _host_emulator: "emulator",
+    _loopback_only: "listen",
+    _pool_file: "host-path",
+    _random_source: "host-path",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """One flagged element: its kind (one of REACH_KINDS) and what to say."""
+
+    kind: str
+    text: str
+
+
 def _path(parent: str, element: etree._Element) -> str:
     tag = etree.QName(element).localname
     return f"{parent}/{tag}" if parent else tag
@@ -385,7 +434,10 @@ class _Walk:
     def __init__(self, rules: Mapping[str, Rule], context: Context) -> None:
         self.rules = rules
         self.context = context
-        self.found: list[str] = []
+        self.found: list[Reach] = []
+
+    def add(self, kind: str, text: str) -> None:
+        self.found.append(Reach(kind, text))
 
     def element(self, path: str, element: etree._Element, base: list[etree._Element]) -> None:
         """Check ``element`` (at ``path``) unless the base has it as it is; its children
@@ -398,11 +450,11 @@ class _Walk:
         namespace = etree.QName(element).namespace
         if namespace and path != "metadata":
             if namespace == QEMU_NS:
-                self.found.append("qemu: namespace passthrough (arguments go to QEMU unchecked)")
+                self.add("qemu", "qemu: namespace passthrough (arguments go to QEMU unchecked)")
             elif namespace == DNSMASQ_NS:
-                self.found.append("dnsmasq: options passed to dnsmasq, which runs as root")
+                self.add("dnsmasq", "dnsmasq: options passed to dnsmasq, which runs as root")
             else:
-                self.found.append(f"<{path}> in namespace {namespace}: not on the allow-list")
+                self.add("unlisted", f"<{path}> in namespace {namespace}: not on the allow-list")
             return
         rule = self.rules.get(path)
         parent, _slash, tag = path.rpartition("/")
@@ -410,7 +462,7 @@ class _Walk:
             rule = ANY
         if rule is None:
             why = _WHY.get(path, "is not on the host-safety allow-list (it may reach the host)")
-            self.found.append(_flag(path, element, why))
+            self.add(_KIND.get(path, "unlisted"), _flag(path, element, why))
             return
         if rule == FREE:
             return
@@ -435,14 +487,15 @@ class _Walk:
         if text_check is not None:
             why = text_check((element.text or "").strip(), element, self.context)
             if why:
-                self.found.append(why)
+                self.add(_CHECK_KIND.get(text_check, "host-path"), why)
         for name, value in element.attrib.items():
             local = etree.QName(name).localname
             if "*" in rule:
                 continue
             if local not in rule:
-                self.found.append(
-                    f"<{path} {local}='{value}'>: the attribute is not on the allow-list"
+                self.add(
+                    "unlisted",
+                    f"<{path} {local}='{value}'>: the attribute is not on the allow-list",
                 )
                 continue
             check = rule[local]
@@ -452,11 +505,12 @@ class _Walk:
             if check is _loopback_only:  # a graphics console or one of its listens
                 graphics = element if path.endswith("graphics") else element.getparent()
                 kind = graphics.get("type", "graphics") if graphics is not None else "graphics"
-                self.found.append(f"{kind} console {why}")
+                self.add("listen", f"{kind} console {why}")
             elif check is _pool_file:
-                self.found.append(why)
+                self.add("host-path", why)
             else:
-                self.found.append(f"<{path} {local}='{value}'>: {why}")
+                assert check is not None  # a None check never says why
+                self.add(_CHECK_KIND.get(check, "host-path"), f"<{path} {local}='{value}'>: {why}")
 
     def _character_device(self, path: str, element: etree._Element) -> None:
         kind = path.rpartition("/")[2]
@@ -469,18 +523,18 @@ class _Walk:
             device = path.rpartition("/")[0].rpartition("/")[2]
             where = element.get("path")
             if where:
-                self.found.append(f"{device} writes to the host path {where}")
+                self.add("host-path", f"{device} writes to the host path {where}")
 
     def _rng(self, path: str, element: etree._Element) -> None:
         if path == "devices/rng/backend":
             why = _random_source((element.text or "").strip(), element, self.context)
             if why:
-                self.found.append(f"<{path}> {why}")
+                self.add("host-path", f"<{path}> {why}")
 
 
 def _reach(
     rules: Mapping[str, Rule], base_xml: str, proposed_xml: str, context: Context
-) -> list[str]:
+) -> list[Reach]:
     from virtui.review.xmlsafe import parse_config
 
     proposed = parse_config(proposed_xml)
@@ -491,6 +545,17 @@ def _reach(
     return list(dict.fromkeys(walk.found))
 
 
+def domain_reach_kinds(
+    base_xml: str,
+    proposed_xml: str,
+    pool_paths: Collection[str] | None = None,
+    emulators: Collection[str] | None = None,
+) -> list[Reach]:
+    """What a domain proposal adds or changes that reaches beyond the guest, each with
+    its kind (for ``[review] forbid``)."""
+    return _reach(DOMAIN, base_xml, proposed_xml, Context(pool_paths, emulators))
+
+
 def domain_reach(
     base_xml: str,
     proposed_xml: str,
@@ -499,9 +564,14 @@ def domain_reach(
 ) -> list[str]:
     """What a domain proposal adds or changes that reaches beyond the guest, one line
     each (``base_xml`` empty: a new domain, every element is checked)."""
-    return _reach(DOMAIN, base_xml, proposed_xml, Context(pool_paths, emulators))
+    return [r.text for r in domain_reach_kinds(base_xml, proposed_xml, pool_paths, emulators)]
+
+
+def network_reach_kinds(base_xml: str, proposed_xml: str) -> list[Reach]:
+    """What a network proposal reaches beyond its bridge, each with its kind."""
+    return _reach(NETWORK, base_xml, proposed_xml, Context(None))
 
 
 def network_reach(base_xml: str, proposed_xml: str) -> list[str]:
     """What a network proposal adds or changes that reaches beyond its bridge."""
-    return _reach(NETWORK, base_xml, proposed_xml, Context(None))
+    return [r.text for r in network_reach_kinds(base_xml, proposed_xml)]

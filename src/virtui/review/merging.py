@@ -92,6 +92,7 @@ class Merging(DeskCore):
         change = self._get(change_id)
         self.check_mergeable(change)
         self._check_valid(change)
+        self._refuse_forbidden(change, "nothing was applied")
         # Checked again here, whatever checked it at draft: the host's pools or emulators
         # may have changed, and a caller may never have asked.
         unaccepted = [line for line in self.warnings(change) if line not in accepted]

@@ -4,6 +4,8 @@ conflict."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from virtui.review import diff
 from virtui.review.core import (
     NEW_DOMAIN,
@@ -131,6 +133,10 @@ class Rebasing(DeskCore):
     ) -> None:
         """A new base (the live XML) and proposal; a draft stays a draft, anything else
         is open again (older approvals stop counting: they were of another version)."""
+        self._refuse_forbidden(
+            dataclasses.replace(change, base_xml=live_xml, proposed_xml=proposed),
+            f"{step} not done",
+        )
         was_draft = change.state is State.DRAFT or self.store.resume_state(change.id) is State.DRAFT
         self._record(
             step,

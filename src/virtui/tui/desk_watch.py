@@ -73,6 +73,7 @@ class DeskWatch:
                     settings.required_approvals,
                     settings.forbid_self_approval,
                     settings.review_rules_problem,
+                    settings.forbid,
                 ),
                 history=ConfigHistory(Path(settings.review_history)) if history else None,
                 readonly=settings.readonly,

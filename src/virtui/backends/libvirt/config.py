@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import libvirt
@@ -15,7 +15,7 @@ from virtui.backends.imageformat import file_format
 from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
-from virtui.model.config import DomainConfig, HostFacts, LiveChange
+from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
 from virtui.model.newguest import NewVolume
 from virtui.xmltext import escape, quoteattr
 
@@ -217,6 +217,32 @@ class LibvirtNewGuests(LibvirtHandle):
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return ""
             raise BackendError(f"{self.name}: {describe(error)}") from error
+
+    def disk_users(self, paths: Collection[str], other_than: str) -> list[DiskUser]:
+        """The domains (not UUID ``other_than``) with a disk at one of ``paths``: the
+        running ones as they run, the others as defined."""
+        wanted = set(paths)
+        if not wanted:
+            return []
+        found = []
+        try:
+            domains = self._connection().listAllDomains(0)
+        except libvirt.libvirtError as error:
+            raise BackendError(f"{self.name}: {describe(error)}") from error
+        for dom in domains:
+            try:
+                if dom.UUIDString().lower() == other_than.lower():
+                    continue
+                running = bool(dom.isActive())
+                root = _tree(dom.XMLDesc(0))
+                name = str(dom.name())
+            except libvirt.libvirtError:
+                continue  # gone meanwhile
+            for source in root.iterfind("devices/disk/source"):
+                path = source.get("file") or source.get("dev") or ""
+                if path in wanted:
+                    found.append(DiskUser(path, name, running))
+        return found
 
     def pool_room(self, pool: str) -> tuple[str, int]:
         """(target directory, bytes available) of a started pool."""
