@@ -24,11 +24,19 @@ def open_backend(uri: str, name: str, *, readonly: bool = False) -> Backend:
     return LibvirtBackend(uri, name, readonly=readonly)
 
 
+def set_keepalive(interval_s: int, count: int) -> None:
+    """libvirt keepalive for every connection opened from now on (``-k``/``-K``)."""
+    from virtui.backends.libvirt.backend import set_keepalive as set_libvirt_keepalive
+
+    set_libvirt_keepalive(interval_s, count)
+
+
 __all__ = [
     "Backend",
     "BackendCapabilities",
     "BackendError",
     "host_label",
     "open_backend",
+    "set_keepalive",
     "unique_labels",
 ]

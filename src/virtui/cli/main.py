@@ -107,6 +107,22 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         "default [review] store in config.toml, else your own",
     )
     parser.add_argument(
+        "-k",
+        "--keepalive-interval",
+        metavar="SECONDS",
+        type=_positive,
+        default=default,
+        help="libvirt keepalive: probe a host every SECONDS (default 5; as virsh -k)",
+    )
+    parser.add_argument(
+        "-K",
+        "--keepalive-count",
+        metavar="N",
+        type=_positive,
+        default=default,
+        help="a host that misses N probes in a row is lost (default 3; as virsh -K)",
+    )
+    parser.add_argument(
         "--readonly",
         action="store_true",
         default=False if top_level else argparse.SUPPRESS,
@@ -248,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = settings_from(args)
+    if args.keepalive_interval or args.keepalive_count:
+        from virtui.backends import set_keepalive
+
+        set_keepalive(args.keepalive_interval or 5, args.keepalive_count or 3)
     _configure_logging()
     if settings.config_problem:
         print(f"virtui: {settings.config_problem}", file=sys.stderr)

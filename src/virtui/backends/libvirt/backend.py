@@ -92,8 +92,21 @@ _DEAD_CONNECTION = {
     libvirt.VIR_ERR_INVALID_CONN,
 }
 
-KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_INTERVAL_S = 5  # the defaults; -k/-K (as virsh's) change them for the process
 KEEPALIVE_COUNT = 3
+_keepalive = [KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT]
+
+
+def set_keepalive(interval_s: int, count: int) -> None:
+    """Probe every ``interval_s`` seconds; a host that misses ``count`` probes in a row
+    is lost (for connections opened from now on)."""
+    _keepalive[:] = [interval_s, count]
+
+
+def keepalive_window() -> int:
+    """How long a silent host may take to be declared lost, at most (seconds)."""
+    interval, count = _keepalive
+    return interval * (count + 1)
 
 
 class Identity(NamedTuple):
@@ -182,9 +195,12 @@ class LibvirtBackend(
             raise BackendError(
                 f"cannot connect to {self.uri}: {describe(error)}", reason=_connect_failure(error)
             ) from error
-        # Local drivers (test, embed) have no keepalive: there is no link to lose.
+        # Local drivers (test, embed) have no keepalive: there is no link to lose, and
+        # no RPC client that crashes when several threads wait on it (ConnectionOwner).
+        remote = False
         with contextlib.suppress(libvirt.libvirtError):
-            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+            conn.setKeepAlive(*_keepalive)
+            remote = True
         try:
             arch, memory_mib, cpus, _mhz, nodes, sockets, cores, threads = conn.getInfo()
             info = HostInfo(
@@ -203,7 +219,11 @@ class LibvirtBackend(
             release_connection(self.uri, conn)
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
-            old, self._owner, self._info = self._owner, ConnectionOwner(self.uri, conn), info
+            old, self._owner, self._info = (
+                self._owner,
+                ConnectionOwner(self.uri, conn, serial=remote),
+                info,
+            )
             self._identities, self._identities_of = {}, None  # the old connection's
         if old is not None:
             old.retire()
@@ -446,6 +466,18 @@ class LibvirtBackend(
             marked.append(dataclasses.replace(sample, saved=True) if saved else sample)
         return marked
 
+    def _open_job_owner(self) -> ConnectionOwner:
+        """A connection of its own for one long job on a remote host (blocking)."""
+        try:
+            conn = open_connection(self.uri, readonly=self.readonly)
+        except libvirt.libvirtError as error:
+            raise BackendError(
+                f"cannot connect to {self.uri}: {describe(error)}", connection_lost=True
+            ) from error
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.setKeepAlive(*_keepalive)
+        return ConnectionOwner(self.uri, conn, serial=True)
+
     def close(self) -> None:
         """Stop new calls on the connection; it is closed once no call uses it."""
         with self._lock:
@@ -463,7 +495,8 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _counted(method: _Method) -> _Method:
-    """Run a backend call as one call in flight on the connection it starts with."""
+    """Run a backend call as one call in flight on the connection it starts with, the
+    only thread inside libvirt on it when the connection is serial."""
 
     @functools.wraps(method)
     def call(self: LibvirtBackend, *args: Any, **kwargs: Any) -> Any:
@@ -474,10 +507,57 @@ def _counted(method: _Method) -> _Method:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         self._pin.owner = owner
         try:
-            return method(self, *args, **kwargs)
+            with owner.one_at_a_time():
+                return method(self, *args, **kwargs)
         finally:
             self._pin.owner = None
             owner.leave()
+
+    return call  # type: ignore[return-value]
+
+
+# Calls that may hold a connection for seconds to hours: on a remote host each gets a
+# connection of its own, so the host's polls and reads never wait behind them.
+LONG_JOBS = frozenset(
+    {
+        "migrate",
+        "upload_volume",
+        "download_volume",
+        "clone",
+        "clone_volume",
+        "create_snapshot",
+        "revert_snapshot",
+        "open_console",
+    }
+)
+
+
+def _on_own_connection(method: _Method) -> _Method:
+    """Run a long job on a connection of its own (a remote host's); what it returns
+    may keep that connection (``adopt_connection``: a console), else it is retired."""
+    shared = _counted(method)
+
+    @functools.wraps(method)
+    def call(self: LibvirtBackend, *args: Any, **kwargs: Any) -> Any:
+        main = self._owner
+        if getattr(self._pin, "owner", None) is not None or main is None or not main.serial:
+            return shared(self, *args, **kwargs)  # in-process drivers: as any call
+        job = self._open_job_owner()
+        job.enter()
+        self._pin.owner = job
+        kept = False
+        try:
+            result = method(self, *args, **kwargs)
+            adopt = getattr(result, "adopt_connection", None)
+            if adopt is not None:
+                adopt(job)
+                kept = True
+            return result
+        finally:
+            self._pin.owner = None
+            job.leave()
+            if not kept:
+                job.retire()
 
     return call  # type: ignore[return-value]
 
@@ -495,7 +575,8 @@ for _cls in (
 ):
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
-            setattr(LibvirtBackend, _name, _counted(_value))
+            wrap = _on_own_connection if _name in LONG_JOBS else _counted
+            setattr(LibvirtBackend, _name, wrap(_value))
 LibvirtBackend.poll = _counted(LibvirtBackend.poll)  # type: ignore[method-assign]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import libvirt
@@ -66,15 +67,33 @@ class ConnectionOwner:
     connection itself; it retires the owner, which closes the connection when the last
     call in flight returns. A call that never returns (a frozen host) keeps the handle
     open: it is abandoned, never closed under a caller.
+
+    ``serial``: one thread at a time inside libvirt on this connection (``one_at_a_time``).
+    libvirt 9.0's RPC client crashes the process (SIGSEGV in its I/O loop) when its
+    keepalive gives up on a frozen host while two or more threads wait on the same
+    connection; with one, that thread gets "connection closed due to keepalive timeout".
+    So every connection with keepalive (a remote one) is serial; in-process drivers
+    (test, embed) have no RPC client and stay concurrent.
     """
 
-    def __init__(self, uri: str, conn: libvirt.virConnect) -> None:
+    def __init__(self, uri: str, conn: libvirt.virConnect, *, serial: bool = False) -> None:
         self.uri = uri
         self.conn = conn
+        self.serial = serial
+        self._gate = threading.Lock()
         self._lock = threading.Lock()
         self._calls = 0
         self._retired = False
         self._closed = False
+
+    @contextlib.contextmanager
+    def one_at_a_time(self) -> Iterator[libvirt.virConnect]:
+        """The connection, held by this thread alone while inside (when serial)."""
+        if not self.serial:
+            yield self.conn
+            return
+        with self._gate:
+            yield self.conn
 
     def enter(self) -> bool:
         """Count one more call in flight; False once retired (no new calls)."""

@@ -43,6 +43,10 @@ class LibvirtHandle:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         return owner.conn
 
+    def _open_job_owner(self) -> ConnectionOwner:
+        """A connection of its own for one long job (LibvirtBackend's)."""
+        raise NotImplementedError
+
     def _domain(self, uuid: str) -> libvirt.virDomain:
         try:
             return self._connection().lookupByUUIDString(uuid)

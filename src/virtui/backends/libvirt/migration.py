@@ -8,7 +8,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import libvirt
 
@@ -27,6 +27,8 @@ from virtui.model.migration import (
     Transport,
 )
 from virtui.ports.migration import CancelFlag, MigrationPort
+
+T = TypeVar("T")
 
 POLL_S = 0.5  # how often a migration's job is read
 POSTCOPY_AFTER = 3  # pre-copy passes before switching to post-copy, when asked
@@ -336,16 +338,42 @@ class LibvirtMigration(LibvirtHandle):
     # -- moving -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _borrowed_connection(self) -> Iterator[libvirt.virConnect]:
-        """This host's connection for a call another backend makes (a migration's
-        target), counted as a call in flight so it is not closed under it."""
+    def _target_connection(self) -> Iterator[libvirt.virConnect]:
+        """This host's connection for the migration another backend drives into it: a
+        connection of its own on a remote host (the migration holds it throughout, and
+        the host's polls must not wait or share it), else the shared one, counted as a
+        call in flight so it is not closed under it."""
         owner = self._owner
-        if owner is None or not owner.enter():
+        if owner is None:
+            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+        own = owner.serial
+        if own:
+            owner = self._open_job_owner()
+        if not owner.enter():
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         try:
             yield owner.conn
         finally:
             owner.leave()
+            if own:
+                owner.retire()
+
+    def _on_main(
+        self, uuid: str, dom: libvirt.virDomain, use: Callable[[libvirt.virDomain], T]
+    ) -> T:
+        """``use`` the domain from the host's main connection while a migration holds the
+        job's own (a second thread inside one remote connection can crash libvirt's
+        client); on an in-process driver, the same handle."""
+        main = self._owner
+        if main is None or not main.serial or getattr(self._pin, "owner", None) is main:
+            return use(dom)
+        if not main.enter():
+            raise libvirt.libvirtError(f"{self.name}: not connected")
+        try:
+            with main.one_at_a_time() as conn:
+                return use(conn.lookupByUUIDString(uuid))
+        finally:
+            main.leave()
 
     def migrate(
         self,
@@ -372,7 +400,7 @@ class LibvirtMigration(LibvirtHandle):
         failure: list[BaseException] = []
         start = time.monotonic()
 
-        with target._borrowed_connection() as dconn:
+        with target._target_connection() as dconn:
 
             def run() -> None:
                 try:
@@ -393,10 +421,10 @@ class LibvirtMigration(LibvirtHandle):
                     break
                 if cancelled.is_set() and not aborted:
                     with contextlib.suppress(libvirt.libvirtError):
-                        dom.abortJob()
+                        self._on_main(uuid, dom, lambda d: d.abortJob())
                     aborted = True
                 with contextlib.suppress(libvirt.libvirtError):
-                    stats = dom.jobStats(0)
+                    stats = self._on_main(uuid, dom, lambda d: d.jobStats(0))
                     if stats.get("type", 0) == libvirt.VIR_DOMAIN_JOB_NONE:
                         continue
                     job = _job(stats)
@@ -408,7 +436,7 @@ class LibvirtMigration(LibvirtHandle):
                         and previous is not None
                         and job.data_remaining >= previous.data_remaining
                     ):
-                        dom.migrateStartPostCopy(0)
+                        self._on_main(uuid, dom, lambda d: d.migrateStartPostCopy(0))
                         switched = True
                     previous = job
             duration = time.monotonic() - start
