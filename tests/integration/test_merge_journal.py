@@ -20,6 +20,7 @@ from tests.integration.daemons import Daemon, OneHost, daemons_available
 from tests.integration.guests import define_guest, remove_test_guests
 from tests.requirements import require
 from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.model.config import DomainConfig
 from virtui.model.newguest import NewVolume
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import ChangeRequest, State
@@ -231,5 +232,39 @@ def test_an_edit_cut_after_the_define_stays_adopted_beside_an_adjacent_edit(
         after = desk.store.get(change.id)
         assert after is not None and after.state is State.MERGED
         assert "other changes beside it were made outside" in after.events[-1].detail
+    finally:
+        remove_test_guests(storage_check)
+
+
+def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
+    storage_daemon: Daemon,
+    storage_check: libvirt.virConnect,
+    desk: ReviewDesk,
+    tmp_path: Path,
+) -> None:
+    dom = define_guest(storage_check, tmp_path)
+    try:
+        change = desk.draft("h", dom.UUIDString(), "2 vCPUs", [SetVcpus(2, 2)])
+        desk.publish(change.id)
+        backend = desk.hosts.config("h")
+        real_read = backend.read_config
+
+        def someone_defines_right_after_the_read(uuid: str) -> DomainConfig:
+            config = real_read(uuid)
+            # `virsh define` from another shell, after the drift check's read
+            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            storage_check.defineXML(xml.replace("</name>", "</name><title>theirs</title>"))
+            return config
+
+        backend.read_config = someone_defines_right_after_the_read  # type: ignore[method-assign]
+        result = desk.merge(change.id)
+        warnings = [line for line in result.change.outcome if line.startswith("warning:")]
+        assert len(warnings) == 1 and "another define of" in warnings[0], result.change.outcome
+        backend.read_config = real_read  # type: ignore[method-assign]
+        # An ordinary merge says nothing of the kind.
+        again = desk.draft("h", dom.UUIDString(), "1 vCPU", [SetVcpus(1, 2)])
+        desk.publish(again.id)
+        merged = desk.merge(again.id).change
+        assert not [line for line in merged.outcome if line.startswith("warning:")]
     finally:
         remove_test_guests(storage_check)

@@ -126,7 +126,8 @@ async def test_history_is_prefilled_and_actions_go_through_libvirt(
         assert app.domains.table.column_texts("host") == [fleet_host]
         await pilot.press("p")
         await wait_for(lambda: dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED, 10)
-        assert any(t.startswith(f"{dom.name()}: paused") for t in app.told)
+        # The action reads the state back before it says so: the word comes after.
+        await wait_for(lambda: any(t.startswith(f"{dom.name()}: paused") for t in app.told), 10)
 
         async def fleet_shows_paused() -> bool:
             await app.poll_now()

@@ -30,6 +30,9 @@ from virtui.text import error_text
 VOLUME = "volume "
 DEFINE = "define"
 START = "start"
+# How long a merge waits for the DEFINED event of its own define (it comes on libvirt's
+# event thread just after the call returns; a few ms).
+DEFINE_EVENT_WAIT_S = 2.0
 
 
 class Merging(DeskCore):
@@ -129,8 +132,11 @@ class Merging(DeskCore):
             ) from error
         except StoreError as error:
             raise ReviewError(f"#{change_id} not merged: {error}") from error
+        port = self._port_of(change)
+        counter = getattr(port, "define_count", None)
+        defines_before = counter(change.domain_uuid) if counter is not None else None
         try:
-            live = self._port_of(change).read_config(change.domain_uuid)
+            live = port.read_config(change.domain_uuid)
         except Exception as error:
             self._back(change, "merge failed", error_text(error))
             raise ReviewError(f"#{change_id}: {error_text(error)}; nothing was applied") from error
@@ -157,6 +163,7 @@ class Merging(DeskCore):
             ) from error
         live_done: list[str] = []
         pending: list[str] = []
+        noted = self._defines_by_others(change, defines_before)
         for item in plan(change.base_xml, change.ops, live.active):
             if item.live is None:
                 pending.append(item.text)
@@ -168,7 +175,24 @@ class Merging(DeskCore):
                 pending.append(
                     f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
                 )
-        return self._record_merge(change, live_done, pending)
+        return self._record_merge(change, live_done, pending, noted)
+
+    def _defines_by_others(self, change: ChangeRequest, before: int | None) -> list[str]:
+        """A define by someone else between this merge's read and its own define: the
+        domain's DEFINED events counted (this merge's own is one of them)."""
+        port = self._port_of(change)
+        waiting = getattr(port, "await_define", None)
+        if before is None or waiting is None:
+            return []
+        now = waiting(change.domain_uuid, before, DEFINE_EVENT_WAIT_S)
+        others = (now - before - 1) if now is not None else 0
+        if others <= 0:
+            return []
+        return [
+            f"another define of {change.domain_name} landed during this merge (between its "
+            "read and its define): what that changed is replaced by this proposal; compare "
+            "the domain's history"
+        ]
 
     def _create_domain(self, change: ChangeRequest) -> MergeResult:
         """A new domain: its volumes created (a seed ISO written), then the define, each
@@ -234,7 +258,11 @@ class Merging(DeskCore):
         return ("; ".join(parts) or "no volume was made"), kept
 
     def _record_merge(
-        self, change: ChangeRequest, live_done: list[str], pending: list[str]
+        self,
+        change: ChangeRequest,
+        live_done: list[str],
+        pending: list[str],
+        noted: Collection[str] = (),
     ) -> MergeResult:
         change_id = change.id
         try:
@@ -247,6 +275,7 @@ class Merging(DeskCore):
         normalised = diff.shown_diff(change.proposed_xml, applied)
         word = "done" if change.kind == NEW_DOMAIN else "live"
         outcome = [f"{word}: {t}" for t in live_done] + [f"pending: {t}" for t in pending]
+        outcome += [f"warning: {t}" for t in noted]
         # Still under the domain's lock: a drift check elsewhere waits for this commit.
         outcome += self._commit_merge(change, applied)
         detail = f"{len(live_done)} live, {len(pending)} pending restart"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -149,6 +150,10 @@ class LibvirtBackend(
         self._lock = threading.Lock()
         self._sink: EventSink | None = None
         self._events: int | None = None  # subscription token
+        # Domain UUID -> DEFINED events seen on this connection (the review desk's check
+        # for a define by someone else inside its merge window).
+        self._defines: collections.Counter[str] = collections.Counter()
+        self._defined = threading.Condition()
         self._saved: dict[str, bool] = {}  # shut-off domain -> has a managed save image
         # Handles of domains read one by one: by ID while running, by name while not.
         self._identities: dict[int | str, Identity] = {}
@@ -230,8 +235,8 @@ class LibvirtBackend(
         if not self.readonly and leftovers.pending(self.uri):
             for done in self.remove_leftovers():
                 log.warning("%s: %s", self.name, done)
-        if self._sink is not None:
-            self._register_events(conn)
+        # Always: the review desk counts the defines it did not make (define_count).
+        self._register_events(conn)
         return info
 
     def set_event_sink(self, sink: EventSink | None) -> None:
@@ -250,6 +255,10 @@ class LibvirtBackend(
     ) -> None:
         # Runs on libvirt's event-loop thread: hand over plain data and return at once.
         self._autostart.pop(dom.UUIDString(), None)  # defined anew, perhaps changed
+        if kind == "defined" and isinstance(dom, libvirt.virDomain):
+            with self._defined:
+                self._defines[dom.UUIDString()] += 1
+                self._defined.notify_all()
         sink = self._sink
         if sink is not None:
             event = DomainEvent(
@@ -465,6 +474,24 @@ class LibvirtBackend(
             self._saved[sample.key.uuid] = saved
             marked.append(dataclasses.replace(sample, saved=True) if saved else sample)
         return marked
+
+    def define_count(self, uuid: str) -> int | None:
+        """How many times the domain was defined since this connection opened, as
+        libvirt's events tell (None: this connection has no events)."""
+        if self._events is None:
+            return None
+        with self._defined:
+            return self._defines[uuid]
+
+    def await_define(self, uuid: str, beyond: int, timeout: float) -> int | None:
+        """The domain's define count once it is above ``beyond`` (the event of a define
+        just made arrives on the event thread after the call returns), or as it stands
+        after ``timeout`` seconds; None without events."""
+        if self._events is None:
+            return None
+        with self._defined:
+            self._defined.wait_for(lambda: self._defines[uuid] > beyond, timeout)
+            return self._defines[uuid]
 
     def _open_job_owner(self) -> ConnectionOwner:
         """A connection of its own for one long job on a remote host (blocking)."""
