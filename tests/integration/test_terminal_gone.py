@@ -5,9 +5,12 @@ virtui spinning at 90% of a core for 50 minutes, deaf to SIGTERM."""
 from __future__ import annotations
 
 import os
+import re
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from benchmarks.console_run import spawn_on_pty
 
 from tests.fixtures.nodes import SMALL_FLEET, write_node
+from tests.integration.conftest import require_embedded_driver
 
 # What to type to reach each state, and what is on screen once there.
 STATES = {
@@ -36,7 +40,7 @@ class Terminal:
     """virtui on a pty of its own (120x35), as a terminal emulator runs it, with its
     output read as it comes, until ``freeze`` stops the reading (a frozen SSH link)."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, demo: bool = False) -> None:
         first = write_node(tmp_path / "a.xml", SMALL_FLEET)
         second = write_node(tmp_path / "b.xml", SMALL_FLEET[:2])
         env = {
@@ -48,7 +52,12 @@ class Terminal:
             "VISUAL": "",
         }
         argv = [sys.executable, "-m", "virtui", "-d", "0.5"]
-        argv += ["-c", f"test://{first}", "-c", f"test://{second}"]
+        self.cache = ""
+        if demo:  # real guests with serial consoles (its own demo root: a short path)
+            self.cache = env["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="vt-", dir="/tmp")
+            argv.append("--demo")
+        else:
+            argv += ["-c", f"test://{first}", "-c", f"test://{second}"]
         self.pid, self.fd = spawn_on_pty(argv, (120, 35), env)
         self.seen = bytearray()
         self._reading = threading.Event()
@@ -72,6 +81,16 @@ class Terminal:
         with self._changed:
             found = self._changed.wait_for(lambda: marker in self.seen, timeout)
         assert found, f"{marker!r} never came: {bytes(self.seen[-300:])!r}"
+
+    def wait_for_text(self, text: bytes, timeout: float = 30.0) -> None:
+        """Until ``text`` is on screen, however the drawing splits it with styles."""
+
+        def shown() -> bool:
+            return text in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", bytes(self.seen))
+
+        with self._changed:
+            found = self._changed.wait_for(shown, timeout)
+        assert found, f"{text!r} never showed: {bytes(self.seen[-300:])!r}"
 
     def freeze(self) -> None:
         """Stop reading: the program's writes fill the pty and then block."""
@@ -101,6 +120,8 @@ class Terminal:
             os.waitpid(self.pid, 0)
         if self.fd >= 0:
             self.close()
+        if self.cache:
+            shutil.rmtree(self.cache, ignore_errors=True)
 
 
 CASES = [(state, "terminal closed") for state in STATES] + [
@@ -138,6 +159,33 @@ def test_the_console_ends_when_its_terminal_goes_or_it_is_told(
         assert status is not None, f"still running in state {state} after {ending}"
         expected = 128 + (signal.SIGTERM if ending.endswith("SIGTERM") else signal.SIGHUP)
         assert status == expected
+    finally:
+        terminal.end()
+
+
+@pytest.mark.embed
+@pytest.mark.parametrize("ending", ["terminal closed", "SIGHUP", "SIGTERM"])
+def test_the_text_console_ends_when_its_terminal_goes_or_it_is_told(
+    tmp_path: Path, ending: str
+) -> None:
+    require_embedded_driver()
+    terminal = Terminal(tmp_path, demo=True)
+    try:
+        terminal.wait_for_text(b"virtui-demo-spin", timeout=120)  # the demo's guests booted
+        os.write(terminal.fd, b"/")
+        terminal.wait_for_text(b"filter by name")
+        os.write(terminal.fd, b"spin\r")  # the spinning guest, whose serial console echoes
+        terminal.wait_for_text(b"(1 shown)")
+        terminal.seen.clear()
+        os.write(terminal.fd, b"c")
+        terminal.wait_for(b"Escape character is ^]")  # the TUI handed the terminal over
+        if ending == "terminal closed":
+            terminal.close()
+        else:
+            os.kill(terminal.pid, getattr(signal, ending))
+        status = terminal.gone_within(15)  # its 2 s grace, and the demo's teardown
+        assert status is not None, f"the console is still running after {ending}"
+        assert status == 128 + (signal.SIGTERM if ending == "SIGTERM" else signal.SIGHUP)
     finally:
         terminal.end()
 

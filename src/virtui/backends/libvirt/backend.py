@@ -229,8 +229,12 @@ class LibvirtBackend(
                 ConnectionOwner(self.uri, conn, serial=remote),
                 info,
             )
+            old_events, self._events = self._events, None
             self._identities, self._identities_of = {}, None  # the old connection's
         if old is not None:
+            if old_events is not None:  # as close() does: no call to a host that is gone
+                with contextlib.suppress(libvirt.libvirtError):
+                    unsubscribe(old.conn, old_events, deregister=not old.serial)
             old.retire()
         if not self.readonly and leftovers.pending(self.uri):
             for done in self.remove_leftovers():
@@ -513,8 +517,10 @@ class LibvirtBackend(
             self._identities, self._identities_of = {}, None
         if owner is not None:
             if events is not None:
+                # A remote connection is closed once its calls return, which frees the
+                # callbacks; only a shared in-process one must deregister them.
                 with contextlib.suppress(libvirt.libvirtError):
-                    unsubscribe(owner.conn, events)
+                    unsubscribe(owner.conn, events, deregister=not owner.serial)
             owner.retire()
 
 

@@ -214,8 +214,11 @@ def subscribe(conn: libvirt.virConnect, emit: Emit) -> int:
         return token
 
 
-def unsubscribe(conn: libvirt.virConnect, token: int) -> None:
-    """Stop delivering to the subscriber; the last one out deregisters from libvirt."""
+def unsubscribe(conn: libvirt.virConnect, token: int, *, deregister: bool = True) -> None:
+    """Stop delivering to the subscriber; the last one out deregisters from libvirt —
+    unless ``deregister`` is False: the connection is about to be closed, which frees
+    its callbacks (a deregistration is a call to the host: on a frozen one it would
+    wait, and beside a call in flight it would be a second thread inside the client)."""
     with _fanout_lock:
         fanout = _fanouts.get(id(conn))
         if fanout is None:
@@ -224,6 +227,8 @@ def unsubscribe(conn: libvirt.virConnect, token: int) -> None:
         if fanout.emits:
             return
         del _fanouts[id(conn)]
+    if not deregister:
+        return
     for callback_id in fanout.ids:
         with contextlib.suppress(libvirt.libvirtError):  # a dead connection frees them
             conn.domainEventDeregisterAny(callback_id)
