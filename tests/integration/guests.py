@@ -58,3 +58,34 @@ def define_io_guest(
     dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
     dom.create()
     return dom
+
+
+def define_dir_pool(uri: str, name: str, directory: Path) -> None:
+    """Define, start and autostart a dir pool over ``directory`` on the host at ``uri``."""
+    conn = libvirt.open(uri)
+    try:
+        pool = conn.storagePoolDefineXML(
+            f"<pool type='dir'><name>{name}</name><target><path>{directory}</path></target></pool>"
+        )
+        pool.create(0)
+        pool.setAutostart(1)
+    finally:
+        conn.close()
+
+
+def remove_dir_pool(uri: str, name: str, guests_prefix: str) -> None:
+    """Remove the guests named ``guests_prefix…``, then the pool's volumes and the pool."""
+    conn = libvirt.open(uri)
+    try:
+        for dom in conn.listAllDomains(0):
+            if dom.name().startswith(guests_prefix):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+        pool = conn.storagePoolLookupByName(name)
+        for volume in pool.listAllVolumes(0):
+            volume.delete(0)
+        pool.destroy()
+        pool.undefine()
+    finally:
+        conn.close()

@@ -20,7 +20,7 @@ import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, daemons_available
-from tests.integration.guests import define_guest
+from tests.integration.guests import define_dir_pool, define_guest
 from tests.integration.tmux import require_tmux
 from tests.requirements import require
 from virtui.backends.base import BackendError
@@ -43,18 +43,6 @@ def daemon() -> Iterator[Daemon]:
     yield daemon
     daemon.thaw()
     daemon.remove()
-
-
-def _dir_pool(uri: str, name: str, directory: Path) -> None:
-    conn = libvirt.open(uri)
-    try:
-        pool = conn.storagePoolDefineXML(
-            f"<pool type='dir'><name>{name}</name><target><path>{directory}</path></target></pool>"
-        )
-        pool.create(0)
-        pool.setAutostart(1)
-    finally:
-        conn.close()
 
 
 # Storage reads in flight on a frozen daemon while the connection is replaced (what the
@@ -112,7 +100,7 @@ def test_an_upload_cut_by_a_killed_daemon_is_named_and_its_volume_deleted_when_b
 ) -> None:
     directory = tmp_path / "pool"
     directory.mkdir()
-    _dir_pool(daemon.qemu_uri, "cut", directory)
+    define_dir_pool(daemon.qemu_uri, "cut", directory)
     source = tmp_path / "big.img"
     with source.open("wb") as file:
         file.truncate(200 * MIB)
@@ -154,7 +142,7 @@ def test_a_clone_cut_by_a_killed_daemon_names_its_orphans_and_copies_nothing_loc
 ) -> None:
     directory = tmp_path / "pool"
     directory.mkdir()
-    _dir_pool(daemon.qemu_uri, "images", directory)
+    define_dir_pool(daemon.qemu_uri, "images", directory)
     conn = libvirt.open(daemon.qemu_uri)
     try:
         dom = define_guest(conn, directory)
@@ -283,7 +271,7 @@ async def test_cancel_answers_without_waiting_for_a_frozen_daemon(
 
     directory = tmp_path / "pool"
     directory.mkdir()
-    _dir_pool(daemon.qemu_uri, "frozen", directory)
+    define_dir_pool(daemon.qemu_uri, "frozen", directory)
     source = tmp_path / "huge.img"
     with source.open("wb") as sparse:
         sparse.truncate(4096 * MIB)
@@ -336,7 +324,7 @@ async def test_screens_that_poll_keep_one_read_in_flight_on_a_frozen_daemon(
     monkeypatch.setattr(storage_view, "RELOAD_EVERY_S", 0.1)  # ask often: a read must not pile up
     directory = tmp_path / "pool"
     directory.mkdir()
-    _dir_pool(daemon.qemu_uri, "p", directory)
+    define_dir_pool(daemon.qemu_uri, "p", directory)
     names = {daemon.qemu_uri: "h"}
     app = RecordingApp(
         Settings(uris=[daemon.qemu_uri], names=names, delay=0.5),

@@ -17,7 +17,12 @@ import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, OneHost, daemons_available
-from tests.integration.guests import define_guest, remove_test_guests
+from tests.integration.guests import (
+    define_dir_pool,
+    define_guest,
+    remove_dir_pool,
+    remove_test_guests,
+)
 from tests.requirements import require
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.model.config import DomainConfig
@@ -34,15 +39,7 @@ _pools = itertools.count(1)
 
 def _pool(uri: str, folder: Path) -> str:
     name = f"journal{next(_pools)}"
-    conn = libvirt.open(uri)
-    try:
-        created = conn.storagePoolDefineXML(
-            f"<pool type='dir'><name>{name}</name><target><path>{folder}</path></target></pool>"
-        )
-        created.create(0)
-        created.setAutostart(1)
-    finally:
-        conn.close()
+    define_dir_pool(uri, name, folder)
     return name
 
 
@@ -103,18 +100,7 @@ def pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     folder.mkdir()
     name = _pool(storage_daemon.qemu_uri, folder)
     yield name, folder
-    conn = libvirt.open(storage_daemon.qemu_uri)
-    for dom in conn.listAllDomains(0):
-        if dom.name().startswith("jvm"):
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-    found = conn.storagePoolLookupByName(name)
-    for volume in found.listAllVolumes(0):
-        volume.delete(0)
-    found.destroy()
-    found.undefine()
-    conn.close()
+    remove_dir_pool(storage_daemon.qemu_uri, name, "jvm")
 
 
 @pytest.fixture
@@ -215,56 +201,56 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
         daemon.remove()
 
 
+@pytest.fixture
+def two_vcpus(
+    storage_check: libvirt.virConnect, desk: ReviewDesk, tmp_path: Path
+) -> Iterator[tuple[libvirt.virDomain, ChangeRequest]]:
+    """A shut-off guest and an open change request giving it 2 vCPUs."""
+    dom = define_guest(storage_check, tmp_path)
+    change = desk.draft("h", dom.UUIDString(), "2 vCPUs", [SetVcpus(2, 2)])
+    desk.publish(change.id)
+    yield dom, change
+    remove_test_guests(storage_check)
+
+
 def test_an_edit_cut_after_the_define_stays_adopted_beside_an_adjacent_edit(
     storage_daemon: Daemon,
-    storage_check: libvirt.virConnect,
     desk: ReviewDesk,
-    tmp_path: Path,
+    two_vcpus: tuple[libvirt.virDomain, ChangeRequest],
 ) -> None:
-    dom = define_guest(storage_check, tmp_path)
-    try:
-        change = desk.draft("h", dom.UUIDString(), "2 vCPUs", [SetVcpus(2, 2)])
-        desk.publish(change.id)
-        _merge_killed_after(storage_daemon.qemu_uri, desk.store.path, change.id, "define_config")
-        # `virsh setmem --config`: the line next to <vcpu> changes, not the vCPUs.
-        dom.setMemoryFlags(24 * 1024, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        assert desk.recover() == [change.id]
-        after = desk.store.get(change.id)
-        assert after is not None and after.state is State.MERGED
-        assert "other changes beside it were made outside" in after.events[-1].detail
-    finally:
-        remove_test_guests(storage_check)
+    dom, change = two_vcpus
+    _merge_killed_after(storage_daemon.qemu_uri, desk.store.path, change.id, "define_config")
+    # `virsh setmem --config`: the line next to <vcpu> changes, not the vCPUs.
+    dom.setMemoryFlags(24 * 1024, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert desk.recover() == [change.id]
+    after = desk.store.get(change.id)
+    assert after is not None and after.state is State.MERGED
+    assert "other changes beside it were made outside" in after.events[-1].detail
 
 
 def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
-    storage_daemon: Daemon,
     storage_check: libvirt.virConnect,
     desk: ReviewDesk,
-    tmp_path: Path,
+    two_vcpus: tuple[libvirt.virDomain, ChangeRequest],
 ) -> None:
-    dom = define_guest(storage_check, tmp_path)
-    try:
-        change = desk.draft("h", dom.UUIDString(), "2 vCPUs", [SetVcpus(2, 2)])
-        desk.publish(change.id)
-        backend = desk.hosts.config("h")
-        real_read = backend.read_config
+    dom, change = two_vcpus
+    backend = desk.hosts.config("h")
+    real_read = backend.read_config
 
-        def someone_defines_right_after_the_read(uuid: str) -> DomainConfig:
-            config = real_read(uuid)
-            # `virsh define` from another shell, after the drift check's read
-            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-            storage_check.defineXML(xml.replace("</name>", "</name><title>theirs</title>"))
-            return config
+    def someone_defines_right_after_the_read(uuid: str) -> DomainConfig:
+        config = real_read(uuid)
+        # `virsh define` from another shell, after the drift check's read
+        xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        storage_check.defineXML(xml.replace("</name>", "</name><title>theirs</title>"))
+        return config
 
-        backend.read_config = someone_defines_right_after_the_read  # type: ignore[method-assign]
-        result = desk.merge(change.id)
-        warnings = [line for line in result.change.outcome if line.startswith("warning:")]
-        assert len(warnings) == 1 and "another define of" in warnings[0], result.change.outcome
-        backend.read_config = real_read  # type: ignore[method-assign]
-        # An ordinary merge says nothing of the kind.
-        again = desk.draft("h", dom.UUIDString(), "1 vCPU", [SetVcpus(1, 2)])
-        desk.publish(again.id)
-        merged = desk.merge(again.id).change
-        assert not [line for line in merged.outcome if line.startswith("warning:")]
-    finally:
-        remove_test_guests(storage_check)
+    backend.read_config = someone_defines_right_after_the_read  # type: ignore[method-assign]
+    result = desk.merge(change.id)
+    warnings = [line for line in result.change.outcome if line.startswith("warning:")]
+    assert len(warnings) == 1 and "another define of" in warnings[0], result.change.outcome
+    backend.read_config = real_read  # type: ignore[method-assign]
+    # An ordinary merge says nothing of the kind.
+    again = desk.draft("h", dom.UUIDString(), "1 vCPU", [SetVcpus(1, 2)])
+    desk.publish(again.id)
+    merged = desk.merge(again.id).change
+    assert not [line for line in merged.outcome if line.startswith("warning:")]

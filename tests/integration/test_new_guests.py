@@ -13,7 +13,12 @@ import libvirt
 import pytest
 
 from tests.integration.daemons import Daemon, OneHost
-from tests.integration.guests import define_guest, remove_test_guests
+from tests.integration.guests import (
+    define_dir_pool,
+    define_guest,
+    remove_dir_pool,
+    remove_test_guests,
+)
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.bootsector import IDLE_CODE, write_image
 from virtui.model.newguest import NewVolume
@@ -35,22 +40,9 @@ def pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     name = f"guests{next(_pools)}"
     folder = tmp_path / name
     folder.mkdir()
-    conn = libvirt.open(storage_daemon.qemu_uri)
-    created = conn.storagePoolDefineXML(
-        f"<pool type='dir'><name>{name}</name><target><path>{folder}</path></target></pool>"
-    )
-    created.create(0)
+    define_dir_pool(storage_daemon.qemu_uri, name, folder)
     yield name, folder
-    for dom in conn.listAllDomains(0):
-        if dom.name().startswith("newvm"):
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-    for volume in created.listAllVolumes(0):
-        volume.delete(0)
-    created.destroy()
-    created.undefine()
-    conn.close()
+    remove_dir_pool(storage_daemon.qemu_uri, name, "newvm")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import re
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -85,12 +86,12 @@ class Terminal:
     def wait_for_text(self, text: bytes, timeout: float = 30.0) -> None:
         """Until ``text`` is on screen, however the drawing splits it with styles."""
 
-        def shown() -> bool:
-            return text in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", bytes(self.seen))
+        def plain() -> bytes:
+            return re.sub(rb"\x1b\[[0-9;?<>=]*[A-Za-z~]", b"", bytes(self.seen))
 
         with self._changed:
-            found = self._changed.wait_for(shown, timeout)
-        assert found, f"{text!r} never showed: {bytes(self.seen[-300:])!r}"
+            found = self._changed.wait_for(lambda: text in plain(), timeout)
+        assert found, f"{text!r} never showed: {plain()[-1500:]!r}"
 
     def freeze(self) -> None:
         """Stop reading: the program's writes fill the pty and then block."""
@@ -121,6 +122,8 @@ class Terminal:
         if self.fd >= 0:
             self.close()
         if self.cache:
+            # A demo killed with SIGKILL leaves its guests' QEMUs spinning: end them.
+            subprocess.run(["pkill", "-KILL", "-f", self.cache], check=False)
             shutil.rmtree(self.cache, ignore_errors=True)
 
 
@@ -171,7 +174,8 @@ def test_the_text_console_ends_when_its_terminal_goes_or_it_is_told(
     require_embedded_driver()
     terminal = Terminal(tmp_path, demo=True)
     try:
-        terminal.wait_for_text(b"virtui-demo-spin", timeout=120)  # the demo's guests booted
+        # The demo booted (its progress names the guests too) and both hosts answer.
+        terminal.wait_for_text(b"hosts 2/2", timeout=120)
         os.write(terminal.fd, b"/")
         terminal.wait_for_text(b"filter by name")
         os.write(terminal.fd, b"spin\r")  # the spinning guest, whose serial console echoes
