@@ -184,11 +184,13 @@ async def test_io_columns_show_traffic_and_b_switches_disks_to_requests() -> Non
         shown = {key: column(app, key)[0] for key in ("rd", "wr", "rx", "tx")}
         assert all(text.endswith("K") for text in shown.values()), shown
         kib = {key: float(text[:-1]) for key, text in shown.items()}
+        # The driver's counters follow the clock, so a loaded machine's few ms of jitter
+        # on the 0.3 s between polls move the rate by a percent or two (48.3 was seen).
         assert kib == {
-            "rd": pytest.approx(48.8, abs=0.3),  # 50,000 B/s
-            "wr": pytest.approx(24.4, abs=0.2),
-            "rx": pytest.approx(97.7, abs=0.5),
-            "tx": pytest.approx(48.8, abs=0.3),
+            "rd": pytest.approx(48.8, rel=0.03),  # 50,000 B/s
+            "wr": pytest.approx(24.4, rel=0.03),
+            "rx": pytest.approx(97.7, rel=0.03),
+            "tx": pytest.approx(48.8, rel=0.03),
         }
         assert column(app, "auto") == ["no"]
         await pilot.press("B")
