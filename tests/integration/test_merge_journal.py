@@ -178,7 +178,9 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
         with pytest.raises(ReviewError) as refused:
             desk.merge(change.id)
         message = refused.value.message
-        assert f"could not remove {name}/jvm-lost.qcow2" in message, message
+        # The define may have reached libvirt before it died: nothing is guessed.
+        assert "the define did not answer" in message, message
+        assert "nothing is taken back" in message
         assert "removed volume" not in message  # nothing claimed that was not done
         assert "stays merging until the host answers" in message
         assert (folder / "jvm-lost.qcow2").exists()

@@ -214,6 +214,12 @@ class Merging(DeskCore):
             self.store.step(change.id, self.user, DEFINE)
             port.define_config(change.proposed_xml)
         except Exception as error:
+            if self._define_may_have_landed(change):
+                raise ReviewError(
+                    f"#{change.id}: the define did not answer ({error_text(error)}): it may "
+                    "have reached libvirt, so nothing is taken back; it stays merging until "
+                    "the host answers, then the desk adopts or rolls it back"
+                ) from error
             said, kept = self._take_back(change)
             if kept:  # the host did not answer: recovery finishes when it does
                 raise ReviewError(
@@ -231,6 +237,16 @@ class Merging(DeskCore):
                 done = [t for t in done if not t.startswith("start")]
                 done.append(f"defined, but it did not start: {error_text(error)}")
         return self._record_merge(change, done, [])
+
+    def _define_may_have_landed(self, change: ChangeRequest) -> bool:
+        """After a failed step: True when the define was begun and the host cannot say
+        that the domain is absent (it did not answer, or the domain is there)."""
+        if DEFINE not in merge_steps(self._get(change.id)):
+            return False
+        try:
+            return bool(self.hosts.config(change.host).domain_named(change.domain_name))
+        except Exception:
+            return True
 
     def _take_back(self, change: ChangeRequest) -> tuple[str, list[str]]:
         """Delete the volumes the journal says this merge set out to make; what to say
