@@ -4,6 +4,7 @@ back or adopted and said so, and the change can be merged again after a roll-bac
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -163,6 +164,7 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
     folder.mkdir()
     backend = LibvirtBackend(daemon.qemu_uri, "h")
     store = ReviewStore(tmp_path / "r.db")
+    name = ""
     try:
         name = _pool(daemon.qemu_uri, folder)
         backend.connect()
@@ -200,6 +202,9 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
     finally:
         store.close()
         backend.close()
+        if name and daemon.process is not None:  # its started guest's QEMU goes too
+            with contextlib.suppress(libvirt.libvirtError):
+                remove_dir_pool(daemon.qemu_uri, name, "jvm")
         daemon.remove()
 
 
