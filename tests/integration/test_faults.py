@@ -24,7 +24,7 @@ from tests.integration.guests import define_dir_pool, define_guest
 from tests.integration.tmux import require_tmux
 from tests.requirements import require
 from virtui.backends.base import BackendError
-from virtui.backends.libvirt.backend import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S, LibvirtBackend
+from virtui.backends.libvirt.backend import LibvirtBackend, keepalive_window
 from virtui.model.storage import TransferProgress
 
 MIB = 1024 * 1024
@@ -303,7 +303,7 @@ async def test_cancel_answers_without_waiting_for_a_frozen_daemon(
         await pilot.press("c")
         # Answered without the daemon: a call waiting on a frozen daemon ends only when
         # keepalive gives up on the connection, and then says the connection was lost.
-        window = KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1)
+        window = keepalive_window()
         await wait_for(lambda: not isinstance(app.screen, TransferScreen), timeout=window / 2)
         assert any("does not answer" in told for told in app.told)
         daemon.thaw()  # the transfer ends now, and deletes what it made

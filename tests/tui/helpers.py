@@ -9,12 +9,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from virtui.config.settings import Settings
 from virtui.model import HostStatus
 from virtui.monitor.hostports import HostPorts
+from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk
 from virtui.review.store import ReviewStore
 from virtui.tui.app import VirtuiApp
 from virtui.widgets.status_bar import StatusBar
+
+
+def app_on(uri: str) -> VirtuiApp:
+    """The app on one host, polled only when a test asks (``poll_now``)."""
+    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
 
 
 def column(app: VirtuiApp, key: str) -> list[str]:

@@ -4,26 +4,27 @@ rest a keypress away (the list stopped at "n New snapshot" until Tab was pressed
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 
-from tests.tui.helpers import screen_text, wait_for
-from virtui.config.settings import Settings
-from virtui.monitor.sessions import open_sessions
+from tests.tui.helpers import app_on, screen_text, wait_for
 from virtui.screens.help import HelpScreen, screen_keys
 from virtui.tui.app import VirtuiApp
 
 
-def _app(uri: str) -> VirtuiApp:
-    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+async def _open_help(app: VirtuiApp, pilot: Pilot[None]) -> list[tuple[str, str]]:
+    """Poll, press ? on the domains screen; the keys the help must show."""
+    await app.poll_now()
+    keys = screen_keys(app.domains)
+    await pilot.press("question_mark")
+    await wait_for(lambda: isinstance(app.screen, HelpScreen))
+    await pilot.pause()
+    return keys
 
 
 async def test_every_key_is_on_screen_or_one_scroll_away(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(120, 35)) as pilot:
-        await app.poll_now()
-        keys = screen_keys(app.domains)
-        await pilot.press("question_mark")
-        await wait_for(lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        keys = await _open_help(app, pilot)
         first = screen_text(app)
         assert "PgUp PgDn Home End scroll" in first
         box = app.screen.query_one(VerticalScroll)
@@ -37,13 +38,9 @@ async def test_every_key_is_on_screen_or_one_scroll_away(fleet_uri: str) -> None
 
 
 async def test_a_tall_terminal_shows_every_key_at_once(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(160, 60)) as pilot:
-        await app.poll_now()
-        keys = screen_keys(app.domains)
-        await pilot.press("question_mark")
-        await wait_for(lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        keys = await _open_help(app, pilot)
         text = screen_text(app)
         assert [action for _key, action in keys if action not in text] == []
         assert "scroll" not in text

@@ -5,12 +5,11 @@ from __future__ import annotations
 from rich.syntax import Syntax
 from textual.widgets import Static
 
-from tests.tui.helpers import status_text, wait_for
+from tests.tui.helpers import app_on, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.detail import DetailScreen
 from virtui.screens.hosts import HostsScreen
-from virtui.tui.app import VirtuiApp
 
 
 def _xml_text(xml: Static) -> str:
@@ -18,12 +17,8 @@ def _xml_text(xml: Static) -> str:
     return content.code if isinstance(content, Syntax) else str(content)
 
 
-def _app(uri: str) -> VirtuiApp:
-    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
-
-
 async def test_x_shows_the_xml_and_s_asks_for_the_secure_one(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "enter")
@@ -40,7 +35,7 @@ async def test_x_shows_the_xml_and_s_asks_for_the_secure_one(fleet_uri: str) -> 
 
 
 async def test_sort_column_moves_and_unmark_and_back(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(140, 30)) as pilot:
         await app.poll_now()
         await pilot.pause()
@@ -61,8 +56,6 @@ async def test_sort_column_moves_and_unmark_and_back(fleet_uri: str) -> None:
 
 async def test_question_mark_opens_help_on_detail_snapshots_and_qemu_log(fleet_uri: str) -> None:
     from tests.tui.helpers import RecordingApp, wait_for
-    from virtui.config.settings import Settings
-    from virtui.monitor.sessions import open_sessions
     from virtui.screens.detail import DetailScreen
     from virtui.screens.help import HelpScreen
     from virtui.screens.snapshots import SnapshotsScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from tests.tui.helpers import RecordingApp, action_log, column, wait_for
+from tests.tui.helpers import RecordingApp, action_log, app_on, column, wait_for
 from virtui import background
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
@@ -14,17 +14,13 @@ from virtui.screens.snapshots import SnapshotsScreen
 from virtui.tui.app import VirtuiApp
 
 
-def _app(uri: str) -> VirtuiApp:
-    return VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
-
-
 def _snapshot_names(app: VirtuiApp) -> list[str]:
     table = app.screen.query_one(DataTable)
     return [str(table.get_row(row.key)[1]) for row in table.ordered_rows]
 
 
 async def test_take_revert_and_delete_a_snapshot(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(120, 30)) as pilot:
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "z")
@@ -52,7 +48,7 @@ async def test_take_revert_and_delete_a_snapshot(fleet_uri: str) -> None:
 
 
 async def test_clone_prompt_refuses_bad_and_taken_names(fleet_uri: str) -> None:
-    app = _app(fleet_uri)
+    app = app_on(fleet_uri)
     async with app.run_test(size=(120, 30)) as pilot:
         await app.poll_now()
         await pilot.press("slash", *"build01", "enter", "C")  # build01 is shut off

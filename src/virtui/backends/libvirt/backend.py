@@ -232,10 +232,7 @@ class LibvirtBackend(
             old_events, self._events = self._events, None
             self._identities, self._identities_of = {}, None  # the old connection's
         if old is not None:
-            if old_events is not None:  # as close() does: no call to a host that is gone
-                with contextlib.suppress(libvirt.libvirtError):
-                    unsubscribe(old.conn, old_events, deregister=not old.serial)
-            old.retire()
+            _let_go(old, old_events)
         if not self.readonly and leftovers.pending(self.uri):
             for done in self.remove_leftovers():
                 log.warning("%s: %s", self.name, done)
@@ -516,12 +513,18 @@ class LibvirtBackend(
             events, self._events = self._events, None
             self._identities, self._identities_of = {}, None
         if owner is not None:
-            if events is not None:
-                # A remote connection is closed once its calls return, which frees the
-                # callbacks; only a shared in-process one must deregister them.
-                with contextlib.suppress(libvirt.libvirtError):
-                    unsubscribe(owner.conn, events, deregister=not owner.serial)
-            owner.retire()
+            _let_go(owner, events)
+
+
+def _let_go(owner: ConnectionOwner, events: int | None) -> None:
+    """Stop this backend's events on the owner's connection and retire it (closed once
+    its calls return). A remote connection's close frees its callbacks: asking the host
+    to deregister them would wait on a frozen one, and beside a call in flight be a
+    second thread inside the client; only a shared in-process one deregisters."""
+    if events is not None:
+        with contextlib.suppress(libvirt.libvirtError):
+            unsubscribe(owner.conn, events, deregister=not owner.serial)
+    owner.retire()
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
