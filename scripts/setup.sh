@@ -38,6 +38,9 @@ if [[ $mode == test ]]; then
   packages+=(tmux chromium)
   # the team desk's test: two OS accounts (useradd, runuser) and their processes
   packages+=(passwd procps)
+  # the desk service's test: a member in another network namespace reaches it over ssh
+  # (a private sshd on a veth address; the system's sshd is never started)
+  packages+=(openssh-server openssh-client)
   # snapshot tests run again with the clock moved (libfaketime)
   packages+=(faketime)
   # virtual networks on a hand-started daemon: libvirt's network driver runs dnsmasq and

@@ -53,20 +53,26 @@ class Daemon:
         keep_config: bool = False,
         everyone: bool = False,
         network: bool = False,
+        rw_group: str = "",
     ) -> None:
         """``keep_config``: the private /etc/libvirt lives in the daemon's directory, so
         pools and domains defined before a kill are there again after ``start``.
         ``everyone``: other accounts of this machine may connect too (a team's tests).
         ``network``: the daemon gets its own network namespace, where its virtual
-        networks (bridges, dnsmasq, iptables rules) live and die with it."""
+        networks (bridges, dnsmasq, iptables rules) live and die with it.
+        ``rw_group``: only that group may change the host (the read-write socket is
+        0770, the group's); everyone else has the read-only socket, libvirt-sock-ro."""
         self.network = network
         self.private_config = private_config or keep_config or network
         self.keep_config = keep_config
         self.dir = Path(tempfile.mkdtemp(prefix="vt-", dir="/tmp"))  # short: socket paths
-        if everyone:
+        if everyone or rw_group:
             self.dir.chmod(0o755)
-        perms = "0777" if everyone else "0700"
-        (self.dir / "libvirtd.conf").write_text(CONFIG.format(dir=self.dir, perms=perms))
+        perms = "0770" if rw_group else "0777" if everyone else "0700"
+        config = CONFIG.format(dir=self.dir, perms=perms)
+        if rw_group:
+            config += f'unix_sock_group = "{rw_group}"\nunix_sock_ro_perms = "0777"\n'
+        (self.dir / "libvirtd.conf").write_text(config)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,6 +83,11 @@ class Daemon:
     def qemu_uri(self) -> str:
         """The daemon's QEMU driver (and with it the storage driver)."""
         return f"qemu+unix:///system?socket={self.dir}/libvirt-sock"
+
+    @property
+    def readonly_uri(self) -> str:
+        """The daemon's QEMU driver through its read-only socket."""
+        return f"qemu+unix:///system?socket={self.dir}/libvirt-sock-ro"
 
     @property
     def socket(self) -> Path:

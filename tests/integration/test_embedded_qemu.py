@@ -109,6 +109,7 @@ async def test_the_demo_keeps_its_change_requests_out_of_the_real_desk(
 ) -> None:
     from virtui.config.settings import Settings, cache_dir, review_store_path
     from virtui.monitor.sessions import open_sessions
+    from virtui.review.desk import ReviewDesk
     from virtui.tui.app import VirtuiApp
 
     app = VirtuiApp(
@@ -117,6 +118,7 @@ async def test_the_demo_keeps_its_change_requests_out_of_the_real_desk(
         auto_poll=False,
     )
     async with app.run_test(size=(100, 30)):
-        assert app.desk_watch.desk is not None
-        assert app.desk_watch.desk.store.path == cache_dir() / "demo-embed" / "reviews.db"
-        assert app.desk_watch.desk.store.path != review_store_path()
+        desk = app.desk_watch.desk
+        assert isinstance(desk, ReviewDesk)
+        assert desk.store.path == cache_dir() / "demo-embed" / "reviews.db"
+        assert desk.store.path != review_store_path()

@@ -30,9 +30,9 @@ from virtui.model.storage import TransferProgress
 MIB = 1024 * 1024
 
 
-def _daemon(**options: bool) -> Daemon:
+def _daemon(*, keep_config: bool = False, network: bool = False) -> Daemon:
     require(daemons_available(), "start libvirtd")
-    daemon = Daemon(**options)
+    daemon = Daemon(keep_config=keep_config, network=network)
     daemon.start()
     return daemon
 

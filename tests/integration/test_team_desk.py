@@ -24,6 +24,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from tests.integration.accounts import python_for, remove_user, run
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.tmux import tmux, wait_for_text
 from tests.requirements import require
@@ -53,26 +54,10 @@ class Team:
     python: str
 
 
-def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
-
-
-def _python_for(user: str) -> tuple[str, dict[str, str]]:
-    """A Python the other account may run with this virtui importable: this one, or
-    (when it lives under root's private home, as with pyenv) the system's of the same
-    version with this environment's packages and sources on its path."""
-    if _run("runuser", "-u", user, "--", sys.executable, "-c", "", check=False).returncode == 0:
-        return sys.executable, {}
-    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-    packages = next(p for p in sys.path if p.endswith("site-packages"))
-    source = str(Path(__file__).resolve().parents[2] / "src")
-    return system, {"PYTHONPATH": f"{source}:{packages}"}
-
-
 def _as(user: str, team: Team, *args: str) -> subprocess.CompletedProcess[str]:
     """``virtui ARGS`` run as ``user`` (runuser: the OS account is who acts)."""
     env = [f"{k}={v}" for k, v in team.env[user].items()]
-    return _run(
+    return run(
         "runuser",
         "-u",
         user,
@@ -89,7 +74,7 @@ def _as(user: str, team: Team, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _git_log(team: Team) -> str:
-    return _run(
+    return run(
         "git",
         "-c",
         "safe.directory=*",
@@ -102,25 +87,15 @@ def _git_log(team: Team) -> str:
     ).stdout
 
 
-def _remove_user(user: str) -> None:
-    """Gone, with every process it still runs (its virtui may be closing)."""
-    _run("pkill", "-KILL", "-u", user, check=False)
-    deadline = time.monotonic() + 10
-    while _run("pgrep", "-u", user, check=False).returncode == 0:
-        assert time.monotonic() < deadline, f"processes of {user} do not end"
-        time.sleep(0.1)
-    _run("userdel", "--force", user, check=False)
-
-
 @pytest.fixture
 def team(tmp_path: Path) -> Iterator[Team]:
     ready = os.geteuid() == 0 and shutil.which("runuser") and shutil.which("tmux")
     require("" if ready else "needs root, runuser and tmux", "run as root with runuser and tmux")
     require(daemons_available(), "start libvirtd")
-    _run("groupadd", "-f", GROUP)
+    run("groupadd", "-f", GROUP)
     for user in (ALICE, BOB):
-        _remove_user(user)
-        _run("useradd", "--no-create-home", "--shell", "/bin/sh", "--groups", GROUP, user)
+        remove_user(user)
+        run("useradd", "--no-create-home", "--shell", "/bin/sh", "--groups", GROUP, user)
     base = Path(f"/tmp/vt-team-{os.getpid()}")
     base.mkdir(mode=0o755)
     daemon = Daemon(private_config=True, everyone=True)
@@ -132,7 +107,7 @@ def team(tmp_path: Path) -> Iterator[Team]:
         desk = base / "desk"
         store, history = desk / "reviews.db", desk / "config.git"
         envs: dict[str, dict[str, str]] = {}
-        python, extra = _python_for(ALICE)
+        python, extra = python_for(ALICE)
         for user in (ALICE, BOB):
             home = base / user
             for sub in ("config/virtui", "state", "cache"):
@@ -160,12 +135,12 @@ def team(tmp_path: Path) -> Iterator[Team]:
         daemon.remove()
         shutil.rmtree(base, ignore_errors=True)
         for user in (ALICE, BOB):
-            _remove_user(user)
-        _run("groupdel", GROUP, check=False)
+            remove_user(user)
+        run("groupdel", GROUP, check=False)
 
 
 def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path) -> None:
-    done = _run(
+    done = run(
         sys.executable,
         "-m",
         "virtui",
@@ -252,7 +227,7 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
         assert f"Approved-by: {BOB}@{host}" in log and f"Reviewed-by: {BOB}@{host}" in log
         assert f"Merged-by: {ALICE}@{host}" in log
         assert log.startswith(ALICE)
-        committed = _run(
+        committed = run(
             "git",
             "-c",
             "safe.directory=*",
@@ -271,7 +246,7 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
         changed.write_text(
             xml.replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static'>2</vcpu>")
         )
-        _run("virsh", "-c", team.uri, "define", str(changed))
+        run("virsh", "-c", team.uri, "define", str(changed))
         deadline = time.monotonic() + 15
         while "outside virtui: drift seen at" not in _git_log(team):
             assert time.monotonic() < deadline, _git_log(team)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, own_desk, status_text, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, screen_text, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewRules
@@ -258,3 +258,25 @@ async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewher
         # The DEFINED event re-checks the shown request: no cursor move needed.
         await wait_for(lambda: "live changed ✗" in str(header.render()), 10)
         assert screen.changes[change.id].state is State.STALE
+
+
+async def test_an_empty_list_says_what_the_filter_hides(fleet_uri: str, tmp_path: Path) -> None:
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        own_desk(app, tmp_path)
+        bob = own_desk(app, tmp_path, user="bob@desk")
+        await app.poll_now()
+        change = bob.draft("test", WEB01, "web01: one vCPU", [SetVcpus(1)])
+        bob.publish(change.id)
+        mine = own_desk(app, tmp_path)  # alice's desk, on the same store
+        mine.approve(change.id)
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await pilot.press("f", "f")  # all → open → mine: alice wrote none of them
+        await wait_for(lambda: screen.filter == "mine")
+        await wait_for(lambda: "Nothing for the filter mine" in screen_text(app))
+        text = " ".join(screen_text(app).split())
+        assert "it hides 1 request(s), 1 approved and waiting for a merge" in text
+        assert "No change requests" not in text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from virtui.review.history import ConfigHistory, merge_message, object_path
+from virtui.review.history import ConfigHistory, HistoryError, merge_message, object_path
 from virtui.review.model import ChangeRequest
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -55,24 +55,41 @@ def test_writers_at_once_lose_no_commit(tmp_path: Path) -> None:
 
 
 def test_nothing_a_member_puts_in_the_repository_runs(tmp_path: Path) -> None:
-    """A team's repository is the group's to write: its hooks and config must not make
-    another member's virtui run a program."""
+    """A team's repository was the group's to write: its hooks and config must not make
+    another member's virtui run a program. Hooks are never run; a config key beyond what
+    git init writes stops git before it starts (an allow-list), and says which."""
     repo = tmp_path / "config.git"
     history = ConfigHistory.init(repo)
+    path = object_path("h1", "web")
+    first = history.commit(path, XML, "h1/web: first\n", "alice@jump")
     ran = tmp_path / "ran"
     script = repo / "planted.sh"
     script.write_text(f"#!/bin/sh\ntouch {ran}\n")
     script.chmod(0o755)
     for hook in ("reference-transaction", "post-commit", "pre-commit"):
         (repo / "hooks" / hook).symlink_to(script)
-    with (repo / "config").open("a") as config:
-        config.write(f"[core]\n\tfsmonitor = {script}\n[commit]\n\tgpgSign = true\n")
-        config.write(f"[gpg]\n\tprogram = {script}\n[diff]\n\texternal = {script}\n")
-    path = object_path("h1", "web")
-    first = history.commit(path, XML, "h1/web: first\n", "alice@jump")
     second = history.commit(path, XML.replace("web", "www"), "h1/web: second\n", "bob@jump")
     assert first and second and "www" in history.diff(second, path)
-    assert not ran.exists()
+    assert not ran.exists()  # hooks: never
+
+    clean = (repo / "config").read_text()
+    for planted in (
+        f"[log]\n\tshowSignature = true\n[gpg]\n\tprogram = {script}\n",
+        f"[core]\n\tfsmonitor = {script}\n",
+        f"[diff]\n\texternal = {script}\n",
+        f"[include]\n\tpath = {tmp_path / 'more'}\n",
+        f"[core]\n\tpager = {script}\n",
+    ):
+        (repo / "config").write_text(clean + planted)
+        with pytest.raises(HistoryError, match="may hold only what git init writes") as refused:
+            history.log(path)
+        key = planted.split("\n")[1].split("=")[0].strip().lower()
+        assert key in str(refused.value) and "\n" not in str(refused.value)
+        with pytest.raises(HistoryError):
+            history.commit(path, XML, "h1/web: third\n", "bob@jump")
+        assert not ran.exists()
+    (repo / "config").write_text(clean)
+    assert [v.commit for v in history.log(path)] == [second, first]
 
 
 def test_a_commit_message_carries_the_users_words_with_no_raw_escape() -> None:

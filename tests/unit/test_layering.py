@@ -77,6 +77,7 @@ SYSTEMS_HALF = [
     SRC / "cli" / "batch.py",
     SRC / "cli" / "review.py",
     SRC / "cli" / "review_show.py",
+    SRC / "cli" / "desk.py",
 ]
 
 

@@ -73,6 +73,10 @@ class Backend(ABC):
     def close(self) -> None:
         """Release the connection; safe to call more than once."""
 
+    def connected(self) -> bool:
+        """True while the connection is up, as far as this side knows (no call made)."""
+        return True
+
     def cpu_history(self) -> dict[str, list[float]]:
         """Past Irix %CPU per domain UUID, oldest first, to pre-fill graphs ({}: none)."""
         return {}

@@ -173,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     commands.add_parser(
+        "desk",
+        help="a team's review desk as a service; see virtui desk --help",
+        add_help=False,
+    )
+    commands.add_parser(
         "serve",
         help="run virtui in a browser (textual-serve); see virtui serve --help",
         add_help=False,
@@ -234,6 +239,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         review_rules_problem=rules_problem,
         review_store=getattr(args, "review_store", None) or review.store,
         review_history=review.history,
+        review_desk=review.desk,
+        review_desk_relay=review.desk_relay,
         uris=uris,
         delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),
@@ -256,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from virtui.cli.serve import serve
 
         return serve(arguments[1:], build_parser().parse_args)
+    if arguments[:1] == ["desk"]:
+        from virtui.cli.desk import desk_main
+
+        return desk_main(arguments[1:])
     if arguments[:1] == ["review"]:
         from virtui.cli.review import review_main
 

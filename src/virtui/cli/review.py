@@ -1,6 +1,8 @@
 """``virtui review``: the review desk from a shell, like ``gh pr``.
 
-Same store, same rules, same checks as the TUI: every command drives ReviewDesk.
+Same store, same rules, same checks as the TUI: every command drives ReviewDesk, or,
+when ``[review] desk`` names a team's desk service, asks that service (which reaches the
+hosts itself: ``-c`` then names one of its hosts, by name or by URI).
 
 Exit status: 0 done; 1 refused or failed (the reason on stderr: a rule, a stale base,
 libvirt's refusal, an unreachable host); 2 bad usage (unknown command, missing argument,
@@ -25,6 +27,8 @@ from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
 from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
+from virtui.review.api import Desk as DeskApi
+from virtui.review.client import DeskClient, link_to
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest
@@ -145,26 +149,40 @@ def _host_name(uri: str) -> str:
 
 
 class Desk:
-    """The desk with at most one host connected, closed at the end of the command."""
+    """The desk with at most one host connected, closed at the end of the command; or a
+    team's desk service, which connects to its hosts itself."""
 
     def __init__(self, store: str = "") -> None:
         self.sessions: list[HostSession] = []
         config, problem = _review_config()
+        ports = HostPorts(lambda: self.sessions, DomainStore())
+        self.client: DeskClient | None = None
+        self.desk: DeskApi
+        if config.desk and not store:
+            self.client = DeskClient(link_to(config.desk, config.desk_relay))
+            self.desk = self.client
+            return
         # Rules fail closed: a config that cannot be read keeps merging disabled.
         rules = ReviewRules(
             config.required_approvals, config.forbid_self_approval, problem, config.forbid
         )
         try:
-            self.store = ReviewStore(review_store_path(store or config.store))
+            store_file = ReviewStore(review_store_path(store or config.store))
         except StoreError as error:
             raise Refused(str(error)) from error
         history = ConfigHistory(Path(config.history)) if config.history else None
-        self.desk = ReviewDesk(
-            self.store, HostPorts(lambda: self.sessions, DomainStore()), rules, history=history
-        )
+        self.desk = ReviewDesk(store_file, ports, rules, history=history)
+
+    def host(self, uri: str) -> str:
+        """The host ``-c`` names: the service's by name or URI, else this config's."""
+        if self.client is not None and uri in self.client.host_names:
+            return uri
+        return _host_name(uri)
 
     def connect(self, uri: str, name: str) -> None:
-        """Open ``uri`` as host ``name`` (blocking)."""
+        """Open ``uri`` as host ``name`` (blocking); a desk service needs nothing."""
+        if self.client is not None:
+            return
         (session,) = open_sessions([uri], names={uri: name})
         self.sessions.append(session)
         try:
@@ -175,6 +193,8 @@ class Desk:
     def connect_for(self, change: ChangeRequest, uri: str | None) -> None:
         """Reach the change's host: ``-c`` from the command line, else the URI recorded
         with the change (checked like anything not typed on the command line)."""
+        if self.client is not None:
+            return
         if uri is None:
             if not change.uri:
                 raise Refused(f"#{change.id} records no URI: give -c URI")
@@ -189,18 +209,13 @@ class Desk:
         """Close the connection and the store."""
         for session in self.sessions:
             session.close()
-        self.store.close()
-
-    def get(self, change_id: int) -> ChangeRequest:
-        """A change, or Refused."""
-        change = self.store.get(change_id)
-        if change is None:
-            raise Refused(f"there is no change #{change_id}")
-        return change
+        self.desk.close()
 
 
 def _find_domain(desk: Desk, host: str, name_or_uuid: str) -> str:
     """The UUID of a domain named or numbered so on the connected host."""
+    if desk.client is not None:
+        return desk.client.find_domain(host, name_or_uuid)
     backend = desk.sessions[0].backend
     for domain in backend.poll().domains:
         if name_or_uuid in (domain.name, domain.key.uuid):
@@ -254,7 +269,7 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
             )
         return EXIT_OK
     if action == "propose":
-        name = _host_name(args.uri)
+        name = desk.host(args.uri)
         desk.connect(args.uri, name)
         proposed = _read(args.file)
         if args.new:  # a domain that is not there yet: "define new domain"
@@ -282,7 +297,7 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
         print(change.id)
         return EXIT_OK
     if action == "import":
-        name = _host_name(args.uri)
+        name = desk.host(args.uri)
         desk.connect(args.uri, name)
         change = d.import_patch(_read(args.file), name)
         if change.flags:
@@ -292,7 +307,7 @@ def _run(args: argparse.Namespace, desk: Desk) -> int:
             )
         print(change.id)
         return EXIT_OK
-    change = desk.get(args.id)
+    change = d.get(args.id)
     if action == "show":
         if args.uri:
             desk.connect_for(change, args.uri)
@@ -379,8 +394,8 @@ def review_main(argv: Sequence[str]) -> int:
         return _init_shared(args)
     try:
         desk = Desk(args.store)
-    except Refused as error:
-        print(f"virtui review: {error}", file=sys.stderr)
+    except (Refused, ReviewError) as error:
+        print(f"virtui review: {visible(error)}", file=sys.stderr)
         return EXIT_REFUSED
     try:
         return _run(args, desk)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from virtui.review.desk import ReviewDesk
+from virtui.review.api import Desk
 from virtui.review.diff import shown_diff
 from virtui.review.model import ChangeRequest
 from virtui.text import visible, visible_lines
 
 
-def as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dict[str, Any]:
+def as_json(desk: Desk, change: ChangeRequest, warnings: list[str]) -> dict[str, Any]:
     return {
         "id": change.id,
         "state": change.state.label,
@@ -39,7 +39,7 @@ def as_json(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> dic
     }
 
 
-def print_change(desk: ReviewDesk, change: ChangeRequest, warnings: list[str]) -> None:
+def print_change(desk: Desk, change: ChangeRequest, warnings: list[str]) -> None:
     print(
         f"#{change.id} {visible(change.where)}  "
         f"{change.state.label}  {len(change.valid_approvals)}/"

@@ -71,9 +71,13 @@ class ReviewConfig:
     store: str = ""
     history: str = ""
     forbid: frozenset[str] = frozenset()  # kinds of host reach refused outright
+    # A team's desk service: its socket, or ssh://[USER@]HOST[:PORT]/SOCKET ("": none),
+    # and the program ssh runs there (``virtui``, or an argument list).
+    desk: str = ""
+    desk_relay: tuple[str, ...] = ("virtui",)
 
 
-TABLES = frozenset({"hosts", "review"})  # what config.toml may hold at its top
+TABLES = frozenset({"hosts", "review", "desk"})  # what config.toml may hold at its top
 
 
 def load_review_config(path: Path | None = None) -> ReviewConfig:
@@ -117,10 +121,31 @@ def load_review_config(path: Path | None = None) -> ReviewConfig:
         "store",
         "history",
         "forbid",
+        "desk",
+        "desk_relay",
     }
     if unknown:
         raise ConfigError(f"{path}: [review] unknown key(s) {', '.join(sorted(unknown))}")
-    return ReviewConfig(required, forbid, places["store"], places["history"], frozenset(kinds))
+    desk = review.get("desk", "")
+    if not isinstance(desk, str) or (desk and not desk.startswith(("/", "ssh://"))):
+        raise ConfigError(
+            f'{path}: [review] desk must be the service\'s socket, "/run/…/desk.sock", '
+            'or "ssh://[USER@]HOST[:PORT]/PATH/TO/SOCKET"'
+        )
+    relay = review.get("desk_relay", ["virtui"])
+    if isinstance(relay, str):
+        relay = [relay]
+    if not isinstance(relay, list) or not relay or not all(isinstance(r, str) for r in relay):
+        raise ConfigError(f'{path}: [review] desk_relay must be a program, as ["virtui"]')
+    return ReviewConfig(
+        required,
+        forbid,
+        places["store"],
+        places["history"],
+        frozenset(kinds),
+        desk,
+        tuple(relay),
+    )
 
 
 def load_hosts(path: Path | None = None) -> list[HostEntry]:

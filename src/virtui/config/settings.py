@@ -91,6 +91,8 @@ class Settings:
     review_rules_problem: str = ""  # why the [review] rules could not be read: no merges
     review_store: str = ""  # a shared store ([review] store, --review-store); "": the user's
     review_history: str = ""  # a git repository of merged configurations ([review] history)
+    review_desk: str = ""  # a team's desk service ([review] desk): its socket or ssh://...
+    review_desk_relay: tuple[str, ...] = ("virtui",)  # what ssh runs on the desk's machine
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

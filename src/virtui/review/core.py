@@ -125,6 +125,44 @@ class DeskCore:
         self.user = user or local_user()
         self.history = history  # a git repository of merged configurations, when kept
         self.readonly = readonly  # --readonly: every step that writes is refused
+        # Who commits to the history: the person acting, or a desk service's own
+        # identity (its commits then name people only in their trailers).
+        self.history_identity = ""
+
+    @property
+    def committer(self) -> str:
+        """The identity history commits are made as."""
+        return self.history_identity or self.user
+
+    @property
+    def shared(self) -> bool:
+        """True for a team's desk (its list opens on what waits for me)."""
+        return self.store.shared
+
+    @property
+    def keeps_history(self) -> bool:
+        """True when merged configurations are committed to a history."""
+        return self.history is not None
+
+    def data_version(self) -> int:
+        """A number that moves when anyone changes the desk (watch it to reload)."""
+        return self.store.data_version()
+
+    def get(self, change_id: int) -> ChangeRequest:
+        """One change request (ReviewError when there is none)."""
+        return self._get(change_id)
+
+    def read_config(self, host: str, uuid: str, kind: str = "domain") -> DomainConfig:
+        """The live configuration of a domain (or network), to edit (blocking)."""
+        return self._port(host, kind).read_config(uuid)
+
+    def image_format(self, host: str, path: str) -> str | None:
+        """The format of a disk image on the host (None when it cannot say)."""
+        return self.hosts.config(host).image_format(path)
+
+    def close(self) -> None:
+        """Close the store (at exit)."""
+        self.store.close()
 
     def _writable(self, verb: str) -> None:
         """Raise ReviewError when the desk is read-only (``--readonly``)."""

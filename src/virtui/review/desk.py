@@ -384,7 +384,7 @@ class ReviewDesk(Merging, Rebasing):
                 object_path(host, config.name),
                 canonical(config.xml),
                 drift_message(host, config.name, self.user, time.time()),
-                self.user,
+                self.committer,
             )
         except HistoryError as error:
             raise ReviewError(f"history of {config.name}: {error}") from error

@@ -31,6 +31,10 @@ class HistoryError(Exception):
     """git could not do what was asked; the message says what and why."""
 
 
+class HistoryRefused(HistoryError):
+    """The repository's config holds a key virtui does not allow: git was not run."""
+
+
 @dataclass(frozen=True, slots=True)
 class Version:
     """One commit touching one object's file."""
@@ -114,6 +118,8 @@ class ConfigHistory:
         """The branch's commit ("" before the first)."""
         try:
             return self._run(["rev-parse", "-q", "--verify", BRANCH]).strip()
+        except HistoryRefused:
+            raise
         except HistoryError:
             return ""
 
@@ -192,6 +198,75 @@ class ConfigHistory:
         return self._run(["show", f"{commit}:{path}"])
 
 
+# What a repository's own config may hold: what ``git init`` writes. Anything else (a
+# signature program, a pager, an include, an alias) would be someone's program run by
+# whoever reads the history: refused, not filtered.
+ALLOWED_CONFIG = frozenset(
+    {
+        "core.repositoryformatversion",
+        "core.filemode",
+        "core.bare",
+        "core.sharedrepository",
+        "core.logallrefupdates",
+        "core.ignorecase",
+        "core.precomposeunicode",
+        "receive.denynonfastforwards",
+        "extensions.objectformat",
+    }
+)
+_checked: dict[Path, tuple[int, int, int]] = {}
+
+
+def _clean_environment() -> dict[str, str]:
+    # Never the user's own or the system's config, hooks, pager or editor: this is a
+    # machine's history.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    base.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "LC_ALL": "C",
+        }
+    )
+    return base
+
+
+def check_config(repository: Path) -> None:
+    """Raise HistoryError unless the repository's config holds only ALLOWED_CONFIG keys
+    (read as a file: its includes are not followed, nothing runs)."""
+    path = repository / "config"
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise HistoryError(f"{path}: {error.strerror}") from error
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    if _checked.get(path) == stamp:
+        return
+    try:
+        done = subprocess.run(
+            ["git", "config", "--file", str(path), "--null", "--name-only", "--list"],
+            capture_output=True,
+            env=_clean_environment(),
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise HistoryError(f"git: {error}") from error
+    if done.returncode != 0:
+        raise HistoryError(f"{path}: git cannot read it: {done.stderr.decode(errors='replace')}")
+    keys = {key.lower() for key in done.stdout.decode(errors="replace").split("\0") if key}
+    foreign = sorted(key for key in keys if key not in ALLOWED_CONFIG)
+    if foreign:
+        raise HistoryRefused(
+            f"{path} sets {', '.join(visible(k) for k in foreign)}: a history's config may "
+            "hold only what git init writes; git was not run (remove those lines)"
+        )
+    _checked[path] = stamp
+
+
 def _git(
     where: Path,
     args: list[str],
@@ -203,7 +278,8 @@ def _git(
     # A team's repository is writable by the whole group and owned by root, so git's
     # ownership check is turned off; what that check guards against is turned off
     # instead: nothing a member writes into the repository's config or hooks runs a
-    # program in another member's virtui (hooks, fsmonitor, signing, external diffs).
+    # program in another member's virtui (an allow-list of config keys, no hooks, no
+    # fsmonitor, no signing, no external diffs).
     command = [
         "git",
         "-c",
@@ -214,17 +290,15 @@ def _git(
         "core.fsmonitor=false",
     ]
     if not create:
+        check_config(where)
         command += ["--git-dir", str(where)]
-    # Never the user's own hooks, pager or editor: this is a machine's history.
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     try:
         done = subprocess.run(
             [*command, *args],
             input=stdin,
             capture_output=True,
             text=True,
-            env={**base, **(env or {})},
+            env={**_clean_environment(), **(env or {})},
             timeout=30,
             check=False,
         )

@@ -319,7 +319,7 @@ class Merging(DeskCore):
                 ),
                 canonical(applied),
                 merge_message(change, self.user),
-                self.user,
+                self.committer,
             )
         except HistoryError as error:
             return [f"history: not recorded ({error})"]

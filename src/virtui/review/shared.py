@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import grp
 import os
+import stat
 from pathlib import Path
 
 from virtui.review.history import ConfigHistory, HistoryError
@@ -20,9 +21,29 @@ class SharedSetupError(Exception):
 
 
 def _team_folder(folder: Path, gid: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Make the folder the team's; one that exists with another mode or group is
+    refused (it may be /tmp, or someone's own: re-moding it would open or close it to
+    people without asking)."""
+    if folder.exists():
+        info = folder.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if mode != FOLDER_MODE or info.st_gid != gid:
+            raise SharedSetupError(
+                f"{folder} exists with mode {mode:04o}, group {_group_name(info.st_gid)}: "
+                "not re-moded; give a new folder, or set it to 2770 and the team's group "
+                "yourself"
+            )
+        return
+    folder.mkdir(parents=True)
     os.chown(folder, -1, gid)
     os.chmod(folder, FOLDER_MODE)  # chmod after chown: chown clears set-group-ID
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def init_shared(store: Path, group: str, history: Path | None = None) -> list[str]:
@@ -47,14 +68,19 @@ def init_shared(store: Path, group: str, history: Path | None = None) -> list[st
         done.append(f"{store}: 0660, group {group}")
         if history is not None:
             _team_folder(history.parent, gid)
-            if not ConfigHistory(history).exists():
+            if not history.exists():  # made here: its modes are ours to set
                 ConfigHistory.init(history, shared=True)
-            for root, folders, files in os.walk(history):
-                for name in folders:
-                    os.chown(os.path.join(root, name), -1, gid)
-                for name in files:
-                    os.chown(os.path.join(root, name), -1, gid)
-            _team_folder(history, gid)
+                for root, folders, files in os.walk(history):
+                    for name in folders:
+                        os.chown(os.path.join(root, name), -1, gid)
+                    for name in files:
+                        os.chown(os.path.join(root, name), -1, gid)
+                os.chown(history, -1, gid)
+                os.chmod(history, FOLDER_MODE)
+            else:
+                _team_folder(history, gid)
+                if not ConfigHistory(history).exists():
+                    raise SharedSetupError(f"{history} exists and is not a git repository")
             done.append(f"{history}: git repository shared with group {group}")
     except PermissionError as error:
         raise SharedSetupError(

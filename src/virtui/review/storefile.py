@@ -207,6 +207,13 @@ class StoreFile:
         with self._reading() as db:
             return int(db.execute("PRAGMA data_version").fetchone()[0])
 
+    def rows_written(self) -> int:
+        """How many rows this connection has written since it opened: with
+        ``data_version``, a count that moves whenever the store changed, here or elsewhere
+        (a desk service's members watch it)."""
+        with self._reading() as db:
+            return int(db.total_changes)
+
     def integrity(self) -> str:
         """SQLite's own integrity check ("ok" when the file is sound)."""
         with self._reading() as db:

@@ -20,7 +20,7 @@ from virtui.model.config import DomainConfig
 from virtui.model.netcheck import NetworkInputError, normal_mac
 from virtui.model.network import NetworkInfo, NicUse
 from virtui.ports.networks import NetworkHosts
-from virtui.review.desk import ReviewDesk
+from virtui.review.api import Desk
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import (
     AttachDevice,
@@ -107,7 +107,7 @@ class ChangesController:
     """Turns the domains screen's change keys into drafts on the desk."""
 
     def __init__(
-        self, app: App[Any], desk: Callable[[], ReviewDesk], calls: Calls, ports: NetworkHosts
+        self, app: App[Any], desk: Callable[[], Desk], calls: Calls, ports: NetworkHosts
     ) -> None:
         self.app = app
         self.desk = desk
@@ -130,7 +130,7 @@ class ChangesController:
 
         self.calls(
             f"read-config:{key}",
-            lambda: self.desk().hosts.config(key.host).read_config(key.uuid),
+            lambda: self.desk().read_config(key.host, key.uuid),
             lambda config: after(key, config),
             lambda failure: self.app.notify(failure.message, severity="error"),
         )
@@ -258,7 +258,7 @@ class ChangesController:
 
         self.calls(
             f"image-format:{key}",
-            lambda: self.desk().hosts.config(key.host).image_format(values["path"]),
+            lambda: self.desk().image_format(key.host, values["path"]),
             lambda found: self._format_found(key, config, values, found),
             lambda _failure: self._format_found(key, config, values, None),  # then it asks
         )
@@ -304,7 +304,7 @@ class ChangesController:
     def _read_for_nic(self, key: DomainKey) -> None:
         def read() -> tuple[DomainConfig, list[NetworkInfo], list[NicUse]]:
             port = self.ports.networks(key.host)
-            config = self.desk().hosts.config(key.host).read_config(key.uuid)
+            config = self.desk().read_config(key.host, key.uuid)
             return config, port.networks(), port.nics()
 
         self.calls(

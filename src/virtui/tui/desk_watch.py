@@ -16,6 +16,8 @@ from virtui.config.settings import Settings, cache_dir, review_store_path
 from virtui.model import LogEntry, Severity
 from virtui.monitor.store import DomainStore
 from virtui.ports.config import ConfigHosts
+from virtui.review.api import Desk
+from virtui.review.client import DeskClient, link_to
 from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.history import ConfigHistory
 from virtui.review.store import ReviewStore, StoreError
@@ -54,12 +56,15 @@ class DeskWatch:
 
     def __init__(self, app: DeskWatchApp) -> None:
         self.app = app
-        self.desk: ReviewDesk | None = None
+        self.desk: Desk | None = None
 
     def open(self, settings: Settings, hosts: ConfigHosts) -> None:
         """Open the desk's store (a file, maybe a team's) and its history (a git
         repository, when kept); a failure is logged and the desk stays off."""
         history = settings.review_history and not settings.demo
+        if settings.review_desk and not settings.demo:
+            self._open_service(settings, hosts)
+            return
         try:
             self.desk = ReviewDesk(
                 # The demo's change requests stay with the demo, out of the real desk.
@@ -81,6 +86,24 @@ class DeskWatch:
         except (OSError, sqlite3.Error, StoreError) as error:
             log.error("review desk unavailable: %s", error)
 
+    def _open_service(self, settings: Settings, hosts: ConfigHosts) -> None:
+        """A team's desk service: every step is asked of it (it knows who asks). Reached
+        on a worker (over ssh that takes a while); the desk is off until it answers."""
+
+        def reach() -> Desk:
+            link = link_to(settings.review_desk, settings.review_desk_relay)
+            return DeskClient(link, readonly=settings.readonly)
+
+        def reached(desk: Desk) -> None:
+            self.desk = desk
+            self.count_for_me()
+
+        def failed(failure: Failure) -> None:
+            log.error("review desk unavailable: %s", failure.message)
+            self.app.notify(f"review desk: {failure.message}", severity="error", timeout=10)
+
+        self.app.calls("review:desk", reach, reached, failed, once=True)
+
     def count_for_me(self) -> None:
         """Count the requests waiting for this user (the header shows it); on a timer."""
         desk = self.desk
@@ -92,7 +115,7 @@ class DeskWatch:
 
         self.app.calls("review:count", desk.for_me, counted, lambda _f: None, once=True)
 
-    def required(self) -> ReviewDesk:
+    def required(self) -> Desk:
         """The desk, for a controller on a background thread (BackendError when off)."""
         if self.desk is None:
             raise BackendError(UNAVAILABLE)
@@ -101,7 +124,7 @@ class DeskWatch:
     def close(self) -> None:
         """Close the store (at exit)."""
         if self.desk is not None:
-            self.desk.store.close()
+            self.desk.close()
             self.desk = None
 
     def configuration_changed(self, host: str, uuid: str) -> None:
@@ -119,7 +142,7 @@ class DeskWatch:
             lambda stale: self._went_stale(host, stale) if stale else None,
             failed,
         )
-        if desk.history is not None:
+        if desk.keeps_history:
             self.app.calls(
                 f"history:{host}:{uuid}",
                 lambda: desk.record_drift(host, uuid),
@@ -134,7 +157,7 @@ class DeskWatch:
     def open_history(self, host: str, name: str) -> None:
         """The history screen of domain ``name`` (on ``host`` when given)."""
         desk = self.desk
-        if desk is None or desk.history is None:
+        if desk is None or not desk.keeps_history:
             why = UNAVAILABLE if desk is None else NO_HISTORY
             self.app.notify(why, severity="error", timeout=10)
             return

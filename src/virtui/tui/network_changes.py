@@ -14,7 +14,7 @@ from textual.app import App
 
 from virtui.model import LogEntry
 from virtui.model.config import DomainConfig
-from virtui.review.desk import ReviewDesk
+from virtui.review.api import Desk
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import Op, RawXml
 from virtui.screens.editor import edit_text
@@ -25,7 +25,7 @@ from virtui.tui.messages import TimelineNote
 class NetworkChanges:
     """Satisfies the networks screen's NetworkDrafts."""
 
-    def __init__(self, app: App[Any], desk: Callable[[], ReviewDesk], calls: Calls) -> None:
+    def __init__(self, app: App[Any], desk: Callable[[], Desk], calls: Calls) -> None:
         self.app = app
         self.desk = desk
         self.calls = calls
@@ -50,7 +50,7 @@ class NetworkChanges:
         """Read the network's XML, open it in $EDITOR, draft what comes back."""
         self.calls(
             f"read-network-config:{host}:{uuid}",
-            lambda: self.desk().hosts.network_config(host).read_config(uuid),
+            lambda: self.desk().read_config(host, uuid, "network"),
             lambda config: self._edited(host, uuid, config),
             lambda failure: self.app.notify(failure.message, severity="error"),
         )

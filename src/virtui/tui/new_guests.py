@@ -21,7 +21,7 @@ from virtui.model import DomainKey, LogEntry
 from virtui.model.newguest import NewVolume
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
-from virtui.review.desk import ReviewDesk
+from virtui.review.api import Desk
 from virtui.review.model import ChangeRequest
 from virtui.review.newguest import HOSTNAME, NAME, PROFILES, SSH_KEY, USER, GuestSpec, domain_xml
 from virtui.review.seediso import cloud_config, seed_summary
@@ -100,7 +100,7 @@ class NewGuestController:
     def __init__(
         self,
         app: App[Any],
-        desk: Callable[[], ReviewDesk],
+        desk: Callable[[], Desk],
         calls: Calls,
         ports: HostPorts,
         store: DomainStore,

@@ -506,6 +506,10 @@ class LibvirtBackend(
             conn.setKeepAlive(*_keepalive)
         return ConnectionOwner(self.uri, conn, serial=True)
 
+    def connected(self) -> bool:
+        owner = self._owner
+        return owner is not None and _alive(owner.conn)
+
     def close(self) -> None:
         """Stop new calls on the connection; it is closed once no call uses it."""
         with self._lock:

@@ -182,15 +182,15 @@ class ReviewScreen(ReviewView):
         change = self._with_change()
         if change is None:
             return
-        try:
+
+        def mergeable_warnings() -> list[str]:
+            # Both may ask a desk service: off the UI thread.
             self.desk.check_mergeable(change)
-        except Exception as error:
-            self.notify(str(error), severity="error")
-            return
+            return self.desk.warnings(change)
 
         self.calls(
             f"review:warnings:{change.id}",
-            lambda: self.desk.warnings(change),
+            mergeable_warnings,
             lambda warnings: self._confirm_merge(change, warnings),
             lambda f: self._failed(f.message),
         )

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
-from virtui.review.desk import ReviewDesk
+from virtui.review.api import Desk
 from virtui.review.diff import shown_diff
 from virtui.review.model import ChangeRequest, State, waits_for_restart
 from virtui.screens.base import VirtuiScreen
@@ -57,13 +57,13 @@ class ReviewView(TopScreenMark, VirtuiScreen):
     }
     """
 
-    def __init__(self, desk: ReviewDesk, calls: Calls) -> None:
+    def __init__(self, desk: Desk, calls: Calls) -> None:
         super().__init__()
         self.desk = desk
         self.calls = calls
         self.changes: dict[int, ChangeRequest] = {}
         # A team's desk opens on what waits for me; one's own desk on everything.
-        self.filters = TEAM_FILTERS if desk.store.shared else FILTERS
+        self.filters = TEAM_FILTERS if desk.shared else FILTERS
         self.filter = self.filters[0]
         self._seen_version = -1  # the store's data_version the list was read at
         self.text_filter = ""  # host or domain substring
@@ -98,8 +98,8 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         def read() -> list[ChangeRequest]:
             if recover:
                 self.desk.recover()
-            self._seen_version = self.desk.store.data_version()  # read before the rows
-            return [c for i in self.desk.store.ids() if (c := self.desk.store.get(i))]
+            self._seen_version = self.desk.data_version()  # read before the rows
+            return self.desk.changes()
 
         self.calls("review:reload", read, self._show_list, lambda f: self._failed(f.message))
 
@@ -111,9 +111,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
                 self._seen_version = version
                 self.reload()
 
-        self.calls(
-            "review:watch", self.desk.store.data_version, changed, lambda _f: None, once=True
-        )
+        self.calls("review:watch", self.desk.data_version, changed, lambda _f: None, once=True)
 
     def _visible(self, change: ChangeRequest) -> bool:
         where = change.where.lower()
@@ -252,6 +250,22 @@ class ReviewView(TopScreenMark, VirtuiScreen):
             )
         self.query_one("#header", Static).update(header)
 
+    def _empty_text(self) -> str:
+        """What an empty list means: nothing at all, or what the filter hides."""
+        if not self.changes:
+            return (
+                "No change requests. On the domains screen: e edits the XML, v vCPUs, "
+                "m memory, b adds a disk."
+            )
+        hidden = list(self.changes.values())
+        approved = sum(1 for c in hidden if c.state is State.APPROVED)
+        waiting = f", {approved} approved and waiting for a merge" if approved else ""
+        text = f' and "{visible(self.text_filter)}"' if self.text_filter else ""
+        return (
+            f"Nothing for the filter {self.filter}{text}: it hides {len(hidden)} "
+            f"request(s){waiting}. f changes the filter (all shows every one)."
+        )
+
     def _style(self, name: str) -> Style:
         """A Rich style from this screen's component classes (so, from the theme)."""
         return self.get_component_rich_style(f"review--{name}", partial=True)
@@ -260,11 +274,7 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         change = self.selected()
         summary = self.query_one("#summary", Static)
         if change is None:
-            self.query_one("#header", Static).update(
-                "No change requests. On the domains "
-                "screen: e edits the XML, v vCPUs, "
-                "m memory, b adds a disk."
-            )
+            self.query_one("#header", Static).update(self._empty_text())
             summary.update("")
             self.diff_table.clear(columns=True)
             return
