@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widget import Widget
 
+from tests.fixtures.nodes import NodeDomain, write_node
 from tests.tui.helpers import wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.domains import DomainsScreen
 from virtui.tui.app import VirtuiApp
+from virtui.widgets.domain_table import DomainTable
 
 
 def _live_widgets() -> Counter[str]:
@@ -50,3 +53,26 @@ async def test_switching_screens_leaves_no_widget_behind(
         after = _live_widgets()
         grown: dict[str, Any] = {k: after[k] - before[k] for k in after if after[k] > before[k]}
         assert grown == {}
+
+
+async def test_the_domain_table_keeps_a_few_screens_of_drawn_rows_not_one_per_domain(
+    tmp_path: Path,
+) -> None:
+    """Paging through 300 domains draws every one of them once; what stays drawn is
+    bounded by the screen, not by the fleet (it held one line per domain ever shown)."""
+    domains = [NodeDomain(f"vm{n:03d}", vcpus=1, memory_mib=128) for n in range(300)]
+    uri = f"test://{write_node(tmp_path / 'node.xml', domains)}"
+    app = VirtuiApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.poll_now()
+        table = app.screen.query_one(DomainTable)
+        await wait_for(lambda: table.row_count == 300)
+        kept = []
+        while table.cursor_row < 299 and len(kept) < 40:
+            await pilot.press("pagedown")
+            await pilot.pause()
+            await app.poll_now()
+            kept.append(len(table._strips))
+        assert table.cursor_row == 299  # every row was on screen once
+        assert len(kept) > 5
+        assert max(kept) <= 4 * 35 + 64  # a few screens of a 35-line terminal

@@ -306,8 +306,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._rows = {item.sample.key: item for item in stats}
         self._mode = mode
         self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
-        if len(self._strips) > 4 * len(self._rows) + 256:
-            self._strips.clear()  # forget rows long gone
+        if len(self._strips) > self.strip_bound():
+            self._strips.clear()  # rows scrolled or sorted out of sight, or long gone
         if len(self._texts) > 2 * len(self._rows) + 256:
             self._texts.clear()
         longest = max((len(item.sample.name) for item in stats), default=0)
@@ -551,6 +551,12 @@ class DomainTable(ScrollView, can_focus=True):
         if style is None:
             style = self._styles[""] = self.rich_style
         return style
+
+    def strip_bound(self) -> int:
+        """How many drawn rows are kept: a few screens' worth. Only rows on screen are
+        drawn, so that is every row a frame needs; a bound by domains instead kept one
+        drawn line per domain ever shown (20 MiB at 1,000 domains, never given back)."""
+        return 4 * max(self.size.height, 1) + 64
 
     def render_line(self, y: int) -> Strip:
         look = self._drawn[y] = self._look(y)
