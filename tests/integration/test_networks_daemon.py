@@ -127,6 +127,12 @@ def test_a_fixed_host_is_merged_live_and_reaches_dnsmasq(
             conn.close()
         hosts = daemon.run_inside("cat", "/var/lib/libvirt/dnsmasq/fixed.hostsfile")
         assert "52:54:00:77:00:02,10.77.2.50,web" in hosts
+        # The live update told dnsmasq to re-read its hosts (SIGHUP): no second one was
+        # started. The one whose pid libvirt keeps runs with its --dhcp-script helper,
+        # a child of its own that ps also shows as dnsmasq.
+        pid = daemon.run_inside("cat", "/run/libvirt/network/fixed.pid").strip()
+        assert {p for p, _ in _dnsmasqs(daemon, "fixed")} == {pid, *_children(daemon, pid)}
+        assert len(_dnsmasqs(daemon, "fixed")) == 2
         # The second change was drafted on the old base: the merge above made it stale.
         with pytest.raises(Exception, match="stale"):
             desk.merge(shrink.id)
@@ -144,6 +150,21 @@ def test_a_fixed_host_is_merged_live_and_reaches_dnsmasq(
         )
     finally:
         backend.delete_network("fixed")
+    assert _dnsmasqs(daemon, "fixed") == []  # destroyed and undefined: none left
+
+
+def _dnsmasqs(daemon: Daemon, network: str) -> list[tuple[str, str]]:
+    """(pid, parent pid) of every dnsmasq serving ``network`` in the daemon's namespace."""
+    table = daemon.run_inside("ps", "-eo", "pid=,ppid=,args=")
+    return [
+        (line.split()[0], line.split()[1])
+        for line in table.splitlines()
+        if "dnsmasq" in line and f"/{network}.conf" in line
+    ]
+
+
+def _children(daemon: Daemon, pid: str) -> set[str]:
+    return {p for p, parent in _dnsmasqs(daemon, "fixed") if parent == pid}
 
 
 def test_a_guest_booting_from_the_network_gets_a_lease_that_virtui_shows(
