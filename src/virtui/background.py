@@ -74,3 +74,39 @@ def idle(prefix: str = "", timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+_cancellable: dict[int, tuple[threading.Event, threading.Event]] = {}
+
+
+class Cancellable:
+    """Long work a person started (a transfer, a migration), registered while it runs
+    so that a console that leaves can cancel it and give it a moment to clean up (an
+    upload deletes the volume it made, a migration aborts with the guest at home)."""
+
+    def __init__(self, flag: threading.Event) -> None:
+        self.flag = flag
+        self._done = threading.Event()
+
+    def __enter__(self) -> Cancellable:
+        with _lock:
+            _cancellable[id(self)] = (self.flag, self._done)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with _lock:
+            _cancellable.pop(id(self), None)
+        self._done.set()
+
+
+def cancel_all(wait_s: float) -> int:
+    """Cancel every registered piece of work and wait up to ``wait_s`` in all for it to
+    end; returns how many were cancelled."""
+    with _lock:
+        jobs = list(_cancellable.values())
+    for flag, _done in jobs:
+        flag.set()
+    deadline = time.monotonic() + wait_s
+    for _flag, done in jobs:
+        done.wait(max(0.0, deadline - time.monotonic()))
+    return len(jobs)

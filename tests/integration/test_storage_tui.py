@@ -119,3 +119,34 @@ async def test_cancel_stops_an_upload_and_keeps_nothing(
     pool.refresh(0)
     assert pool.listVolumes() == []
     assert list(pool_dir.iterdir()) == []
+
+
+async def test_a_console_that_leaves_cancels_its_upload_and_keeps_nothing(
+    storage_daemon: Daemon, storage_check: libvirt.virConnect, pool_dir: Path, tmp_path: Path
+) -> None:
+    """Leaving (q, a closed terminal, SIGTERM: each asks the app to exit) with an upload
+    running cancels it: the volume it made is deleted before the process ends, not left
+    half-written for the next start to find."""
+    source = tmp_path / "huge.img"
+    with source.open("wb") as sparse:
+        sparse.truncate(4096 * MIB)
+    app = _app(storage_daemon)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await _storage(app, pilot)
+        await pilot.press("u")
+        await wait_for(lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#path", Input).value = str(source)
+        app.screen.query_one("#name", Input).focus()
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, TransferScreen))
+        transfer = app.screen
+        assert isinstance(transfer, TransferScreen)
+        await wait_for(lambda: transfer.last is not None, timeout=30)
+        assert (pool_dir / "huge.img").exists()
+        app.exit()
+    app.shutdown()  # as `virtui` does once the app has left
+    assert transfer.cancelled.is_set()
+    pool = storage_check.storagePoolLookupByName("tui")
+    pool.refresh(0)
+    assert pool.listVolumes() == []
+    assert list(pool_dir.iterdir()) == []

@@ -67,7 +67,7 @@ async def test_the_domain_table_keeps_a_few_screens_of_drawn_rows_not_one_per_do
         await app.poll_now()
         table = app.screen.query_one(DomainTable)
         await wait_for(lambda: table.row_count == 300)
-        kept = []
+        kept: list[int] = []
         while table.cursor_row < 299 and len(kept) < 40:
             await pilot.press("pagedown")
             await pilot.pause()

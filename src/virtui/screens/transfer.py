@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, ProgressBar
 
+from virtui.background import Cancellable
 from virtui.formatting import format_bytes
 from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
@@ -73,9 +74,14 @@ class TransferScreen(Dialog[str | None]):
         # answer), and a removed screen no longer finds its app.
         self._virtui_app = self.app
         self._started = time.monotonic()
+
+        def run() -> str:
+            with Cancellable(self.cancelled):  # a console that leaves cancels it
+                return self._transfer(self._progress, self.cancelled)
+
         self._calls(
             f"transfer:{self._title}",
-            lambda: self._transfer(self._progress, self.cancelled),
+            run,
             lambda message: self._finish(message, ""),
             lambda failure: self._finish(None, failure.message),
         )

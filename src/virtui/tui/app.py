@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from virtui.backends.base import BackendError
+from virtui.background import cancel_all
 from virtui.config.settings import Settings, state_dir
 from virtui.config.usersettings import UserSettings, save_user_settings
 from virtui.model import CpuMode, DomainEvent, DomainKey, LogEntry
@@ -76,6 +77,9 @@ log = logging.getLogger("virtui.tui.app")
 
 DELAY_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 REDRAW_COALESCE_S = 0.05
+# A transfer or migration cancelled at exit gets this long to take back what it made
+# (within Departure's grace); what it could not is taken back at the next start.
+LEAVE_JOBS_S = 1.5
 REVIEW_COUNT_EVERY_S = 2.0  # a colleague's new request shows in the header this soon
 
 
@@ -504,7 +508,12 @@ class VirtuiApp(App[None]):
     # -- exit -----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Close every connection and tear the demo guests down (blocking; after run)."""
+        """Close every connection and tear the demo guests down (blocking; after run).
+        Transfers and migrations still running are cancelled first, and given a moment
+        to take back what they made."""
+        cancelled = cancel_all(LEAVE_JOBS_S)
+        if cancelled:
+            log.info("leaving: %d transfer(s) or migration(s) cancelled", cancelled)
         try:
             self.save_settings()
         except OSError as error:

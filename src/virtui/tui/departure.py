@@ -28,9 +28,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
+from virtui.background import cancel_all
+
 log = logging.getLogger(__name__)
 
 GRACE_S = 2.0
+FORCED_JOBS_S = 0.5  # transfers and migrations cancelled at a forced exit: their moment
 WATCH_EVERY_S = 0.5
 TERMINAL_GONE = 128 + signal.SIGHUP
 
@@ -130,6 +133,7 @@ class Departure:
         # reading) is what keeps the app from leaving. The log goes to a file.
         log.warning("%s: the app did not leave within %.0f s; ending the process", why, GRACE_S)
         try:
+            cancel_all(FORCED_JOBS_S)  # what they could not take back, the next start does
             self._teardown()
         except Exception:  # the process ends either way
             log.exception("teardown before a forced exit")

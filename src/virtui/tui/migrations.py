@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from textual.screen import Screen
 
+from virtui.background import Cancellable
 from virtui.formatting import format_bytes, plural
 from virtui.model import DomainKey, DomainState, LogEntry, Severity
 from virtui.model.migration import (
@@ -342,9 +343,10 @@ class MigrationsController:
                 self.app.call_from_thread(self._progress, migration, job)
 
         def run() -> MigrationOutcome:
-            return ports.migration(key.host).migrate(
-                key.uuid, ports.migration(target), options, job_read, migration.cancel
-            )
+            with Cancellable(migration.cancel):  # a console that leaves aborts it
+                return ports.migration(key.host).migrate(
+                    key.uuid, ports.migration(target), options, job_read, migration.cancel
+                )
 
         def done(outcome: MigrationOutcome) -> None:
             self._finished(migration, outcome)
