@@ -39,11 +39,6 @@ def error_text(error: object) -> str:
     return visible(getattr(error, "message", error))
 
 
-def has_control(text: str) -> bool:
-    """True when ``text`` holds a character ``visible`` would escape."""
-    return _CONTROL.search(text) is not None
-
-
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

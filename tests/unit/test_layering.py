@@ -67,7 +67,8 @@ def test_every_module_is_under_a_contract() -> None:
 @pytest.mark.parametrize("path", _files("screens", "widgets", "tui"), ids=_module)
 def test_the_ui_never_touches_libvirt(path: Path) -> None:
     forbidden = _crossing(path, SYSTEMS, ("backends.libvirt", "backends.prometheus"))
-    if path.parent.name in ("screens", "widgets"):  # screens reach hosts only through ports
+    part = path.relative_to(SRC).parts[0]
+    if part in ("screens", "widgets"):  # screens reach hosts only through ports (subpackages too)
         forbidden |= _crossing(path, (), ("backends", "monitor.hostports", "monitor.sessions"))
     assert not forbidden, f"{_module(path)} imports {sorted(forbidden)}"
 
@@ -159,3 +160,38 @@ def test_no_import_cycles() -> None:
 
 def test_the_cycle_finder_finds_one() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Imports run when the module is imported (not those inside functions, nor those
+    only for type checking)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", _files("monitor"), ids=_module)
+def test_monitor_loads_no_libvirt_backend_on_import(path: Path) -> None:
+    """The monitor speaks to backends through their base class: a libvirt backend is
+    loaded when one is opened, so the TUI (and a Prometheus-only fleet) import no
+    libvirt."""
+    found = {
+        name
+        for name in _module_level_imports(path)
+        if name.startswith(("virtui.backends.libvirt", "virtui.backends.prometheus", "libvirt"))
+    }
+    assert not found, f"{_module(path)} imports {sorted(found)}"
+
+
+def test_importing_the_tui_loads_no_libvirt() -> None:
+    import subprocess
+
+    probe = "import sys, virtui.tui.app; print('libvirt' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

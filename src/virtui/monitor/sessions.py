@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from virtui.backends import open_backend, unique_labels
-from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo, Progress
 from virtui.config.settings import cache_dir
 from virtui.monitor.session import HostSession
+
+if TYPE_CHECKING:
+    from virtui.backends.libvirt.demo import Progress
 
 DEMO_TEST_URI = "test:///default"
 
@@ -61,6 +63,10 @@ def start_demo(progress: Progress) -> tuple[RunningDemo, list[str]]:
     """Boot the embedded demo guests (blocking). Returns the demo and the URIs to watch:
     the embedded driver and a test:/// host. Raises DemoStartError with the test host as
     fallback when QEMU cannot run here."""
+    # Here, not at the top: importing the sessions (and with them the TUI) must not
+    # load libvirt; a backend does, when one is opened.
+    from virtui.backends.libvirt.demo import DemoUnavailable, EmbeddedDemo
+
     demo = EmbeddedDemo(cache_dir() / "demo-embed")
     try:
         uri = demo.start(progress)

@@ -59,11 +59,6 @@ def redact_lines(lines: list[str]) -> list[str]:
     return [redact_line(line) for line in lines]
 
 
-def has_secret(text: str) -> bool:
-    """True when ``redact`` would change ``text``."""
-    return redact(text) != text
-
-
 def restore(redacted_text: str, original: str) -> str:
     """Put back secrets into lines of ``redacted_text`` that are redactions of lines of
     ``original`` (an imported patch applied to a redacted live configuration). Raises

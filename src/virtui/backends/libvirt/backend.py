@@ -47,7 +47,6 @@ from virtui.backends.libvirt.samples import (
     sample_from_stats,
     stats_are_complete,
 )
-from virtui.backends.libvirt.storage import LibvirtStorage
 from virtui.backends.libvirt.transfers import LibvirtTransfers
 from virtui.formatting import plural
 from virtui.model import (
@@ -602,17 +601,20 @@ def _on_own_connection(method: _Method) -> _Method:
     return call  # type: ignore[return-value]
 
 
+def capability_classes() -> list[type]:
+    """The classes LibvirtBackend is made of that reach the connection: every one of its
+    bases from this package (found from the class itself, so a capability added to its
+    bases cannot be left uncounted)."""
+    return [
+        cls
+        for cls in LibvirtBackend.__mro__[1:]
+        if cls.__module__.startswith("virtui.backends.libvirt.")
+    ]
+
+
 # Every public call that reaches the connection is counted: found from the classes, so
-# a new method cannot be forgotten.
-for _cls in (
-    LibvirtDomains,
-    LibvirtStorage,
-    LibvirtTransfers,
-    LibvirtConfig,
-    LibvirtNewGuests,
-    LibvirtNetworks,
-    LibvirtMigration,
-):
+# a new method or a new capability cannot be forgotten.
+for _cls in capability_classes():
     for _name, _value in vars(_cls).items():
         if not _name.startswith("_") and callable(_value):
             wrap = _on_own_connection if _name in LONG_JOBS else _counted

@@ -103,11 +103,5 @@ def nat_network_xml(
     )
 
 
-def dhcp_host_xml(host: DhcpHost) -> str:
-    """``<host mac='…' ip='…' name='…'/>`` as networkUpdate takes it."""
-    name = f" name={quoteattr(host.name)}" if host.name else ""
-    return f"<host mac={quoteattr(host.mac)}{name} ip={quoteattr(host.ip)}/>"
-
-
 def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -42,10 +42,6 @@ class LibvirtTransfers(LibvirtStorage):
                 done.append(f"deleted {pool_name}/{volume}: an upload that did not finish")
         return done
 
-    def incomplete_uploads(self) -> list[tuple[str, str]]:
-        """(pool, volume) of uploads that did not finish and are not deleted yet."""
-        return leftovers.pending(self.uri)
-
     def upload_volume(
         self,
         pool_name: str,
