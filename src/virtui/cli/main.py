@@ -251,6 +251,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         hidden_columns=list(
             DEFAULT_HIDDEN if saved.hidden_columns is None else saved.hidden_columns
         ),
+        keys=dict(saved.keys),
         demo=bool(args.demo),
         readonly=bool(args.readonly),
     )

@@ -85,6 +85,7 @@ class Settings:
     added_hosts: list[str] = field(default_factory=list)  # from :connect, saved
     # of the domains table
     hidden_columns: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN))
+    keys: dict[str, str] = field(default_factory=dict)  # settings.toml [keys]: id -> keys
     required_approvals: int = 0  # [review] rules from the config
     forbid_self_approval: bool = False
     forbid: frozenset[str] = frozenset()  # [review] forbid: kinds of host reach refused

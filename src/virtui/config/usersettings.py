@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from virtui.config.textfile import read_small_text
 from virtui.model.columns import DOMAIN_COLUMN_KEYS
 
 SORT_KEYS = DOMAIN_COLUMN_KEYS
+# One key or several, comma-separated: "F", "ctrl+r", "f5,ctrl+r" (Textual's key names).
+_KEYS = re.compile(r"[A-Za-z0-9_+]+(,[A-Za-z0-9_+]+)*")
 
 
 @dataclass
@@ -34,6 +37,9 @@ class UserSettings:
     theme: str | None = None
     hosts: list[str] = field(default_factory=list)
     hidden_columns: list[str] | None = None  # an empty list: everything shown
+    # [keys]: binding id -> key(s), as "domains.act_reboot" = "ctrl+r" (written by hand;
+    # kept when virtui writes the file)
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 def settings_path() -> Path:
@@ -72,6 +78,15 @@ def load_user_settings(path: Path | None = None) -> tuple[UserSettings, str]:
     hosts = data.get("hosts", [])
     if isinstance(hosts, list) and all(isinstance(h, str) for h in hosts):
         settings.hosts = list(hosts)
+    keys = data.get("keys", {})
+    if isinstance(keys, dict):
+        for binding, key in keys.items():
+            if isinstance(key, str) and _KEYS.fullmatch(key):
+                settings.keys[binding] = key
+            else:
+                problems.append(f'[keys] {binding}: {key!r} is not a key, as "ctrl+r" or "F"')
+    else:
+        problems.append('[keys] must be a table of binding ids, as "domains.act_reboot" = "F"')
     problem = f"settings: {path}: {'; '.join(problems)}" if problems else ""
     return settings, problem
 
@@ -95,6 +110,9 @@ def save_user_settings(settings: UserSettings, path: Path | None = None) -> None
         value = getattr(settings, name)
         if value is not None and (value != [] or name == "hidden_columns"):
             lines.append(f"{name} = {_toml_value(value)}\n")
+    if settings.keys:
+        lines.append("\n[keys]\n")
+        lines += [f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in sorted(settings.keys.items())]
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".settings-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:

@@ -25,14 +25,14 @@ def navigation_keys(here: str) -> list[Binding]:
     """``?``, the digits of the other top screens (not ``1``: each screen says what it
     does, mostly "back"), and ``q``."""
     digits = [
-        Binding(digit, action, title, show=False)
+        Binding(digit, action, title, show=False, id=f"nav.{action.removeprefix('app.')}")
         for digit, (action, title) in TOP_SCREENS.items()
         if digit not in (here, "1")
     ]
     return [
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("question_mark", "help", "Help", key_display="?", id="nav.help"),
         *digits,
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit", id="nav.quit"),
     ]
 
 

@@ -52,6 +52,7 @@ from virtui.tui.departure import Departure
 from virtui.tui.desk_watch import UNAVAILABLE, DeskWatch
 from virtui.tui.domain_screens import DomainScreens
 from virtui.tui.host_list import HostList
+from virtui.tui.key_scopes import SCOPES
 from virtui.tui.messages import (
     ActionFinished,
     DemoProgress,
@@ -121,6 +122,7 @@ class VirtuiApp(App[None]):
             self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
             self._filters.append(NoColor())
         self.settings = settings
+        self._clashes_told: set[tuple[str, str]] = set()
         # What ends the console when its terminal goes (set by the command line's runner).
         self.departure: Departure | None = None
         self.set_reactive(VirtuiApp.cpu_mode, settings.cpu_mode)
@@ -176,6 +178,7 @@ class VirtuiApp(App[None]):
             self.add_class("-no-color")
         for problem in apply_themes(self, self.settings.theme):
             self.notify(problem, severity="warning", timeout=15)
+        self._apply_keys(self.settings.keys)
         try:
             self.timeline.writer = TimelineFile(state_dir() / "timeline.log")
         except OSError as error:
@@ -259,6 +262,7 @@ class VirtuiApp(App[None]):
                 theme=self.theme,
                 hosts=list(self.settings.added_hosts),
                 hidden_columns=sorted(table.hidden),
+                keys=dict(self.settings.keys),  # the user's, written by hand: kept
             )
         )
 
@@ -507,6 +511,33 @@ class VirtuiApp(App[None]):
 
     # -- exit -----------------------------------------------------------------------------
 
+    def _apply_keys(self, keys: dict[str, str]) -> None:
+        """settings.toml's ``[keys]``: remap bindings by id; an unknown id is named."""
+        unknown = sorted(set(keys) - set(BINDING_IDS))
+        if unknown:
+            self.notify(
+                f"settings.toml [keys]: no binding {', '.join(visible(u) for u in unknown)} "
+                "(the ids are in docs/keymap.md); ignored",
+                severity="warning",
+                timeout=15,
+            )
+        known = {binding: key for binding, key in keys.items() if binding in BINDING_IDS}
+        if known:
+            self.set_keymap(known)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A key of the user's keymap that another binding had: said once per pair."""
+        for binding in clashed_bindings:
+            said = (binding.id or binding.action, binding.key)
+            if said not in self._clashes_told:
+                self._clashes_told.add(said)
+                self.notify(
+                    f"keys: {binding.key} is taken by your [keys]; "
+                    f"{binding.description or binding.action} lost it",
+                    severity="warning",
+                    timeout=10,
+                )
+
     def shutdown(self) -> None:
         """Close every connection and tear the demo guests down (blocking; after run).
         Transfers and migrations still running are cancelled first, and given a moment
@@ -535,6 +566,13 @@ class VirtuiApp(App[None]):
             with contextlib.suppress(OSError, ValueError):
                 print("virtui: stopping the demo guests…", file=sys.stderr, flush=True)
             self.demo.stop()
+
+
+# Every binding a person may remap gets its id (``domains.act_reboot``) before any
+# screen is made; the ids and their default keys are listed in docs/keymap.md.
+BINDING_IDS = textual_hacks.give_binding_ids(
+    [("app", VirtuiApp), *((scope, owner) for _title, scope, owner in SCOPES)]
+)
 
 
 def _next_delay(current: float, step: int) -> float:

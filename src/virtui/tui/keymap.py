@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 
-from virtui.screens.command import CommandLine
 from virtui.screens.confirm import ConfirmScreen
-from virtui.screens.detail import DetailScreen
-from virtui.screens.domains import DomainsScreen
-from virtui.screens.help import HelpScreen
-from virtui.screens.history import HistoryScreen
-from virtui.screens.hosts import HostsScreen
-from virtui.screens.logs import LogsScreen
-from virtui.screens.migrations import MigrationsScreen
-from virtui.screens.networks import NetworksScreen
-from virtui.screens.networks.detail import NetworkDetailScreen
-from virtui.screens.review import ReviewScreen
-from virtui.screens.snapshots import SnapshotsScreen
-from virtui.screens.storage import StorageScreen
-from virtui.screens.tail import TailScreen
-from virtui.screens.transfer import TransferScreen
 from virtui.tui.app import VirtuiApp
-from virtui.widgets.domain_table import DomainTable
-from virtui.widgets.log_view import LogView
+from virtui.tui.key_scopes import SCOPES
 
 _KEY_NAMES = {
     "slash": "/",
@@ -41,26 +26,9 @@ _KEY_NAMES = {
     "left_square_bracket": "[",
 }
 
-SECTIONS: tuple[tuple[str, type[object]], ...] = (
-    ("Everywhere (Ctrl+P: the command palette)", VirtuiApp),
-    ("Command line (:)", CommandLine),
-    ("Domains screen", DomainsScreen),
-    ("Domains table (moving the cursor)", DomainTable),
-    ("Hosts screen (2)", HostsScreen),
-    ("Storage screen (3)", StorageScreen),
-    ("Upload and download progress", TransferScreen),
-    ("Logs screen (4)", LogsScreen),
-    ("Timeline (moving the cursor)", LogView),
-    ("QEMU log and virtui's log (L, V)", TailScreen),
-    ("Review desk (5)", ReviewScreen),
-    ("Networks screen (6)", NetworksScreen),
-    ("Network detail (Enter on a network)", NetworkDetailScreen),
-    ("Migrations panel (J)", MigrationsScreen),
-    ("Configuration history (:history DOMAIN)", HistoryScreen),
-    ("Detail screen (Enter on a domain)", DetailScreen),
-    ("Snapshots screen (z)", SnapshotsScreen),
-    ("Confirmation dialogs", ConfirmScreen),
-    ("Help screen", HelpScreen),
+SECTIONS: tuple[tuple[str, str, type[DOMNode]], ...] = (
+    ("Everywhere (Ctrl+P: the command palette)", "app", VirtuiApp),
+    *SCOPES,
 )
 
 
@@ -76,15 +44,26 @@ def render_keymap() -> str:
         "",
         "Generated from the bindings by `python -m virtui.tui.keymap > docs/keymap.md`;",
         "a test fails when this file and the bindings disagree. In the app, `?` shows",
-        "the keys of the current screen.",
+        "the keys of the current screen, as you have them.",
+        "",
+        "Your own keys: a `[keys]` table in `settings.toml` (beside config.toml) maps a",
+        "binding's id to the key or keys you want (Textual's key names, comma-separated);",
+        "the default key of that binding then does nothing. virtui keeps the table when",
+        "it writes the file, and names an id that is not below.",
+        "",
+        "```toml",
+        "[keys]",
+        '"domains.toggle_mode" = "F"       # Irix/Solaris on F instead of I',
+        '"nav.show_hosts" = "f2"           # the hosts screen on F2, from every screen',
+        "```",
     ]
-    for title, owner in SECTIONS:
-        lines += ["", f"## {title}", "", "| Key | Action |", "| --- | --- |"]
+    for title, _scope, owner in SECTIONS:
+        lines += ["", f"## {title}", "", "| Key | Action | Id |", "| --- | --- | --- |"]
         for binding in owner.__dict__.get("BINDINGS", []):
             if isinstance(binding, Binding):
-                lines.append(f"| {_keys(binding)} | {binding.description} |")
+                lines.append(f"| {_keys(binding)} | {binding.description} | `{binding.id}` |")
         if owner is ConfirmScreen:
-            lines.append("| `y` (or the key shown on a button) | The choice on that button |")
+            lines.append("| `y` (or the key shown on a button) | The choice on that button | |")
     return "\n".join(lines) + "\n"
 
 

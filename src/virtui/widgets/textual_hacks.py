@@ -6,12 +6,15 @@ checked against this file first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import App
+from textual.binding import Binding
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.dom import DOMNode
 from textual.drivers.linux_driver import LinuxDriver
@@ -108,3 +111,35 @@ def prune_watchers(nodes: Iterable[DOMNode]) -> None:
                 for owner, callback in entries
                 if not isinstance(owner, DOMNode) or owner.is_attached
             ]
+
+
+def _slug(action: str) -> str:
+    """An action as part of a binding id: ``act('REBOOT')`` → ``act_reboot``."""
+    action = action.removeprefix("app.").replace("-", "minus")
+    return re.sub(r"[^A-Za-z0-9]+", "_", action).strip("_").lower()
+
+
+def give_binding_ids(owners: Iterable[tuple[str, type[DOMNode]]]) -> dict[str, str]:
+    """Give every binding declared by each owner without an id the id ``SCOPE.ACTION``,
+    so a keymap can remap it (``App.set_keymap``); returns every id → the key(s) it has
+    by default. Textual merges a class's bindings when the class is made, so the merged
+    maps of every virtui node class are made again (a private attribute)."""
+    ids: dict[str, str] = {}
+    for scope, owner in owners:
+        named: list[Any] = []
+        for binding in owner.__dict__.get("BINDINGS", []):
+            if isinstance(binding, Binding):
+                binding_id = binding.id or f"{scope}.{_slug(binding.action)}"
+                if ids.get(binding_id, binding.key) != binding.key:
+                    raise ValueError(f"binding id {binding_id} names two bindings")
+                ids[binding_id] = binding.key
+                binding = replace(binding, id=binding_id)
+            named.append(binding)
+        owner.BINDINGS = named
+    stack: list[type[DOMNode]] = [DOMNode]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("virtui."):
+            cls._merged_bindings = cls._merge_bindings()
+    return ids
