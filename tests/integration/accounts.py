@@ -34,3 +34,24 @@ def remove_user(user: str) -> None:
         assert time.monotonic() < deadline, f"processes of {user} do not end"
         time.sleep(0.1)
     run("userdel", "--force", user, check=False)
+
+
+def start_tui_as(server: str, user: str, env: dict[str, str], python: str, domain: str) -> None:
+    """``user``'s own virtui in a tmux server of its own (160x40), in ``env`` only, on
+    its review desk once ``domain`` shows: a team's desk opens on "for me"."""
+    from tests.integration.tmux import tmux, wait_for_text
+
+    settings = " ".join(f"{k}={v}" for k, v in env.items())
+    tmux(
+        server,
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "40",
+        f"runuser -u {user} -- env -i {settings} {python} -m virtui",
+    )
+    wait_for_text(server, domain, timeout=30)
+    tmux(server, "send-keys", "5")
+    wait_for_text(server, "filter: for me", timeout=30)

@@ -29,7 +29,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.integration.accounts import python_for, remove_user, run
+from tests.integration.accounts import python_for, remove_user, run, start_tui_as
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.tmux import tmux, wait_for_text
 from tests.requirements import require
@@ -289,21 +289,8 @@ def test_the_desk_service_is_the_only_way_to_change_a_host(desk_team: DeskTeam) 
 
     # bob's TUI, on the desk service: it opens on "for me".
     server = f"virtui-desk-{os.getpid()}"
-    env = " ".join(f"{k}={v}" for k, v in team.env[BOB].items())
-    tmux(
-        server,
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "40",
-        f"runuser -u {BOB} -- env -i {env} {team.python} -m virtui",
-    )
     try:
-        wait_for_text(server, DOMAIN, timeout=30)
-        tmux(server, "send-keys", "5")
-        wait_for_text(server, "filter: for me", timeout=30)
+        start_tui_as(server, BOB, team.env[BOB], team.python, DOMAIN)
         wait_for_text(server, f"you are {BOB}@{host}", timeout=10)
 
         made = _virtui(

@@ -260,12 +260,10 @@ def test_an_escape_named_domain_reaches_no_terminal_raw(daemon: Daemon, tmp_path
 async def test_cancel_answers_without_waiting_for_a_frozen_daemon(
     daemon: Daemon, tmp_path: Path
 ) -> None:
-    from textual.widgets import Input
 
-    from tests.tui.helpers import RecordingApp, wait_for
+    from tests.tui.helpers import RecordingApp, start_upload, wait_for
     from virtui.config.settings import Settings
     from virtui.monitor.sessions import open_sessions
-    from virtui.screens.form import FormScreen
     from virtui.screens.storage import StorageScreen
     from virtui.screens.transfer import TransferScreen
 
@@ -290,15 +288,7 @@ async def test_cancel_answers_without_waiting_for_a_frozen_daemon(
         await wait_for(lambda: "h\tfrozen" in screen.pools)
         while screen.selected_pool_key() != "h\tfrozen":
             await pilot.press("down")
-        await pilot.press("u")
-        await wait_for(lambda: isinstance(app.screen, FormScreen))
-        app.screen.query_one("#path", Input).value = str(source)
-        app.screen.query_one("#name", Input).focus()
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, TransferScreen))
-        transfer = app.screen
-        assert isinstance(transfer, TransferScreen)
-        await wait_for(lambda: transfer.last is not None, timeout=30)
+        await start_upload(app, pilot, source)
         daemon.freeze()
         await pilot.press("c")
         # Answered without the daemon: a call waiting on a frozen daemon ends only when

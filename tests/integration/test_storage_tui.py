@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input, ProgressBar, Static
 
 from tests.integration.daemons import Daemon
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, start_upload, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.form import FormScreen
@@ -102,15 +102,7 @@ async def test_cancel_stops_an_upload_and_keeps_nothing(
     app = _app(storage_daemon)
     async with app.run_test(size=(150, 40)) as pilot:
         await _storage(app, pilot)
-        await pilot.press("u")
-        await wait_for(lambda: isinstance(app.screen, FormScreen))
-        app.screen.query_one("#path", Input).value = str(source)
-        app.screen.query_one("#name", Input).focus()
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, TransferScreen))
-        transfer = app.screen
-        assert isinstance(transfer, TransferScreen)
-        await wait_for(lambda: transfer.last is not None, timeout=30)
+        transfer = await start_upload(app, pilot, source)
         assert transfer.query_one(ProgressBar).total == 4096 * MIB
         await pilot.press("c")
         await wait_for(lambda: any("cancelled: nothing kept" in told for told in app.told))
@@ -133,15 +125,7 @@ async def test_a_console_that_leaves_cancels_its_upload_and_keeps_nothing(
     app = _app(storage_daemon)
     async with app.run_test(size=(150, 40)) as pilot:
         await _storage(app, pilot)
-        await pilot.press("u")
-        await wait_for(lambda: isinstance(app.screen, FormScreen))
-        app.screen.query_one("#path", Input).value = str(source)
-        app.screen.query_one("#name", Input).focus()
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, TransferScreen))
-        transfer = app.screen
-        assert isinstance(transfer, TransferScreen)
-        await wait_for(lambda: transfer.last is not None, timeout=30)
+        transfer = await start_upload(app, pilot, source)
         assert (pool_dir / "huge.img").exists()
         app.exit()
     app.shutdown()  # as `virtui` does once the app has left

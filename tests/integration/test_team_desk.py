@@ -24,7 +24,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.integration.accounts import python_for, remove_user, run
+from tests.integration.accounts import python_for, remove_user, run, start_tui_as
 from tests.integration.daemons import Daemon, daemons_available
 from tests.integration.tmux import tmux, wait_for_text
 from tests.requirements import require
@@ -162,21 +162,8 @@ def test_two_admins_one_shared_desk_and_a_git_history(team: Team, tmp_path: Path
 
     # bob's own virtui, as bob, on the review desk: a team's desk opens on "for me".
     server = f"virtui-team-{os.getpid()}"
-    env = " ".join(f"{k}={v}" for k, v in team.env[BOB].items())
-    tmux(
-        server,
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "40",
-        f"runuser -u {BOB} -- env -i {env} {team.python} -m virtui",
-    )
     try:
-        wait_for_text(server, DOMAIN, timeout=30)
-        tmux(server, "send-keys", "5")
-        wait_for_text(server, "filter: for me", timeout=30)
+        start_tui_as(server, BOB, team.env[BOB], team.python, DOMAIN)
 
         proposal = team.base / "proposal.xml"
         conn = libvirt.open(team.uri)

@@ -9,12 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Input
+
 from virtui.config.settings import Settings
 from virtui.model import HostStatus
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk
 from virtui.review.store import ReviewStore
+from virtui.screens.form import FormScreen
+from virtui.screens.transfer import TransferScreen
 from virtui.tui.app import VirtuiApp
 from virtui.widgets.status_bar import StatusBar
 
@@ -106,3 +110,18 @@ def screen_text(app: VirtuiApp) -> str:
         x, y, text = float(match[1]), float(match[2]), html.unescape(match[3])
         lines.setdefault(y, []).append((x, text.replace("\xa0", " ")))
     return "\n".join("".join(t for _x, t in sorted(lines[y])) for y in sorted(lines))
+
+
+async def start_upload(app: VirtuiApp, pilot: object, source: Path) -> TransferScreen:
+    """``u`` on the selected pool with ``source``, named after it; the transfer dialog
+    once its first progress came."""
+    await pilot.press("u")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, FormScreen))
+    app.screen.query_one("#path", Input).value = str(source)
+    app.screen.query_one("#name", Input).focus()
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, TransferScreen))
+    transfer = app.screen
+    assert isinstance(transfer, TransferScreen)
+    await wait_for(lambda: transfer.last is not None, timeout=30)
+    return transfer

@@ -232,6 +232,25 @@ def _clean_environment() -> dict[str, str]:
     return base
 
 
+def _run_git(
+    command: list[str], stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One git command in the clean environment (HistoryError when it cannot run)."""
+    try:
+        return subprocess.run(
+            command,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env={**_clean_environment(), **(env or {})},
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise HistoryError(f"git: {error}") from error
+
+
 def check_config(repository: Path) -> None:
     """Raise HistoryError unless the repository's config holds only ALLOWED_CONFIG keys
     (read as a file: its includes are not followed, nothing runs)."""
@@ -245,19 +264,10 @@ def check_config(repository: Path) -> None:
     stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
     if _checked.get(path) == stamp:
         return
-    try:
-        done = subprocess.run(
-            ["git", "config", "--file", str(path), "--null", "--name-only", "--list"],
-            capture_output=True,
-            env=_clean_environment(),
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise HistoryError(f"git: {error}") from error
+    done = _run_git(["git", "config", "--file", str(path), "--null", "--name-only", "--list"])
     if done.returncode != 0:
-        raise HistoryError(f"{path}: git cannot read it: {done.stderr.decode(errors='replace')}")
-    keys = {key.lower() for key in done.stdout.decode(errors="replace").split("\0") if key}
+        raise HistoryError(f"{path}: git cannot read it: {done.stderr.strip()}")
+    keys = {key.lower() for key in done.stdout.split("\0") if key}
     foreign = sorted(key for key in keys if key not in ALLOWED_CONFIG)
     if foreign:
         raise HistoryRefused(
@@ -292,18 +302,7 @@ def _git(
     if not create:
         check_config(where)
         command += ["--git-dir", str(where)]
-    try:
-        done = subprocess.run(
-            [*command, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={**_clean_environment(), **(env or {})},
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise HistoryError(f"git: {error}") from error
+    done = _run_git([*command, *args], stdin, env)
     if done.returncode != 0:
         raise HistoryError(f"git {args[0]}: {done.stderr.strip() or done.returncode}")
     return done.stdout
