@@ -7,6 +7,8 @@ from __future__ import annotations
 import grp
 import hashlib
 import os
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,6 +139,18 @@ def test_a_caller_outside_the_group_is_refused(folder: Path) -> None:
     for desk in _serving(_config(folder, group=outside)):
         with pytest.raises(ReviewError, match=f"root is not a member of {outside}"):
             _client(desk)
+        # The refusal answers the caller's first request. Sent at once and the socket
+        # closed, the caller's request arrived to a closed socket: a reset, and the
+        # client said "Broken pipe" instead of why (once, in a CI run).
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.connect(str(desk.config.socket))
+        try:
+            assert select.select([raw], [], [], 0.2)[0] == []  # nothing before the request
+            raw.sendall(b'{"op": "hello"}\n')
+            answer = raw.makefile("rb").readline()
+            assert b"is not a member of" in answer
+        finally:
+            raw.close()
 
 
 def test_rules_that_cannot_be_read_disable_merging_and_the_service_says_so(

@@ -13,6 +13,7 @@ on the desk's machine for a member elsewhere (the service sees that member's acc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import pwd
@@ -43,6 +44,7 @@ from virtui.text import error_text, visible
 log = logging.getLogger("virtui.desk")
 
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+REFUSAL_READ_S = 5.0  # how long a refused caller's first request is waited for
 
 
 def peer_account(connection: socket.socket) -> tuple[int, str]:
@@ -121,6 +123,11 @@ def make_handler(service: DeskService, gid: int, group: str, machine: str) -> ty
             if not account or not is_member(account, gid):
                 who = account or f"uid {uid}"
                 log.warning("refused %s: not a member of %s", who, group)
+                # The refusal answers the first request: closed before it was read, the
+                # caller's write would fail (a broken pipe) instead of being told why.
+                self.request.settimeout(REFUSAL_READ_S)
+                with contextlib.suppress(OSError):
+                    self.rfile.readline(MAX_LINE + 1)
                 self.wfile.write(
                     encode({"refused": f"{who} is not a member of {group}: the desk refuses"})
                 )

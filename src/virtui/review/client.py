@@ -69,8 +69,11 @@ class Link:
             try:
                 if self._reader is None or self._writer is None:
                     self._reader, self._writer = self._open()
-                self._writer.write(encode(message))
-                self._writer.flush()
+                try:
+                    self._writer.write(encode(message))
+                    self._writer.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the service closed: it may have said why first (read below)
                 line = self._reader.readline(MAX_LINE + 1)
             except OSError as error:
                 self._drop()
