@@ -28,6 +28,7 @@ from tests.requirements import require
 # Before the fix this crashed the first round, at the moment the host resumed.
 KEEPALIVE = ("-k", "2", "-K", "4")
 STILL_FROZEN_S = 4.0
+RECONNECT_WAIT_S = 90.0
 ROUNDS = 10  # in a row, through every screen (storage, networks and domains twice)
 # The screens a person works in, and one with a dialog open (help over the domains):
 # the keys that open it and what shows once it is open.
@@ -90,7 +91,11 @@ class Console:
             if done():
                 return
             time.sleep(0.1)
-        raise AssertionError(f"{what} never happened; the pane shows:\n{self.pane()}")
+        said = self.log.read_text(errors="replace").splitlines()[-40:] if self.log.exists() else []
+        raise AssertionError(
+            f"{what} never happened; the pane shows:\n{self.pane()}\n"
+            "virtui's log ends:\n" + "\n".join(said)
+        )
 
     def wait_for(self, text: str) -> None:
         self.until(f"{text!r} showing", lambda: text in self.pane())
@@ -146,7 +151,13 @@ def test_a_host_that_freezes_and_resumes_never_takes_the_console_down(
                 time.sleep(STILL_FROZEN_S)
             finally:
                 os.kill(daemon.process.pid, signal.SIGCONT)
-            console.until("the host back", lambda: console.host_says()[-1].startswith("connected"))
+            # Back within its reconnect schedule (retries double up to 30 s): two of them
+            # on a loaded machine.
+            console.until(
+                "the host back",
+                lambda: console.host_says()[-1].startswith("connected"),
+                timeout=RECONNECT_WAIT_S,
+            )
             assert shown in console.pane()  # still on that screen
             print(f"round {round_ + 1}, {screen} open: survived", flush=True)
         console.keys("1")

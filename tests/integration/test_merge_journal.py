@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,11 +246,29 @@ def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
     backend = desk.hosts.config("h")
     real_read = backend.read_config
 
+    late = threading.Event()
+
+    class LateEvents(threading.Condition):
+        """A fake of timing (a loaded machine cannot be ordered on demand): once armed,
+        libvirt's event thread hands over each event 0.3 s late."""
+
+        def __enter__(self) -> bool:
+            if late.is_set() and threading.current_thread().name == "libvirt-events":
+                time.sleep(0.3)
+            return super().__enter__()
+
+    backend._defined = LateEvents()  # type: ignore[attr-defined]
+
     def someone_defines_right_after_the_read(uuid: str) -> DomainConfig:
         config = real_read(uuid)
-        # `virsh define` from another shell, after the drift check's read
+        # `virsh define` from another shell, after the drift check's read; its event is
+        # in before the merge's own define, whose event then comes late: the merge's
+        # wait finds one event at once and must not take it for its own.
+        counted = backend.define_count(uuid)  # type: ignore[attr-defined]
         xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
         storage_check.defineXML(xml.replace("</name>", "</name><title>theirs</title>"))
+        assert backend.await_define(uuid, counted, 30) == counted + 1  # type: ignore[attr-defined]
+        late.set()
         return config
 
     backend.read_config = someone_defines_right_after_the_read  # type: ignore[method-assign]
@@ -256,6 +276,7 @@ def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
     warnings = [line for line in result.change.outcome if line.startswith("warning:")]
     assert len(warnings) == 1 and "another define of" in warnings[0], result.change.outcome
     backend.read_config = real_read  # type: ignore[method-assign]
+    late.clear()
     # An ordinary merge says nothing of the kind.
     again = desk.draft("h", dom.UUIDString(), "1 vCPU", [SetVcpus(1, 2)])
     desk.publish(again.id)

@@ -33,6 +33,9 @@ START = "start"
 # How long a merge waits for the DEFINED event of its own define (it comes on libvirt's
 # event thread just after the call returns; a few ms).
 DEFINE_EVENT_WAIT_S = 2.0
+# Events of two defines arrive one after the other, not always together: after the first,
+# how long a merge waits for a second before it takes the first for its own.
+DEFINE_SETTLE_S = 0.5
 
 
 class Merging(DeskCore):
@@ -185,6 +188,10 @@ class Merging(DeskCore):
         if before is None or waiting is None:
             return []
         now = waiting(change.domain_uuid, before, DEFINE_EVENT_WAIT_S)
+        if now == before + 1:
+            # One event: this merge's own, or another's that came first with this one's
+            # still on its way (a loaded machine): a moment more for a second.
+            now = waiting(change.domain_uuid, before + 1, DEFINE_SETTLE_S)
         others = (now - before - 1) if now is not None else 0
         if others <= 0:
             return []
