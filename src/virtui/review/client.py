@@ -213,7 +213,7 @@ class DeskClient:
     # -- reading ---------------------------------------------------------------------------
 
     def data_version(self) -> int:
-        """The service's count of writing steps: it moves when anyone changes the desk."""
+        """A number the service moves whenever its store changed (anyone's step)."""
         return int(self._call("version"))
 
     def changes(self) -> list[ChangeRequest]:

@@ -152,6 +152,11 @@ class DeskCore:
         """One change request (ReviewError when there is none)."""
         return self._get(change_id)
 
+    def live_config(self, change: ChangeRequest) -> DomainConfig:
+        """What now stands where ``change`` applies (a new domain's: nothing, until a
+        domain takes its name or UUID) (blocking)."""
+        return self._port_of(change).read_config(change.domain_uuid)
+
     def read_config(self, host: str, uuid: str, kind: str = "domain") -> DomainConfig:
         """The live configuration of a domain (or network), to edit (blocking)."""
         return self._port(host, kind).read_config(uuid)

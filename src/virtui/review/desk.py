@@ -342,7 +342,7 @@ class ReviewDesk(Merging, Rebasing):
         change = self._get(change_id)
         if change.state not in REVIEWABLE:
             return change
-        live = self._port_of(change).read_config(change.domain_uuid)
+        live = self.live_config(change)
         if sha256(live.xml) != change.base_hash:
             self._mark_stale(change)
         return self._get(change_id)

@@ -289,7 +289,7 @@ class Merging(DeskCore):
     ) -> MergeResult:
         change_id = change.id
         try:
-            applied = self._port_of(change).read_config(change.domain_uuid).xml
+            applied = self.live_config(change).xml
         except Exception as error:
             raise ReviewError(
                 f"#{change_id}: libvirt has the change (defined) but it could not be read back "
@@ -363,9 +363,7 @@ class Merging(DeskCore):
                 if change.kind == NEW_DOMAIN:
                     done = self._settle_new(change)
                 else:
-                    done = self._settle(
-                        change, self._port_of(change).read_config(change.domain_uuid).xml
-                    )
+                    done = self._settle(change, self.live_config(change).xml)
                 if done:
                     settled.append(change_id)
             except Exception:

@@ -35,7 +35,7 @@ class Rebasing(DeskCore):
                 f"#{change_id} defines a new domain, and one now stands where it would go: "
                 "withdraw it and draft another"
             )
-        live = self._port_of(change).read_config(change.domain_uuid)
+        live = self.live_config(change)
         try:
             if any(isinstance(op, RawXml) for op in change.ops):
                 proposed = diff.three_way(
@@ -81,7 +81,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
-        live = self._port_of(change).read_config(change.domain_uuid)
+        live = self.live_config(change)
         base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
         try:
             text = diff.three_way(base, proposed, canonical(live.xml))
@@ -97,7 +97,7 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")
-        live = self._port_of(change).read_config(change.domain_uuid)
+        live = self.live_config(change)
         if sha256(live.xml) != sha256(live_xml):
             raise ReviewError(
                 f"#{change_id}: the live configuration changed while you edited; edit again"

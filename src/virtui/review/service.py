@@ -10,6 +10,7 @@ connection.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -21,7 +22,7 @@ from typing import Any
 
 from virtui.model.newguest import NewVolume
 from virtui.ports.config import ConfigHosts
-from virtui.review.core import NEW_DOMAIN, ReviewError, ReviewRules
+from virtui.review.core import ReviewError, ReviewRules
 from virtui.review.desk import ReviewDesk
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest
@@ -121,25 +122,25 @@ class DeskService:
             raise Refusal(f"the desk has no step {step!r}")
         run = OPERATIONS[step]
         desk = self.desk_for(caller)
-        for host in _hosts_named(args):
-            try:
-                self.ready(host)
-            except Exception as error:
-                raise ReviewError(f"{host}: {error_text(error)}") from error
+        host = args.get("host")
+        if isinstance(host, str) and host:
+            self.reach(host)
         if step in READING:
             return run(self, desk, args)
         with self._lock:
             return run(self, desk, args)
 
+    def reach(self, host: str) -> None:
+        """Connect ``host`` when it is not (ReviewError naming it when that fails)."""
+        try:
+            self.ready(host)
+        except Exception as error:
+            raise ReviewError(f"{host}: {error_text(error)}") from error
+
     def host_of(self, change_id: int) -> str:
         """The host a change targets ("" when there is no such change)."""
         change = self.store.get(change_id)
         return change.host if change is not None else ""
-
-
-def _hosts_named(args: dict[str, Any]) -> list[str]:
-    host = args.get("host")
-    return [host] if isinstance(host, str) and host else []
 
 
 Operation = Callable[[DeskService, ReviewDesk, dict[str, Any]], Any]
@@ -155,13 +156,9 @@ def _by_id(
 
     def run(service: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
         change_id = _number(args, "id")
-        if host:
-            target = service.host_of(change_id)
-            if target:
-                try:
-                    service.ready(target)
-                except Exception as error:
-                    raise ReviewError(f"{target}: {error_text(error)}") from error
+        target = service.host_of(change_id) if host else ""
+        if target:
+            service.reach(target)
         answer = act(desk, change_id, args)
         return service.shown(answer) if shown else answer
 
@@ -182,7 +179,6 @@ def _hello(service: DeskService, desk: ReviewDesk, _args: dict[str, Any]) -> Any
         "user": desk.user,
         "rules": rules_to_dict(service.rules),
         "history": service.history is not None,
-        "version": service.version,
         "hosts": list(service.host_names),
     }
 
@@ -215,10 +211,15 @@ def _with_secrets(ops: list[Op], live_xml: str) -> list[Op]:
         raise ReviewError(str(error)) from error
 
 
-def _draft(service: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
+def _kind(args: dict[str, Any]) -> str:
     kind = _text(args, "kind", "domain")
     if kind not in ("domain", "network"):
         raise Refusal("kind must be domain or network")
+    return kind
+
+
+def _draft(service: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
+    kind = _kind(args)
     host, uuid = _text(args, "host"), _text(args, "uuid")
     ops = _with_secrets(_ops(args), desk.read_config(host, uuid, kind).xml)
     return service.shown(
@@ -227,17 +228,12 @@ def _draft(service: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
 
 
 def _read_config(_s: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
-    kind = _text(args, "kind", "domain")
-    if kind not in ("domain", "network"):
-        raise Refusal("kind must be domain or network")
-    config = desk.read_config(_text(args, "host"), _text(args, "uuid"), kind)
+    config = desk.read_config(_text(args, "host"), _text(args, "uuid"), _kind(args))
     return {"xml": redact(config.xml), "active": config.active, "name": config.name}
 
 
 def _resolve(service: DeskService, desk: ReviewDesk, change_id: int, args: dict[str, Any]) -> Any:
-    change = desk.get(change_id)
-    kind = "domain" if change.kind == NEW_DOMAIN else change.kind
-    live = desk.read_config(change.host, change.domain_uuid, kind).xml
+    live = desk.live_config(desk.get(change_id)).xml
     if redact(live) != _text(args, "live"):
         raise ReviewError(
             f"#{change_id}: the live configuration changed while you edited; edit again"
@@ -264,20 +260,19 @@ def _find_domain(_s: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any
     host, wanted = _text(args, "host"), _text(args, "name")
     port = desk.hosts.config(host)
     uuid = port.domain_named(wanted)
-    if uuid:
-        return uuid
-    try:
-        return port.read_config(wanted.lower()) and wanted.lower()
-    except Exception as error:
-        raise ReviewError(f"{host} has no domain {wanted}") from error
+    if not uuid:  # not a name: perhaps a UUID
+        uuid = wanted.lower()
+        try:
+            port.read_config(uuid)
+        except Exception as error:
+            raise ReviewError(f"{host} has no domain {wanted}") from error
+    return uuid
 
 
 def _recover(service: DeskService, desk: ReviewDesk) -> Any:
     for host in service.host_names:  # a host that does not answer keeps its merges
-        try:
-            service.ready(host)
-        except Exception:  # recovered when it answers again
-            continue
+        with contextlib.suppress(ReviewError):  # recovered when it answers again
+            service.reach(host)
     return desk.recover()
 
 
