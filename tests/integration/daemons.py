@@ -152,6 +152,15 @@ class Daemon:
         assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
+    def state(self) -> str:
+        """Whether the daemon still runs, and the end of its log (for a failure message)."""
+        assert self.process is not None
+        status = self.process.poll()
+        log = self.dir / "libvirtd.log"
+        tail = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
+        running = "running" if status is None else f"ended with status {status}"
+        return f"libvirtd {running}; its log ends:\n" + "\n".join(tail)
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()

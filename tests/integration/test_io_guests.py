@@ -101,6 +101,14 @@ class Bracket:
         return least / longest * 0.99, most / shortest * 1.01
 
 
+def _until(done: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Polls ``done`` until it holds (a guest's progress shows in its counters only)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.05)
+
+
 def _between(
     backend: LibvirtBackend, read_plain: Callable[[], Counters], seconds: float
 ) -> Bracket:
@@ -128,7 +136,7 @@ def test_disk_written_through_the_bios_shows_what_domblkstat_counts(
 ) -> None:
     dom = define_io_guest(embed_conn, io_dir, DISK_WRITE_CODE)
     name = dom.name()
-    time.sleep(1)  # past the BIOS: writing steadily
+    _until(lambda: dom.blockStats("hda")[2] > 0, "the guest's first write")  # BIOS done
     bracket = _between(embed_backend, lambda: dom.blockStats("hda"), 2.0)
     rd_reqs0, rd_bytes0, wr_reqs0, wr_bytes0, _ = bracket.before[0]
     _rd_reqs1, _rd_bytes1, wr_reqs1, wr_bytes1, _ = bracket.after[1]
@@ -159,7 +167,7 @@ def test_frames_sent_to_the_tap_show_what_domifstat_counts(
     dom = define_io_guest(embed_conn, io_dir, IDLE_CODE, tap=tap)
     name = dom.name()
     with FrameSender(tap, per_second=400):
-        time.sleep(0.5)
+        _until(lambda: dom.interfaceStats(tap)[1] > 0, "the first frame in")
         bracket = _between(embed_backend, lambda: dom.interfaceStats(tap), 2.0)
     rx_bytes0, rx_bytes1 = bracket.before[0][0], bracket.after[1][0]
     stats = _stats_by_name(bracket.second, name)
