@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import RecordingApp, column, host_status, status_text, wait_for
+from tests.tui.helpers import (
+    RecordingApp,
+    column,
+    host_status,
+    screen_text,
+    status_text,
+    wait_for,
+)
 from virtui.config.settings import Settings
 from virtui.config.usersettings import load_user_settings
 from virtui.model import HostStatus
@@ -236,3 +243,22 @@ async def test_keys_typed_in_one_burst_land_where_they_were_meant(fleet_uri: str
         await wait_for(lambda: form.values()["bus"] == "sata")
         values = form.values()
         assert (values["path"], values["target"], values["bus"]) == ("/tmp/a:b.img", "vdc", "sata")
+
+
+async def test_the_command_palette_opens_every_top_screen(fleet_uri: str) -> None:
+    """The palette's entries come from the registry of top screens, like the digits."""
+    from textual.command import CommandPalette
+
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        for title, said, screen in (
+            ("Show Storage", "key 3 · :pool", StorageScreen),
+            ("Show Hosts", "key 2 · :host", HostsScreen),
+        ):
+            await pilot.press("ctrl+p")
+            await wait_for(lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*title.lower())
+            await wait_for(lambda said=said: said in screen_text(app))  # type: ignore[misc]
+            await pilot.press("enter")
+            await wait_for(lambda screen=screen: isinstance(app.screen, screen))  # type: ignore[misc]
+            assert len(app.screen_stack) == 3  # default, domains, this one: no pile

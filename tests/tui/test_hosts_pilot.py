@@ -112,7 +112,7 @@ async def test_a_redraw_before_the_hosts_screen_is_composed_waits_for_it(
     app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
     async with app.run_test(size=(160, 30)):
         await app.poll_now()
-        app.action_show_hosts()  # pushed: in front, children not yet composed
+        app.action_show("hosts")  # pushed: in front, children not yet composed
         app.redraw()
         await wait_for(lambda: isinstance(app.screen, HostsScreen) and app.screen.is_mounted)
         assert set(_rows(app)) == {"test"}

@@ -147,7 +147,7 @@ async def test_an_entry_arriving_as_the_logs_screen_opens_is_shown(fleet_uri: st
     """An event between key 4 and the screen's first frame: on the screen, no crash."""
     app = _app(fleet_uri)
     async with app.run_test(size=(150, 30)):
-        app.action_show_logs()  # pushed: in front, children not yet composed
+        app.action_show("logs")  # pushed: in front, children not yet composed
         app.record(LogEntry.now("test", "web01", "started", "booted", Severity.INFO))
         await wait_for(lambda: isinstance(app.screen, LogsScreen) and app.screen.is_mounted)
         assert isinstance(app.screen, LogsScreen)

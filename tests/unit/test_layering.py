@@ -54,7 +54,7 @@ def _crossing(path: Path, roots: tuple[str, ...], packages: tuple[str, ...]) -> 
 
 def test_every_module_is_under_a_contract() -> None:
     covered = {
-        *_files("screens", "widgets", "tui"),
+        *_files("ui", "screens", "widgets", "tui"),
         *_files("model", "ports", "backends", "monitor", "review", "config"),
         *_files("cli"),
         *_files(
@@ -64,13 +64,30 @@ def test_every_module_is_under_a_contract() -> None:
     assert set(SRC.rglob("*.py")) == covered
 
 
-@pytest.mark.parametrize("path", _files("screens", "widgets", "tui"), ids=_module)
+@pytest.mark.parametrize("path", _files("ui", "screens", "widgets", "tui"), ids=_module)
 def test_the_ui_never_touches_libvirt(path: Path) -> None:
     forbidden = _crossing(path, SYSTEMS, ("backends.libvirt", "backends.prometheus"))
     part = path.relative_to(SRC).parts[0]
-    if part in ("screens", "widgets"):  # screens reach hosts only through ports (subpackages too)
+    if part in (
+        "ui",
+        "screens",
+        "widgets",
+    ):  # screens reach hosts only through ports (subpackages too)
         forbidden |= _crossing(path, (), ("backends", "monitor.hostports", "monitor.sessions"))
     assert not forbidden, f"{_module(path)} imports {sorted(forbidden)}"
+
+
+# The UI half's own floors, bottom up: what one floor may not import from those above.
+ABOVE = {"ui": ("widgets", "screens", "tui"), "widgets": ("screens", "tui"), "screens": ("tui",)}
+
+
+@pytest.mark.parametrize("path", _files(*ABOVE), ids=_module)
+def test_no_ui_module_imports_from_a_floor_above(path: Path) -> None:
+    """The app (tui) composes screens, screens compose widgets, and all of them use ui;
+    nothing points back up (a screen that needs the app asks with a message)."""
+    floor = path.relative_to(SRC).parts[0]
+    found = _crossing(path, (), ABOVE[floor])
+    assert not found, f"{_module(path)} imports {sorted(found)}"
 
 
 SYSTEMS_HALF = [

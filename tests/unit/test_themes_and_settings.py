@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from virtui.config.usersettings import UserSettings, load_user_settings, save_user_settings
-from virtui.tui.commands import Command, CommandError, parse
 from virtui.tui.themes import load_theme, load_themes
+from virtui.ui.commands import Command, CommandError, parse
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "virtui"
 THEMES = Path(__file__).resolve().parents[2] / "themes"

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from virtui.tui.commands import CommandError, parse
+from virtui.ui.commands import CommandError, parse
 from virtui.widgets.plain import Static
 
 

@@ -19,7 +19,7 @@ from virtui.monitor.store import DomainStore
 from virtui.screens.base import VirtuiScreen
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.text import visible, visible_lines
-from virtui.tui.calls import Calls
+from virtui.ui.calls import Calls
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar

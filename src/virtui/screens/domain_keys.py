@@ -7,7 +7,7 @@ from textual.screen import Screen
 
 from virtui.model import DomainAction, DomainKey, DomainState
 from virtui.monitor.store import DomainStore
-from virtui.tui.messages import (
+from virtui.ui.messages import (
     DRAFT_KINDS,
     CloneDomain,
     DomainIntent,

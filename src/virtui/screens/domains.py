@@ -16,7 +16,7 @@ from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.io_views import VIEW_NOTE
 from virtui.screens.navigation import navigation_keys
-from virtui.tui.messages import ToggleCpuMode
+from virtui.ui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMNS, DomainTable
 from virtui.widgets.status_bar import Part, StatusBar

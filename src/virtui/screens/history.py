@@ -18,7 +18,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.text_view import TextScreen
 from virtui.text import visible
-from virtui.tui.calls import Calls
+from virtui.ui.calls import Calls
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 

@@ -16,7 +16,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
-from virtui.tui.messages import ToggleCpuMode
+from virtui.ui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar

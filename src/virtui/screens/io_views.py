@@ -20,7 +20,7 @@ from virtui.ports.domains import DomainsPort
 from virtui.screens.base import VirtuiScreen
 from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure
 from virtui.widgets.status_bar import Part, StatusBar
 from virtui.widgets.table_sync import sync_rows
 

@@ -21,8 +21,8 @@ from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
-from virtui.tui.calls import Calls, Failure
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls, Failure
+from virtui.ui.messages import TimelineNote
 from virtui.widgets.log_view import LogView, entry_texts
 from virtui.widgets.status_bar import StatusBar
 

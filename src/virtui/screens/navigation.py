@@ -10,24 +10,22 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-# digit -> (the app's action, what the screen is called)
-TOP_SCREENS = {
-    "1": ("app.show_domains", "Domains"),
-    "2": ("app.show_hosts", "Hosts"),
-    "3": ("app.show_storage", "Storage"),
-    "4": ("app.show_logs", "Logs"),
-    "5": ("app.show_review", "Review desk"),
-    "6": ("app.show_networks", "Networks"),
-}
+from virtui.ui.top_screens import TOP_SCREENS
 
 
 def navigation_keys(here: str) -> list[Binding]:
     """``?``, the digits of the other top screens (not ``1``: each screen says what it
-    does, mostly "back"), and ``q``."""
+    does, mostly "back"), and ``q``. The digits come from the registry of top screens."""
     digits = [
-        Binding(digit, action, title, show=False, id=f"nav.{action.removeprefix('app.')}")
-        for digit, (action, title) in TOP_SCREENS.items()
-        if digit not in (here, "1")
+        Binding(
+            screen.digit,
+            f"app.show('{screen.name}')",
+            screen.title,
+            show=False,
+            id=f"nav.show_{screen.name}",
+        )
+        for screen in TOP_SCREENS
+        if screen.digit not in (here, "1")
     ]
     return [
         Binding("question_mark", "help", "Help", key_display="?", id="nav.help"),

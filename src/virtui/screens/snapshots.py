@@ -16,8 +16,8 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls, Failure
+from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows

@@ -13,7 +13,7 @@ from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
 from virtui.screens.base import VirtuiScreen
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 

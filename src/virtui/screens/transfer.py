@@ -18,8 +18,8 @@ from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
 from virtui.text import visible
-from virtui.tui.calls import Calls
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls
+from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
 
 Transfer = Callable[[Callable[[TransferProgress], None], threading.Event], str]

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import RenderableType
 from textual import on
 from textual._compositor import ChopsUpdate
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -39,21 +40,26 @@ from virtui.screens.io_views import BlockDevicesView, InterfacesView, LiveView, 
 from virtui.screens.logs import LogsScreen
 from virtui.screens.migrations import MigrationsScreen
 from virtui.screens.networks import NetworksScreen
-from virtui.screens.review import ReviewScreen
 from virtui.screens.startup import StartupScreen
-from virtui.screens.storage import StorageScreen
 from virtui.text import visible, visible_lines
-from virtui.tui.calls import BlockingCalls, Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.collector import settle_collector
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
 from virtui.tui.departure import Departure
-from virtui.tui.desk_watch import UNAVAILABLE, DeskWatch
+from virtui.tui.desk_watch import DeskWatch
 from virtui.tui.domain_screens import DomainScreens
 from virtui.tui.host_list import HostList
 from virtui.tui.key_scopes import SCOPES
-from virtui.tui.messages import (
+from virtui.tui.migrations import MigrationsController
+from virtui.tui.network_changes import NetworkChanges
+from virtui.tui.new_guests import NewGuestController
+from virtui.tui.operations import OperationsController
+from virtui.tui.spans import SpanUpdate
+from virtui.tui.themes import apply_themes, user_theme_file
+from virtui.tui.top_screens import OPENINGS
+from virtui.ui.calls import BlockingCalls, Calls
+from virtui.ui.messages import (
     ActionFinished,
     DemoProgress,
     DomainIntent,
@@ -65,12 +71,7 @@ from virtui.tui.messages import (
     TimelineNote,
     ToggleCpuMode,
 )
-from virtui.tui.migrations import MigrationsController
-from virtui.tui.network_changes import NetworkChanges
-from virtui.tui.new_guests import NewGuestController
-from virtui.tui.operations import OperationsController
-from virtui.tui.spans import SpanUpdate
-from virtui.tui.themes import apply_themes, user_theme_file
+from virtui.ui.top_screens import TOP_SCREENS
 from virtui.widgets import textual_hacks
 from virtui.widgets.braille import limited_glyphs
 
@@ -367,7 +368,7 @@ class VirtuiApp(App[None]):
     def on_timeline_note(self, message: TimelineNote) -> None:
         self.record(message.entry)
 
-    # -- the top screens (keys 1-5) -------------------------------------------------------
+    # -- the top screens (keys 1-6) -------------------------------------------------------
 
     def _leave_top_screens(self, wanted: type[Screen[None]]) -> bool:
         """Close the top screens in front (hosts, storage, …), unless it is ``wanted``; True
@@ -378,28 +379,39 @@ class VirtuiApp(App[None]):
             self.pop_screen()
         return True
 
-    def action_show_domains(self) -> None:
-        """Back to the domains screen (key 1 elsewhere, ``:dom``): every screen above
-        it closes."""
-        while self.front() is not self.domains and len(self.screen_stack) > 1:
-            self.pop_screen()
+    def action_show(self, name: str, host: str = "", text: str = "", scoped: bool = False) -> None:
+        """Show the top screen ``name`` of the registry (its digit key, ``:`` command or
+        palette entry): the one in front if it is that screen already, else a new one in
+        place of the top screens in front (no deep stack). A ``:`` command is ``scoped``:
+        its ``@host`` and text become the screen's filter."""
+        opening = OPENINGS[name]
+        front = self.front()
+        if isinstance(front, opening.kind) and opening.same_scope(front, host):
+            screen: Screen[Any] = front
+        else:
+            built = opening.build(self, host)
+            if built is None:
+                return
+            screen = built
+            if screen is self.domains:
+                while self.front() is not self.domains and len(self.screen_stack) > 1:
+                    self.pop_screen()
+            else:
+                while getattr(self.front(), "TOP_SCREEN", False):
+                    self.pop_screen()
+                self.push_screen(screen)
+        if scoped and opening.scope is not None:
+            # A screen just pushed is composed after this message: its filter then.
+            self.call_later(opening.scope, screen, host, text)
 
-    def action_show_hosts(self) -> None:
-        """Open the hosts screen (key 2)."""
-        if self._leave_top_screens(HostsScreen):
-            tags = {session.name: session.tags for session in self.sessions}
-            self.push_screen(HostsScreen(self.store, self.history, self.cpu_mode, tags))
-
-    def action_show_storage(self) -> None:
-        """Open the storage screen (key 3)."""
-        if self._leave_top_screens(StorageScreen):
-            self.push_screen(StorageScreen(self.ports, self.calls))
-
-    def action_show_logs(self) -> None:
-        """Open the logs screen (key 4)."""
-        if self._leave_top_screens(LogsScreen):
-            self.push_screen(
-                LogsScreen(self.timeline, self.ports, self.calls, state_dir() / "virtui.log")
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P): Textual's own, and each top screen."""
+        yield from super().get_system_commands(screen)
+        for top in TOP_SCREENS:
+            yield SystemCommand(
+                f"Show {top.title}",
+                f"key {top.digit} · :{top.words[0]} {top.usage.strip()}",
+                partial(self.action_show, top.name),
             )
 
     def action_show_view(self, name: str) -> None:
@@ -427,23 +439,6 @@ class VirtuiApp(App[None]):
             return
         if self._leave_top_screens(PhysicalCpusView):
             self.push_screen(PhysicalCpusView(host, port, self.calls, self.delay))
-
-    def action_show_review(self) -> None:
-        """Open the review desk (key 5)."""
-        desk = self.desk_watch.desk
-        if desk is None:
-            self.notify(UNAVAILABLE, severity="error")
-        elif self._leave_top_screens(ReviewScreen):
-            self.push_screen(ReviewScreen(desk, self.calls))
-
-    def action_show_networks(self, host: str = "") -> None:
-        """Open the networks screen (key 6; ``:net @host`` shows one host's)."""
-        front = self.front()
-        if isinstance(front, NetworksScreen) and front.only_host == host:
-            return
-        while getattr(self.front(), "TOP_SCREEN", False):
-            self.pop_screen()
-        self.push_screen(NetworksScreen(self.ports, self.calls, self.network_changes, host))
 
     def open_history(self, host: str, name: str) -> None:
         """The git history of a domain's configuration (``:history``)."""

@@ -36,8 +36,8 @@ from virtui.screens.editor import edit_text
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.storage.inputs import InputError, parse_size
-from virtui.tui.calls import Calls
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls
+from virtui.ui.messages import TimelineNote
 from virtui.xmltext import quoteattr
 
 _DEV = "abcdefghijklmnopqrstuvwxyz"

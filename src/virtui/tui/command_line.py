@@ -13,9 +13,9 @@ from textual.widgets import Input
 
 from virtui.screens.command import CommandLine
 from virtui.screens.domains import DomainsScreen
-from virtui.screens.logs import LogsScreen
-from virtui.tui.commands import HELP, Command, CommandError, hidden_after, parse
 from virtui.tui.host_list import HostList
+from virtui.ui.commands import HELP, Command, CommandError, hidden_after, parse
+from virtui.ui.top_screens import BY_WORD
 
 
 class CommandLineApp(Protocol):
@@ -50,12 +50,9 @@ class CommandLineApp(Protocol):
     def exit(self) -> None:
         """Quit."""
 
-    def action_show_domains(self) -> None: ...
-    def action_show_hosts(self) -> None: ...
-    def action_show_storage(self) -> None: ...
-    def action_show_logs(self) -> None: ...
-    def action_show_review(self) -> None: ...
-    def action_show_networks(self, host: str = "") -> None: ...
+    def action_show(self, name: str, host: str = "", text: str = "", scoped: bool = False) -> None:
+        """Show a top screen of the registry."""
+
     def open_history(self, host: str, name: str) -> None: ...
 
 
@@ -66,12 +63,7 @@ class CommandLineController:
         self.app = app
         self.history: list[str] = []  # what was typed, oldest first (↑ recalls it)
         self._commands: dict[str, Callable[[Command], None]] = {
-            "dom": self._domains,
-            "host": lambda _c: app.action_show_hosts(),
-            "pool": lambda _c: app.action_show_storage(),
-            "log": self._logs,
-            "review": lambda _c: app.action_show_review(),
-            "net": lambda c: app.action_show_networks(c.host),
+            **{word: self._show for word in BY_WORD},
             "history": lambda c: app.open_history(c.host, c.text),
             "theme": self._theme,
             "columns": self._columns,
@@ -99,20 +91,8 @@ class CommandLineController:
         if handler is not None:
             handler(command)
 
-    def _domains(self, command: Command) -> None:
-        self.app.action_show_domains()
-        self.app.domains.show_host(command.host, command.text)
-
-    def _logs(self, command: Command) -> None:
-        self.app.action_show_logs()
-        if command.text or command.host:
-            self.app.call_later(self._filter_logs, command)
-
-    def _filter_logs(self, command: Command) -> None:
-        front = self.app.front()
-        if isinstance(front, LogsScreen):
-            words = ([f"host:{command.host}"] if command.host else []) + [command.text]
-            front.set_filter(" ".join(w for w in words if w))
+    def _show(self, command: Command) -> None:
+        self.app.action_show(BY_WORD[command.name].name, command.host, command.text, scoped=True)
 
     def _theme(self, command: Command) -> None:
         app = self.app

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 from textual.message import Message
 
 from virtui.monitor.sessions import DemoStartError, RunningDemo, start_demo
-from virtui.tui.calls import Calls, Failure
-from virtui.tui.messages import DemoProgress
+from virtui.ui.calls import Calls, Failure
+from virtui.ui.messages import DemoProgress
 
 # At exit, a boot still under way is waited for (its guests are then stopped rather than
 # left running); booting local TCG guests takes seconds, not minutes.

@@ -23,7 +23,7 @@ from virtui.review.history import ConfigHistory
 from virtui.review.store import ReviewStore, StoreError
 from virtui.screens.history import HistoryScreen, HistorySource
 from virtui.screens.review import ReviewScreen
-from virtui.tui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure
 
 log = logging.getLogger("virtui.tui.desk_watch")
 

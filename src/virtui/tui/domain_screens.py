@@ -28,10 +28,11 @@ from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
-from virtui.tui.calls import Calls
 from virtui.tui.changes import ChangesController
 from virtui.tui.console import run_console
-from virtui.tui.messages import (
+from virtui.tui.operations import OperationsController, valid_name
+from virtui.ui.calls import Calls
+from virtui.ui.messages import (
     CloneDomain,
     DomainIntent,
     DraftChange,
@@ -42,7 +43,6 @@ from virtui.tui.messages import (
     OpenSnapshots,
     TakeSnapshot,
 )
-from virtui.tui.operations import OperationsController, valid_name
 
 
 class DomainScreensApp(Protocol):

@@ -17,7 +17,7 @@ from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.sessions import open_sessions
 from virtui.monitor.store import DomainStore
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure
 
 log = logging.getLogger("virtui.tui.host_list")
 

@@ -10,35 +10,27 @@ from textual.dom import DOMNode
 from virtui.screens.command import CommandLine
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.detail import DetailScreen
-from virtui.screens.domains import DomainsScreen
 from virtui.screens.help import HelpScreen
 from virtui.screens.history import HistoryScreen
-from virtui.screens.hosts import HostsScreen
-from virtui.screens.logs import LogsScreen
 from virtui.screens.migrations import MigrationsScreen
-from virtui.screens.networks import NetworksScreen
 from virtui.screens.networks.detail import NetworkDetailScreen
-from virtui.screens.review import ReviewScreen
 from virtui.screens.snapshots import SnapshotsScreen
-from virtui.screens.storage import StorageScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.transfer import TransferScreen
+from virtui.tui.top_screens import OPENINGS
+from virtui.ui.top_screens import TOP_SCREENS
 from virtui.widgets.domain_table import DomainTable
 from virtui.widgets.log_view import LogView
 
-# (title, scope, class), in the order docs/keymap.md lists them.
+# (title, scope, class), in the order docs/keymap.md lists them: the command line, the
+# top screens (from their registry: a new one needs nothing here), then the rest.
 SCOPES: tuple[tuple[str, str, type[DOMNode]], ...] = (
     ("Command line (:)", "command", CommandLine),
-    ("Domains screen", "domains", DomainsScreen),
+    *((top.section, top.name, OPENINGS[top.name].kind) for top in TOP_SCREENS),
     ("Domains table (moving the cursor)", "table", DomainTable),
-    ("Hosts screen (2)", "hosts", HostsScreen),
-    ("Storage screen (3)", "storage", StorageScreen),
     ("Upload and download progress", "transfer", TransferScreen),
-    ("Logs screen (4)", "logs", LogsScreen),
     ("Timeline (moving the cursor)", "timeline", LogView),
     ("QEMU log and virtui's log (L, V)", "tail", TailScreen),
-    ("Review desk (5)", "review", ReviewScreen),
-    ("Networks screen (6)", "networks", NetworksScreen),
     ("Network detail (Enter on a network)", "network", NetworkDetailScreen),
     ("Migrations panel (J)", "migrations", MigrationsScreen),
     ("Configuration history (:history DOMAIN)", "history", HistoryScreen),

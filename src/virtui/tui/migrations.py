@@ -32,7 +32,7 @@ from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.readonly import refused_read_only
-from virtui.tui.calls import Calls
+from virtui.ui.calls import Calls
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
 PANEL_EVERY_S = 0.5  # the panel is refreshed at most this often

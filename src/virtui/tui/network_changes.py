@@ -18,8 +18,8 @@ from virtui.review.api import Desk
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import Op, RawXml
 from virtui.screens.editor import edit_text
-from virtui.tui.calls import Calls
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls
+from virtui.ui.messages import TimelineNote
 
 
 class NetworkChanges:

@@ -28,8 +28,8 @@ from virtui.review.seediso import cloud_config, seed_summary
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.readonly import refused_read_only
 from virtui.screens.storage.inputs import InputError, parse_size
-from virtui.tui.calls import Calls
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls
+from virtui.ui.messages import TimelineNote
 
 SOURCES = ("cloud", "iso", "import", "pxe", "xml")
 MAX_FILE = 64 * 1024  # a user-data or key file larger than this is not one

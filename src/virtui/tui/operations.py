@@ -24,7 +24,7 @@ from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.tui.messages import ActionFinished
+from virtui.ui.messages import ActionFinished
 
 log = logging.getLogger("virtui.tui.operations")
 

@@ -17,7 +17,7 @@ from virtui.screens.networks.tables import HOST_COLUMNS, LEASE_COLUMNS, host_row
 from virtui.screens.readonly import refused_read_only
 from virtui.screens.text_view import TextScreen
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure
 from virtui.widgets.plain import Static
 from virtui.widgets.table_sync import sync_rows
 

@@ -20,8 +20,8 @@ from virtui.screens.networks.drafts import NetworkDrafts
 from virtui.screens.networks.tables import NETWORK_COLUMNS, network_key, network_row
 from virtui.screens.readonly import refused_read_only
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls, Failure
+from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import update_rows

@@ -21,8 +21,8 @@ from virtui.screens.prompt import PromptScreen
 from virtui.screens.readonly import refused_read_only
 from virtui.screens.review.view import ReviewView
 from virtui.text import visible
-from virtui.tui.calls import Failure
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Failure
+from virtui.ui.messages import TimelineNote
 
 
 class ReviewScreen(ReviewView):

@@ -17,7 +17,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.navigation import TopScreenMark
 from virtui.screens.prompt import PromptScreen
 from virtui.text import visible
-from virtui.tui.calls import Calls
+from virtui.ui.calls import Calls
 from virtui.widgets.diff_table import DiffTable
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar

@@ -24,8 +24,8 @@ from virtui.screens.storage.tables import (
     volume_row,
 )
 from virtui.text import visible
-from virtui.tui.calls import Calls, Failure
-from virtui.tui.messages import TimelineNote
+from virtui.ui.calls import Calls, Failure
+from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows

@@ -1,5 +1,5 @@
 """The ``:`` command line, k9s style: ``:dom @h1 web``, ``:host``, ``:pool``, ``:log``,
-``:net @h1``.
+``:net @h1`` (a top screen's words are in its entry of ``ui.top_screens``).
 
 Parsing only (no Textual): the app carries the command out.
 """
@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from virtui.model.columns import DOMAIN_COLUMN_KEYS
+from virtui.ui.top_screens import TOP_SCREENS
 
-# Every name a command answers to; the first is the canonical one.
+# Every name a command answers to (the top screens' from their registry); the first is
+# the canonical one.
 NAMES: dict[str, tuple[str, ...]] = {
-    "dom": ("dom", "doms", "domain", "domains", "vm", "vms"),
-    "host": ("host", "hosts", "node", "nodes"),
-    "pool": ("pool", "pools", "storage", "vol", "volumes"),
-    "log": ("log", "logs", "events"),
-    "review": ("review", "reviews", "cr", "changes"),
-    "net": ("net", "nets", "network", "networks"),
+    **{screen.words[0]: screen.words for screen in TOP_SCREENS},
     "history": ("history", "hist", "git"),
     "theme": ("theme", "themes"),
     "columns": ("columns", "cols", "col"),
@@ -26,13 +23,13 @@ NAMES: dict[str, tuple[str, ...]] = {
     "help": ("help", "h", "?"),
     "quit": ("quit", "q", "q!"),
 }
-HELP = (
-    ":dom [@host] [filter]   domains (of one host, filtered)\n"
-    ":host   hosts · :pool   storage · :log [filter]   logs · :review   review desk\n"
-    ":net [@host]   virtual networks (of one host)\n"
-    ":history [@host] DOMAIN   the git history of its configuration\n"
-    ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (kept once it\n"
-    "connected) · :disconnect HOST (forgotten) · :q"
+HELP = "\n".join(
+    [
+        *(f":{screen.words[0]} {screen.usage}" for screen in TOP_SCREENS),
+        ":history [@host] DOMAIN   the git history of its configuration",
+        ":theme NAME · :cols -time +memp (hide, show; all) · :connect URI (kept once it",
+        "connected) · :disconnect HOST (forgotten) · :q",
+    ]
 )
 _ALIASES = {alias: name for name, aliases in NAMES.items() for alias in aliases}
 

@@ -20,7 +20,7 @@ from textual.app import App
 from virtui.background import run_detached
 from virtui.text import error_text
 
-log = logging.getLogger("virtui.tui.calls")
+log = logging.getLogger("virtui.ui.calls")
 
 T = TypeVar("T")
 
