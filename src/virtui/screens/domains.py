@@ -16,6 +16,7 @@ from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
 from virtui.screens.io_views import VIEW_NOTE
 from virtui.screens.navigation import navigation_keys
+from virtui.ui.broadcast import shared_state, subscribe
 from virtui.ui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.domain_table import COLUMNS, DomainTable
@@ -109,11 +110,15 @@ class DomainsScreen(DomainKeysScreen):
 
     def on_mount(self) -> None:
         self.query_one(DomainTable).focus()
-        # Attributes down: the app's reactives, watched (the app may be a test's own).
-        if hasattr(self.app, "cpu_mode"):
+        # State down: the app's reactives, watched, and its news after each poll.
+        if shared_state(self) is not None:
             self.watch(self.app, "cpu_mode", self._mode_changed, init=False)
-        if hasattr(self.app, "delay"):
             self.watch(self.app, "delay", self.set_delay)
+            subscribe(self, "polled", DomainsScreen.refresh_on)
+        self.refresh_view()
+
+    def refresh_on(self, _news: object) -> None:
+        """New figures (a poll): show them."""
         self.refresh_view()
 
     def _mode_changed(self, mode: CpuMode) -> None:

@@ -16,6 +16,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
+from virtui.ui.broadcast import shared_state, subscribe
 from virtui.ui.messages import ToggleCpuMode
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.plain import Static
@@ -105,8 +106,13 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)
         self.table.focus()
-        if hasattr(self.app, "cpu_mode"):
+        if shared_state(self) is not None:
             self.watch(self.app, "cpu_mode", self._mode_changed, init=False)
+            subscribe(self, "polled", HostsScreen.refresh_on)
+        self.refresh_view()
+
+    def refresh_on(self, _news: object) -> None:
+        """New figures (a poll): show them."""
         self.refresh_view()
 
     def _mode_changed(self, mode: CpuMode) -> None:

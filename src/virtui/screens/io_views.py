@@ -20,6 +20,7 @@ from virtui.ports.domains import DomainsPort
 from virtui.screens.base import VirtuiScreen
 from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.text import visible
+from virtui.ui.broadcast import subscribe
 from virtui.ui.calls import Calls, Failure
 from virtui.widgets.status_bar import Part, StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -67,6 +68,11 @@ class LiveView(TopScreenMark, VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*self.COLUMNS)
         self.table.focus()
+        subscribe(self, "polled", LiveView.refresh_on)
+        self.refresh_view()
+
+    def refresh_on(self, _news: object) -> None:
+        """New figures (a poll): show them."""
         self.refresh_view()
 
     def refresh_view(self) -> None:

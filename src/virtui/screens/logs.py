@@ -21,6 +21,7 @@ from virtui.screens.navigation import TopScreenMark, navigation_keys
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.tail import TailScreen
 from virtui.screens.text_view import TextScreen
+from virtui.ui.broadcast import subscribe
 from virtui.ui.calls import Calls, Failure
 from virtui.ui.messages import TimelineNote
 from virtui.widgets.log_view import LogView, entry_texts
@@ -70,6 +71,7 @@ class LogsScreen(TopScreenMark, VirtuiScreen):
 
     def on_mount(self) -> None:
         self.view.focus()
+        subscribe(self, "logged", LogsScreen.entry_added)
         self._reshow()
 
     # -- content ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer
 
 from virtui.screens.base import VirtuiScreen
+from virtui.ui.broadcast import subscribe
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 from virtui.widgets.table_sync import sync_rows
@@ -47,7 +48,6 @@ class MigrationBoard(Protocol):
 class MigrationsScreen(VirtuiScreen):
     """Refreshed by the controller at each job reading (every 0.5 s per migration)."""
 
-    IS_MIGRATIONS_PANEL = True
     HELP_TITLE = "Migrations"
     HELP_NOTE = "c asks libvirt to abort the job; the row then says where the guest is."
 
@@ -78,10 +78,15 @@ class MigrationsScreen(VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)
         self.table.focus()
+        subscribe(self, "migrations_changed", MigrationsScreen.refresh_on)
+        self.refresh_view()
+
+    def refresh_on(self, _news: object) -> None:
+        """A migration moved on: show it."""
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        """Bring the rows up to date (the app calls it only while this screen is shown)."""
+        """Bring the rows up to date."""
         rows = self.board.panel_rows()
         sync_rows(self.table, rows)
         running = sum(1 for cells in rows.values() if cells[2] in ("running", "cancelling"))

@@ -36,10 +36,8 @@ from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
-from virtui.screens.io_views import BlockDevicesView, InterfacesView, LiveView, PhysicalCpusView
-from virtui.screens.logs import LogsScreen
+from virtui.screens.io_views import BlockDevicesView, InterfacesView, PhysicalCpusView
 from virtui.screens.migrations import MigrationsScreen
-from virtui.screens.networks import NetworksScreen
 from virtui.screens.startup import StartupScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.changes import ChangesController
@@ -58,6 +56,7 @@ from virtui.tui.operations import OperationsController
 from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes, user_theme_file
 from virtui.tui.top_screens import OPENINGS
+from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import BlockingCalls, Calls
 from virtui.ui.messages import (
     ActionFinished,
@@ -133,6 +132,7 @@ class VirtuiApp(App[None]):
         self._sessions_given = sessions is not None
         self.store = DomainStore()
         self.history = HistoryStore()
+        self.broadcasts = Broadcasts()  # state down: the screens that show it subscribe
         self.ports = HostPorts(lambda: self.sessions, self.store)
         self.calls: Calls = BlockingCalls(self)
         self.timeline = Timeline()
@@ -206,11 +206,6 @@ class VirtuiApp(App[None]):
         """The screen in front, or None while the app shuts down (app.screen raises)."""
         stack = self.screen_stack
         return stack[-1] if stack else None
-
-    def shown(self) -> Screen[object] | None:
-        """The screen in front if it can be drawn on now, else None (its mount draws it)."""
-        front = self.front()
-        return front if front is not None and self._drawable(front) else None
 
     def pop_screen(self) -> AwaitComplete:
         """Pop the top screen; then forget the watchers its widgets left behind (see
@@ -330,37 +325,23 @@ class VirtuiApp(App[None]):
             )
         )
         if event.kind.startswith("network "):
-            front = self.shown()
-            if isinstance(front, NetworksScreen):
-                front.reload(event.host)
+            self.broadcasts.networks_changed.publish(event.host)
             return
         if event.kind in ("defined", "device-added", "device-removed"):
             self.desk_watch.configuration_changed(event.host, event.uuid)
         self.poll_host(event.host)
 
     def redraw(self) -> None:
-        """Bring the domains screen, and the hosts screen when in front, up to date."""
+        """Tell the screens that show figures (domains, hosts, the live views) to."""
         self._redraw_pending = False
-        if self._drawable(self.domains):
-            self.domains.refresh_view()
-        front = self.shown()
-        if isinstance(front, HostsScreen | LiveView):
-            front.refresh_view()
-
-    def _drawable(self, screen: Screen[Any]) -> bool:
-        # A poll can land between a screen's push and its compose (no children, no
-        # columns yet: its on_mount draws it), or while the app closes and takes the
-        # screens' children away before the screens themselves.
-        return self.is_running and screen.is_attached and screen.is_mounted
+        self.broadcasts.polled.publish(None)
 
     # -- the timeline ---------------------------------------------------------------------
 
     def record(self, entry: LogEntry) -> None:
         """Add an entry to the logs timeline (and to the logs screen if it is open)."""
         self.timeline.add(entry)
-        front = self.shown()
-        if isinstance(front, LogsScreen):
-            front.entry_added(entry)
+        self.broadcasts.logged.publish(entry)
 
     def _warning_logged(self, entry: LogEntry) -> None:
         self.post_message(TimelineNote(entry))  # any thread may log

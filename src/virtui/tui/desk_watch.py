@@ -22,7 +22,7 @@ from virtui.review.desk import ReviewDesk, ReviewRules
 from virtui.review.history import ConfigHistory
 from virtui.review.store import ReviewStore, StoreError
 from virtui.screens.history import HistoryScreen, HistorySource
-from virtui.screens.review import ReviewScreen
+from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import Calls, Failure
 
 log = logging.getLogger("virtui.tui.desk_watch")
@@ -41,8 +41,9 @@ class DeskWatchApp(Protocol):
     def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
         """Show a screen."""
 
-    def shown(self) -> Screen[object] | None:
-        """The screen in front, if it can be drawn on now."""
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """What the app announces to the screens."""
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Show a notification."""
@@ -189,6 +190,4 @@ class DeskWatch:
         text = f"{numbers} went stale: the live configuration changed (R rebases)"
         self.app.record(LogEntry.now(host, "", "review", text, Severity.WARNING))
         self.app.notify(text, severity="warning")
-        front = self.app.shown()
-        if isinstance(front, ReviewScreen):
-            front.reload()
+        self.app.broadcasts.desk_changed.publish(None)

@@ -32,6 +32,7 @@ from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.readonly import refused_read_only
+from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import Calls
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
@@ -64,8 +65,9 @@ class MigrationsApp(Protocol):
     def call_from_thread(self, callback: Any, *args: Any) -> Any:
         """Run on the UI thread."""
 
-    def shown(self) -> Screen[object] | None:
-        """The screen in front, if it can be drawn on now."""
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """What the app announces to the screens."""
 
     def set_timer(self, delay: float, callback: Any) -> Any:
         """Call back once after ``delay`` seconds."""
@@ -409,10 +411,7 @@ class MigrationsController:
 
     def _refresh_panel(self) -> None:
         self._panel_due = False
-        front = self.app.shown()
-        refresh = getattr(front, "refresh_view", None)
-        if refresh is not None and getattr(front, "IS_MIGRATIONS_PANEL", False):
-            refresh()
+        self.app.broadcasts.migrations_changed.publish(None)
 
     # -- the panel ------------------------------------------------------------------------
 

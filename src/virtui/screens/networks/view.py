@@ -20,6 +20,7 @@ from virtui.screens.networks.drafts import NetworkDrafts
 from virtui.screens.networks.tables import NETWORK_COLUMNS, network_key, network_row
 from virtui.screens.readonly import refused_read_only
 from virtui.text import visible
+from virtui.ui.broadcast import subscribe
 from virtui.ui.calls import Calls, Failure
 from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
@@ -69,6 +70,7 @@ class NetworksView(TopScreenMark, VirtuiScreen):
         self.table.add_columns(*NETWORK_COLUMNS)
         self.table.focus()
         self._show_status()
+        subscribe(self, "networks_changed", NetworksView.reload)
         self.reload()
         self.set_interval(RELOAD_EVERY_S, self.reload, name="networks-reload")
 

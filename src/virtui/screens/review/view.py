@@ -17,6 +17,7 @@ from virtui.screens.base import VirtuiScreen
 from virtui.screens.navigation import TopScreenMark
 from virtui.screens.prompt import PromptScreen
 from virtui.text import visible
+from virtui.ui.broadcast import subscribe
 from virtui.ui.calls import Calls
 from virtui.widgets.diff_table import DiffTable
 from virtui.widgets.plain import Static
@@ -88,7 +89,12 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         self.list_table.focus()
         self._status()
         self.set_interval(WATCH_EVERY_S, self._watch_store, name="review-watch")
+        subscribe(self, "desk_changed", ReviewView.reload_on)
         self.reload(recover=True)
+
+    def reload_on(self, _news: object) -> None:
+        """Requests went stale (the app saw the live configuration change): read again."""
+        self.reload()
 
     # -- reading ------------------------------------------------------------------------
 
