@@ -212,3 +212,16 @@ def test_importing_the_tui_loads_no_libvirt() -> None:
     probe = "import sys, virtui.tui.app; print('libvirt' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", _files("ui", "screens", "widgets", "tui", "cli"), ids=_module)
+def test_only_textual_hacks_reaches_into_textuals_private_modules(path: Path) -> None:
+    """Textual is pinned; what virtui changes inside it is one module to check against a
+    new release (widgets/textual_hacks.py)."""
+    private = {
+        name
+        for name in _imports(path)
+        if name.startswith("textual.") and any(p.startswith("_") for p in name.split(".")[1:])
+    }
+    if path.name != "textual_hacks.py":
+        assert not private, f"{_module(path)} imports {sorted(private)}"

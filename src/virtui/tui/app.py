@@ -11,14 +11,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rich.console import RenderableType
 from textual import on
-from textual._compositor import ChopsUpdate
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -53,7 +50,6 @@ from virtui.tui.migrations import MigrationsController
 from virtui.tui.network_changes import NetworkChanges
 from virtui.tui.new_guests import NewGuestController
 from virtui.tui.operations import OperationsController
-from virtui.tui.spans import SpanUpdate
 from virtui.tui.themes import apply_themes, user_theme_file
 from virtui.tui.top_screens import OPENINGS
 from virtui.ui.broadcast import Broadcasts
@@ -84,7 +80,7 @@ LEAVE_JOBS_S = 1.5
 REVIEW_COUNT_EVERY_S = 2.0  # a colleague's new request shows in the header this soon
 
 
-class VirtuiApp(App[None]):
+class VirtuiApp(textual_hacks.HackedApp[None]):
     """The virtui console.
 
     It drives: a timer fires every ``delay`` seconds and the Poller (monitor/poller.py)
@@ -114,13 +110,7 @@ class VirtuiApp(App[None]):
         sessions: Sequence[HostSession] | None = None,
         auto_poll: bool = True,
     ) -> None:
-        textual_hacks.install()
         super().__init__()
-        if self.no_color:
-            # Textual turns colours into 256-colour greys under NO_COLOR; no colour at all
-            # is what NO_COLOR asks for (the cursor is shown reversed instead).
-            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
-            self._filters.append(NoColor())
         self.settings = settings
         self._clashes_told: set[tuple[str, str]] = set()
         # What ends the console when its terminal goes (set by the command line's runner).
@@ -155,12 +145,6 @@ class VirtuiApp(App[None]):
         self.hosts = HostList(self, self._event_arrived)
         self.command_line = CommandLineController(self)
         self._warnings = WarningsToTimeline(self._warning_logged)
-
-    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
-        # Each dirty span is written from where it starts, not from its widget's edge.
-        if isinstance(renderable, ChopsUpdate):
-            renderable = SpanUpdate.of(renderable)
-        super()._display(screen, renderable)
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Notifications carry libvirt's and users' words: control characters visible,

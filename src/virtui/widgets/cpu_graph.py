@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from virtui.model import CpuMode
 from virtui.text import visible
+from virtui.widgets import textual_hacks
 from virtui.widgets.braille import block_area, braille_area, limited_glyphs
 from virtui.widgets.line_diff import changed_span
 
@@ -100,11 +101,10 @@ class CpuGraph(Widget):
         gutter = self.styles.gutter
         width, height = self.outer_size
         covered = min(width, max(cell_len(visible(old)), cell_len(text)) + BORDER_TEXT_EDGE)
+        textual_hacks.store_border_text(self, top=top, content=content)
         if top:
-            self._border_title = content
             self.refresh(Region(-gutter.left, -gutter.top, covered, 1))
         else:
-            self._border_subtitle = content
             self.refresh(Region(width - covered - gutter.left, height - 1 - gutter.top, covered, 1))
 
     def _refresh_changed(self, old_rows: list[str], old_for: tuple[int, int]) -> None:

@@ -9,16 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from rich.console import RenderableType
+from rich.cells import get_character_cell_size
+from rich.console import Console, RenderableType
+from rich.control import Control
 from rich.text import Text
+from textual._compositor import ChopsUpdate
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.dom import DOMNode
 from textual.drivers.linux_driver import LinuxDriver
+from textual.filter import Monochrome, NoColor
+from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import Widget
 from textual.widgets import _data_table
 
 _formatter = _data_table.default_cell_formatter
@@ -45,6 +52,83 @@ def _resume_only_after_a_stop(driver: LinuxDriver, *_signal: Any) -> None:
 
 
 _sigcont = LinuxDriver._sigcont_application
+
+
+# -- span writes: send only the changed part of each line to the terminal -------------
+#
+# Textual repaints a dirty region from the left edge of the widget it lies in ("TODO:
+# crop to x extents" in its ChopsUpdate), so one changed cell at the right of a table row
+# re-sends the whole row. Over SSH the bytes are what the user waits for; this update
+# starts each write at the first dirty cell instead.
+
+
+def _one_cell_each(text: str) -> bool:
+    # A crop inside a wide character would paint half of it: crop only where every
+    # character takes exactly one cell (ASCII, box drawing, braille).
+    return text.isascii() or all(get_character_cell_size(char) == 1 for char in text)
+
+
+class SpanUpdate(ChopsUpdate):
+    """A ChopsUpdate that writes each dirty span from where it starts."""
+
+    @classmethod
+    def of(cls, update: ChopsUpdate) -> SpanUpdate:
+        """The same update, written span by span."""
+        return cls(update.chops, update.spans, update.chop_ends)
+
+    def render_segments(self, console: Console) -> str:
+        sequences: list[str] = []
+        append = sequences.append
+        move_to = Control.move_to
+        last_y = self.spans[-1][0]
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items(), strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                start, stop = max(x, x1), min(end, x2)
+                if stop <= start:
+                    continue
+                if start > x and not _one_cell_each(strip.text):
+                    start = x
+                if (start, stop) != (x, end):
+                    strip = strip.crop(start - x, stop - x)
+                append(move_to(start, y).segment.text)
+                append(strip.render(console))
+            if y != last_y:
+                append("\n")
+        return "".join(sequences)
+
+
+def store_border_text(widget: Widget, *, top: bool, content: Content) -> None:
+    """Set a widget's border title (top) or subtitle (bottom) without the repaint of the
+    whole panel that ``border_title`` causes: stored where Textual's ``_BorderTitle``
+    descriptor keeps it; the caller refreshes the cells it covers."""
+    if top:
+        widget._border_title = content
+    else:
+        widget._border_subtitle = content
+
+
+ReturnType = TypeVar("ReturnType")
+
+
+class HackedApp(App[ReturnType]):
+    """An App with virtui's changes to Textual's private parts: each dirty span written
+    from where it starts, and NO_COLOR meaning no colour at all."""
+
+    def __init__(self) -> None:
+        install()
+        super().__init__()
+        if self.no_color:
+            # Textual turns colours into 256-colour greys under NO_COLOR; no colour at all
+            # is what NO_COLOR asks for (the cursor is shown reversed instead).
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
+            self._filters.append(NoColor())
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        if isinstance(renderable, ChopsUpdate):
+            renderable = SpanUpdate.of(renderable)
+        super()._display(screen, renderable)
 
 
 def install() -> None:
