@@ -6,6 +6,7 @@ node) until the watched value next changes."""
 from __future__ import annotations
 
 import gc
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tests.tui.helpers import wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.domains import DomainsScreen
+from virtui.screens.hosts import HostsScreen
+from virtui.tui import app as app_module
 from virtui.tui.app import VirtuiApp
 from virtui.widgets.domain_table import DomainTable
 
@@ -53,6 +56,30 @@ async def test_switching_screens_leaves_no_widget_behind(
         after = _live_widgets()
         grown: dict[str, Any] = {k: after[k] - before[k] for k in after if after[k] > before[k]}
         assert grown == {}
+
+
+async def test_a_closed_screen_is_freed_after_the_switch_without_waiting_for_the_collector(
+    fleet_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed screen's widgets are cycles, freed only by the cycle collector, which a
+    busy console runs seldom: the app collects at the first poll after a burst of
+    switches. The automatic collector is off here, so only the app's collection can."""
+    monkeypatch.setattr(app_module, "AFTER_SWITCH_S", 0.0)  # the burst is over at once
+    app = VirtuiApp(
+        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    )
+    gc.disable()
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.press("2")
+            await wait_for(lambda: isinstance(app.screen, HostsScreen))
+            hosts = weakref.ref(app.screen)
+            await pilot.press("1")
+            await wait_for(lambda: isinstance(app.screen, DomainsScreen))
+            await app.poll_now()
+            await wait_for(lambda: hosts() is None)
+    finally:
+        gc.enable()
 
 
 async def test_the_domain_table_keeps_a_few_screens_of_drawn_rows_not_one_per_domain(

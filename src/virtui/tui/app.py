@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -38,7 +39,7 @@ from virtui.screens.migrations import MigrationsScreen
 from virtui.screens.startup import StartupScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.changes import ChangesController
-from virtui.tui.collector import settle_collector
+from virtui.tui.collector import AFTER_SWITCH_S, collect_closed_screens, settle_collector
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
 from virtui.tui.departure import Departure
@@ -113,6 +114,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         super().__init__()
         self.settings = settings
         self._clashes_told: set[tuple[str, str]] = set()
+        self._closed_at: float | None = None  # when a screen last closed, until collected
         # What ends the console when its terminal goes (set by the command line's runner).
         self.departure: Departure | None = None
         self.set_reactive(VirtuiApp.cpu_mode, settings.cpu_mode)
@@ -197,7 +199,18 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         memory)."""
         done = super().pop_screen()
         self.call_after_refresh(self._prune_watchers)
+        self._closed_at = time.monotonic()
         return done
+
+    def _collect_if_settled(self) -> None:
+        """Once the switching has stopped for a moment: free what the closed screens left.
+        Checked at each poll rather than by a timer of its own: a timer per switch would
+        run in the closing screen's context (Textual's context variables) and keep it
+        alive, and one more interval would wake the console for nothing."""
+        closed_at = self._closed_at
+        if closed_at is not None and time.monotonic() - closed_at >= AFTER_SWITCH_S:
+            self._closed_at = None
+            collect_closed_screens()
 
     def _prune_watchers(self) -> None:
         nodes: list[DOMNode] = [self]
@@ -319,6 +332,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         """Tell the screens that show figures (domains, hosts, the live views) to."""
         self._redraw_pending = False
         self.broadcasts.polled.publish(None)
+        self._collect_if_settled()
 
     # -- the timeline ---------------------------------------------------------------------
 

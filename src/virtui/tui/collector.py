@@ -6,13 +6,24 @@ poll, so each poll's objects are traversed, found alive and promoted before they
 2-3 ms of every second at 1,000 domains, for no garbage. A threshold of 50,000
 allocations lets a poll's objects die of their reference counts first. What start-up
 made (Textual's CSS, the screens, libvirt's module) is frozen out of later collections.
+
+The other side of a high threshold: a closed screen's widgets are cycles (each knows its
+parent and its children), which only the collector frees, and it then ran seldom. With
+a person switching screens every few seconds they piled up for ten minutes before the
+first full collection (+20 MiB resident, docs/benchmarks.md). So a screen switch asks
+for one full collection a moment after the last switch of a burst (``after_switch``).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import time
+
+log = logging.getLogger("virtui.tui.collector")
 
 YOUNG_THRESHOLD = 50_000
+AFTER_SWITCH_S = 2.0  # after the last screen switch of a burst: one collection for all
 _settled = False
 
 
@@ -26,3 +37,10 @@ def settle_collector() -> None:
     gc.freeze()
     _first, second, third = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, second, third)
+
+
+def collect_closed_screens() -> None:
+    """One full collection: what the screens closed since the last one left behind."""
+    started = time.perf_counter()
+    found = gc.collect()
+    log.debug("collected %d objects in %.0f ms", found, 1000 * (time.perf_counter() - started))
