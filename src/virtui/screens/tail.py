@@ -13,7 +13,7 @@ from virtui.model.timeline import LogLocation
 from virtui.monitor.tail import follow
 from virtui.screens.base import VirtuiScreen
 from virtui.text import visible
-from virtui.ui.calls import Calls, Failure
+from virtui.ui.calls import Calls, Failure, hand_to_ui
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
 
@@ -88,11 +88,11 @@ class TailScreen(VirtuiScreen):
         if not self.stop.is_set():
             # A QEMU log holds whatever the guest printed: escapes are made visible.
             shown = [visible(line) for line in lines]
-            self.app.call_from_thread(self.log_widget.write_lines, shown)
+            hand_to_ui(self.app, self.log_widget.write_lines, shown)
 
     def _say(self, note: str) -> None:
         if not self.stop.is_set():
-            self.app.call_from_thread(self.log_widget.write_line, f"── {visible(note)} ──")
+            hand_to_ui(self.app, self.log_widget.write_line, f"── {visible(note)} ──")
 
     def action_follow(self) -> None:
         self.log_widget.auto_scroll = True

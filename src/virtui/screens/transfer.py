@@ -18,7 +18,7 @@ from virtui.model.storage import TransferProgress
 from virtui.model.timeline import LogEntry, Severity
 from virtui.screens.dialog import Dialog
 from virtui.text import visible
-from virtui.ui.calls import Calls
+from virtui.ui.calls import Calls, hand_to_ui
 from virtui.ui.messages import TimelineNote
 from virtui.widgets.plain import Static
 
@@ -92,7 +92,7 @@ class TransferScreen(Dialog[str | None]):
         if not done and now - self._last_update < UPDATE_EVERY_S:
             return
         self._last_update = now
-        self._virtui_app.call_from_thread(self._show, progress)
+        hand_to_ui(self._virtui_app, self._show, progress)
 
     def _show(self, progress: TransferProgress) -> None:
         if self._done:

@@ -4,7 +4,6 @@ both hosts when it ends."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
@@ -33,7 +32,7 @@ from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.form import Field, FormScreen
 from virtui.screens.readonly import refused_read_only
 from virtui.ui.broadcast import Broadcasts
-from virtui.ui.calls import Calls
+from virtui.ui.calls import Calls, hand_to_ui
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
 PANEL_EVERY_S = 0.5  # the panel is refreshed at most this often
@@ -62,8 +61,8 @@ class MigrationsApp(Protocol):
     def poll_host(self, name: str) -> None:
         """Poll one host now."""
 
-    def call_from_thread(self, callback: Any, *args: Any) -> Any:
-        """Run on the UI thread."""
+    def call_later(self, callback: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run on the UI thread soon (thread-safe)."""
 
     @property
     def broadcasts(self) -> Broadcasts:
@@ -341,8 +340,7 @@ class MigrationsController:
         )
 
         def job_read(job: MigrationJob) -> None:  # on the migration's thread
-            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
-                self.app.call_from_thread(self._progress, migration, job)
+            hand_to_ui(self.app, self._progress, migration, job)
 
         def run() -> MigrationOutcome:
             with Cancellable(migration.cancel):  # a console that leaves aborts it

@@ -1,5 +1,5 @@
 """One way to run a blocking call from the UI: on a daemon thread, its result or its
-failure handed back on the UI thread.
+failure handed back on the UI thread; what it reports meanwhile goes by ``hand_to_ui``.
 
 Not Textual's thread workers: those run on asyncio's default executor, which is joined
 at exit (one call stuck on a silent host would keep ``q`` from quitting) and has only
@@ -49,6 +49,23 @@ class Calls(Protocol):
         """Run ``call`` on its own thread; ``done(result)`` or ``failed(failure)`` then
         runs on the UI thread. With ``once``, nothing starts while a call of the same
         name still runs (returns False)."""
+
+
+class LaterCalls(Protocol):
+    """What ``hand_to_ui`` needs of an app."""
+
+    def call_later(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Run a callback on the UI thread once the current messages are handled."""
+
+
+def hand_to_ui(app: LaterCalls, callback: Callable[..., object], *args: Any) -> None:
+    """From a worker thread: run ``callback(*args)`` on the UI thread soon, without
+    waiting for it. Progress (a transfer's bytes, a migration's job, a followed log's
+    lines) goes this way: a worker that waited for the UI could not see a cancel while
+    the UI thread is busy, e.g. leaving and waiting for that very worker to take back
+    what it made. Nothing happens once the app has closed."""
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to tell
+        app.call_later(callback, *args)
 
 
 class BlockingCalls:
