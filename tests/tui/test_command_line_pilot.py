@@ -262,3 +262,20 @@ async def test_the_command_palette_opens_every_top_screen(fleet_uri: str) -> Non
             await pilot.press("enter")
             await wait_for(lambda screen=screen: isinstance(app.screen, screen))  # type: ignore[misc]
             assert len(app.screen_stack) == 3  # default, domains, this one: no pile
+
+
+async def test_the_command_palette_finds_the_actions_of_the_screen_by_name(fleet_uri: str) -> None:
+    """Ctrl+P finds what `?` lists, by its name, with its key, and runs it as the key does."""
+    from textual.command import CommandPalette
+
+    from virtui.screens.snapshots import SnapshotsScreen
+
+    app = _app(fleet_uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("ctrl+p")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"snapshots")
+        await wait_for(lambda: "key z" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, SnapshotsScreen))

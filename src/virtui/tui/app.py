@@ -36,6 +36,7 @@ from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.io_views import BlockDevicesView, InterfacesView, PhysicalCpusView
 from virtui.screens.migrations import MigrationsScreen
+from virtui.screens.navigation import navigation_keys
 from virtui.screens.startup import StartupScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.changes import ChangesController
@@ -384,14 +385,27 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
             self.call_later(opening.scope, screen, host, text)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette (Ctrl+P): Textual's own, and each top screen."""
-        yield from super().get_system_commands(screen)
+        """The command palette (Ctrl+P): each top screen, every action of the screen it
+        was opened on (by its name in help: "New snapshot", with its key), and
+        Textual's own (themes, keys, quit)."""
         for top in TOP_SCREENS:
             yield SystemCommand(
                 f"Show {top.title}",
                 f"key {top.digit} · :{top.words[0]} {top.usage.strip()}",
                 partial(self.action_show, top.name),
             )
+        shown = {binding.action for binding in navigation_keys("")}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in shown:
+                continue
+            shown.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"key {binding.key_display or self.get_key_display(binding) or key}",
+                partial(self.run_action, binding.action, active.node),
+            )
+        yield from super().get_system_commands(screen)
 
     def action_show_view(self, name: str) -> None:
         """Open one of virt-top's views over the domains: ``cpus`` (physical CPUs of the
