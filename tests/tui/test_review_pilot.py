@@ -280,3 +280,34 @@ async def test_an_empty_list_says_what_the_filter_hides(fleet_uri: str, tmp_path
         text = " ".join(screen_text(app).split())
         assert "it hides 1 request(s), 1 approved and waiting for a merge" in text
         assert "No change requests" not in text
+
+
+async def test_a_metadata_change_elsewhere_turns_the_shown_request_stale(
+    fleet_uri: str, tmp_path: Path
+) -> None:
+    """``virsh desc --config`` changes the definition without a DEFINED event: libvirt's
+    metadata-change event re-checks the shown request (it went unflagged for 40 s)."""
+    import libvirt
+
+    app = _app(fleet_uri, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        desk = own_desk(app, tmp_path)
+        await app.poll_now()
+        change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
+        await pilot.press("5")
+        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        header = screen.query_one("#header")
+        await wait_for(lambda: "base = live ✓" in str(header.render()))
+        backend = app.ports.backend(app.sessions[0].name)
+        conn = backend._connection()  # type: ignore[union-attr]
+        conn.lookupByName("web01").setMetadata(
+            libvirt.VIR_DOMAIN_METADATA_DESCRIPTION,
+            "moved",
+            None,
+            None,
+            libvirt.VIR_DOMAIN_AFFECT_CONFIG,
+        )
+        await wait_for(lambda: "live changed ✗" in str(header.render()), 10)
+        assert screen.changes[change.id].state is State.STALE

@@ -325,7 +325,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         if event.kind.startswith("network "):
             self.broadcasts.networks_changed.publish(event.host)
             return
-        if event.kind in ("defined", "device-added", "device-removed"):
+        if event.kind in ("defined", "device-added", "device-removed", "metadata"):
             self.desk_watch.configuration_changed(event.host, event.uuid)
         self.poll_host(event.host)
 
