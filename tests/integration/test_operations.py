@@ -34,6 +34,8 @@ def test_start_pause_resume_force_off(
     assert _state(embed_conn, uuid) == libvirt.VIR_DOMAIN_PAUSED
     embed_backend.act(uuid, DomainAction.RESUME)
     assert _state(embed_conn, uuid) == libvirt.VIR_DOMAIN_RUNNING
+    # Obeyed or ignored (a guest without ACPI), the answer names the way to force it off.
+    assert "Ctrl+K forces it off" in embed_backend.act(uuid, DomainAction.SHUTDOWN)
     embed_backend.act(uuid, DomainAction.DESTROY)
     assert _state(embed_conn, uuid) == libvirt.VIR_DOMAIN_SHUTOFF
 
@@ -47,9 +49,10 @@ def test_managed_save_then_start_restores(
     assert _state(embed_conn, uuid) == libvirt.VIR_DOMAIN_SHUTOFF
     assert dom.hasManagedSaveImage(0) == 1
     assert embed_backend.detail(uuid).managed_save
-    embed_backend.act(uuid, DomainAction.START)
+    said = embed_backend.act(uuid, DomainAction.START)
     state, reason = embed_conn.lookupByUUIDString(uuid).state()
     assert (state, reason) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_RESTORED)
+    assert "restored from its managed save" in said  # it said "started"
 
 
 def test_autostart_on_and_off(

@@ -371,6 +371,8 @@ def test_embedded_qemu_guest_gets_its_change_at_next_start(
     desk.publish(change.id)
     result = desk.merge(change.id)
     assert result.live == [] and "pending restart" in result.pending_restart[0]
+    # It read "memory 32MiB→16MiB: live — not applied live (…)": said once, as it happened.
+    assert result.pending_restart[0].startswith("memory 32MiB→16MiB: pending restart (the live")
     assert "<currentMemory unit='KiB'>16384</currentMemory>" in dom.XMLDesc(
         libvirt.VIR_DOMAIN_XML_INACTIVE
     )

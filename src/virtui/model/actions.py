@@ -13,7 +13,12 @@ class DomainAction(enum.Enum):
     """A lifecycle operation, with what the UI says while and after it runs."""
 
     START = ("start", "starting", "started", False)
-    SHUTDOWN = ("shut down", "shutting down", "asked to shut down", False)
+    SHUTDOWN = (
+        "shut down",
+        "shutting down",
+        "asked to shut down (by ACPI: a guest that ignores it runs on; Ctrl+K forces it off)",
+        False,
+    )
     REBOOT = ("reboot", "rebooting", "asked to reboot", False)
     DESTROY = ("force off", "forcing off", "forced off", True)
     RESET = ("reset", "resetting", "reset (like the reset button)", True)

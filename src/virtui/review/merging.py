@@ -175,8 +175,10 @@ class Merging(DeskCore):
                 self._port_of(change).apply_live(change.domain_uuid, item.live)
                 live_done.append(item.text)
             except Exception as error:
+                # "vcpu 2→1: live" was the plan; what happened is said instead.
+                what = item.text.removesuffix(": live")
                 pending.append(
-                    f"{item.text} — not applied live ({error_text(error)}): {PENDING_RESTART}"
+                    f"{what}: {PENDING_RESTART} (the live change failed: {error_text(error)})"
                 )
         return self._record_merge(change, live_done, pending, noted)
 

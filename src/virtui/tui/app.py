@@ -138,7 +138,9 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         self.demo = DemoStart(self, self._demo_ready)
         self.desk_watch = DeskWatch(self)  # the desk opens on mount (its store is a file)
         self.operations = OperationsController(self)
-        self.changes = ChangesController(self, self.desk_watch.required, self.calls, self.ports)
+        self.changes = ChangesController(
+            self, self.desk_watch.required, self.calls, self.ports, self.store
+        )
         self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
         self.migrations = MigrationsController(self)
         self.new_guests = NewGuestController(

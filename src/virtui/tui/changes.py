@@ -19,6 +19,7 @@ from virtui.model import DomainKey, LogEntry
 from virtui.model.config import DomainConfig
 from virtui.model.netcheck import NetworkInputError, normal_mac
 from virtui.model.network import NetworkInfo, NicUse
+from virtui.monitor.store import DomainStore
 from virtui.ports.networks import NetworkHosts
 from virtui.review.api import Desk
 from virtui.review.model import ChangeRequest
@@ -107,12 +108,18 @@ class ChangesController:
     """Turns the domains screen's change keys into drafts on the desk."""
 
     def __init__(
-        self, app: App[Any], desk: Callable[[], Desk], calls: Calls, ports: NetworkHosts
+        self,
+        app: App[Any],
+        desk: Callable[[], Desk],
+        calls: Calls,
+        ports: NetworkHosts,
+        store: DomainStore,
     ) -> None:
         self.app = app
         self.desk = desk
         self.calls = calls
         self.ports = ports
+        self.store = store  # what runs now (the table's figures), beside the definition
 
     def handle(self, command: str, key: DomainKey) -> None:
         """``edit_xml``, ``set_vcpus``, ``set_memory`` or ``attach_disk`` on a domain."""
@@ -198,12 +205,19 @@ class ChangesController:
         self.app.push_screen(
             PromptScreen(
                 f"Memory of {config.name}",
-                f"Now {format_kib(current)} of at most {format_kib(maximum)}. "
-                "New size, or size/maximum (e.g. 2G/4G):",
+                f"{self._running_memory(key)}At next boot {format_kib(current)} of at most "
+                f"{format_kib(maximum)}. New size, or size/maximum (e.g. 2G/4G):",
                 check,
             ),
             entered,
         )
+
+    def _running_memory(self, key: DomainKey) -> str:
+        """ "Running with 48MiB. " when it runs (what the table shows), else ""."""
+        stats = self.store.get(key)
+        if stats is None or not stats.sample.state.is_active:
+            return ""
+        return f"Running with {format_kib(stats.sample.mem_kib)}. "
 
     def _ask_disk(self, key: DomainKey, config: DomainConfig) -> None:
         taken = current_counts(config.xml).disk_targets

@@ -168,8 +168,20 @@ class MigrationsController:
             return
         targets, why_not = self._targets(sources)
         if not targets:
-            reasons = "; ".join(f"{h}: {w}" for h, w in sorted(why_not.items())) or "none"
-            self.app.notify(f"no host can take them ({reasons})", severity="error", timeout=10)
+            if not why_not and len(sources) == 1:
+                text = (
+                    f"{sources[0]} is the only host: connect the one to migrate to first "
+                    "(:connect URI, or -c URI when starting virtui)"
+                )
+            elif not why_not:
+                text = (
+                    f"they are on every host there is ({', '.join(sources)}): migrate one "
+                    "host's at a time, or connect another (:connect URI)"
+                )
+            else:
+                reasons = "; ".join(f"{h}: {w}" for h, w in sorted(why_not.items()))
+                text = f"no host can take them ({reasons})"
+            self.app.notify(text, severity="error", timeout=10)
             return
         active = any(
             (stats := self.app.store.get(k)) is not None and stats.sample.state.is_active

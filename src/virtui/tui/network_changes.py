@@ -37,7 +37,8 @@ class NetworkChanges:
             text = f"change #{change.id} drafted: {title} ({'; '.join(change.summary)})"
             entry = LogEntry.now(host, change.domain_name, "network", text)
             self.app.post_message(TimelineNote(entry))
-            self.app.notify(f"{text}. Press 5 to review and merge it.", timeout=8)
+            # The network detail view has no digit keys: say the command too.
+            self.app.notify(f"{text}. To review and merge it: 5, or :review.", timeout=8)
 
         self.calls(
             f"draft-network:{host}:{uuid}",

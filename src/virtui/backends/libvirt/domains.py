@@ -54,12 +54,15 @@ class LibvirtDomains(LibvirtHandle):
                 return self._undefine_with_storage(dom)
             # Asked before: once undefined, a shut-off domain no longer exists to ask.
             was_active = bool(dom.isActive())
+            restores = action is DomainAction.START and _has_saved_state(dom)
             _run(dom, action)
             self._autostart.pop(uuid, None)
         except libvirt.libvirtError as error:
             raise BackendError(f"{action.verb} {name} on {self.name}: {describe(error)}") from error
         if action is DomainAction.UNDEFINE and was_active:
             return f"{name}: undefined; it runs on as a transient domain until it stops"
+        if restores:
+            return f"{name}: restored from its managed save (where it was, not booted)"
         return f"{name}: {action.done}"
 
     def physical_cpus(self) -> PhysicalCpuReading:
@@ -420,3 +423,11 @@ def _remove(root: ET.Element, element: ET.Element) -> None:
         if element in list(parent):
             parent.remove(element)
             return
+
+
+def _has_saved_state(dom: libvirt.virDomain) -> bool:
+    """A managed save image a start will restore (False where the driver cannot say)."""
+    try:
+        return bool(dom.hasManagedSaveImage(0))
+    except libvirt.libvirtError:
+        return False
