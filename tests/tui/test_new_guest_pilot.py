@@ -60,7 +60,14 @@ async def test_a_cloud_guest_is_drafted_in_four_steps(
         await _step(
             app, pilot, "(2/4)", {"os": "linux", "vcpus": "2", "memory": "2G", "disk": "10G"}
         )
-        await _step(app, pilot, "(3/4)", {"pool": "images", "network": "network:default"})
+        # What the host has is offered, and what it has not is refused at the step.
+        form = await _step(app, pilot, "(3/4)", {"pool": "default", "network": "network:default"})
+        await wait_for(lambda: _error(form) != "")
+        assert "has no pool 'default': it has " in _error(form), _error(form)
+        assert "images" in _error(form)
+        form = await _step(app, pilot, "(3/4)", {"pool": "images"})
+        await wait_for(lambda: "has no network 'default'" in _error(form))
+        await _step(app, pilot, "(3/4)", {"network": "none"})
         form = await _step(app, pilot, "(4/4)", {"key": str(tmp_path / "none.pub")})
         await wait_for(lambda: "cannot read" in _error(form))
         form = await _step(app, pilot, "(4/4)", {"key": str(tmp_path / "reviews.db")})
@@ -100,10 +107,29 @@ async def test_an_image_whose_format_cannot_be_read_is_refused(
         await _step(
             app, pilot, "(1/4)", {"name": "web04", "source": "import", "image": "/nowhere/x.img"}
         )
-        await _step(app, pilot, "(2/4)", {})
-        await _step(app, pilot, "(3/4)", {"pool": "images"})
+        await _step(app, pilot, "(2/4)", {"vcpus": "3"})
+        await wait_for(lambda: isinstance(app.screen, FormScreen) and "(3/4)" in app.screen._title)
+        assert "no new volume" in str(app.screen.query_one("#hint").render())
+        await _step(app, pilot, "(3/4)", {"network": "none"})  # no pool: it imports
         await wait_for(lambda: any("cannot be read" in t for t in app.told))
         assert desk.changes() == []
+        # The step it concerns again, with the error, and nothing typed lost (it closed
+        # the wizard and every value was gone).
+        await wait_for(lambda: isinstance(app.screen, FormScreen) and "(1/4)" in app.screen._title)
+        first = app.screen
+        assert isinstance(first, FormScreen)
+        assert "cannot be read" in _error(first)
+        assert first.values() == {
+            "host": "test",
+            "name": "web04",
+            "source": "import",
+            "image": "/nowhere/x.img",
+        }
+        assert first.focused is first.query_one("#image")
+        await _step(app, pilot, "(1/4)", {})
+        await wait_for(lambda: isinstance(app.screen, FormScreen) and "(2/4)" in app.screen._title)
+        second = app.screen
+        assert isinstance(second, FormScreen) and second.values()["vcpus"] == "3"
 
 
 async def test_g_hands_the_graphical_console_over_with_a_viewer_file(tmp_path: Path) -> None:

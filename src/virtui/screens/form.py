@@ -62,12 +62,19 @@ class FormScreen(Dialog[dict[str, str] | None]):
         check: FormCheck,
         *,
         compact: bool = False,
+        error: str = "",
+        focus: str = "",
     ) -> None:
+        """``error``: what was wrong the last time this form was sent (shown at once,
+        with the focus on the field ``focus`` it concerns)."""
         super().__init__(classes="-compact" if compact else None)
         self._title = title
         self._hint = hint
         self._fields = list(fields)
         self._check = check
+        self._error = error
+        self._focus = focus
+        self._said_for: dict[str, str] | None = None  # the values the error was said of
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -77,7 +84,12 @@ class FormScreen(Dialog[dict[str, str] | None]):
             for field in self._fields:
                 yield Label(field.label)
                 yield Input(value=field.value, placeholder=field.placeholder, id=field.key)
-            yield Static("", id="error", markup=False)
+            yield Static(self._error, id="error", markup=False)
+
+    def on_mount(self) -> None:
+        self._said_for = self.values() if self._error else None
+        if self._focus:
+            self.set_focus(self.query_one(f"#{self._focus}", Input))
 
     def values(self) -> dict[str, str]:
         """What is in the fields now, stripped."""
@@ -112,11 +124,16 @@ class FormScreen(Dialog[dict[str, str] | None]):
         problem = self._check(values)
         if problem:
             self.query_one("#error", Static).update(problem)
+            self._said_for = values
             return
         self.dismiss(values)
 
     def on_input_changed(self, _event: Input.Changed) -> None:
-        self.query_one("#error", Static).update("")
+        # The error stays until what it was said of changes (the fields' first values
+        # arrive as changes too, after the form shows an error it was opened with).
+        if self._said_for is not None and self.values() != self._said_for:
+            self._said_for = None
+            self.query_one("#error", Static).update("")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

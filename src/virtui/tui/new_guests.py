@@ -12,11 +12,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
 
+from virtui.backends.base import BackendError
 from virtui.model import DomainKey, LogEntry
 from virtui.model.newguest import NewVolume
 from virtui.monitor.hostports import HostPorts
@@ -90,8 +92,30 @@ def read_user_data(path: str) -> str:
     return text
 
 
+def _names(read: Callable[[], Any]) -> list[str] | None:
+    """The names of what ``read`` lists (pools, networks), or None when the host cannot
+    say (no such capability, a failed read): then the step checks only the form."""
+    try:
+        return sorted(item.name for item in read())
+    except Exception:  # a host that cannot list them: offer nothing, refuse nothing
+        return None
+
+
+def _offer(names: list[str], where: str) -> str:
+    return f"it has {', '.join(names)}" if names else f"it has none (create one on the {where})"
+
+
 def _yes(text: str) -> bool:
     return text.strip().lower() in ("yes", "y")
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Why a draft was not made, and the step (and field) of the wizard it concerns."""
+
+    step: str  # "start" (host, name, source, image) or "place" (pool, network)
+    field: str
+    message: str
 
 
 class NewGuestController:
@@ -110,8 +134,18 @@ class NewGuestController:
         self.calls = calls
         self.ports = ports
         self.store = store
+        # What was typed in the wizard so far: a step opened again (a refusal, a new
+        # Ctrl+N after a cancel) shows it, and a draft that succeeded forgets it.
+        self.typed: dict[str, str] = {}
 
-    def start(self, selected: DomainKey | None) -> None:
+    def _keep(self, values: dict[str, str]) -> dict[str, str]:
+        self.typed |= values
+        return values
+
+    def _was(self, key: str, default: str) -> str:
+        return self.typed.get(key, default)
+
+    def start(self, selected: DomainKey | None, error: str = "", focus: str = "") -> None:
         """Step 1: host, name, source, image."""
         hosts = [h for h in self.ports.host_names() if self.ports.backend(h) is not None]
         usable = [h for h in hosts if not self.ports.read_only(h)]
@@ -119,6 +153,7 @@ class NewGuestController:
             refused_read_only(self.app, "create a guest", ", ".join(hosts) or "every host")
             return
         host = selected.host if selected is not None and selected.host in usable else usable[0]
+        host = self._was("host", host)
 
         def check(values: dict[str, str]) -> str:
             if values["host"] not in usable:
@@ -139,6 +174,7 @@ class NewGuestController:
         def chosen(values: dict[str, str] | None) -> None:
             if values is None:
                 return
+            self._keep(values)
             if values["source"] == "xml":
                 self._from_xml(values)
             else:
@@ -151,16 +187,23 @@ class NewGuestController:
                 "is), pxe, xml (a file here). Nothing is created before the merge.",
                 [
                     Field("host", "Host", host),
-                    Field("name", "Name", placeholder="web03"),
-                    Field("source", "Source (cloud, iso, import, pxe, xml)", "cloud"),
+                    Field("name", "Name", self._was("name", ""), placeholder="web03"),
+                    Field(
+                        "source",
+                        "Source (cloud, iso, import, pxe, xml)",
+                        self._was("source", "cloud"),
+                    ),
                     Field(
                         "image",
                         "Image, ISO or disk path on the host; XML file here",
+                        self._was("image", ""),
                         placeholder="/var/lib/libvirt/images/debian-12.qcow2",
                     ),
                 ],
                 check,
                 compact=True,
+                error=error,
+                focus=focus,
             ),
             chosen,
         )
@@ -188,7 +231,7 @@ class NewGuestController:
 
         def chosen(values: dict[str, str] | None) -> None:
             if values is not None:
-                self._step_place(first | values, choices[values["os"]])
+                self._step_place(first | self._keep(values), choices[values["os"]])
 
         self.app.push_screen(
             FormScreen(
@@ -196,13 +239,13 @@ class NewGuestController:
                 "The OS chooses the devices: linux virtio on q35, windows SATA and e1000e "
                 "on q35, generic IDE and e1000 on pc.",
                 [
-                    Field("os", "OS", "linux"),
-                    Field("vcpus", "vCPUs", "1"),
-                    Field("memory", "Memory", "1G"),
+                    Field("os", "OS", self._was("os", "linux")),
+                    Field("vcpus", "vCPUs", self._was("vcpus", "1")),
+                    Field("memory", "Memory", self._was("memory", "1G")),
                     Field(
                         "disk",
                         "Disk size" + (" (blank: the image as it is)" if importing else ""),
-                        "" if importing else "20G",
+                        "" if importing else self._was("disk", "20G") or "20G",
                     ),
                 ],
                 check,
@@ -211,45 +254,106 @@ class NewGuestController:
             chosen,
         )
 
-    def _step_place(self, answers: dict[str, str], profile: str) -> None:
-        default_pool = "default"
-        image_dir = answers["image"].rsplit("/", 1)[0] if "/" in answers["image"] else ""
+    def _step_place(
+        self, answers: dict[str, str], profile: str, error: str = "", focus: str = ""
+    ) -> None:
+        """Step 3, once the host's pools and networks are read: they are offered, and
+        the step refuses what the host does not have (virt-install does too)."""
+        host = answers["host"]
 
-        def check(values: dict[str, str]) -> str:
+        def read() -> tuple[list[str] | None, list[str] | None]:
+            return _names(lambda: self.ports.storage(host).pools()), _names(
+                lambda: [n.config for n in self.ports.networks(host).networks()]
+            )
+
+        self.calls(
+            f"new-guest-place:{host}",
+            read,
+            lambda found: self._place_form(answers, profile, *found, error, focus),
+            lambda _failure: self._place_form(answers, profile, None, None, error, focus),
+        )
+
+    def _place_form(
+        self,
+        answers: dict[str, str],
+        profile: str,
+        pools: list[str] | None,
+        networks: list[str] | None,
+        error: str,
+        focus: str,
+    ) -> None:
+        host = answers["host"]
+        importing = answers["source"] == "import"  # imports the disk: no new volume
+        default_pool = "default" if not pools or "default" in pools else pools[0]
+        default_net = (
+            "network:default"
+            if networks is None or "default" in networks
+            else f"network:{networks[0]}"
+            if networks
+            else "none"
+        )
+
+        def check(values: dict[str, str]) -> str:  # in the order of the fields
+            if not importing and not values["pool"]:
+                return "the pool that holds the new volumes"
+            if not importing and pools is not None and values["pool"] not in pools:
+                return (
+                    f"{host} has no pool {values['pool']!r}: {_offer(pools, 'storage screen, 3')}"
+                )
             network = values["network"]
             if network != "none" and not network.startswith(("network:", "bridge:")):
                 return "network: network:NAME, bridge:NAME or none"
+            name = network.removeprefix("network:")
+            if network.startswith("network:") and networks is not None and name not in networks:
+                return f"{host} has no network {name!r}: {_offer(networks, 'networks screen, 6')}"
             if answers["source"] == "pxe" and network == "none":
                 return "PXE needs a network to boot from"
             if values["start"] not in ("yes", "no"):
                 return "start: yes or no"
-            if not values["pool"]:
-                return "the pool that holds the new volumes"
             return ""
 
         def chosen(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            merged = answers | values | {"profile": profile}
+            merged = answers | self._keep(values) | {"profile": profile}
+            merged.setdefault("pool", "")
             if answers["source"] == "cloud":
                 self._step_cloud(merged)
             else:
                 self._draft(merged)
 
+        place = (
+            []
+            if importing
+            else [Field("pool", "Pool for the new volumes", self._was("pool", default_pool))]
+        )
+        offered = "; ".join(
+            f"{what} on {host}: {', '.join(names) or 'none'}"
+            for what, names in (("pools", pools), ("networks", networks))
+            if names is not None and not (importing and what == "pools")
+        )
         self.app.push_screen(
             FormScreen(
                 "New guest (3/4): storage and network",
-                f"New volumes go to the pool (its directory{' ' + image_dir if image_dir else ''} "
-                "is checked for room when the request is drafted).",
+                (
+                    "The disk is imported as it is: no new volume. "
+                    if importing
+                    else "New volumes go to the pool (checked for room when drafted). "
+                )
+                + (offered + "." if offered else ""),
                 [
-                    Field("pool", "Pool for the new volumes", default_pool),
+                    *place,
                     Field(
-                        "network", "Network (network:NAME, bridge:NAME, none)", "network:default"
+                        "network",
+                        "Network (network:NAME, bridge:NAME, none)",
+                        self._was("network", default_net),
                     ),
-                    Field("start", "Start it after the merge (yes, no)", "yes"),
+                    Field("start", "Start it after the merge (yes, no)", self._was("start", "yes")),
                 ],
                 check,
                 compact=True,
+                error=error,
+                focus=focus,
             ),
             chosen,
         )
@@ -312,16 +416,23 @@ class NewGuestController:
             files = cloud_config(answers["user"], keys, answers["hostname"], extra)
             description = seed_summary(files, keys)
 
-        def build() -> ChangeRequest:
-            directory, _room = config.pool_room(answers["pool"])
+        def build() -> ChangeRequest | Refused:
             name, source, image = answers["name"], answers["source"], answers["image"]
+            directory = ""
+            if source != "import":
+                try:
+                    directory, _room = config.pool_room(answers["pool"])
+                except BackendError as error:
+                    return Refused("place", "pool", error.message)
             image_format = ""
             if source in ("cloud", "import", "iso"):
                 found = config.image_format(image)
                 if found is None:
-                    raise ValueError(
+                    return Refused(
+                        "start",
+                        "image",
                         f"the format of {image} on {host} cannot be read (is it a volume of "
-                        "a pool there?): nothing was drafted"
+                        "a pool there?)",
                     )
                 image_format = found
             size = parse_size(answers["disk"]) if answers["disk"] else 0
@@ -366,7 +477,27 @@ class NewGuestController:
                 description=description,
             )
 
-        self.calls(f"draft-new:{host}:{answers['name']}", build, self._drafted, self._failed)
+        def done(result: ChangeRequest | Refused) -> None:
+            if isinstance(result, Refused):
+                self._again(answers, result)
+            else:
+                self._drafted(result)
+
+        self.calls(
+            f"draft-new:{host}:{answers['name']}",
+            build,
+            done,
+            lambda failure: self._again(answers, Refused("start", "", failure.message)),
+        )
+
+    def _again(self, answers: dict[str, str], refused: Refused) -> None:
+        """A refusal at the draft: the step it concerns again, with everything typed."""
+        text = f"{refused.message}: nothing was drafted"
+        self.app.notify(text, severity="error", timeout=10)
+        if refused.step == "place":
+            self._step_place(answers, answers["profile"], text, refused.field)
+        else:
+            self.start(None, text, refused.field)
 
     def _from_xml(self, answers: dict[str, str]) -> None:
         try:
@@ -385,6 +516,7 @@ class NewGuestController:
         )
 
     def _drafted(self, change: ChangeRequest) -> None:
+        self.typed.clear()  # drafted: the next Ctrl+N starts afresh
         text = f"change #{change.id} drafted: {change.title} ({'; '.join(change.summary)})"
         self.app.post_message(
             TimelineNote(LogEntry.now(change.host, change.domain_name, "action", text))
