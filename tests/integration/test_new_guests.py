@@ -5,6 +5,7 @@ leaves no volume behind, and what is refused before anything is made."""
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,3 +206,21 @@ def test_a_disk_another_guest_uses_is_flagged_at_draft_and_merge_needs_it_accept
         )
     finally:
         remove_test_guests(storage_check)
+
+
+def test_a_host_says_whether_it_offers_kvm_and_uefi_as_virt_install_reads_it(
+    embed_backend: LibvirtBackend,
+) -> None:
+    """KVM where /dev/kvm can be opened (libvirt lists a kvm domain type then), UEFI
+    where OVMF is installed (its firmware descriptors in /usr/share/qemu/firmware)."""
+    support = embed_backend.guest_support()
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        kvm = True
+    except OSError:
+        kvm = False
+    assert support.kvm is kvm
+    ovmf = any(Path("/usr/share/qemu/firmware").glob("*ovmf*")) or any(
+        Path("/usr/share/qemu/firmware").glob("*edk2*")
+    )
+    assert support.efi is ovmf

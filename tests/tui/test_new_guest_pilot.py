@@ -85,6 +85,14 @@ async def test_a_cloud_guest_is_drafted_in_four_steps(
         xml = change.proposed_xml
         assert "<vcpu>2</vcpu>" in xml and "<memory unit='MiB'>2048</memory>" in xml
         assert "bus='virtio'" in xml and "machine='q35'" in xml
+        # The test host offers no KVM: the guest would be emulated, and the request says so.
+        assert xml.startswith("<domain type='qemu'>")
+        assert "Runs emulated (QEMU TCG, many times slower): test offers no KVM" in (
+            change.description
+        )
+        # What virt-install adds for a Linux guest: agent channel, tablet, entropy.
+        assert "name='org.qemu.guest_agent.0'" in xml and "<input type='tablet'" in xml
+        assert "<rng model='virtio'><backend model='builtin'/></rng>" in xml
         assert "/var/lib/libvirt/images/web03-seed.iso" in xml
         (create,) = change.ops
         seed = create.new_volumes()[1].seed  # type: ignore[union-attr]

@@ -64,3 +64,13 @@ def _seed_user(user_data: str) -> str:
     except (ValueError, AttributeError):
         found = re.search(r"^\s*- name: (\S+)", user_data, re.M)
         return found.group(1) if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class GuestSupport:
+    """What a host offers a new x86_64 guest (None: the host could not say)."""
+
+    kvm: bool | None
+    """Hardware virtualisation (domain type kvm); without it QEMU emulates (TCG)."""
+    efi: bool | None
+    """UEFI firmware (OVMF) for a guest with firmware='efi'."""

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from typing import Protocol
 
 from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
-from virtui.model.newguest import NewVolume
+from virtui.model.newguest import GuestSupport, NewVolume
 from virtui.ports.networks import NetworkConfigPort
 
 
@@ -52,6 +52,9 @@ class ConfigPort(Protocol):
 
     def pool_room(self, pool: str) -> tuple[str, int]:
         """(target directory, bytes available) of a started pool."""
+
+    def guest_support(self) -> GuestSupport:
+        """Whether the host offers KVM and UEFI firmware to a new x86_64 guest."""
 
 
 class ConfigHosts(Protocol):

@@ -97,6 +97,7 @@ class GuestSpec:
     seed_path: str = ""  # the cloud-init seed ISO
     network: str = ""  # network:NAME or bridge:NAME ("" for none)
     boot: str = "hd"  # hd, cdrom or network
+    domain_type: str = "qemu"  # kvm where the host offers it; qemu is TCG (emulated)
     uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
 
 
@@ -135,9 +136,18 @@ def domain_xml(spec: GuestSpec) -> str:
         "<console type='pty'><target type='serial' port='0'/></console>",
         "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
     ]
+    if profile.disk_bus == "virtio":  # what virt-install adds for a Linux guest
+        devices += [
+            # The guest agent's channel (a socket libvirt names), a tablet so the VNC
+            # pointer follows the mouse, entropy from QEMU itself (no host device).
+            "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+            "<input type='tablet' bus='usb'/>",
+            "<rng model='virtio'><backend model='builtin'/></rng>",
+        ]
     firmware = f" firmware='{profile.firmware}'" if profile.firmware else ""
     return (
-        f"<domain type='qemu'>\n  <name>{escape(spec.name)}</name>\n  <uuid>{spec.uuid}</uuid>\n"
+        f"<domain type='{spec.domain_type}'>\n"  # kvm or qemu, never typed by a user
+        f"  <name>{escape(spec.name)}</name>\n  <uuid>{spec.uuid}</uuid>\n"
         f"  <memory unit='MiB'>{spec.memory_mib}</memory>\n  <vcpu>{spec.vcpus}</vcpu>\n"
         f"  <os{firmware}><type arch='x86_64' machine='{profile.machine}'>hvm</type>"
         f"<boot dev='{spec.boot}'/></os>\n"

@@ -20,7 +20,7 @@ from textual.app import App
 
 from virtui.backends.base import BackendError
 from virtui.model import DomainKey, LogEntry
-from virtui.model.newguest import NewVolume
+from virtui.model.newguest import GuestSupport, NewVolume
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.review.api import Desk
@@ -101,6 +101,14 @@ def _names(read: Callable[[], Any]) -> list[str] | None:
         return None
 
 
+def _virtualisation(host: str, support: GuestSupport) -> str:
+    """What the request says of how the guest will run."""
+    if support.kvm:
+        return f"Runs under KVM (hardware virtualisation on {host})."
+    why = "offers no KVM" if support.kvm is False else "did not say whether it offers KVM"
+    return f"Runs emulated (QEMU TCG, many times slower): {host} {why}."
+
+
 def _offer(names: list[str], where: str) -> str:
     return f"it has {', '.join(names)}" if names else f"it has none (create one on the {where})"
 
@@ -113,7 +121,7 @@ def _yes(text: str) -> bool:
 class Refused:
     """Why a draft was not made, and the step (and field) of the wizard it concerns."""
 
-    step: str  # "start" (host, name, source, image) or "place" (pool, network)
+    step: str  # "start" (host, name, source, image), "size" (OS, size) or "place" (pool…)
     field: str
     message: str
 
@@ -208,7 +216,7 @@ class NewGuestController:
             chosen,
         )
 
-    def _step_size(self, first: dict[str, str]) -> None:
+    def _step_size(self, first: dict[str, str], error: str = "", focus: str = "") -> None:
         choices = os_choices()
         importing = first["source"] == "import"
 
@@ -250,6 +258,8 @@ class NewGuestController:
                 ],
                 check,
                 compact=True,
+                error=error,
+                focus=focus,
             ),
             chosen,
         )
@@ -418,6 +428,14 @@ class NewGuestController:
 
         def build() -> ChangeRequest | Refused:
             name, source, image = answers["name"], answers["source"], answers["image"]
+            support = config.guest_support()
+            if PROFILES[answers["profile"]].firmware == "efi" and support.efi is False:
+                return Refused(
+                    "size",
+                    "os",
+                    f"{host} has no UEFI firmware (OVMF) for {answers['os']}: install ovmf "
+                    "there, or choose linux (BIOS)",
+                )
             directory = ""
             if source != "import":
                 try:
@@ -467,6 +485,7 @@ class NewGuestController:
                 seed_path=seed,
                 network="" if answers["network"] == "none" else answers["network"],
                 boot=boot,
+                domain_type="kvm" if support.kvm else "qemu",
             )
             return self.desk().draft_new(
                 host,
@@ -474,7 +493,7 @@ class NewGuestController:
                 volumes,
                 start=_yes(answers["start"]),
                 title=f"{name}: new domain ({source})",
-                description=description,
+                description="\n".join(filter(None, [_virtualisation(host, support), description])),
             )
 
         def done(result: ChangeRequest | Refused) -> None:
@@ -496,6 +515,8 @@ class NewGuestController:
         self.app.notify(text, severity="error", timeout=10)
         if refused.step == "place":
             self._step_place(answers, answers["profile"], text, refused.field)
+        elif refused.step == "size":
+            self._step_size(answers, text, refused.field)
         else:
             self.start(None, text, refused.field)
 

@@ -16,7 +16,7 @@ from virtui.backends.libvirt.handle import LibvirtHandle, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
-from virtui.model.newguest import NewVolume
+from virtui.model.newguest import GuestSupport, NewVolume
 from virtui.xmltext import escape, quoteattr
 
 if TYPE_CHECKING:
@@ -132,6 +132,34 @@ class LibvirtConfig(LibvirtHandle):
         except (libvirt.libvirtError, etree.XMLSyntaxError):
             paths = None
         return HostFacts(emulators, paths)
+
+    def guest_support(self) -> GuestSupport:
+        """KVM from the host's capabilities (a ``kvm`` domain type for x86_64 guests, as
+        virt-install reads it); UEFI from its domain capabilities (an ``efi`` firmware
+        or an OVMF loader). Nothing is probed."""
+        conn = self._connection()
+        try:
+            capabilities = _tree(str(conn.getCapabilities()))
+            types = {
+                domain.get("type")
+                for guest in capabilities.iterfind("guest")
+                if guest.findtext("os_type") == "hvm"
+                for domain in guest.iterfind("arch[@name='x86_64']/domain")
+            }
+            kvm: bool | None = "kvm" in types
+        except (libvirt.libvirtError, etree.XMLSyntaxError):
+            kvm = None
+        try:
+            virt = "kvm" if kvm else "qemu"
+            domcaps = _tree(str(conn.getDomainCapabilities(None, "x86_64", None, virt, 0)))
+            firmware = {v.text for v in domcaps.iterfind("os/enum[@name='firmware']/value")}
+            loaders = [v.text or "" for v in domcaps.iterfind("os/loader/value")]
+            efi: bool | None = "efi" in firmware or any(
+                "OVMF" in path or "edk2" in path for path in loaders
+            )
+        except (libvirt.libvirtError, etree.XMLSyntaxError):
+            efi = None
+        return GuestSupport(kvm, efi)
 
 
 class LibvirtNewGuests(LibvirtHandle):
