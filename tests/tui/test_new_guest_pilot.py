@@ -11,7 +11,7 @@ from textual.widgets import Input
 from tests.tui.helpers import RecordingApp, own_desk, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
-from virtui.review.core import NEW_DOMAIN
+from virtui.review.core import NEW_DOMAIN, ReviewError
 from virtui.screens.form import FormScreen
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tLZXlGb3JUZXN0c09ubHk admin@jump"
@@ -177,3 +177,27 @@ async def test_x_resets_after_asking(storage_uri: str) -> None:
         await wait_for(
             lambda: any("reset (like the reset button)" in line for line in action_log(app))
         )
+
+
+async def test_a_new_guest_request_can_be_edited_before_it_exists(
+    storage_uri: str, tmp_path: Path
+) -> None:
+    """`e` on a new-domain request failed ("Document is empty": there is no live domain
+    to carry the edit onto); its XML is edited as it is, and checked as a draft is."""
+    from virtui.review.newguest import GuestSpec, domain_xml
+
+    app = _app(storage_uri)
+    async with app.run_test(size=(160, 50)):
+        desk = own_desk(app, tmp_path)
+        await app.poll_now()
+        xml = domain_xml(GuestSpec("web05", 1, 512, "linux"))
+        change = desk.draft_new("test", xml, start=True)
+        _change, live, text = desk.editable_text(change.id)
+        assert (live, text) == ("", xml)
+        edited = desk.resolve(change.id, text.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>"), live)
+        assert "<vcpu>2</vcpu>" in edited.proposed_xml
+        assert edited.summary == change.summary and edited.kind == NEW_DOMAIN
+        with pytest.raises(ReviewError, match="the name and UUID stay web05"):
+            desk.resolve(change.id, text.replace("web05", "web06"), live)
+        with pytest.raises(ReviewError, match="does not validate"):
+            desk.resolve(change.id, text.replace("<vcpu>1</vcpu>", "<vcpu>x</vcpu>"), live)

@@ -14,8 +14,9 @@ from virtui.review.core import (
     ReviewError,
 )
 from virtui.review.model import ChangeRequest, State
+from virtui.review.newguest import CreateDomain
 from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
-from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, sha256
+from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, parse_domain, sha256
 from virtui.review.xmlsafe import validate as validate_schema
 
 
@@ -81,6 +82,8 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if change.state.closed or change.state is State.MERGING:
             raise ReviewError(f"#{change_id} is {change.state.label}: nothing to edit")
+        if change.kind == NEW_DOMAIN:  # nothing stands on the host yet: the XML as it is
+            return change, "", change.proposed_xml
         live = self.live_config(change)
         base, proposed = canonical(change.base_xml), canonical(change.proposed_xml)
         try:
@@ -97,6 +100,8 @@ class Rebasing(DeskCore):
         change = self._get(change_id)
         if any(marker in edited for marker in ("<<<<<<<", ">>>>>>>")):
             raise ReviewError("conflict markers are still in the XML: nothing changed")
+        if change.kind == NEW_DOMAIN:
+            return self._resolve_new(change, edited)
         live = self.live_config(change)
         if sha256(live.xml) != sha256(live_xml):
             raise ReviewError(
@@ -120,6 +125,32 @@ class Rebasing(DeskCore):
             "proposal edited on the live configuration",
         )
         return self._get(change_id)
+
+    def _resolve_new(self, change: ChangeRequest, edited: str) -> ChangeRequest:
+        """A new domain's XML edited before it exists: checked as a draft is (schema,
+        the rules' allow-list), with the same name and UUID, the same volumes and start."""
+        try:
+            root = parse_domain(edited)
+            problems = validate_schema(edited)
+        except XmlRefused as error:
+            raise ReviewError(f"#{change.id}: {error}") from error
+        if problems:
+            raise ReviewError(f"the new domain's XML does not validate: {'; '.join(problems)}")
+        name = (root.findtext("name") or "").strip()
+        uuid = (root.findtext("uuid") or "").strip().lower()
+        if (name, uuid) != (change.domain_name, change.domain_uuid.lower()):
+            raise ReviewError(
+                f"#{change.id}: the name and UUID stay {change.domain_name} and "
+                f"{change.domain_uuid} (draft another guest for others): nothing changed"
+            )
+        if canonical(edited) == canonical(change.proposed_xml):
+            raise ReviewError(f"#{change.id}: not changed")
+        old = next(op for op in change.ops if isinstance(op, CreateDomain))
+        create = CreateDomain(edited, old.volumes, old.start)
+        self._replace_proposal(
+            change, "", edited, [create], create.plan(None, False), "edit", "new domain edited"
+        )
+        return self._get(change.id)
 
     def _replace_proposal(
         self,
