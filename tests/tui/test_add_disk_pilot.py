@@ -26,8 +26,11 @@ async def _add_disk(app: RecordingApp, pilot: object, path: str, target: str) ->
     await wait_for(lambda: isinstance(app.screen, FormScreen))
     app.screen.query_one("#path", Input).value = path
     app.screen.query_one("#target", Input).value = target
-    app.screen.query_one("#path", Input).focus()
-    await pilot.press("enter")  # type: ignore[attr-defined]
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    # Enter goes field by field and sends from the last one (the first Enter sent it).
+    for _field in form.query(Input):
+        await pilot.press("enter")  # type: ignore[attr-defined]
 
 
 async def test_the_format_comes_from_the_pool_or_the_header_or_is_asked(

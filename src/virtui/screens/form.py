@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Input
 
 from virtui.screens.dialog import Dialog
 from virtui.text import visible
 from virtui.widgets.plain import Label, Static
+
+FORM_KEYS = "Enter next field (sends on the last) · Tab moves · Esc cancels"
 
 FormCheck = Callable[[dict[str, str]], str]
 """Returns what is wrong with the filled-in form, or "" when it can be submitted."""
@@ -44,7 +46,7 @@ class FormScreen(Dialog[dict[str, str] | None]):
 
     DEFAULT_CSS = """
     FormScreen {
-        & > Vertical { width: 72; }
+        & > VerticalScroll { width: 72; }
         & Label { color: $text-muted; margin-top: 1; }
         & #hint { color: $text-muted; }
         & #error { color: $text-error; height: auto; margin-top: 1; }
@@ -77,8 +79,12 @@ class FormScreen(Dialog[dict[str, str] | None]):
         self._said_for: dict[str, str] | None = None  # the values the error was said of
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        # It scrolls: at 80x24 a long form's last fields are below the edge, and the
+        # focused field is scrolled into view as Tab or Enter reaches it.
+        with VerticalScroll() as box:
             box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
+            box.border_subtitle = FORM_KEYS
+            box.can_focus = False  # the fields take the focus, the box only scrolls
             if self._hint:
                 yield Static(self._hint, id="hint", markup=False)
             for field in self._fields:
@@ -108,9 +114,9 @@ class FormScreen(Dialog[dict[str, str] | None]):
         self.set_focus(self.query_one(f"#{self._fields[position].key}", Input))
 
     def action_enter(self) -> None:
-        keys = [field.key for field in self._fields]
-        position = self._position()
-        if position < len(keys) - 1 and not self.query_one(f"#{keys[-1]}", Input).value:
+        # Enter goes field by field, and sends from the last one only: a form whose last
+        # field had a default was sent by the first Enter, its other fields unread.
+        if self._position() < len(self._fields) - 1:
             self.action_move(1)
             return
         self._submit()
@@ -123,8 +129,10 @@ class FormScreen(Dialog[dict[str, str] | None]):
         values = self.values()
         problem = self._check(values)
         if problem:
-            self.query_one("#error", Static).update(problem)
+            error = self.query_one("#error", Static)
+            error.update(problem)
             self._said_for = values
+            self.call_after_refresh(error.scroll_visible, animate=False)
             return
         self.dismiss(values)
 

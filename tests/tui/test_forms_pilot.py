@@ -1,0 +1,60 @@
+"""Forms at 80x24, as a new user on a small terminal meets them: every field reachable
+and visible as Tab reaches it, Enter going field by field, the keys said once."""
+
+from __future__ import annotations
+
+from textual.geometry import Region
+from textual.widgets import Input
+
+from tests.tui.helpers import RecordingApp, screen_text, wait_for
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
+from virtui.screens.form import FormScreen
+from virtui.screens.networks import NetworksScreen
+
+
+def _app(uri: str) -> RecordingApp:
+    return RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+
+
+async def test_every_field_of_the_nat_network_form_is_visible_as_tab_reaches_it(
+    network_uri: str,
+) -> None:
+    """Its DHCP and DNS fields were below the edge at 80x24, and Tab moved into them
+    without scrolling."""
+    app = _app(network_uri)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        await pilot.press("6")
+        await wait_for(lambda: isinstance(app.screen, NetworksScreen))
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        fields = list(form.query(Input))
+        assert len(fields) > 5  # a long form: it cannot all fit
+        assert "Enter next field (sends on the last) · Tab moves · Esc cancels" in screen_text(app)
+        screen = Region(0, 0, 80, 24)
+        for field in fields:
+            await wait_for(lambda field=field: form.focused is field)  # type: ignore[misc]
+            await pilot.pause()
+            assert screen.contains_region(field.region), f"{field.id} is off-screen"
+            await pilot.press("tab")
+
+
+async def test_enter_goes_field_by_field_and_sends_only_from_the_last(
+    network_uri: str,
+) -> None:
+    """The first Enter in the add-disk form sent it, its other fields unread."""
+    app = _app(network_uri)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"web01", "enter", "b")
+        await wait_for(lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        fields = list(form.query(Input))
+        for field in fields[1:]:
+            await pilot.press("enter")
+            await wait_for(lambda field=field: form.focused is field)  # type: ignore[misc]
+        assert app.screen is form  # not sent: the last field was reached only now
