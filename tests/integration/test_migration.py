@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import libvirt
 import pytest
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input
 
 from tests.integration.daemons import daemons_available
@@ -282,7 +282,7 @@ async def test_evacuate_moves_every_running_guest_and_reports_each(
         await wait_for(lambda: isinstance(app.screen, HostsScreen))
         await pilot.press("E")
         form = await _fill(app, {"copy_storage": "all"})
-        assert "Evacuate" in str(form.query_one(Vertical).border_title)
+        assert "Evacuate" in str(form.query_one(VerticalScroll).border_title)
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")

@@ -225,6 +225,7 @@ class MigrationsController:
                     Field("postcopy", "Post-copy when it does not converge (yes, no)", "no"),
                 ],
                 check,
+                compact=True,
             ),
             chosen,
         )
