@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widget import Widget
 from textual.widgets import Input
 
 from tests.tui.helpers import RecordingApp, own_desk, screen_text, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewRules
-from virtui.review.model import State
+from virtui.review.model import ChangeRequest, State
 from virtui.review.ops import SetMemory, SetVcpus
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.prompt import PromptScreen
@@ -237,20 +238,28 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
         await wait_for(lambda: screen.changes[change.id].state is State.MERGED)
 
 
+async def _a_request_shown(
+    app: RecordingApp, pilot: object, tmp_path: Path
+) -> tuple[ChangeRequest, ReviewScreen, Widget]:
+    """A drafted request of web01 on the review desk, its header saying base = live."""
+    desk = own_desk(app, tmp_path)
+    await app.poll_now()
+    change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
+    await pilot.press("5")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    header = screen.query_one("#header")
+    await wait_for(lambda: "base = live ✓" in str(header.render()))
+    return change, screen, header
+
+
 async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewhere(
     fleet_uri: str, tmp_path: Path
 ) -> None:
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = own_desk(app, tmp_path)
-        await app.poll_now()
-        change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
-        await pilot.press("5")
-        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        header = screen.query_one("#header")
-        await wait_for(lambda: "base = live ✓" in str(header.render()))
+        change, screen, header = await _a_request_shown(app, pilot, tmp_path)
         backend = app.ports.config("test")
         assert backend is not None
         xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>x</title>")
@@ -291,15 +300,7 @@ async def test_a_metadata_change_elsewhere_turns_the_shown_request_stale(
 
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
-        desk = own_desk(app, tmp_path)
-        await app.poll_now()
-        change = desk.draft(app.sessions[0].name, WEB01, "one vCPU", [SetVcpus(1)])
-        await pilot.press("5")
-        await wait_for(lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.changes))
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        header = screen.query_one("#header")
-        await wait_for(lambda: "base = live ✓" in str(header.render()))
+        change, screen, header = await _a_request_shown(app, pilot, tmp_path)
         backend = app.ports.backend(app.sessions[0].name)
         conn = backend._connection()  # type: ignore[union-attr]
         conn.lookupByName("web01").setMetadata(
