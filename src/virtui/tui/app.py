@@ -207,9 +207,10 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
 
     def _collect_if_settled(self) -> None:
         """Once the switching has stopped for a moment: free what the closed screens left.
-        Checked at each poll rather than by a timer of its own: a timer per switch would
-        run in the closing screen's context (Textual's context variables) and keep it
-        alive, and one more interval would wake the console for nothing."""
+        Checked at each poll rather than by a timer of its own: one more timer wakes the
+        console for nothing, and while a timer is pending asyncio keeps a closed screen's
+        cancelled timer handles (and, through the context they hold, the screen) until
+        they would have fired, which the memory test saw as screens left behind."""
         closed_at = self._closed_at
         if closed_at is not None and time.monotonic() - closed_at >= AFTER_SWITCH_S:
             self._closed_at = None
