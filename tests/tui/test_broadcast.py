@@ -25,7 +25,7 @@ class Listener(Screen[None]):
 
 
 async def test_a_screen_hears_while_up_and_is_forgotten_when_gone() -> None:
-    broadcast: Broadcast[str] = Broadcast("test")
+    broadcast: Broadcast[str] = Broadcast()
     app: App[None] = App()
     async with app.run_test() as pilot:
         screen = Listener()

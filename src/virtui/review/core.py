@@ -18,7 +18,8 @@ from virtui.review import danger
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest, State
 from virtui.review.store import ReviewStore, StateChanged, StoreError
-from virtui.review.xmlsafe import XmlRefused, check_identity, parse_config
+from virtui.review.xmlsafe import XmlRefused, check_identity, parse_config, parse_domain
+from virtui.review.xmlsafe import validate as validate_schema
 from virtui.text import error_text
 
 REVIEWABLE = (State.DRAFT, State.OPEN, State.APPROVED)
@@ -83,6 +84,23 @@ class ReviewRules:
     def approvals_needed(self) -> int:
         """At least one other person's approval when self-approval is forbidden."""
         return max(self.required_approvals, 1 if self.forbid_self_approval else 0)
+
+
+def new_domain_identity(xml: str) -> tuple[str, str]:
+    """(name, UUID in lower case) of a new domain's XML; ReviewError when it does not
+    parse, does not validate against libvirt's schema, or lacks either."""
+    try:
+        root = parse_domain(xml)
+        problems = validate_schema(xml)
+    except XmlRefused as error:
+        raise ReviewError(str(error)) from error
+    if problems:
+        raise ReviewError(f"the new domain's XML does not validate: {'; '.join(problems)}")
+    name = (root.findtext("name") or "").strip()
+    uuid = (root.findtext("uuid") or "").strip().lower()
+    if not name or not uuid:
+        raise ReviewError("a new domain's XML needs a <name> and a <uuid>")
+    return name, uuid
 
 
 def local_user() -> str:

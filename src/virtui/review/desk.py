@@ -29,6 +29,7 @@ from virtui.review.core import (
     ReviewError,
     ReviewRules,
     local_user,
+    new_domain_identity,
 )
 from virtui.review.history import HistoryError, Version, drift_message, object_path
 from virtui.review.hostreach import domain_reach_kinds, network_reach, network_reach_kinds
@@ -38,8 +39,7 @@ from virtui.review.newguest import CreateDomain
 from virtui.review.ops import Conflict, Op, RawXml, plan, propose
 from virtui.review.rebasing import Rebasing
 from virtui.review.store import StoreError
-from virtui.review.xmlsafe import XmlRefused, canonical, parse_domain, sha256
-from virtui.review.xmlsafe import validate as validate_schema
+from virtui.review.xmlsafe import XmlRefused, canonical, sha256
 from virtui.text import error_text
 
 __all__ = [
@@ -120,17 +120,7 @@ class ReviewDesk(Merging, Rebasing):
         does not validate, the name or UUID is taken, or a pool cannot hold a volume."""
         self._writable("draft a new guest")
         volumes = volumes or []
-        try:
-            root = parse_domain(xml)
-            problems = validate_schema(xml)
-        except XmlRefused as error:
-            raise ReviewError(str(error)) from error
-        if problems:
-            raise ReviewError(f"the new domain's XML does not validate: {'; '.join(problems)}")
-        name = (root.findtext("name") or "").strip()
-        uuid = (root.findtext("uuid") or "").strip().lower()
-        if not name or not uuid:
-            raise ReviewError("a new domain's XML needs a <name> and a <uuid>")
+        name, uuid = new_domain_identity(xml)
         port = self.hosts.config(host)
         try:
             named = port.domain_named(name)

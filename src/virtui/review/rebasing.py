@@ -12,11 +12,12 @@ from virtui.review.core import (
     REVIEWABLE,
     DeskCore,
     ReviewError,
+    new_domain_identity,
 )
 from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
 from virtui.review.ops import Conflict, Op, PlanItem, RawXml, plan, propose
-from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, parse_domain, sha256
+from virtui.review.xmlsafe import XmlRefused, canonical, check_identity, sha256
 from virtui.review.xmlsafe import validate as validate_schema
 
 
@@ -129,15 +130,7 @@ class Rebasing(DeskCore):
     def _resolve_new(self, change: ChangeRequest, edited: str) -> ChangeRequest:
         """A new domain's XML edited before it exists: checked as a draft is (schema,
         the rules' allow-list), with the same name and UUID, the same volumes and start."""
-        try:
-            root = parse_domain(edited)
-            problems = validate_schema(edited)
-        except XmlRefused as error:
-            raise ReviewError(f"#{change.id}: {error}") from error
-        if problems:
-            raise ReviewError(f"the new domain's XML does not validate: {'; '.join(problems)}")
-        name = (root.findtext("name") or "").strip()
-        uuid = (root.findtext("uuid") or "").strip().lower()
+        name, uuid = new_domain_identity(edited)
         if (name, uuid) != (change.domain_name, change.domain_uuid.lower()):
             raise ReviewError(
                 f"#{change.id}: the name and UUID stay {change.domain_name} and "

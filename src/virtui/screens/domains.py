@@ -114,11 +114,7 @@ class DomainsScreen(DomainKeysScreen):
         if shared_state(self) is not None:
             self.watch(self.app, "cpu_mode", self._mode_changed, init=False)
             self.watch(self.app, "delay", self.set_delay)
-            subscribe(self, "polled", DomainsScreen.refresh_on)
-        self.refresh_view()
-
-    def refresh_on(self, _news: object) -> None:
-        """New figures (a poll): show them."""
+            subscribe(self, "polled", lambda screen, _news: screen.refresh_view())
         self.refresh_view()
 
     def _mode_changed(self, mode: CpuMode) -> None:

@@ -68,11 +68,7 @@ class LiveView(TopScreenMark, VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*self.COLUMNS)
         self.table.focus()
-        subscribe(self, "polled", LiveView.refresh_on)
-        self.refresh_view()
-
-    def refresh_on(self, _news: object) -> None:
-        """New figures (a poll): show them."""
+        subscribe(self, "polled", lambda screen, _news: screen.refresh_view())
         self.refresh_view()
 
     def refresh_view(self) -> None:

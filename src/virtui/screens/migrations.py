@@ -78,11 +78,7 @@ class MigrationsScreen(VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)
         self.table.focus()
-        subscribe(self, "migrations_changed", MigrationsScreen.refresh_on)
-        self.refresh_view()
-
-    def refresh_on(self, _news: object) -> None:
-        """A migration moved on: show it."""
+        subscribe(self, "migrations_changed", lambda screen, _news: screen.refresh_view())
         self.refresh_view()
 
     def refresh_view(self) -> None:

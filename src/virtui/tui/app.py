@@ -358,9 +358,12 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         when ``wanted`` should be opened. The digit keys switch screens: no deep stack."""
         if isinstance(self.front(), wanted):
             return False
+        self._close_top_screens()
+        return True
+
+    def _close_top_screens(self) -> None:
         while getattr(self.front(), "TOP_SCREEN", False):
             self.pop_screen()
-        return True
 
     def action_show(self, name: str, host: str = "", text: str = "", scoped: bool = False) -> None:
         """Show the top screen ``name`` of the registry (its digit key, ``:`` command or
@@ -380,8 +383,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
                 while self.front() is not self.domains and len(self.screen_stack) > 1:
                     self.pop_screen()
             else:
-                while getattr(self.front(), "TOP_SCREEN", False):
-                    self.pop_screen()
+                self._close_top_screens()
                 self.push_screen(screen)
         if scoped and opening.scope is not None:
             # A screen just pushed is composed after this message: its filter then.

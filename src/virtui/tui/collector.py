@@ -11,7 +11,8 @@ The other side of a high threshold: a closed screen's widgets are cycles (each k
 parent and its children), which only the collector frees, and it then ran seldom. With
 a person switching screens every few seconds they piled up for ten minutes before the
 first full collection (+20 MiB resident, docs/benchmarks.md). So a screen switch asks
-for one full collection a moment after the last switch of a burst (``after_switch``).
+for one full collection a moment after the last switch of a burst (``AFTER_SWITCH_S``;
+``collect_closed_screens``, which the app runs at the first poll after it).
 """
 
 from __future__ import annotations

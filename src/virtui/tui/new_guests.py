@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from textual.app import App
 
@@ -97,7 +97,7 @@ def _names(read: Callable[[], Any]) -> list[str] | None:
     say (no such capability, a failed read): then the step checks only the form."""
     try:
         return sorted(item.name for item in read())
-    except Exception:  # a host that cannot list them: offer nothing, refuse nothing
+    except BackendError:  # a host that cannot list them: offer nothing, refuse nothing
         return None
 
 
@@ -121,7 +121,7 @@ def _yes(text: str) -> bool:
 class Refused:
     """Why a draft was not made, and the step (and field) of the wizard it concerns."""
 
-    step: str  # "start" (host, name, source, image), "size" (OS, size) or "place" (pool…)
+    step: Literal["start", "size", "place"]  # (host, name, source, image), (OS, size), (pool…)
     field: str
     message: str
 

@@ -25,15 +25,15 @@ class Broadcast(Generic[T]):
     """One kind of news; each subscriber's callback runs at once, on the UI thread, while
     its node is attached (subscribe in ``on_mount``: a node is forgotten once removed)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self) -> None:
         # The callback takes the node: a bound method or closure kept here would keep
         # the node alive, key and all.
         self._listeners: WeakKeyDictionary[Widget, Callable[[Any, T], object]] = WeakKeyDictionary()
 
     def subscribe(self, node: N, callback: Callable[[N, T], object]) -> None:
         """Call ``callback(node, news)`` with each publication while ``node`` lives
-        (``callback`` is a function, e.g. ``HostsScreen.refresh_on``, not a bound method)."""
+        (``callback`` takes the node: a function such as ``LogsScreen.entry_added`` or
+        ``lambda screen, _news: screen.refresh_view()``, not a bound method)."""
         self._listeners[node] = callback
 
     def __len__(self) -> int:
@@ -56,11 +56,11 @@ class Broadcasts:
     host's networks changed, the review desk changed, the migrations changed."""
 
     def __init__(self) -> None:
-        self.polled: Broadcast[None] = Broadcast("polled")
-        self.logged: Broadcast[LogEntry] = Broadcast("logged")
-        self.networks_changed: Broadcast[str] = Broadcast("networks changed")
-        self.desk_changed: Broadcast[None] = Broadcast("desk changed")
-        self.migrations_changed: Broadcast[None] = Broadcast("migrations changed")
+        self.polled: Broadcast[None] = Broadcast()
+        self.logged: Broadcast[LogEntry] = Broadcast()
+        self.networks_changed: Broadcast[str] = Broadcast()
+        self.desk_changed: Broadcast[None] = Broadcast()
+        self.migrations_changed: Broadcast[None] = Broadcast()
 
 
 class SharedState(Protocol):

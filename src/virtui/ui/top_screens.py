@@ -73,5 +73,4 @@ TOP_SCREENS: tuple[TopScreen, ...] = (
         "Networks screen (6)",
     ),
 )
-BY_NAME = {screen.name: screen for screen in TOP_SCREENS}
 BY_WORD = {screen.words[0]: screen for screen in TOP_SCREENS}

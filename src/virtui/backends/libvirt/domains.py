@@ -54,7 +54,7 @@ class LibvirtDomains(LibvirtHandle):
                 return self._undefine_with_storage(dom)
             # Asked before: once undefined, a shut-off domain no longer exists to ask.
             was_active = bool(dom.isActive())
-            restores = action is DomainAction.START and _has_saved_state(dom)
+            restores = action is DomainAction.START and _has_managed_save(dom)
             _run(dom, action)
             self._autostart.pop(uuid, None)
         except libvirt.libvirtError as error:
@@ -423,11 +423,3 @@ def _remove(root: ET.Element, element: ET.Element) -> None:
         if element in list(parent):
             parent.remove(element)
             return
-
-
-def _has_saved_state(dom: libvirt.virDomain) -> bool:
-    """A managed save image a start will restore (False where the driver cannot say)."""
-    try:
-        return bool(dom.hasManagedSaveImage(0))
-    except libvirt.libvirtError:
-        return False

@@ -89,12 +89,8 @@ class ReviewView(TopScreenMark, VirtuiScreen):
         self.list_table.focus()
         self._status()
         self.set_interval(WATCH_EVERY_S, self._watch_store, name="review-watch")
-        subscribe(self, "desk_changed", ReviewView.reload_on)
+        subscribe(self, "desk_changed", lambda screen, _news: screen.reload())
         self.reload(recover=True)
-
-    def reload_on(self, _news: object) -> None:
-        """Requests went stale (the app saw the live configuration change): read again."""
-        self.reload()
 
     # -- reading ------------------------------------------------------------------------
 
