@@ -58,3 +58,21 @@ async def test_enter_goes_field_by_field_and_sends_only_from_the_last(
             await pilot.press("enter")
             await wait_for(lambda field=field: form.focused is field)  # type: ignore[misc]
         assert app.screen is form  # not sent: the last field was reached only now
+
+
+async def test_a_form_shows_the_control_characters_of_a_hosts_words(network_uri: str) -> None:
+    """Step 3 of the wizard names the host's pools and networks in its hint and its
+    refusals: a name holding an escape must not reach the terminal as one."""
+    from textual.app import App
+
+    from virtui.screens.form import Field
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = FormScreen(
+            "t", "pools on h: ev\x1b[2Jil", [Field("x", "X", "a")], lambda _v: "no pool \x1b]0;x"
+        )
+        await app.push_screen(form)
+        await pilot.press("enter")
+        await wait_for(lambda: "\\x1b]0;x" in str(form.query_one("#error").render()))
+        assert "ev\\x1b[2Jil" in str(form.query_one("#hint").render())

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Input
 
 from virtui.screens.dialog import Dialog
-from virtui.text import visible
+from virtui.text import visible, visible_lines
 from virtui.widgets.plain import Label, Static
 
 FORM_KEYS = "Enter next field (sends on the last) · Tab moves · Esc cancels"
@@ -86,11 +86,12 @@ class FormScreen(Dialog[dict[str, str] | None]):
             box.border_subtitle = FORM_KEYS
             box.can_focus = False  # the fields take the focus, the box only scrolls
             if self._hint:
-                yield Static(self._hint, id="hint", markup=False)
+                # Hints and refusals name what a host has (pools, networks): made visible.
+                yield Static(visible_lines(self._hint), id="hint", markup=False)
             for field in self._fields:
                 yield Label(field.label)
                 yield Input(value=field.value, placeholder=field.placeholder, id=field.key)
-            yield Static(self._error, id="error", markup=False)
+            yield Static(visible_lines(self._error), id="error", markup=False)
 
     def on_mount(self) -> None:
         self._said_for = self.values() if self._error else None
@@ -130,7 +131,7 @@ class FormScreen(Dialog[dict[str, str] | None]):
         problem = self._check(values)
         if problem:
             error = self.query_one("#error", Static)
-            error.update(problem)
+            error.update(visible_lines(problem))
             self._said_for = values
             self.call_after_refresh(error.scroll_visible, animate=False)
             return
