@@ -3,6 +3,8 @@
 #
 #   bash scripts/setup.sh demo [virtui options]   install, then launch `virtui --demo`
 #   bash scripts/setup.sh test [pytest options]   install, then ruff, mypy and the tests
+#   bash scripts/setup.sh packages                 (root) the Debian packages and accounts only,
+#                                                  for users who then run demo from their clone
 #
 # Installs the Debian packages libvirt-python builds against and the embedded QEMU
 # driver needs, the accounts that driver expects, a .venv with virtui in it, and runs.
@@ -13,8 +15,8 @@ cd "$repo"
 
 mode=${1:-}
 case "$mode" in
-  demo|test) shift ;;
-  *) echo "usage: bash scripts/setup.sh demo|test [options]" >&2; exit 2 ;;
+  demo|test|packages) shift ;;
+  *) echo "usage: bash scripts/setup.sh demo|test|packages [options]" >&2; exit 2 ;;
 esac
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -54,7 +56,8 @@ for package in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
-    say "missing Debian packages: ${missing[*]} (run this as root to install them)"
+    say "missing Debian packages: ${missing[*]}"
+    say "an admin installs them once with: sudo bash scripts/setup.sh packages"
     exit 1
   fi
   say "installing ${missing[*]}"
@@ -70,6 +73,11 @@ if [[ $(id -u) -eq 0 ]]; then
   getent group kvm >/dev/null || groupadd -r kvm
   getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
   id -u libvirt-qemu >/dev/null 2>&1 || useradd -r -g kvm -s /usr/sbin/nologin libvirt-qemu
+fi
+
+if [[ $mode == packages ]]; then
+  say "packages and accounts are in place; users now run: bash scripts/setup.sh demo"
+  exit 0
 fi
 
 python=${PYTHON:-python3}

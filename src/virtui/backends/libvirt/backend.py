@@ -17,6 +17,7 @@ import libvirt
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError, EventSink
 from virtui.backends.libvirt import leftovers, logfiles
+from virtui.backends.libvirt.access import permission_hint
 from virtui.backends.libvirt.addresses import AddressCache
 from virtui.backends.libvirt.config import LibvirtConfig, LibvirtNewGuests
 from virtui.backends.libvirt.connections import (
@@ -196,8 +197,10 @@ class LibvirtBackend(
         try:
             conn = open_connection(self.uri, readonly=self.readonly)
         except libvirt.libvirtError as error:
+            message = describe(error)
             raise BackendError(
-                f"cannot connect to {self.uri}: {describe(error)}", reason=_connect_failure(error)
+                f"cannot connect to {self.uri}: {message}{permission_hint(message)}",
+                reason=_connect_failure(error),
             ) from error
         # Local drivers (test, embed) have no keepalive: there is no link to lose, and
         # no RPC client that crashes when several threads wait on it (ConnectionOwner).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import logging
+import os
 import pwd
 import shutil
 import subprocess
@@ -39,12 +40,24 @@ DEMO_PREFIX = "virtui-demo-"
 
 QEMU_CONF = """\
 # Written by virtui for its embedded demo driver.
-user = "root"
-group = "root"
+user = "{user}"
+group = "{group}"
 security_driver = "none"
 stdio_handler = "file"
 remember_owner = 0
 """
+
+
+def qemu_conf() -> str:
+    """The demo driver's qemu.conf: guests run as the account that runs virtui (root's
+    "root" would have a non-root driver chown its state to root, and fail)."""
+    try:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(os.getegid()).gr_name
+    except KeyError:  # an account without a name (a container's): its number
+        user, group = f"+{os.geteuid()}", f"+{os.getegid()}"
+    return QEMU_CONF.format(user=user, group=group)
+
 
 Progress = Callable[[str, int, int], None]
 """progress(message, step, steps): what the provisioner is doing now."""
@@ -133,13 +146,14 @@ def check_embedded_driver() -> None:
 
 def prepare_root(root: Path) -> None:
     """Create the driver root, closed to other users (its domain XML names the programs
-    the driver runs), with a qemu.conf that runs guests as root without labels."""
+    the driver runs), with a qemu.conf that runs guests as this account without labels."""
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     root.chmod(0o700)
     (root / "etc").mkdir(exist_ok=True)
     conf = root / "etc" / "qemu.conf"
-    if not conf.exists() or conf.read_text() != QEMU_CONF:
-        conf.write_text(QEMU_CONF)
+    wanted = qemu_conf()
+    if not conf.exists() or conf.read_text() != wanted:
+        conf.write_text(wanted)
 
 
 # Whatever a user made in the demo goes with its guest: snapshots, a managed save image,
