@@ -9,7 +9,7 @@ from textual.widgets import Input
 from tests.tui.helpers import RecordingApp, screen_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
-from virtui.screens.form import FormScreen
+from virtui.screens.form import Field, FormScreen
 from virtui.screens.networks import NetworksScreen
 
 
@@ -76,3 +76,26 @@ async def test_a_form_shows_the_control_characters_of_a_hosts_words(network_uri:
         await pilot.press("enter")
         await wait_for(lambda: "\\x1b]0;x" in str(form.query_one("#error").render()))
         assert "ev\\x1b[2Jil" in str(form.query_one("#hint").render())
+
+
+async def test_a_first_value_with_an_escape_is_shown_visible_and_sent_as_it_was() -> None:
+    """A host's name from a config file pre-fills the Host field: raw, its ESC went to
+    the terminal; made visible and left as shown, it must still name that host."""
+    from textual.app import App
+
+    name = "lab\x1b[2Jhost"
+    answers: list[dict[str, str] | None] = []
+
+    class FormApp(App[None]):
+        def on_mount(self) -> None:
+            fields = [Field("host", "Host", name), Field("name", "Name")]
+            self.push_screen(FormScreen("New", "", fields, lambda _v: ""), answers.append)
+
+    app = FormApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: isinstance(app.screen, FormScreen))
+        shown = app.screen.query_one("#host", Input).value
+        assert "\x1b" not in shown and "lab" in shown and "host" in shown
+        await pilot.press("enter", *"vm1", "enter")
+        await wait_for(lambda: bool(answers))
+    assert answers == [{"host": name, "name": "vm1"}]

@@ -90,7 +90,12 @@ class FormScreen(Dialog[dict[str, str] | None]):
                 yield Static(visible_lines(self._hint), id="hint", markup=False)
             for field in self._fields:
                 yield Label(field.label)
-                yield Input(value=field.value, placeholder=field.placeholder, id=field.key)
+                # A first value may be a name from a host or a file: shown visible.
+                yield Input(
+                    value=visible(field.value),
+                    placeholder=visible(field.placeholder),
+                    id=field.key,
+                )
             yield Static(visible_lines(self._error), id="error", markup=False)
 
     def on_mount(self) -> None:
@@ -99,11 +104,13 @@ class FormScreen(Dialog[dict[str, str] | None]):
             self.set_focus(self.query_one(f"#{self._focus}", Input))
 
     def values(self) -> dict[str, str]:
-        """What is in the fields now, stripped."""
-        return {
-            field.key: self.query_one(f"#{field.key}", Input).value.strip()
-            for field in self._fields
-        }
+        """What is in the fields now, stripped; a first value left as shown is the
+        value itself, control characters and all (it names something that has them)."""
+        return {field.key: self._typed(field).strip() for field in self._fields}
+
+    def _typed(self, field: Field) -> str:
+        typed = self.query_one(f"#{field.key}", Input).value
+        return field.value if typed == visible(field.value) else typed
 
     def _position(self) -> int:
         keys = [field.key for field in self._fields]

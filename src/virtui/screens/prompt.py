@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import Input
 
 from virtui.screens.dialog import Dialog
-from virtui.text import visible
+from virtui.text import visible, visible_lines
 from virtui.widgets.plain import Static
 
 Validator = Callable[[str], str]
@@ -41,15 +41,16 @@ class PromptScreen(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = Content(visible(self._title))  # a name may hold escapes or [markup]
-            yield Static(self._hint, id="hint", markup=False)
-            yield Input(value=self._value, id="value")
+            yield Static(visible_lines(self._hint), id="hint", markup=False)
+            # A first value left as shown is the value itself (see FormScreen).
+            yield Input(value=visible(self._value), id="value")
             yield Static("", id="error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
+        value = (self._value if event.value == visible(self._value) else event.value).strip()
         problem = self._validate(value)
         if problem:
-            self.query_one("#error", Static).update(problem)
+            self.query_one("#error", Static).update(visible_lines(problem))
             return
         self.dismiss(value)
 
