@@ -235,3 +235,21 @@ async def test_a_poll_that_reorders_rows_keeps_the_selected_domain(fleet_uri: st
         await pilot.pause()
         assert table.row_count == 6 and table.cursor_row == 1  # big01 took the top row
         assert table.selected_key == chosen
+
+
+async def test_every_column_keeps_its_whole_label_when_it_is_the_sort_column() -> None:
+    """At 120 columns `<` reached VCPU and AUTO as "VCP…" and "AUT…": the sort arrow
+    took the label's last letter. The disk request columns (B) had the same fault."""
+    app = _app("test:///default")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        headers: set[str] = set()
+        for _disk_columns in ("bytes", "requests"):
+            for _ in range(20):  # more than the columns: `<` wraps around
+                await pilot.press("less_than_sign")
+                await pilot.pause()
+                headers.add(app.domains.table.render_line(0).text)
+            await pilot.press("B")
+        assert not any("…" in header for header in headers), sorted(headers)
+        for label in ("VCPU", "AUTO", "RDRQ/s", "WRRQ/s", "%MEM", "TX/s"):
+            assert any(label + "▼" in h or label + "▲" in h for h in headers), label

@@ -56,21 +56,23 @@ COLUMNS = (
     Column("host", "HOST", 10),
     Column("name", "NAME", None),
     Column("state", "STATE", 11),
-    Column("vcpus", "VCPU", 4, right=True, descending=True),
+    Column("vcpus", "VCPU", 5, right=True, descending=True),
     Column("cpu", "%CPU", 7, right=True, descending=True),
     Column("mem", "MEM", 8, right=True, descending=True),
     Column("memp", "%MEM", 5, right=True, descending=True),
     Column("time", "TIME", 11, right=True, descending=True),
     Column("rd", "RD/s", 6, right=True, descending=True, drop=4),
     Column("wr", "WR/s", 6, right=True, descending=True, drop=3),
-    Column("rdrq", "RDRQ/s", 6, right=True, descending=True, drop=4),
-    Column("wrrq", "WRRQ/s", 6, right=True, descending=True, drop=3),
+    Column("rdrq", "RDRQ/s", 7, right=True, descending=True, drop=4),
+    Column("wrrq", "WRRQ/s", 7, right=True, descending=True, drop=3),
     Column("rx", "RX/s", 6, right=True, descending=True, drop=2),
     Column("tx", "TX/s", 6, right=True, descending=True, drop=1),
-    Column("auto", "AUTO", 4, drop=5),
+    Column("auto", "AUTO", 5, drop=5),
     Column("ip", "IP", 15, drop=6),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+# The sort column's label carries an arrow: every label fits with it, never cut.
+assert all(c.width is None or c.width > len(c.label) for c in COLUMNS), "a label and ▼ cut"
 assert COLUMN_KEYS == DOMAIN_COLUMN_KEYS, "the table and virtui.model.columns disagree"
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
