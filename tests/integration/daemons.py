@@ -192,7 +192,7 @@ class OneHost:
         self.backend = backend
 
     def config(self, host: str) -> ConfigPort:
-        return self.backend
+        return self.backend.config_port()
 
     def network_config(self, host: str) -> NetworkConfigPort:
         return self.backend.network_config_port()

@@ -89,7 +89,7 @@ def test_host_cpu_from_real_counters_in_both_modes(embedded_demo: EmbeddedDemo) 
 
 def test_the_embedded_driver_says_it_has_no_storage(embed_backend: LibvirtBackend) -> None:
     with pytest.raises(BackendError, match=r"^no storage driver on this connection$"):
-        embed_backend.pools()
+        embed_backend.storage_port().pools()
 
 
 def test_demo_disks_are_qcow2_so_snapshots_work(

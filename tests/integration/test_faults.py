@@ -59,10 +59,10 @@ _FROZEN = textwrap.dedent(
     backend.connect()
     for round_ in range(5):
         os.kill(pid, signal.SIGSTOP)
-        owner = backend._owner
+        owner = backend._link.owner
         def read():
             try:
-                backend.pools(); backend.poll()
+                backend.storage_port().pools(); backend.poll()
             except BackendError:
                 pass
         threads = [threading.Thread(target=read) for _ in range(6)]
@@ -77,7 +77,7 @@ _FROZEN = textwrap.dedent(
             thread.join(30)
         assert owner.closed and owner.calls_in_flight == 0
         backend.connect()
-        assert backend.pools() is not None
+        assert backend.storage_port().pools() is not None
     print("survived 5 rounds")
     """
 )
@@ -112,7 +112,9 @@ def test_an_upload_cut_by_a_killed_daemon_is_named_and_its_volume_deleted_when_b
             daemon.kill()  # kill -9 of libvirtd at ~77 MiB
 
     with pytest.raises(BackendError) as refused:
-        backend.upload_volume("cut", "big.img", str(source), progress, threading.Event())
+        backend.storage_port().upload_volume(
+            "cut", "big.img", str(source), progress, threading.Event()
+        )
     message = refused.value.message
     assert "upload of big.img did not finish" in message
     assert "cut/big.img could not be deleted now and is deleted when h answers again" in message
@@ -123,7 +125,7 @@ def test_an_upload_cut_by_a_killed_daemon_is_named_and_its_volume_deleted_when_b
     readonly = LibvirtBackend(daemon.qemu_uri, "ro", readonly=True)
     readonly.connect()
     try:
-        listed = {v.name: v for v in readonly.volumes("cut")}
+        listed = {v.name: v for v in readonly.storage_port().volumes("cut")}
         assert listed["big.img"].incomplete  # "incomplete upload" on the storage screen
     finally:
         readonly.close()
@@ -132,7 +134,7 @@ def test_an_upload_cut_by_a_killed_daemon_is_named_and_its_volume_deleted_when_b
     try:
         assert not (directory / "big.img").exists()
         assert "deleted cut/big.img: an upload that did not finish" in caplog.text
-        assert [v.name for v in backend.volumes("cut")] == []
+        assert [v.name for v in backend.storage_port().volumes("cut")] == []
     finally:
         backend.close()
 
@@ -167,7 +169,7 @@ def test_a_clone_cut_by_a_killed_daemon_names_its_orphans_and_copies_nothing_loc
     killer = threading.Thread(target=kill_when_copying)
     killer.start()
     with pytest.raises(BackendError) as refused:
-        backend.clone(uuid, "copy")
+        backend.domain_port().clone(uuid, "copy")
     killer.join()
     message = refused.value.message
     assert "clone" in message and "copy" in message
@@ -350,7 +352,7 @@ def test_a_snapshot_cut_off_mid_request_is_reported_unknown_not_failed(
     backend = LibvirtBackend(daemon.qemu_uri, "h")
     backend.connect()
     frozen = threading.Event()
-    lookup = backend._domain
+    lookup = backend._domains._domain
 
     def lookup_then_freeze(wanted: str) -> libvirt.virDomain:
         dom = lookup(wanted)
@@ -358,12 +360,12 @@ def test_a_snapshot_cut_off_mid_request_is_reported_unknown_not_failed(
         frozen.set()
         return dom
 
-    monkeypatch.setattr(backend, "_domain", lookup_then_freeze)
+    monkeypatch.setattr(backend._domains, "_domain", lookup_then_freeze)
     outcome: list[BaseException] = []
 
     def take() -> None:
         try:
-            backend.create_snapshot(uuid, "s1")
+            backend.domain_port().create_snapshot(uuid, "s1")
         except BackendError as error:
             outcome.append(error)
 

@@ -202,10 +202,10 @@ def test_physical_cpu_view_puts_a_spinning_guest_where_the_kernel_ran_it(
 ) -> None:
     spin = DEMO_PREFIX + "spin"
     pid = int((embedded_demo.root / "run" / "qemu" / f"{spin}.pid").read_text().strip())
-    first = embed_backend.physical_cpus()
+    first = embed_backend.domain_port().physical_cpus()
     proc_before = _process_cpu_seconds(pid)
     time.sleep(2)
-    second = embed_backend.physical_cpus()
+    second = embed_backend.domain_port().physical_cpus()
     proc_pct = (
         100
         * (_process_cpu_seconds(pid) - proc_before)

@@ -166,13 +166,13 @@ def test_detail_of_a_shut_off_domain_reports_its_configured_vcpus() -> None:
     backend = LibvirtBackend("test:///default", "t")
     backend.connect()
     try:
-        conn = backend._connection()
+        conn = backend._link.connection()
         dom = conn.defineXML(
             "<domain type='test'><name>cfg</name><memory>65536</memory>"
             "<vcpu current='1'>2</vcpu><os><type>hvm</type></os></domain>"
         )
         assert not dom.isActive()
-        detail = backend.detail(dom.UUIDString())
+        detail = backend.domain_port().detail(dom.UUIDString())
         assert (detail.vcpus, detail.max_vcpus) == (1, 2)  # not "1 current / 1 max"
         dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
     finally:

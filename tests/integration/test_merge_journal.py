@@ -68,7 +68,8 @@ _CHILD = textwrap.dedent(
     uri, store_path, change_id, after = sys.argv[1:5]
     backend = LibvirtBackend(uri, "h")
     backend.connect()
-    real = getattr(backend, after)
+    port = backend.config_port()  # what OneHost hands the desk
+    real = getattr(port, after)
 
     def stopping(*args):
         result = real(*args)
@@ -76,7 +77,7 @@ _CHILD = textwrap.dedent(
         time.sleep(600)
         return result
 
-    setattr(backend, after, stopping)
+    setattr(port, after, stopping)
     desk = ReviewDesk(ReviewStore(Path(store_path)), OneHost(backend), ReviewRules(),
                       user="a@b")
     desk.merge(int(change_id))
@@ -172,13 +173,14 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
         backend.connect()
         desk = ReviewDesk(store, OneHost(backend), ReviewRules(), user="a@b")
         change = _new_guest(desk, name, folder, "jvm-lost")
-        real_define = backend.define_config
+        port = backend._config  # what OneHost hands the desk
+        real_define = port.define_config
 
         def daemon_dies_first(xml: str) -> str:
             daemon.kill()  # kill -9 of libvirtd between the volume and the define
             return real_define(xml)
 
-        backend.define_config = daemon_dies_first  # type: ignore[method-assign]
+        port.define_config = daemon_dies_first  # type: ignore[method-assign]
         with pytest.raises(ReviewError) as refused:
             desk.merge(change.id)
         message = refused.value.message
@@ -192,7 +194,7 @@ def test_a_define_cut_by_a_killed_daemon_is_taken_back_when_the_daemon_answers(
         assert store.get(change.id).state is State.MERGING  # type: ignore[union-attr]
 
         daemon.start()
-        backend.define_config = real_define  # type: ignore[method-assign]
+        port.define_config = real_define  # type: ignore[method-assign]
         backend.connect()
         assert desk.recover() == [change.id]
         back = store.get(change.id)
@@ -257,7 +259,7 @@ def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
                 time.sleep(0.3)
             return super().__enter__()
 
-    backend._defined = LateEvents()  # type: ignore[attr-defined]
+    backend._link.defined = LateEvents()  # type: ignore[attr-defined]
 
     def someone_defines_right_after_the_read(uuid: str) -> DomainConfig:
         config = real_read(uuid)

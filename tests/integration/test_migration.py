@@ -87,17 +87,19 @@ def test_live_with_copy_storage_there_and_back(
     one, two = backends
     uuid = make_guest(one.uri, "roundtrip", disk_mib=4)
     options = MigrationOptions(copy_storage=CopyStorage.ALL)
-    checks = two.migration_checks(one.migration_source(uuid), options)
+    checks = two.migration_port().migration_checks(
+        one.migration_port().migration_source(uuid), options
+    )
     assert all(check.ok for check in checks), [c.line for c in checks]
     assert f"✓ disk {IMAGES}/roundtrip.img: copied (over NBD)" in [c.line for c in checks]
     jobs: list[MigrationJob] = []
-    outcome = one.migrate(uuid, two, options, jobs.append, Flag())
+    outcome = one.migration_port().migrate(uuid, two.migration_port(), options, jobs.append, Flag())
     assert outcome.ok, outcome.message
     assert outcome.message.startswith(f"roundtrip moved to {two.name} in ")
     assert "running there; gone from" in outcome.message or "running there" in outcome.message
     assert (_state(two.uri, uuid), _state(one.uri, uuid)) == ("running", "absent")
     # back again, with the same defaults
-    outcome = two.migrate(uuid, one, options, jobs.append, Flag())
+    outcome = two.migration_port().migrate(uuid, one.migration_port(), options, jobs.append, Flag())
     assert outcome.ok, outcome.message
     assert (_state(one.uri, uuid), _state(two.uri, uuid)) == ("running", "absent")
 
@@ -108,9 +110,13 @@ def test_offline_migration_moves_the_definition(
     one, two = backends
     uuid = make_guest(one.uri, "parked", running=False)
     options = MigrationOptions(live=False)
-    checks = two.migration_checks(one.migration_source(uuid), options)
+    checks = two.migration_port().migration_checks(
+        one.migration_port().migration_source(uuid), options
+    )
     assert "✓ memory: offline: none needed now" in [c.line for c in checks]
-    outcome = one.migrate(uuid, two, options, lambda _job: None, Flag())
+    outcome = one.migration_port().migrate(
+        uuid, two.migration_port(), options, lambda _job: None, Flag()
+    )
     assert outcome.ok, outcome.message
     assert (_state(two.uri, uuid), _state(one.uri, uuid)) == ("shut off", "absent")
 
@@ -120,16 +126,16 @@ def test_prechecks_refuse_what_libvirt_would_fail_on(
 ) -> None:
     one, two = backends
     uuid = make_guest(one.uri, "picky")
-    source = one.migration_source(uuid)
+    source = one.migration_port().migration_source(uuid)
     tunnel = MigrationOptions(copy_storage=CopyStorage.ALL, transport=Transport.TUNNELLED)
-    assert [c.line for c in two.migration_checks(source, tunnel) if not c.ok] == [
+    assert [c.line for c in two.migration_port().migration_checks(source, tunnel) if not c.ok] == [
         "✗ disks: storage cannot be copied through a tunnel: choose p2p or direct"
     ]
     incremental = MigrationOptions(copy_storage=CopyStorage.INCREMENTAL)
-    (failed,) = [c for c in two.migration_checks(source, incremental) if not c.ok]
+    (failed,) = [c for c in two.migration_port().migration_checks(source, incremental) if not c.ok]
     assert "an incremental copy needs the base image there" in failed.detail
     offline_copy = MigrationOptions(live=False, copy_storage=CopyStorage.ALL)
-    (failed,) = [c for c in two.migration_checks(source, offline_copy) if not c.ok]
+    (failed,) = [c for c in two.migration_port().migration_checks(source, offline_copy) if not c.ok]
     assert failed.detail == "copy storage needs a running guest and a live migration"
 
 
@@ -138,12 +144,16 @@ def test_precheck_refuses_a_disk_missing_on_the_target(
 ) -> None:
     one, two = backends
     uuid = make_guest(one.uri, "stuck")
-    checks = two.migration_checks(one.migration_source(uuid), MigrationOptions())
+    checks = two.migration_port().migration_checks(
+        one.migration_port().migration_source(uuid), MigrationOptions()
+    )
     failed = [c.line for c in checks if not c.ok]
     assert failed == [f"✗ disk {IMAGES}/stuck.img: missing on {two.name}: choose copy storage"]
     # the same guest again on the target: refused by name and UUID
     make_guest(two.uri, "stuck", running=False)
-    checks = two.migration_checks(one.migration_source(uuid), MigrationOptions())
+    checks = two.migration_port().migration_checks(
+        one.migration_port().migration_source(uuid), MigrationOptions()
+    )
     assert any(c.name == "name and UUID" and not c.ok for c in checks)
 
 
@@ -162,7 +172,7 @@ def test_cancel_midway_leaves_the_guest_running_on_the_source(
             cancel.set()
 
     started = time.monotonic()
-    outcome = one.migrate(uuid, two, options, seen, cancel)
+    outcome = one.migration_port().migrate(uuid, two.migration_port(), options, seen, cancel)
     assert not outcome.ok
     assert outcome.message == f"cancelled: slow is running on {one.name}"
     assert time.monotonic() - started < 10
@@ -184,7 +194,7 @@ def test_the_target_dying_midway_leaves_the_guest_on_the_source(
             hosts[1].kill()
 
     try:
-        outcome = one.migrate(uuid, two, options, seen, Flag())
+        outcome = one.migration_port().migrate(uuid, two.migration_port(), options, seen, Flag())
         assert not outcome.ok
         assert outcome.message.startswith("orphan did not move (")
         assert outcome.message.endswith(f"it is running on {one.name}")

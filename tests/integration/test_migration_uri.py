@@ -42,16 +42,28 @@ def test_a_target_uri_off_the_allow_list_is_refused_for_peer_to_peer_moves(
     dom = define_guest(storage_check, tmp_path, running=True)
     try:
         options = MigrationOptions(transport=transport)
-        facts = source.migration_source(dom.UUIDString())
-        (check,) = [c for c in target.migration_checks(facts, options) if c.name == "target URI"]
+        facts = source.migration_port().migration_source(dom.UUIDString())
+        (check,) = [
+            c
+            for c in target.migration_port().migration_checks(facts, options)
+            if c.name == "target URI"
+        ]
         assert not check.ok
         assert "the source's libvirtd would open" in check.detail
         assert "escapes are refused" in check.detail
         with pytest.raises(BackendError, match=r"escapes are refused.*nothing was moved"):
-            source.migrate(dom.UUIDString(), target, options, lambda _job: None, threading.Event())
+            source.migration_port().migrate(
+                dom.UUIDString(),
+                target.migration_port(),
+                options,
+                lambda _job: None,
+                threading.Event(),
+            )
         assert dom.isActive()  # still where it was
         # A direct move gives the source's daemon no URI: no such check.
-        direct = target.migration_checks(facts, MigrationOptions(transport=Transport.DIRECT))
+        direct = target.migration_port().migration_checks(
+            facts, MigrationOptions(transport=Transport.DIRECT)
+        )
         assert "target URI" not in [c.name for c in direct]
     finally:
         remove_test_guests(storage_check)

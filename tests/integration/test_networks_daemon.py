@@ -63,11 +63,11 @@ def backend(daemon: Daemon) -> Iterator[LibvirtBackend]:
 
 
 def _network(backend: LibvirtBackend, name: str) -> NetworkInfo | None:
-    return next((n for n in backend.networks() if n.name == name), None)
+    return next((n for n in backend.network_port().networks() if n.name == name), None)
 
 
 def test_nat_network_lifecycle_on_a_real_daemon(daemon: Daemon, backend: LibvirtBackend) -> None:
-    said = backend.create_nat_network(
+    said = backend.network_port().create_nat_network(
         "life", "10.77.9.0/24", "10.77.9.10", "10.77.9.20", "life.lan"
     )
     assert said == "network life created on 10.77.9.0/24, started, autostart on"
@@ -78,21 +78,21 @@ def test_nat_network_lifecycle_on_a_real_daemon(daemon: Daemon, backend: Libvirt
     conf = daemon.run_inside("cat", "/var/lib/libvirt/dnsmasq/life.conf")
     assert "dhcp-range=10.77.9.10,10.77.9.20" in conf and "domain=life.lan" in conf
 
-    assert backend.network_command("life", "stop") == "network life stopped"
+    assert backend.network_port().network_command("life", "stop") == "network life stopped"
     assert not _network(backend, "life").active  # type: ignore[union-attr]
     assert f"{bridge} " not in daemon.run_inside("ip", "-br", "link")
-    backend.network_command("life", "noautostart")
+    backend.network_port().network_command("life", "noautostart")
     assert not _network(backend, "life").autostart  # type: ignore[union-attr]
-    backend.network_command("life", "start")
+    backend.network_port().network_command("life", "start")
     assert _network(backend, "life").active  # type: ignore[union-attr]
-    assert backend.delete_network("life") == "network life deleted"
+    assert backend.network_port().delete_network("life") == "network life deleted"
     assert _network(backend, "life") is None
 
 
 def test_a_fixed_host_is_merged_live_and_reaches_dnsmasq(
     daemon: Daemon, backend: LibvirtBackend, tmp_path: Path
 ) -> None:
-    backend.create_nat_network("fixed", "10.77.2.0/24", "10.77.2.100", "10.77.2.200")
+    backend.network_port().create_nat_network("fixed", "10.77.2.0/24", "10.77.2.100", "10.77.2.200")
     try:
         uuid = _network(backend, "fixed").config.uuid  # type: ignore[union-attr]
         ports = OneHost(backend)
@@ -143,13 +143,13 @@ def test_a_fixed_host_is_merged_live_and_reaches_dnsmasq(
         ]
         live_conf = daemon.run_inside("cat", "/var/lib/libvirt/dnsmasq/fixed.conf")
         assert "dhcp-range=10.77.2.100,10.77.2.200" in live_conf  # running: not yet
-        backend.network_command("fixed", "stop")
-        backend.network_command("fixed", "start")
+        backend.network_port().network_command("fixed", "stop")
+        backend.network_port().network_command("fixed", "start")
         assert "dhcp-range=10.77.2.100,10.77.2.150" in daemon.run_inside(
             "cat", "/var/lib/libvirt/dnsmasq/fixed.conf"
         )
     finally:
-        backend.delete_network("fixed")
+        backend.network_port().delete_network("fixed")
     assert _dnsmasqs(daemon, "fixed") == []  # destroyed and undefined: none left
 
 
@@ -170,7 +170,7 @@ def _children(daemon: Daemon, pid: str) -> set[str]:
 def test_a_guest_booting_from_the_network_gets_a_lease_that_virtui_shows(
     daemon: Daemon, backend: LibvirtBackend
 ) -> None:
-    backend.create_nat_network("pxe", "10.77.3.0/24", "10.77.3.100", "10.77.3.200")
+    backend.network_port().create_nat_network("pxe", "10.77.3.0/24", "10.77.3.100", "10.77.3.200")
     conn = libvirt.open(daemon.qemu_uri)
     xml = f"""<domain type='qemu'><name>netboot</name><memory unit='MiB'>64</memory>
 <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='network'/></os>
@@ -183,12 +183,12 @@ def test_a_guest_booting_from_the_network_gets_a_lease_that_virtui_shows(
         while not conn.networkLookupByName("pxe").DHCPLeases():
             assert time.monotonic() < deadline, "the guest got no lease in 90 s"
             time.sleep(0.5)
-        detail = backend.network_detail("pxe")
+        detail = backend.network_port().network_detail("pxe")
         (lease,) = detail.leases
         assert (lease.mac, lease.domain, lease.prefix) == (GUEST_MAC, "netboot", 24)
         assert lease.ip.startswith("10.77.3.") and lease.expiry > time.time()
         assert _network(backend, "pxe").leases == 1  # type: ignore[union-attr]
-        found = backend.guest_addresses(dom.UUIDString())
+        found = backend.network_port().guest_addresses(dom.UUIDString())
         assert [(a.address, a.source) for a in found.addresses] == [(f"{lease.ip}/24", "lease")]
         poll = backend.poll()
         (sample,) = [s for s in poll.domains if s.name == "netboot"]
@@ -197,13 +197,13 @@ def test_a_guest_booting_from_the_network_gets_a_lease_that_virtui_shows(
         dom.destroy()
         dom.undefine()
         conn.close()
-        backend.delete_network("pxe")
+        backend.network_port().delete_network("pxe")
 
 
 async def test_overlap_is_refused_before_libvirt_and_events_refresh_the_screen(
     daemon: Daemon, backend: LibvirtBackend
 ) -> None:
-    backend.create_nat_network("taken", "10.77.4.0/24", "10.77.4.100", "10.77.4.200")
+    backend.network_port().create_nat_network("taken", "10.77.4.0/24", "10.77.4.100", "10.77.4.200")
     app = RecordingApp(
         Settings(uris=[daemon.qemu_uri]), sessions=open_sessions([daemon.qemu_uri]), auto_poll=False
     )
@@ -215,7 +215,7 @@ async def test_overlap_is_refused_before_libvirt_and_events_refresh_the_screen(
             screen = app.screen
             assert isinstance(screen, NetworksScreen)
             await wait_for(lambda: any(n.name == "taken" for n in screen.networks.values()))
-            before = sorted(n.name for n in backend.networks())
+            before = sorted(n.name for n in backend.network_port().networks())
             await pilot.press("n")
             await wait_for(lambda: isinstance(app.screen, FormScreen))
             form = app.screen
@@ -230,7 +230,9 @@ async def test_overlap_is_refused_before_libvirt_and_events_refresh_the_screen(
                 lambda: "overlaps 10.77.4.0/24" in str(form.query_one("#error").render())
             )
             await pilot.press("escape")
-            assert sorted(n.name for n in backend.networks()) == before  # nothing created
+            assert (
+                sorted(n.name for n in backend.network_port().networks()) == before
+            )  # nothing created
 
             # Another client stops the network: the event refreshes the screen at once
             # (the screen's own re-read comes only every 5 s).
@@ -245,7 +247,7 @@ async def test_overlap_is_refused_before_libvirt_and_events_refresh_the_screen(
                 e.kind == "network stopped" and e.domain == "taken" for e in app.timeline.entries
             )
     finally:
-        backend.delete_network("taken")
+        backend.network_port().delete_network("taken")
 
 
 async def test_a_frozen_host_holds_up_the_others_for_a_moment_only(

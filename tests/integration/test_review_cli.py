@@ -233,14 +233,15 @@ _FULL_DISK = textwrap.dedent(
         except OSError:
             os.close(fd)
 
-    real_define = sessions[0].backend.define_config
+    port = sessions[0].backend.config_port()  # what HostPorts hands the desk
+    real_define = port.define_config
 
     def define_then_fill(xml):
         result = real_define(xml)
         fill()
         return result
 
-    sessions[0].backend.define_config = define_then_fill
+    port.define_config = define_then_fill
     desk = ReviewDesk(ReviewStore(Path(folder) / "reviews.db"),
                       HostPorts(lambda: sessions, DomainStore()), ReviewRules())
     change = desk.draft("h", uuid, "less", [SetMemory(262144)])
@@ -253,7 +254,7 @@ _FULL_DISK = textwrap.dedent(
         desk.comment(change.id, 0, "", "more words")
     except ReviewError as error:
         print("comment:", error)
-    conn = sessions[0].backend._connection()
+    conn = sessions[0].backend._link.connection()
     print("live:", conn.lookupByUUIDString(uuid).XMLDesc(2).count("262144"))
     os.unlink(os.path.join(folder, "filler"))
     desk.recover()

@@ -57,7 +57,7 @@ def test_desk(
 ) -> Iterator[tuple[ReviewDesk, libvirt.virConnect]]:
     desk, session = _desk(fleet_uri, store)
     # The test driver keeps state per connection: check through the backend's own.
-    conn = session.backend._connection()  # type: ignore[attr-defined]
+    conn = session.backend._link.connection()  # type: ignore[attr-defined]
     yield desk, conn
     session.close()
 

@@ -135,7 +135,8 @@ _CHILD = textwrap.dedent(
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].backend.connect()
 
-    real_define = sessions[0].backend.define_config
+    port = sessions[0].backend.config_port()  # what HostPorts hands the desk
+    real_define = port.define_config
 
     def stopping_define(xml):
         if step == "before-define":
@@ -144,7 +145,7 @@ _CHILD = textwrap.dedent(
         print("ready", flush=True); time.sleep(600)
         return result
 
-    sessions[0].backend.define_config = stopping_define
+    port.define_config = stopping_define
     desk = ReviewDesk(ReviewStore(Path(store_path)), HostPorts(lambda: sessions, DomainStore()),
                       ReviewRules())
     desk.merge(int(change_id))

@@ -39,7 +39,7 @@ def pool(
     directory = tmp_path / "pool"
     directory.mkdir()
     name = f"p{time.monotonic_ns() % 10**9}"
-    backend.create_pool(name, str(directory))
+    backend.storage_port().create_pool(name, str(directory))
     yield name, directory
     try:
         pool = storage_check.storagePoolLookupByName(name)
@@ -58,7 +58,7 @@ def test_a_dir_pool_is_created_started_and_set_to_autostart(
     name, directory = pool
     real = storage_check.storagePoolLookupByName(name)
     assert real.isActive() and real.autostart() and real.isPersistent()
-    listed = {p.name: p for p in backend.pools()}[name]
+    listed = {p.name: p for p in backend.storage_port().pools()}[name]
     assert (listed.type, listed.state, listed.path) == ("dir", "running", str(directory))
     assert listed.capacity > 0 and listed.available > 0
 
@@ -67,18 +67,18 @@ def test_pool_commands_change_the_real_pool(
     backend: LibvirtBackend, storage_check: libvirt.virConnect, pool: tuple[str, Path]
 ) -> None:
     name, directory = pool
-    backend.pool_command(name, "noautostart")
+    backend.storage_port().pool_command(name, "noautostart")
     assert not storage_check.storagePoolLookupByName(name).autostart()
-    backend.pool_command(name, "stop")
+    backend.storage_port().pool_command(name, "stop")
     assert not storage_check.storagePoolLookupByName(name).isActive()
-    assert {p.name: p for p in backend.pools()}[name].state == "inactive"
-    backend.pool_command(name, "start")
+    assert {p.name: p for p in backend.storage_port().pools()}[name].state == "inactive"
+    backend.storage_port().pool_command(name, "start")
     assert storage_check.storagePoolLookupByName(name).isActive()
     # A file dropped in by hand shows after a refresh.
     (directory / "dropped.img").write_bytes(b"\0" * 4096)
-    assert "dropped.img" not in {v.name for v in backend.volumes(name)}
-    backend.pool_command(name, "refresh")
-    assert "dropped.img" in {v.name for v in backend.volumes(name)}
+    assert "dropped.img" not in {v.name for v in backend.storage_port().volumes(name)}
+    backend.storage_port().pool_command(name, "refresh")
+    assert "dropped.img" in {v.name for v in backend.storage_port().volumes(name)}
 
 
 def test_pool_creation_refuses_a_missing_directory_and_a_taken_name(
@@ -89,9 +89,9 @@ def test_pool_creation_refuses_a_missing_directory_and_a_taken_name(
 ) -> None:
     name, directory = pool
     with pytest.raises(BackendError, match="does not exist"):
-        backend.create_pool("ghost", str(tmp_path / "missing"))
+        backend.storage_port().create_pool("ghost", str(tmp_path / "missing"))
     with pytest.raises(BackendError, match="already exists"):
-        backend.create_pool(name, str(directory))
+        backend.storage_port().create_pool(name, str(directory))
     assert "ghost" not in [p.name() for p in storage_check.listAllStoragePools(0)]
 
 
@@ -99,37 +99,37 @@ def test_volumes_are_created_resized_cloned_and_deleted_on_disk(
     backend: LibvirtBackend, storage_check: libvirt.virConnect, pool: tuple[str, Path]
 ) -> None:
     name, directory = pool
-    backend.create_volume(name, "disk.qcow2", 64 * MIB, "qcow2")
-    backend.create_volume(name, "plain.raw", 16 * MIB, "raw")
+    backend.storage_port().create_volume(name, "disk.qcow2", 64 * MIB, "qcow2")
+    backend.storage_port().create_volume(name, "plain.raw", 16 * MIB, "raw")
     assert (directory / "disk.qcow2").read_bytes()[:4] == b"QFI\xfb"
     assert (directory / "plain.raw").stat().st_size == 16 * MIB
-    volumes = {v.name: v for v in backend.volumes(name)}
+    volumes = {v.name: v for v in backend.storage_port().volumes(name)}
     assert (volumes["disk.qcow2"].format, volumes["disk.qcow2"].capacity) == ("qcow2", 64 * MIB)
     assert volumes["plain.raw"].format == "raw"
 
-    backend.resize_volume(name, "plain.raw", 32 * MIB)
+    backend.storage_port().resize_volume(name, "plain.raw", 32 * MIB)
     real = storage_check.storagePoolLookupByName(name)
     assert real.storageVolLookupByName("plain.raw").info()[1] == 32 * MIB
     assert (directory / "plain.raw").stat().st_size == 32 * MIB
     with pytest.raises(BackendError, match="shrinking it would lose data"):
-        backend.resize_volume(name, "plain.raw", 8 * MIB)
+        backend.storage_port().resize_volume(name, "plain.raw", 8 * MIB)
 
     with (directory / "plain.raw").open("r+b") as raw:
         raw.write(b"virtui was here")
-    backend.clone_volume(name, "plain.raw", "copy.raw")
+    backend.storage_port().clone_volume(name, "plain.raw", "copy.raw")
     assert (directory / "copy.raw").read_bytes()[:15] == b"virtui was here"
 
-    backend.delete_volume(name, "copy.raw")
+    backend.storage_port().delete_volume(name, "copy.raw")
     assert not (directory / "copy.raw").exists()
     with pytest.raises(BackendError, match="already exists"):
-        backend.create_volume(name, "disk.qcow2", MIB, "raw")
+        backend.storage_port().create_volume(name, "disk.qcow2", MIB, "raw")
 
 
 def test_a_volume_a_domain_uses_is_only_deleted_when_forced(
     backend: LibvirtBackend, storage_check: libvirt.virConnect, pool: tuple[str, Path]
 ) -> None:
     name, directory = pool
-    backend.create_volume(name, "guest.qcow2", 16 * MIB, "qcow2")
+    backend.storage_port().create_volume(name, "guest.qcow2", 16 * MIB, "qcow2")
     domain = storage_check.defineXMLFlags(
         "<domain type='qemu'><name>storage-user</name><memory unit='MiB'>64</memory>"
         "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><devices>"
@@ -138,14 +138,14 @@ def test_a_volume_a_domain_uses_is_only_deleted_when_forced(
         libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
     )
     try:
-        assert {v.name: v for v in backend.volumes(name)}["guest.qcow2"].used_by == (
+        assert {v.name: v for v in backend.storage_port().volumes(name)}["guest.qcow2"].used_by == (
             "storage-user",
         )
         with pytest.raises(BackendError, match="used by storage-user") as refused:
-            backend.delete_volume(name, "guest.qcow2")
+            backend.storage_port().delete_volume(name, "guest.qcow2")
         assert refused.value.reason == "in use"
         assert (directory / "guest.qcow2").exists()
-        backend.delete_volume(name, "guest.qcow2", force=True)
+        backend.storage_port().delete_volume(name, "guest.qcow2", force=True)
         assert not (directory / "guest.qcow2").exists()
     finally:
         domain.undefine()
@@ -158,20 +158,26 @@ def test_upload_and_download_round_trip_byte_for_byte(
     original = tmp_path / "source.img"
     original.write_bytes(os.urandom(5 * MIB + 123))
     seen: list[TransferProgress] = []
-    backend.upload_volume(name, "up.img", str(original), seen.append, threading.Event())
+    backend.storage_port().upload_volume(
+        name, "up.img", str(original), seen.append, threading.Event()
+    )
     assert (directory / "up.img").read_bytes() == original.read_bytes()
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     assert seen[-1] == TransferProgress(5 * MIB + 123, 5 * MIB + 123)
-    assert {v.name: v for v in backend.volumes(name)}["up.img"].format == "raw"
+    assert {v.name: v for v in backend.storage_port().volumes(name)}["up.img"].format == "raw"
 
     back = tmp_path / "back.img"
     seen.clear()
-    backend.download_volume(name, "up.img", str(back), seen.append, threading.Event())
+    backend.storage_port().download_volume(
+        name, "up.img", str(back), seen.append, threading.Event()
+    )
     assert back.read_bytes() == original.read_bytes()
     assert seen[-1].done == seen[-1].total == 5 * MIB + 123
     assert not (tmp_path / "back.img.part").exists()
     with pytest.raises(BackendError, match="already exists: not overwritten"):
-        backend.download_volume(name, "up.img", str(back), seen.append, threading.Event())
+        backend.storage_port().download_volume(
+            name, "up.img", str(back), seen.append, threading.Event()
+        )
 
 
 def test_cancelled_transfers_leave_nothing_behind(
@@ -189,16 +195,22 @@ def test_cancelled_transfers_leave_nothing_behind(
         cancel.set()
 
     with pytest.raises(BackendError, match="cancelled"):
-        backend.upload_volume(name, "half.img", str(original), cancel_after_first_chunk, cancel)
+        backend.storage_port().upload_volume(
+            name, "half.img", str(original), cancel_after_first_chunk, cancel
+        )
     storage_check.storagePoolLookupByName(name).refresh(0)
     assert "half.img" not in storage_check.storagePoolLookupByName(name).listVolumes()
     assert not (directory / "half.img").exists()
 
-    backend.upload_volume(name, "whole.img", str(original), lambda _: None, threading.Event())
+    backend.storage_port().upload_volume(
+        name, "whole.img", str(original), lambda _: None, threading.Event()
+    )
     cancel.clear()
     target = tmp_path / "partial-download.img"
     with pytest.raises(BackendError, match="cancelled"):
-        backend.download_volume(name, "whole.img", str(target), cancel_after_first_chunk, cancel)
+        backend.storage_port().download_volume(
+            name, "whole.img", str(target), cancel_after_first_chunk, cancel
+        )
     assert not target.exists() and not (tmp_path / "partial-download.img.part").exists()
 
 
@@ -208,13 +220,13 @@ def test_deleting_a_pool_keeps_or_removes_its_directory(
     for remove in (False, True):
         directory = tmp_path / f"dir-{remove}"
         directory.mkdir()
-        backend.create_pool(f"gone-{remove}", str(directory))
+        backend.storage_port().create_pool(f"gone-{remove}", str(directory))
         if remove:
-            backend.create_volume(f"gone-{remove}", "v.raw", MIB, "raw")
+            backend.storage_port().create_volume(f"gone-{remove}", "v.raw", MIB, "raw")
             with pytest.raises(BackendError, match="still holds 1 volume"):
-                backend.delete_pool(f"gone-{remove}", remove_directory=True)
-            backend.delete_volume(f"gone-{remove}", "v.raw")
-        backend.delete_pool(f"gone-{remove}", remove_directory=remove)
+                backend.storage_port().delete_pool(f"gone-{remove}", remove_directory=True)
+            backend.storage_port().delete_volume(f"gone-{remove}", "v.raw")
+        backend.storage_port().delete_pool(f"gone-{remove}", remove_directory=remove)
         assert f"gone-{remove}" not in [p.name() for p in storage_check.listAllStoragePools(0)]
         assert directory.exists() is not remove
 
@@ -226,10 +238,10 @@ def test_a_read_only_connection_refuses_every_change(
     readonly = LibvirtBackend(storage_daemon.qemu_uri, "ro", readonly=True)
     readonly.connect()
     try:
-        assert name in {p.name for p in readonly.pools()}
+        assert name in {p.name for p in readonly.storage_port().pools()}
         with pytest.raises(BackendError, match="read-only"):
-            readonly.create_volume(name, "x.raw", MIB, "raw")
+            readonly.storage_port().create_volume(name, "x.raw", MIB, "raw")
         with pytest.raises(BackendError, match="read-only"):
-            readonly.pool_command(name, "stop")
+            readonly.storage_port().pool_command(name, "stop")
     finally:
         readonly.close()

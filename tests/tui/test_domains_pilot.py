@@ -160,7 +160,7 @@ async def test_a_managed_saved_domain_says_so_in_the_table(tmp_path: Path) -> No
         await app.poll_now()
         backend = app.ports.backend(app.sessions[0].name)
         assert backend is not None
-        conn = backend._connection()  # type: ignore[attr-defined]
+        conn = backend._link.connection()  # type: ignore[attr-defined]
         conn.lookupByName("kept").managedSave(0)
         conn.lookupByName("off").destroy()
         await app.poll_now()
@@ -225,7 +225,7 @@ async def test_a_poll_that_reorders_rows_keeps_the_selected_domain(fleet_uri: st
         table = app.domains.table
         chosen = table.selected_key
         assert chosen is not None and chosen.uuid.endswith("000000000003")  # db01
-        conn = app.sessions[0].backend._connection()  # type: ignore[attr-defined]
+        conn = app.sessions[0].backend._link.connection()  # type: ignore[attr-defined]
         big = (
             "<domain type='test'><name>big01</name><memory unit='GiB'>12</memory>"
             "<vcpu>1</vcpu><os><type>hvm</type></os></domain>"

@@ -302,7 +302,7 @@ async def test_a_metadata_change_elsewhere_turns_the_shown_request_stale(
     async with app.run_test(size=(160, 40)) as pilot:
         change, screen, header = await _a_request_shown(app, pilot, tmp_path)
         backend = app.ports.backend(app.sessions[0].name)
-        conn = backend._connection()  # type: ignore[union-attr]
+        conn = backend._link.connection()  # type: ignore[union-attr]
         conn.lookupByName("web01").setMetadata(
             libvirt.VIR_DOMAIN_METADATA_DESCRIPTION,
             "moved",

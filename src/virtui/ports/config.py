@@ -13,7 +13,9 @@ from virtui.ports.networks import NetworkConfigPort
 class ConfigPort(Protocol):
     """Domain configurations of one host."""
 
-    uri: str  # where the host is reached (no call to the host)
+    @property
+    def uri(self) -> str:
+        """Where the host is reached (no call to the host)."""
 
     def read_config(self, uuid: str) -> DomainConfig:
         """The domain's inactive, secure XML and whether it is running."""

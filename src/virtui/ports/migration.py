@@ -25,7 +25,9 @@ class MigrationPort(Protocol):
     """One host as the source or the target of a migration. Blocking: call from a
     worker."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The host's name in virtui."""
 
     def migration_source(self, uuid: str) -> MigrationSource:
         """The facts of a domain that a target is checked against."""

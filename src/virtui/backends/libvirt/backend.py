@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
-import functools
 import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import libvirt
 
@@ -19,7 +17,7 @@ from virtui.backends.base import Backend, BackendCapabilities, BackendError, Eve
 from virtui.backends.libvirt import leftovers, logfiles
 from virtui.backends.libvirt.access import permission_hint
 from virtui.backends.libvirt.addresses import AddressCache
-from virtui.backends.libvirt.config import LibvirtConfig, LibvirtNewGuests
+from virtui.backends.libvirt.config import LibvirtConfigPort
 from virtui.backends.libvirt.connections import (
     ConnectionOwner,
     open_connection,
@@ -36,13 +34,9 @@ from virtui.backends.libvirt.devices import (
 from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
-from virtui.backends.libvirt.handle import describe
+from virtui.backends.libvirt.handle import Link, counted, describe
 from virtui.backends.libvirt.migration import LibvirtMigration
-from virtui.backends.libvirt.networks import (
-    LeaseCounter,
-    LibvirtNetworkConfig,
-    LibvirtNetworks,
-)
+from virtui.backends.libvirt.networks import LibvirtNetworkConfig, LibvirtNetworks
 from virtui.backends.libvirt.samples import (
     Extra,
     sample_from_stats,
@@ -124,16 +118,9 @@ def _version(number: int) -> str:
     return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-class LibvirtBackend(
-    LibvirtDomains,
-    LibvirtTransfers,
-    LibvirtConfig,
-    LibvirtNewGuests,
-    LibvirtNetworks,
-    LibvirtMigration,
-    Backend,
-):
-    """A host reached through libvirt-python.
+class LibvirtBackend(Backend):
+    """A host reached through libvirt-python: its polls and logs here, each of its other
+    ports a part (handle.py) around the one counted connection they share.
 
     The connection is opened in ``connect`` (blocking: call it from a worker). Polls use
     ``getAllDomainStats`` and fall back to ``virDomainGetInfo`` for drivers whose bulk
@@ -143,54 +130,49 @@ class LibvirtBackend(
     def __init__(self, uri: str, name: str, *, readonly: bool = False) -> None:
         super().__init__(uri, name)
         self.readonly = readonly
-        self._owner: ConnectionOwner | None = None
-        self._pin = threading.local()
+        self._link = Link(uri, name, readonly, self._open_job_owner)
+        self._domains = LibvirtDomains(self._link)
+        self._storage = LibvirtTransfers(self._link)
+        self._config = LibvirtConfigPort(self._link)
+        self._networks = LibvirtNetworks(self._link)
+        self._migration = LibvirtMigration(self._link)
         self._info: HostInfo | None = None
         self._bulk_stats = True
         self._lock = threading.Lock()
         self._sink: EventSink | None = None
         self._events: int | None = None  # subscription token
-        # Domain UUID -> DEFINED events seen on this connection (the review desk's check
-        # for a define by someone else inside its merge window).
-        self._defines: collections.Counter[str] = collections.Counter()
-        self._defined = threading.Condition()
         self._saved: dict[str, bool] = {}  # shut-off domain -> has a managed save image
         # Handles of domains read one by one: by ID while running, by name while not.
         self._identities: dict[int | str, Identity] = {}
         self._identities_of: libvirt.virConnect | None = None
-        self._autostart = {}
         # (UUID, run) -> what the domain's XML says of its devices, read once per run.
         self._device_facts: dict[tuple[str, int], DeviceFacts] = {}
         self._addresses = AddressCache()
-        self._lease_counter = LeaseCounter()
-        self._network_infos = {}
 
     @property
     def capabilities(self) -> BackendCapabilities:
         return BackendCapabilities(mutations=not self.readonly)
 
-    # Every port is this object itself: it satisfies each protocol as it is.
-
     def domain_port(self) -> DomainsPort:
-        return self
+        return self._domains
 
     def storage_port(self) -> StoragePort:
-        return self
+        return self._storage
 
     def config_port(self) -> ConfigPort:
-        return self
+        return self._config
 
     def logs_port(self) -> LogsPort:
         return self
 
     def network_port(self) -> NetworksPort:
-        return self
+        return self._networks
 
     def migration_port(self) -> MigrationPort:
-        return self
+        return self._migration
 
     def network_config_port(self) -> NetworkConfigPort:
-        return LibvirtNetworkConfig(self)
+        return LibvirtNetworkConfig(self._networks)
 
     def connect(self) -> HostInfo:
         ensure_event_loop()
@@ -226,8 +208,8 @@ class LibvirtBackend(
             release_connection(self.uri, conn)
             raise BackendError(f"{self.uri}: {describe(error)}") from error
         with self._lock:
-            old, self._owner, self._info = (
-                self._owner,
+            old, self._link.owner, self._info = (
+                self._link.owner,
                 ConnectionOwner(self.uri, conn, serial=remote),
                 info,
             )
@@ -236,7 +218,7 @@ class LibvirtBackend(
         if old is not None:
             _let_go(old, old_events)
         if not self.readonly and leftovers.pending(self.uri):
-            for done in self.remove_leftovers():
+            for done in self._storage.remove_leftovers():
                 log.warning("%s: %s", self.name, done)
         # Always: the review desk counts the defines it did not make (define_count).
         self._register_events(conn)
@@ -248,6 +230,8 @@ class LibvirtBackend(
     def _register_events(self, conn: libvirt.virConnect) -> None:
         # A driver without events still shows changes at the next poll.
         self._events = subscribe(conn, self._emit)
+        with self._link.defined:
+            self._link.events = self._events is not None
 
     def _emit(
         self,
@@ -257,11 +241,12 @@ class LibvirtBackend(
         severity: Severity,
     ) -> None:
         # Runs on libvirt's event-loop thread: hand over plain data and return at once.
-        self._autostart.pop(dom.UUIDString(), None)  # defined anew, perhaps changed
+        link = self._link
+        link.autostart.pop(dom.UUIDString(), None)  # defined anew, perhaps changed
         if kind == "defined" and isinstance(dom, libvirt.virDomain):
-            with self._defined:
-                self._defines[dom.UUIDString()] += 1
-                self._defined.notify_all()
+            with link.defined:
+                link.defines[dom.UUIDString()] += 1
+                link.defined.notify_all()
         sink = self._sink
         if sink is not None:
             event = DomainEvent(
@@ -276,11 +261,15 @@ class LibvirtBackend(
         return logfiles.read_daemon_logging(self.uri)
 
     def set_daemon_logging(self, filters: str | None, outputs: str | None) -> DaemonLogging:
-        self._refuse_when_readonly("change the daemon's logging")
+        if self.readonly:
+            raise BackendError(
+                f"{self.name} is connected read-only: cannot change the daemon's logging"
+            )
         return logfiles.set_daemon_logging(self.uri, filters, outputs)
 
+    @counted
     def poll(self) -> HostPoll:
-        conn, info = self._connection(), self._info
+        conn, info = self._link.connection(), self._info
         if info is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         try:
@@ -346,9 +335,10 @@ class LibvirtBackend(
         if len(self._device_facts) > len(samples):
             live = {(sample.key.uuid, sample.run_id) for sample in samples}
             self._device_facts = {k: v for k, v in self._device_facts.items() if k in live}
-        if len(self._autostart) > len(samples):
+        link = self._link
+        if len(link.autostart) > len(samples):
             uuids = {sample.key.uuid for sample in samples}
-            self._autostart = {k: v for k, v in self._autostart.items() if k in uuids}
+            link.autostart = {k: v for k, v in link.autostart.items() if k in uuids}
         return samples
 
     def _read_one_by_one(self, conn: libvirt.virConnect) -> list[DomainSample]:
@@ -448,10 +438,10 @@ class LibvirtBackend(
         return facts
 
     def _autostart_of(self, dom: libvirt.virDomain, uuid: str) -> bool | None:
-        known = self._autostart.get(uuid)
+        known = self._link.autostart.get(uuid)
         if known is None:
             try:
-                known = self._autostart[uuid] = bool(dom.autostart())
+                known = self._link.autostart[uuid] = bool(dom.autostart())
             except libvirt.libvirtError:
                 return None
         return known
@@ -460,7 +450,7 @@ class LibvirtBackend(
         """Mark shut-off domains that have a managed save image. Asked once when a
         domain is first seen shut off (one call, not one per poll), kept while it stays
         off."""
-        conn = self._connection()
+        conn = self._link.connection()
         known, self._saved = self._saved, {}
         marked = []
         for sample in samples:
@@ -478,24 +468,6 @@ class LibvirtBackend(
             marked.append(dataclasses.replace(sample, saved=True) if saved else sample)
         return marked
 
-    def define_count(self, uuid: str) -> int | None:
-        """How many times the domain was defined since this connection opened, as
-        libvirt's events tell (None: this connection has no events)."""
-        if self._events is None:
-            return None
-        with self._defined:
-            return self._defines[uuid]
-
-    def await_define(self, uuid: str, beyond: int, timeout: float) -> int | None:
-        """The domain's define count once it is above ``beyond`` (the event of a define
-        just made arrives on the event thread after the call returns), or as it stands
-        after ``timeout`` seconds; None without events."""
-        if self._events is None:
-            return None
-        with self._defined:
-            self._defined.wait_for(lambda: self._defines[uuid] > beyond, timeout)
-            return self._defines[uuid]
-
     def _open_job_owner(self) -> ConnectionOwner:
         """A connection of its own for one long job on a remote host (blocking)."""
         try:
@@ -509,13 +481,13 @@ class LibvirtBackend(
         return ConnectionOwner(self.uri, conn, serial=True)
 
     def connected(self) -> bool:
-        owner = self._owner
+        owner = self._link.owner
         return owner is not None and _alive(owner.conn)
 
     def close(self) -> None:
         """Stop new calls on the connection; it is closed once no call uses it."""
         with self._lock:
-            owner, self._owner = self._owner, None
+            owner, self._link.owner = self._link.owner, None
             events, self._events = self._events, None
             self._identities, self._identities_of = {}, None
         if owner is not None:
@@ -531,98 +503,6 @@ def _let_go(owner: ConnectionOwner, events: int | None) -> None:
         with contextlib.suppress(libvirt.libvirtError):
             unsubscribe(owner.conn, events, deregister=not owner.serial)
     owner.retire()
-
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _counted(method: _Method) -> _Method:
-    """Run a backend call as one call in flight on the connection it starts with, the
-    only thread inside libvirt on it when the connection is serial."""
-
-    @functools.wraps(method)
-    def call(self: LibvirtBackend, *args: Any, **kwargs: Any) -> Any:
-        if getattr(self._pin, "owner", None) is not None:  # nested: counted already
-            return method(self, *args, **kwargs)
-        owner = self._owner
-        if owner is None or not owner.enter():
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
-        self._pin.owner = owner
-        try:
-            with owner.one_at_a_time():
-                return method(self, *args, **kwargs)
-        finally:
-            self._pin.owner = None
-            owner.leave()
-
-    return call  # type: ignore[return-value]
-
-
-# Calls that may hold a connection for seconds to hours: on a remote host each gets a
-# connection of its own, so the host's polls and reads never wait behind them.
-LONG_JOBS = frozenset(
-    {
-        "migrate",
-        "upload_volume",
-        "download_volume",
-        "clone",
-        "clone_volume",
-        "create_snapshot",
-        "revert_snapshot",
-        "open_console",
-    }
-)
-
-
-def _on_own_connection(method: _Method) -> _Method:
-    """Run a long job on a connection of its own (a remote host's); what it returns
-    may keep that connection (``adopt_connection``: a console), else it is retired."""
-    shared = _counted(method)
-
-    @functools.wraps(method)
-    def call(self: LibvirtBackend, *args: Any, **kwargs: Any) -> Any:
-        main = self._owner
-        if getattr(self._pin, "owner", None) is not None or main is None or not main.serial:
-            return shared(self, *args, **kwargs)  # in-process drivers: as any call
-        job = self._open_job_owner()
-        job.enter()
-        self._pin.owner = job
-        kept = False
-        try:
-            result = method(self, *args, **kwargs)
-            adopt = getattr(result, "adopt_connection", None)
-            if adopt is not None:
-                adopt(job)
-                kept = True
-            return result
-        finally:
-            self._pin.owner = None
-            job.leave()
-            if not kept:
-                job.retire()
-
-    return call  # type: ignore[return-value]
-
-
-def capability_classes() -> list[type]:
-    """The classes LibvirtBackend is made of that reach the connection: every one of its
-    bases from this package (found from the class itself, so a capability added to its
-    bases cannot be left uncounted)."""
-    return [
-        cls
-        for cls in LibvirtBackend.__mro__[1:]
-        if cls.__module__.startswith("virtui.backends.libvirt.")
-    ]
-
-
-# Every public call that reaches the connection is counted: found from the classes, so
-# a new method or a new capability cannot be forgotten.
-for _cls in capability_classes():
-    for _name, _value in vars(_cls).items():
-        if not _name.startswith("_") and callable(_value):
-            wrap = _on_own_connection if _name in LONG_JOBS else _counted
-            setattr(LibvirtBackend, _name, wrap(_value))
-LibvirtBackend.poll = _counted(LibvirtBackend.poll)  # type: ignore[method-assign]
 
 
 _AUTH_ERRORS = {

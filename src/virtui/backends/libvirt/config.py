@@ -12,7 +12,7 @@ import libvirt
 
 from virtui.backends.base import BackendError
 from virtui.backends.imageformat import file_format
-from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.handle import LibvirtPart, describe
 from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
@@ -37,8 +37,9 @@ def _tree(xml: str) -> etree._Element:
     return etree.fromstring(xml.encode("utf-8"), _parser())
 
 
-class LibvirtConfig(LibvirtHandle):
-    """Mixed into LibvirtBackend. Blocking; call from workers."""
+class LibvirtConfig(LibvirtPart):
+    """A domain's configuration: read, define, live changes, host facts. Blocking; call
+    from workers."""
 
     def read_config(self, uuid: str) -> DomainConfig:
         """The inactive, secure XML (what ``virsh edit`` edits) and whether it runs."""
@@ -162,7 +163,7 @@ class LibvirtConfig(LibvirtHandle):
         return GuestSupport(kvm, efi)
 
 
-class LibvirtNewGuests(LibvirtHandle):
+class LibvirtNewGuests(LibvirtPart):
     """What a new guest's merge needs of a host: volumes, a start, name lookups."""
 
     def create_guest_volume(self, volume: NewVolume, content: bytes | None = None) -> str:
@@ -282,3 +283,28 @@ class LibvirtNewGuests(LibvirtHandle):
         except libvirt.libvirtError as error:
             raise BackendError(f"{self.name}: pool {pool}: {describe(error)}") from error
         return path, int(available)
+
+
+class LibvirtConfigPort(LibvirtConfig, LibvirtNewGuests):
+    """LibvirtBackend's configuration port: what the review desk drafts and merges
+    with, and the defines it did not make, as libvirt's events count them."""
+
+    UNCOUNTED = frozenset({"define_count", "await_define"})
+
+    def define_count(self, uuid: str) -> int | None:
+        """How many times the domain was defined since this connection opened, as
+        libvirt's events tell (None: this connection has no events)."""
+        link = self._link
+        with link.defined:
+            return link.defines[uuid] if link.events else None
+
+    def await_define(self, uuid: str, beyond: int, timeout: float) -> int | None:
+        """The domain's define count once it is above ``beyond`` (the event of a define
+        just made arrives on the event thread after the call returns), or as it stands
+        after ``timeout`` seconds; None without events."""
+        link = self._link
+        with link.defined:
+            if not link.events:
+                return None
+            link.defined.wait_for(lambda: link.defines[uuid] > beyond, timeout)
+            return link.defines[uuid]

@@ -15,7 +15,7 @@ from virtui.backends.base import BackendError
 from virtui.backends.libvirt import domainxml
 from virtui.backends.libvirt.addresses import resolve
 from virtui.backends.libvirt.console import LibvirtConsole
-from virtui.backends.libvirt.handle import UNANSWERED, LibvirtHandle, describe
+from virtui.backends.libvirt.handle import UNANSWERED, LibvirtPart, describe
 from virtui.backends.libvirt.states import reason_text
 from virtui.backends.libvirt.xmlread import read_xml
 from virtui.backends.naming import is_local
@@ -42,8 +42,10 @@ _STATE_NAMES = (
 )
 
 
-class LibvirtDomains(LibvirtHandle):
+class LibvirtDomains(LibvirtPart):
     """LibvirtBackend's domains port. Blocking; call from background threads."""
+
+    LONG_JOBS = frozenset({"clone", "create_snapshot", "revert_snapshot", "open_console"})
 
     def act(self, uuid: str, action: DomainAction) -> str:
         self._refuse_when_readonly(action.verb)

@@ -1,8 +1,21 @@
-"""The shared base of LibvirtBackend's parts: the connection in use and a domain by UUID."""
+"""The parts LibvirtBackend is made of, and the one counted connection they share.
+
+LibvirtBackend composes its capabilities (domains, storage, networks, configuration,
+migration), each a ``LibvirtPart`` around one ``Link``. Every public method of a part
+runs as a call in flight on the link's connection (``counted``): the connection is
+never closed under it, and on a remote host it is the only thread inside libvirt's
+client. Methods named in a part's ``LONG_JOBS`` get a connection of their own on a
+remote host. This is done when the class is made (``__init_subclass__``), so a new part
+or a new method cannot be left uncounted.
+"""
 
 from __future__ import annotations
 
+import collections
+import functools
 import threading
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 import libvirt
 
@@ -25,27 +38,138 @@ def describe(error: libvirt.libvirtError) -> str:
     return error.get_error_message() or str(error)
 
 
-class LibvirtHandle:
-    """What the domains, storage and configuration parts of LibvirtBackend share."""
+class Link:
+    """One host's connection as LibvirtBackend's parts use it, and what they share."""
 
-    name: str
-    uri: str
-    readonly: bool
-    _owner: ConnectionOwner | None
-    _pin: threading.local  # .owner: the connection a call in flight on this thread uses
-    # Domain UUID -> autostart flag, read once and kept: libvirt has no event for it, so
-    # whatever may change it (an action here, any event of the domain) forgets it.
-    _autostart: dict[str, bool]
+    def __init__(
+        self, uri: str, name: str, readonly: bool, open_job: Callable[[], ConnectionOwner]
+    ) -> None:
+        self.uri = uri
+        self.name = name
+        self.readonly = readonly
+        self.owner: ConnectionOwner | None = None  # the connection new calls use
+        self.pin = threading.local()  # .owner: the connection a call on this thread uses
+        self.open_job = open_job  # a connection of its own for one long job (blocking)
+        # Domain UUID -> autostart flag, read once and kept: libvirt has no event for it,
+        # so whatever may change it (an action here, any event of the domain) forgets it.
+        self.autostart: dict[str, bool] = {}
+        # Domain UUID -> DEFINED events seen by this backend (the review desk's check for
+        # a define by someone else inside its merge window), while ``events`` are had.
+        self.defines: collections.Counter[str] = collections.Counter()
+        self.events = False
+        self.defined = threading.Condition()
 
-    def _connection(self) -> libvirt.virConnect:
-        owner = getattr(self._pin, "owner", None) or self._owner
+    def connection(self) -> libvirt.virConnect:
+        """The connection of the call in flight on this thread (else the current one)."""
+        owner = getattr(self.pin, "owner", None) or self.owner
         if owner is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         return owner.conn
 
-    def _open_job_owner(self) -> ConnectionOwner:
-        """A connection of its own for one long job (LibvirtBackend's)."""
-        raise NotImplementedError
+    def not_connected(self) -> BackendError:
+        return BackendError(f"{self.name}: not connected", connection_lost=True)
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def counted(method: _Method) -> _Method:
+    """Run a call as one call in flight on the connection it starts with, the only
+    thread inside libvirt on it when the connection is serial (for methods of objects
+    with a ``_link``)."""
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        link: Link = self._link
+        if getattr(link.pin, "owner", None) is not None:  # nested: counted already
+            return method(self, *args, **kwargs)
+        owner = link.owner
+        if owner is None or not owner.enter():
+            raise link.not_connected()
+        link.pin.owner = owner
+        try:
+            with owner.one_at_a_time():
+                return method(self, *args, **kwargs)
+        finally:
+            link.pin.owner = None
+            owner.leave()
+
+    return call  # type: ignore[return-value]
+
+
+def on_own_connection(method: _Method) -> _Method:
+    """Run a long job on a connection of its own (a remote host's); what it returns may
+    keep that connection (``adopt_connection``: a console), else it is retired."""
+    shared = counted(method)
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        link: Link = self._link
+        main = link.owner
+        if getattr(link.pin, "owner", None) is not None or main is None or not main.serial:
+            return shared(self, *args, **kwargs)  # in-process drivers: as any call
+        job = link.open_job()
+        job.enter()
+        link.pin.owner = job
+        kept = False
+        try:
+            result = method(self, *args, **kwargs)
+            adopt = getattr(result, "adopt_connection", None)
+            if adopt is not None:
+                adopt(job)
+                kept = True
+            return result
+        finally:
+            link.pin.owner = None
+            job.leave()
+            if not kept:
+                job.retire()
+
+    return call  # type: ignore[return-value]
+
+
+class LibvirtPart:
+    """One capability of LibvirtBackend. Blocking: call from background threads."""
+
+    # Calls that may hold a connection for seconds to hours: on a remote host each gets
+    # a connection of its own, so the host's polls and reads never wait behind them.
+    LONG_JOBS: ClassVar[frozenset[str]] = frozenset()
+    # Methods that never reach the connection and must not hold it (one waits on events).
+    UNCOUNTED: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, link: Link) -> None:
+        self._link = link
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if name.startswith("_") or name in cls.UNCOUNTED:
+                continue
+            if isinstance(value, (type, staticmethod, classmethod)):
+                continue
+            if not callable(value):
+                continue
+            wrap = on_own_connection if name in cls.LONG_JOBS else counted
+            setattr(cls, name, wrap(value))
+
+    @property
+    def name(self) -> str:
+        return self._link.name
+
+    @property
+    def uri(self) -> str:
+        return self._link.uri
+
+    @property
+    def readonly(self) -> bool:
+        return self._link.readonly
+
+    @property
+    def _autostart(self) -> dict[str, bool]:
+        return self._link.autostart
+
+    def _connection(self) -> libvirt.virConnect:
+        return self._link.connection()
 
     def _domain(self, uuid: str) -> libvirt.virDomain:
         try:

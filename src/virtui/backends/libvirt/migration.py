@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import libvirt
 
 from virtui.backends.base import BackendError
-from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.handle import LibvirtPart, describe
 from virtui.backends.libvirt.xmlread import read_xml
 from virtui.config.uripolicy import refusal as uri_refusal
 from virtui.formatting import format_kib
@@ -140,8 +140,10 @@ _STATES = {
 }
 
 
-class LibvirtMigration(LibvirtHandle):
-    """Mixed into LibvirtBackend. Blocking; call from workers."""
+class LibvirtMigration(LibvirtPart):
+    """LibvirtBackend's migration port. Blocking; call from workers."""
+
+    LONG_JOBS = frozenset({"migrate"})
 
     def migration_source(self, uuid: str) -> MigrationSource:
         """The guest's facts, read now."""
@@ -343,12 +345,12 @@ class LibvirtMigration(LibvirtHandle):
         connection of its own on a remote host (the migration holds it throughout, and
         the host's polls must not wait or share it), else the shared one, counted as a
         call in flight so it is not closed under it."""
-        owner = self._owner
+        owner = self._link.owner
         if owner is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         own = owner.serial
         if own:
-            owner = self._open_job_owner()
+            owner = self._link.open_job()
         if not owner.enter():
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         try:
@@ -364,8 +366,8 @@ class LibvirtMigration(LibvirtHandle):
         """``use`` the domain from the host's main connection while a migration holds the
         job's own (a second thread inside one remote connection can crash libvirt's
         client); on an in-process driver, the same handle."""
-        main = self._owner
-        if main is None or not main.serial or getattr(self._pin, "owner", None) is main:
+        main = self._link.owner
+        if main is None or not main.serial or getattr(self._link.pin, "owner", None) is main:
             return use(dom)
         if not main.enter():
             raise libvirt.libvirtError(f"{self.name}: not connected")

@@ -12,7 +12,7 @@ import libvirt
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.addresses import resolve
-from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.handle import LibvirtPart, Link, describe
 from virtui.backends.libvirt.netxml import (
     domain_nics,
     nat_network_xml,
@@ -39,11 +39,14 @@ _LIVE_UPDATES = {
 }
 
 
-class LibvirtNetworks(LibvirtHandle):
-    """Mixed into LibvirtBackend. Blocking; call from workers."""
+class LibvirtNetworks(LibvirtPart):
+    """LibvirtBackend's networks port. Blocking; call from workers."""
 
-    _lease_counter: LeaseCounter
-    _network_infos: dict[str, tuple[tuple[object, ...], NetworkInfo]]  # name -> (facts, info)
+    def __init__(self, link: Link) -> None:
+        super().__init__(link)
+        self._lease_counter = LeaseCounter()
+        # Network name -> (the facts its info was made of, the info): rebuilt on change.
+        self._network_infos: dict[str, tuple[tuple[object, ...], NetworkInfo]] = {}
 
     # -- reading ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import libvirt
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt import leftovers
-from virtui.backends.libvirt.handle import LibvirtHandle, describe
+from virtui.backends.libvirt.handle import LibvirtPart, describe
 from virtui.backends.libvirt.xmlread import read_xml
 from virtui.backends.naming import is_local
 from virtui.formatting import format_bytes
@@ -20,9 +20,11 @@ from virtui.xmltext import escape
 _POOL_STATES = ("inactive", "building", "running", "degraded", "inaccessible")
 
 
-class LibvirtStorage(LibvirtHandle):
+class LibvirtStorage(LibvirtPart):
     """LibvirtBackend's pools and volumes (streams: LibvirtTransfers). Blocking; call
     from background threads."""
+
+    LONG_JOBS = frozenset({"clone_volume"})
 
     # -- reading ------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ class Cancelled(BackendError):
 class LibvirtTransfers(LibvirtStorage):
     """LibvirtBackend's volume streams. Blocking; call from background threads."""
 
+    LONG_JOBS = LibvirtStorage.LONG_JOBS | {"upload_volume", "download_volume"}
+
     def remove_leftovers(self) -> list[str]:
         """Delete the volumes of uploads that did not finish (at connect); what was done."""
         done = []
