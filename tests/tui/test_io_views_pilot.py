@@ -60,11 +60,14 @@ async def test_physical_cpus_view_has_a_row_per_host_cpu_and_switches_views() ->
     async with app.run_test(size=(140, 30)) as pilot:
         await _two_polls(app)
         await pilot.press("exclamation_mark")
-        assert isinstance(app.screen, PhysicalCpusView)
+        view = app.screen
+        assert isinstance(view, PhysicalCpusView)
         cpus = libvirt.open("test:///default").getInfo()[2]  # plain libvirt: 16
+        await wait_for(lambda: view._last is not None, timeout=10)  # its first reading
+        await app.poll_now()  # the second, after the next poll: usage between the two
         await wait_for(lambda: len(_rows(app)) == cpus, timeout=10)
         assert [row[0] for row in _rows(app)] == [str(n) for n in range(cpus)]
         await pilot.press("at")  # straight to another view: no stack of views
         assert isinstance(app.screen, InterfacesView)
         await pilot.press("0")
-        assert app.screen is app.domains and len(app.screen_stack) == 2
+        assert app.screen_stack[-1] is app.domains and len(app.screen_stack) == 2

@@ -19,6 +19,7 @@ from virtui.monitor.store import DomainStore
 from virtui.screens.base import VirtuiScreen
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.text import visible, visible_lines
+from virtui.ui.broadcast import subscribe
 from virtui.ui.calls import Calls
 from virtui.widgets.cpu_graph import CpuGraph
 from virtui.widgets.plain import Static
@@ -51,7 +52,7 @@ def format_rate(bytes_per_second: float) -> str:
 
 
 class DetailScreen(DomainKeysScreen, VirtuiScreen):
-    """Everything about one domain, refreshed at the app's delay."""
+    """Everything about one domain, read again after each of the app's polls."""
 
     HELP_TITLE = "Domain detail"
     HELP_NOTE = "The keys of the domains screen act on this domain too."
@@ -85,7 +86,6 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         store: DomainStore,
         history: HistoryStore,
         mode: CpuMode,
-        delay: float,
         calls: Calls,
     ) -> None:
         super().__init__()
@@ -94,7 +94,6 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         self.store = store
         self.history = history
         self.mode = mode
-        self.delay = delay
         self.calls = calls
         self.detail: DomainDetail | None = None
         self._previous: DomainDetail | None = None
@@ -133,7 +132,8 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
     def on_mount(self) -> None:
         self.query_one("#vcpus").styles.height = "auto"
         self._fetch()
-        self.set_interval(self.delay, self._fetch)
+        # Read again after each of the app's polls: its delay, its one timer.
+        subscribe(self, "polled", lambda screen, _news: screen._fetch())
 
     def _fetch(self) -> None:
         # One read at a time: a frozen host is not asked again at every tick.

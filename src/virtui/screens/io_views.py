@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from virtui.formatting import format_bytes, format_pct, format_rate
@@ -68,7 +67,11 @@ class LiveView(TopScreenMark, VirtuiScreen):
     def on_mount(self) -> None:
         self.table.add_columns(*self.COLUMNS)
         self.table.focus()
-        subscribe(self, "polled", lambda screen, _news: screen.refresh_view())
+        subscribe(self, "polled", lambda screen, _news: screen.after_poll())
+        self.refresh_view()
+
+    def after_poll(self) -> None:
+        """What the view does after each of the app's polls: show the new figures."""
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -178,25 +181,27 @@ class BlockDevicesView(LiveView):
 
 class PhysicalCpusView(LiveView):
     """One row per physical CPU of one host: how busy it was and which domains' vCPUs
-    ran on it (virt-top's ``1``). Read while the view is open, at the app's delay."""
+    ran on it (virt-top's ``1``). Read while the view is open, after each of the app's
+    polls."""
 
     HELP_TITLE = TITLE_TEXT = "Physical CPUs"
     COLUMNS = ("CPU", "%BUSY", "%GUESTS", "Domains on it (%CPU of this CPU)")
     BINDINGS = [*VIEW_KEYS, *navigation_keys("1")]
 
-    def __init__(self, host: str, port: DomainsPort, calls: Calls, delay: float) -> None:
+    def __init__(self, host: str, port: DomainsPort, calls: Calls) -> None:
         super().__init__()
         self.host = host
         self._port = port
         self._calls = calls
-        self._delay = delay
         self._last: PhysicalCpuReading | None = None
-        self._timer: Timer | None = None
         self._note = "reading…"
 
-    def on_mount(self) -> None:  # after LiveView's (Textual calls each class's handler)
+    def on_mount(self) -> None:  # besides LiveView's (Textual calls each class's handler)
         self._read()
-        self._timer = self.set_interval(self._delay, self._read)
+
+    def after_poll(self) -> None:
+        """Read anew after each poll (the app's delay, its one timer); drawn on arrival."""
+        self._read()
 
     def _read(self) -> None:
         self._calls(

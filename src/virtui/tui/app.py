@@ -436,7 +436,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
             self.notify(error.message, severity="error")
             return
         if self._leave_top_screens(PhysicalCpusView):
-            self.push_screen(PhysicalCpusView(host, port, self.calls, self.delay))
+            self.push_screen(PhysicalCpusView(host, port, self.calls))
 
     def open_history(self, host: str, name: str) -> None:
         """The git history of a domain's configuration (``:history``)."""

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from virtui.config.settings import Settings, private_dir, state_dir
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import GraphicsInfo
-from virtui.monitor.handoff import handoff
+from virtui.monitor.handoff import PERSIST_S, handoff
 from virtui.monitor.history import HistoryStore
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
@@ -122,11 +122,7 @@ class DomainScreens:
             xml=lambda secure: port(key.host).xml(key.uuid, secure=secure),
             remote_host=urlsplit(backend.uri).hostname,
         )
-        app.push_screen(
-            DetailScreen(
-                key, source, app.store, app.history, app.cpu_mode, app.settings.delay, app.calls
-            )
-        )
+        app.push_screen(DetailScreen(key, source, app.store, app.history, app.cpu_mode, app.calls))
 
     def open_graphics(self, key: DomainKey) -> None:
         """The graphical console's handoff: read the domain's consoles, then show the
@@ -159,7 +155,18 @@ class DomainScreens:
         vv.unlink(missing_ok=True)  # a new one each time: the port may have changed
         write_private(vv, found.vv)
         lines = [f"{found.kind.upper()} console of {name} on {key.host}"]
-        if found.tunnel:
+        if found.on_workstation:
+            lines += [
+                "",
+                "virtui runs inside SSH: your viewer is on your own machine. There:",
+                "",
+                "1. Open the tunnel (copied to your clipboard):",
+                "",
+                f"   {found.tunnel}",
+                "",
+                f"2. Then: remote-viewer {found.viewer_uri}",
+            ]
+        elif found.tunnel:
             lines += [
                 "",
                 "1. Open the tunnel (copied to your clipboard):",
@@ -168,11 +175,20 @@ class DomainScreens:
                 "",
             ]
             lines += [f"2. Then: remote-viewer {vv}", f"   (or any viewer at {found.viewer_uri})"]
+        else:
+            lines += ["", f"remote-viewer {vv}", f"(or any viewer at {found.viewer_uri})"]
+        if found.tunnel:
             copy = getattr(app, "copy_to_clipboard", None)
             if copy is not None:
                 copy(found.tunnel)
-        else:
-            lines += ["", f"remote-viewer {vv}", f"(or any viewer at {found.viewer_uri})"]
+            lines += ["", f"The port {found.port} is this console's alone (another host's gets"]
+            lines += ["another); if it is taken, ssh says so and stops (ExitOnForwardFailure)."]
+        if found.close:
+            lines += [
+                f"The tunnel stays {PERSIST_S // 60} minutes after its last use; close it now:",
+                f"   {found.close}",
+            ]
+        if not found.tunnel:
             viewer = shutil.which("remote-viewer")
             if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
                 subprocess.Popen(
