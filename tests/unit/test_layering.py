@@ -225,3 +225,15 @@ def test_only_textual_hacks_reaches_into_textuals_private_modules(path: Path) ->
     }
     if path.name != "textual_hacks.py":
         assert not private, f"{_module(path)} imports {sorted(private)}"
+
+
+@pytest.mark.parametrize("path", _files("ui", "screens", "widgets", "tui"), ids=_module)
+def test_the_ui_runs_work_off_its_loop_one_way(path: Path) -> None:
+    """Blocking work goes through the app's ``calls`` (ui/calls.py): its outcome comes
+    back on the loop, or nowhere once the app has closed. A detached worker or a
+    hand-back of a screen's own is a second way to get that wrong. (A console's pump
+    and the exit's watchdog are threads for their whole lives, not work.)"""
+    source = path.read_text(encoding="utf-8")
+    if path.name != "calls.py":
+        assert "virtui.background.run_detached" not in _imports(path), _module(path)
+        assert "call_from_thread" not in source, _module(path)

@@ -57,7 +57,6 @@ from virtui.tui.top_screens import OPENINGS
 from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import BlockingCalls, Calls
 from virtui.ui.messages import (
-    ActionFinished,
     DemoProgress,
     DomainIntent,
     HostEventArrived,
@@ -456,9 +455,6 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
     @on(DomainIntent)  # every subclass: OpenDetail, OpenConsole, DraftChange, …
     def _domain_intent(self, message: DomainIntent) -> None:
         self.domain_screens.handle(message)
-
-    def on_action_finished(self, message: ActionFinished) -> None:
-        self.operations.finished(message)
 
     def on_hosts_screen_evacuate(self, message: HostsScreen.Evacuate) -> None:
         self.migrations.evacuate(message.host)

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from virtui.background import run_detached
 from virtui.config.settings import Settings
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.model import DomainEvent, DomainKey, HostStatus, LogEntry, Severity
@@ -119,7 +118,8 @@ class HostList:
             app.settings.added_hosts.remove(uri)
         app.history.forget(app.store.forget_host(name))
         app.poller.forget(name)
-        run_detached(f"disconnect:{name}", session.close)  # a frozen host may block
+        # Off the loop (a frozen host may block); nothing to report either way.
+        app.calls(f"disconnect:{name}", session.close, _ignore, _ignore)
         in_config = uri in app.settings.names or uri in app.settings.tags
         note = "; it is in config.toml, so it comes back at the next start" if in_config else ""
         app.notify(f"{name} disconnected and forgotten{note}")
@@ -193,3 +193,7 @@ def _connection_entry(update: HostUpdate) -> LogEntry:
     severity = _CONNECTION_SEVERITY.get(update.status, Severity.ERROR)
     detail = update.status.value + (f": {update.message}" if update.message else "")
     return LogEntry.now(update.name, "", "connection", detail, severity)
+
+
+def _ignore(_outcome: object) -> None:
+    """What a disconnect's outcome is for: nothing (the host is forgotten already)."""

@@ -14,17 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from textual.message import Message
 from textual.screen import Screen
 
-from virtui.backends.base import BackendError
-from virtui.background import run_detached
 from virtui.model import ActionResult, DomainAction, DomainKey, LogEntry, Severity
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.prompt import PromptScreen
-from virtui.ui.messages import ActionFinished
+from virtui.ui.calls import Calls
 
 log = logging.getLogger("virtui.tui.operations")
 
@@ -70,8 +67,9 @@ class OperationsApp(Protocol):
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Show a notification."""
 
-    def post_message(self, message: Message) -> bool:
-        """Queue a message for the app (any thread)."""
+    @property
+    def calls(self) -> Calls:
+        """Blocking calls off the event loop, their outcome back on it."""
 
     def record(self, entry: LogEntry) -> None:
         """Add an entry to the logs timeline."""
@@ -172,7 +170,7 @@ class OperationsController:
         return backend is not None and backend.capabilities.mutations
 
     def run(self, keys: list[DomainKey], action: DomainAction) -> None:
-        """Start one worker per domain; results come back as ActionFinished."""
+        """Start one worker per domain; results come back through the app's calls."""
         batch_id = next(self._ids)
         self._batches[batch_id] = Batch(action.verb, len(keys))
         for key in keys:
@@ -184,22 +182,18 @@ class OperationsController:
 
     def _start(self, key: DomainKey, verb: str, batch_id: int, call: Callable[[], str]) -> None:
         name = self.app.store.label(key)
+        # A failure of any kind (a bug too) is still one result per domain, never a hang.
+        self.app.calls(
+            f"action:{verb}:{key}",
+            call,
+            lambda text: self.finished(ActionResult(key, name, verb, True, text), batch_id),
+            lambda failure: self.finished(
+                ActionResult(key, name, verb, False, failure.message), batch_id
+            ),
+        )
 
-        def work() -> None:
-            try:
-                result = ActionResult(key, name, verb, True, call())
-            except BackendError as error:
-                result = ActionResult(key, name, verb, False, error.message)
-            except Exception as error:  # a bug: still one result per domain, never a hang
-                log.exception("%s %s", verb, name)
-                result = ActionResult(key, name, verb, False, f"internal error: {error}")
-            self.app.post_message(ActionFinished(result, batch_id))
-
-        run_detached(f"action:{verb}:{key}", work)
-
-    def finished(self, message: ActionFinished) -> None:
+    def finished(self, result: ActionResult, batch_id: int) -> None:
         """One domain's result is in: clear its row, refresh its host, report when done."""
-        result = message.result
         self.app.set_busy(result.key, None)
         self.app.poll_host(result.key.host)
         self.app.record(
@@ -211,13 +205,13 @@ class OperationsController:
                 Severity.INFO if result.ok else Severity.ERROR,
             )
         )
-        batch = self._batches.get(message.batch)
+        batch = self._batches.get(batch_id)
         if batch is None:
             return
         batch.results.append(result)
         if len(batch.results) < batch.expected:
             return
-        del self._batches[message.batch]
+        del self._batches[batch_id]
         self._report(batch)
 
     def _report(self, batch: Batch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from virtui.model import ActionResult, DomainAction, DomainEvent, DomainKey, LogEntry
+from virtui.model import DomainAction, DomainEvent, DomainKey, LogEntry
 from virtui.monitor.session import HostUpdate
 
 
@@ -117,15 +117,6 @@ class HostEventArrived(Message):
     def __init__(self, event: DomainEvent) -> None:
         super().__init__()
         self.event = event
-
-
-class ActionFinished(Message):
-    """One action on one domain finished (in a worker)."""
-
-    def __init__(self, result: ActionResult, batch: int) -> None:
-        super().__init__()
-        self.result = result
-        self.batch = batch
 
 
 class TimelineNote(Message):
