@@ -117,7 +117,6 @@ class MigrationOutcome:
     target: str
     ok: bool
     message: str  # what happened, and where the guest is now
-    duration_s: float
     downtime_ms: int | None = None
 
 

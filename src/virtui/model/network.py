@@ -91,7 +91,6 @@ class DhcpLease:
     prefix: int
     hostname: str
     expiry: float  # epoch seconds; 0: never
-    client_id: str = ""
     domain: str = ""  # the domain whose NIC has this MAC ("" when none here)
 
 

@@ -43,7 +43,6 @@ class HostUpdate:
     stats: tuple[DomainStats, ...] = ()
     message: str = ""
     wall_time: float = 0.0
-    poll_seconds: float = 0.0
     host_cpu_pct: float | None = None  # 100% = the whole host (Solaris)
     free_memory_kib: int = 0
 
@@ -158,7 +157,6 @@ class HostSession:
             info=poll.host,
             stats=self._rates.update(poll),
             wall_time=poll.wall_time,
-            poll_seconds=self._clock() - started,
             host_cpu_pct=host_pct,
             free_memory_kib=poll.free_memory_kib,
         )

@@ -368,7 +368,7 @@ class MigrationsController:
 
         def failed(failure: Any) -> None:
             outcome = MigrationOutcome(
-                name, key.host, target, False, f"{name} did not move: {failure.message}", 0.0
+                name, key.host, target, False, f"{name} did not move: {failure.message}"
             )
             done(outcome)
 

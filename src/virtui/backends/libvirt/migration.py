@@ -443,7 +443,7 @@ class LibvirtMigration(LibvirtPart):
                     previous = job
             duration = time.monotonic() - start
             if failure:
-                return self._failed(dom, name, target, failure[0], aborted, duration)
+                return self._failed(dom, name, target, failure[0], aborted)
             downtime = None
             with contextlib.suppress(libvirt.libvirtError):
                 moved = dconn.lookupByUUIDString(uuid)
@@ -482,7 +482,6 @@ class LibvirtMigration(LibvirtPart):
                 f"{name} moved to {target.name} in {duration:.1f} s{pause}: {state} there; "
                 f"{source_said}"
             ),
-            duration_s=duration,
             downtime_ms=downtime,
         )
 
@@ -493,7 +492,6 @@ class LibvirtMigration(LibvirtPart):
         target: LibvirtMigration,
         error: BaseException,
         aborted: bool,
-        duration: float,
     ) -> MigrationOutcome:
         why = describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
         try:
@@ -511,7 +509,6 @@ class LibvirtMigration(LibvirtPart):
             target=target.name,
             ok=False,
             message=first,
-            duration_s=duration,
         )
 
 

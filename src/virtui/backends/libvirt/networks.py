@@ -156,7 +156,6 @@ class LibvirtNetworks(LibvirtPart):
                     prefix=int(str(lease.get("prefix") or 0)),
                     hostname=str(lease.get("hostname") or ""),
                     expiry=float(str(lease.get("expirytime") or 0)),
-                    client_id=str(lease.get("clientid") or ""),
                     domain=owners.get(str(lease.get("mac", "")).lower(), ""),
                 )
                 for lease in (self._lease_counter.leases(network) if info.active else [])
