@@ -115,11 +115,11 @@ async def test_history_is_prefilled_and_actions_go_through_libvirt(
         await app.poll_now()
         fleet_host = f"{exporter.address}@prom"
         key = DomainKey(fleet_host, dom.UUIDString())
-        await wait_for(lambda: len(app.history.series(key)) >= 2, 15)  # before a 2nd poll
+        await wait_for(lambda: len(app.cpu_history.series(key)) >= 2, 15)  # before a 2nd poll
         # A spinning guest: its past reads above idle (an idle one reads under 1%) and at
         # most one CPU. How much of a CPU it got depends on the machine's load (the suite
         # runs on every core), so no tighter bound than that.
-        past = sorted(app.history.series(key))
+        past = sorted(app.cpu_history.series(key))
         assert 5 <= past[len(past) // 2] <= 120, past
         # The fleet row says where it comes from, and acting on it goes through libvirt.
         await pilot.press("slash", *fleet_host, "enter")

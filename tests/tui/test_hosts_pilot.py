@@ -132,6 +132,6 @@ async def test_a_redraw_while_the_app_closes_is_dropped(fleet_uri: str) -> None:
     app = VirtuiApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
     async with app.run_test(size=(160, 30)):
         await app.poll_now()
-        app.push_screen(_RedrawsWhileClosing(app.store, app.history, app.cpu_mode, {}))
+        app.push_screen(_RedrawsWhileClosing(app.store, app.cpu_history, app.cpu_mode, {}))
         await wait_for(lambda: isinstance(app.screen, HostsScreen) and app.screen.is_mounted)
     # run_test re-raises what the app raised while closing

@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 
 from virtui.model import DomainKey, DomainSample, DomainState, DomainStats, HostStatus
-from virtui.monitor.history import DEFAULT_DEPTH, HistoryStore, Ring
+from virtui.monitor.cpu_history import DEFAULT_DEPTH, CpuHistory, Ring
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
 
@@ -18,14 +18,14 @@ def _stats(host: str, uuid: str, name: str, pct: float | None) -> DomainStats:
 
 
 def test_history_is_bounded_and_skips_gaps() -> None:
-    history = HistoryStore(depth=3)
+    history = CpuHistory(depth=3)
     for pct in (1.0, None, 2.0, 3.0, 4.0):
         history.record([_stats("h", "u", "a", pct)])
     assert history.series(DomainKey("h", "u")) == (2.0, 3.0, 4.0)
 
 
 def test_history_forgets_removed_domains() -> None:
-    history = HistoryStore()
+    history = CpuHistory()
     history.record([_stats("h", "u", "a", 5.0)])
     history.forget([DomainKey("h", "u")])
     assert history.series(DomainKey("h", "u")) == ()
@@ -79,7 +79,7 @@ def test_a_ring_keeps_the_newest_points_oldest_first() -> None:
 
 def test_history_of_a_thousand_domains_stays_small() -> None:
     # A full graph's history for 1,000 domains: a deque of Python floats held 7 MiB.
-    history = HistoryStore()
+    history = CpuHistory()
     stats = [
         DomainStats(
             DomainSample(DomainKey("h", f"u{n}"), f"d{n}", DomainState.RUNNING, 1, 1, 1, 0),

@@ -86,4 +86,4 @@ def test_prometheus_entries_are_named_after_their_target() -> None:
     backend = PrometheusBackend(uri, host_label(uri))
     assert (backend.base_url, backend.labels) == ("http://prom:9090", {"instance": "h1:9177"})
     assert (backend.cpus, backend.actions_via) == (32, "h1")
-    assert not backend.capabilities.mutations and backend.capabilities.history
+    assert not backend.capabilities.mutations and backend.capabilities.cpu_history

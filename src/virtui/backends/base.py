@@ -43,7 +43,7 @@ class BackendCapabilities:
     """What a backend can do beyond reading; screens disable what is missing."""
 
     mutations: bool = False
-    history: bool = False  # cpu_history() can pre-fill the graphs
+    cpu_history: bool = False  # cpu_history() can pre-fill the graphs
 
 
 class Backend(ABC):

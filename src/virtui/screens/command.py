@@ -28,10 +28,10 @@ class CommandLine(ModalScreen[str | None]):
     }
     """
 
-    def __init__(self, history: list[str]) -> None:
+    def __init__(self, recall: list[str]) -> None:
         super().__init__()
-        self.history = history  # shared with the app: newest last
-        self.position = len(history)
+        self.recall = recall  # shared with the app: newest last
+        self.position = len(recall)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="box"):
@@ -60,13 +60,13 @@ class CommandLine(ModalScreen[str | None]):
                 event.stop()
                 self._run(command.value)
                 return
-        if event.key not in ("up", "down") or not self.history:
+        if event.key not in ("up", "down") or not self.recall:
             return
         event.stop()
         step = -1 if event.key == "up" else 1
-        self.position = max(0, min(len(self.history), self.position + step))
+        self.position = max(0, min(len(self.recall), self.position + step))
         command = self.query_one(Input)
-        command.value = self.history[self.position] if self.position < len(self.history) else ":"
+        command.value = self.recall[self.position] if self.position < len(self.recall) else ":"
         command.cursor_position = len(command.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -79,8 +79,8 @@ class CommandLine(ModalScreen[str | None]):
         except CommandError as error:
             self.query_one("#error", Static).update(str(error))
             return
-        if not self.history or self.history[-1] != line:
-            self.history.append(line)
+        if not self.recall or self.recall[-1] != line:
+            self.recall.append(line)
         self.dismiss(line)
 
     def on_input_changed(self, _event: Input.Changed) -> None:

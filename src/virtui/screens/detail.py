@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer
 from virtui.formatting import format_kib
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import DomainDetail
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.io import io_rates
 from virtui.monitor.store import DomainStore
 from virtui.screens.base import VirtuiScreen
@@ -84,7 +84,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         key: DomainKey,
         source: DetailSource,
         store: DomainStore,
-        history: HistoryStore,
+        cpu_history: CpuHistory,
         mode: CpuMode,
         calls: Calls,
     ) -> None:
@@ -92,7 +92,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         self.key = key
         self.source = source
         self.store = store
-        self.history = history
+        self.cpu_history = cpu_history
         self.mode = mode
         self.calls = calls
         self.detail: DomainDetail | None = None
@@ -186,7 +186,7 @@ class DetailScreen(DomainKeysScreen, VirtuiScreen):
         )
 
     def _show_vcpus(self, detail: DomainDetail) -> None:
-        series = self.history.vcpu_series(self.key)
+        series = self.cpu_history.vcpu_series(self.key)
         stats = self.store.get(self.key)
         host_cpus = stats.host_cpus if stats is not None else 1
         scale = 1.0 if self.mode is CpuMode.IRIX else 1.0 / max(1, host_cpus)

@@ -10,7 +10,7 @@ from textual.widgets import Footer, Input
 
 from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
 from virtui.model.columns import DISK_BYTES, DISK_REQUESTS
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.store import DomainStore
 from virtui.screens.domain_keys import DOMAIN_ACTION_BINDINGS, DomainKeysScreen
 from virtui.screens.help import HelpScreen, screen_keys
@@ -84,7 +84,7 @@ class DomainsScreen(DomainKeysScreen):
     def __init__(
         self,
         store: DomainStore,
-        history: HistoryStore,
+        cpu_history: CpuHistory,
         mode: CpuMode,
         *,
         readonly: bool = False,
@@ -92,7 +92,7 @@ class DomainsScreen(DomainKeysScreen):
         super().__init__()
         self.readonly = readonly
         self.store = store
-        self.history = history
+        self.cpu_history = cpu_history
         self.mode = mode  # the app's cpu_mode, kept here by a watch
         self.filter_text = ""
         self.delay = 0.0
@@ -135,7 +135,7 @@ class DomainsScreen(DomainKeysScreen):
             graph.show((), 100.0, self.mode, f"CPU — {self.mode.label} mode ({self.mode.meaning})")
             return
         scale = 1.0 if self.mode is CpuMode.IRIX else 1.0 / max(1, stats.host_cpus)
-        values = [value * scale for value in self.history.series(stats.sample.key)]
+        values = [value * scale for value in self.cpu_history.series(stats.sample.key)]
         graph.show(
             values,
             stats.cpu_ceiling(self.mode),

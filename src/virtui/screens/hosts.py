@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer
 
 from virtui.formatting import format_kib, format_pct
 from virtui.model import CpuMode, DomainState, HostStatus
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
 from virtui.screens.base import VirtuiScreen
@@ -82,14 +82,14 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
     def __init__(
         self,
         store: DomainStore,
-        history: HistoryStore,
+        cpu_history: CpuHistory,
         mode: CpuMode,
         tags: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__()
         self.tags = tags or {}  # host name -> tags from the config
         self.store = store
-        self.history = history
+        self.cpu_history = cpu_history
         self.mode = mode  # the app's cpu_mode, kept here by a watch
         self.table: DataTable[str] = DataTable(id="hosts", cursor_type="row")
         self.graph = CpuGraph(id="host-graph")
@@ -196,7 +196,7 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
             return
         cpus = update.info.cpus if update.info else 1
         scale = float(cpus) if self.mode is CpuMode.IRIX else 1.0
-        series = [value * scale for value in self.history.host_series(update.name)]
+        series = [value * scale for value in self.cpu_history.host_series(update.name)]
         note = "" if series else "no host CPU counters from this driver yet"
         self.graph.show(
             series,

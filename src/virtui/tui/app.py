@@ -26,7 +26,7 @@ from virtui.background import cancel_all
 from virtui.config.settings import Settings, state_dir
 from virtui.config.usersettings import UserSettings, save_user_settings
 from virtui.model import CpuMode, DomainEvent, DomainKey, LogEntry
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession
@@ -45,8 +45,8 @@ from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoStart
 from virtui.tui.departure import Departure
 from virtui.tui.desk_watch import DeskWatch
-from virtui.tui.domain_screens import DomainScreens
-from virtui.tui.host_list import HostList
+from virtui.tui.domain_intents import DomainIntents
+from virtui.tui.hosts_controller import HostsController
 from virtui.tui.key_scopes import SCOPES
 from virtui.tui.migrations import MigrationsController
 from virtui.tui.network_changes import NetworkChanges
@@ -123,13 +123,13 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         self.sessions: list[HostSession] = list(sessions) if sessions is not None else []
         self._sessions_given = sessions is not None
         self.store = DomainStore()
-        self.history = HistoryStore()
+        self.cpu_history = CpuHistory()
         self.broadcasts = Broadcasts()  # state down: the screens that show it subscribe
         self.ports = HostPorts(lambda: self.sessions, self.store)
         self.calls: Calls = BlockingCalls(self)
         self.timeline = Timeline()
         self.domains = DomainsScreen(
-            self.store, self.history, settings.cpu_mode, readonly=settings.readonly
+            self.store, self.cpu_history, settings.cpu_mode, readonly=settings.readonly
         )
         self.poller = Poller(lambda: self.sessions, lambda u: self.post_message(HostUpdated(u)))
         self._timer: Timer | None = None
@@ -145,8 +145,8 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         self.new_guests = NewGuestController(
             self, self.desk_watch.required, self.calls, self.ports, self.store
         )
-        self.domain_screens = DomainScreens(self, self.operations, self.changes)
-        self.hosts = HostList(self, self._event_arrived)
+        self.domain_intents = DomainIntents(self, self.operations, self.changes)
+        self.hosts = HostsController(self, self._event_arrived)
         self.command_line = CommandLineController(self)
         self._warnings = WarningsToTimeline(self._warning_logged)
 
@@ -454,7 +454,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
 
     @on(DomainIntent)  # every subclass: OpenDetail, OpenConsole, DraftChange, …
     def _domain_intent(self, message: DomainIntent) -> None:
-        self.domain_screens.handle(message)
+        self.domain_intents.handle(message)
 
     def on_hosts_screen_evacuate(self, message: HostsScreen.Evacuate) -> None:
         self.migrations.evacuate(message.host)

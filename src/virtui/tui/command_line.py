@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from virtui.screens.command import CommandLine
 from virtui.screens.domains import DomainsScreen
-from virtui.tui.host_list import HostList
+from virtui.tui.hosts_controller import HostsController
 from virtui.ui.commands import HELP, Command, CommandError, hidden_after, parse
 from virtui.ui.top_screens import BY_WORD
 
@@ -22,7 +22,7 @@ class CommandLineApp(Protocol):
     """The little of the app the command line uses."""
 
     domains: DomainsScreen
-    hosts: HostList
+    hosts: HostsController
 
     @property
     def focused(self) -> Widget | None:
@@ -61,7 +61,7 @@ class CommandLineController:
 
     def __init__(self, app: CommandLineApp) -> None:
         self.app = app
-        self.history: list[str] = []  # what was typed, oldest first (↑ recalls it)
+        self.recall: list[str] = []  # what was typed, oldest first (↑ recalls it)
         self._commands: dict[str, Callable[[Command], None]] = {
             **{word: self._show for word in BY_WORD},
             "history": lambda c: app.open_history(c.host, c.text),
@@ -80,7 +80,7 @@ class CommandLineController:
             focused.insert_text_at_cursor(":")
             return
         if not isinstance(self.app.front(), CommandLine):
-            self.app.push_screen(CommandLine(self.history), self.run)
+            self.app.push_screen(CommandLine(self.recall), self.run)
 
     def run(self, line: str | None) -> None:
         """Do what a command line says (nothing for an empty one)."""

@@ -142,7 +142,7 @@ class MigrationsController:
     def __init__(self, app: MigrationsApp) -> None:
         self.app = app
         self.migrations: dict[DomainKey, Migration] = {}
-        self.history: list[Migration] = []  # finished ones, newest last
+        self.done: list[Migration] = []  # finished ones, newest last
         self.peak = 0  # the most migrations in flight at once (an evacuation's limit)
         self._panel_due = False
 
@@ -397,7 +397,7 @@ class MigrationsController:
     def _finished(self, migration: Migration, outcome: MigrationOutcome) -> None:
         migration.outcome = outcome
         self.migrations.pop(migration.key, None)
-        self.history.append(migration)
+        self.done.append(migration)
         self.app.set_busy(migration.key, None)
         severity = Severity.INFO if outcome.ok else Severity.ERROR
         self.app.record(
@@ -429,7 +429,7 @@ class MigrationsController:
     def panel_rows(self) -> dict[str, tuple[str, ...]]:
         """Row key -> cells: in flight first, then finished, newest first."""
         rows: dict[str, tuple[str, ...]] = {}
-        every = list(self.migrations.values()) + list(reversed(self.history))
+        every = list(self.migrations.values()) + list(reversed(self.done))
         for migration in every:
             rows[_row_key(migration)] = _cells(migration)
         return rows
@@ -444,7 +444,7 @@ class MigrationsController:
 
     def outcome_of(self, row_key: str) -> str:
         """What happened to a finished migration of a panel row."""
-        for migration in self.history:
+        for migration in self.done:
             if _row_key(migration) == row_key and migration.outcome is not None:
                 return migration.outcome.message
         return ""

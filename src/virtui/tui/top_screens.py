@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from virtui.config.settings import state_dir
 from virtui.model import CpuMode
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
@@ -35,7 +35,7 @@ class OpeningApp(Protocol):
 
     domains: DomainsScreen
     store: DomainStore
-    history: HistoryStore
+    cpu_history: CpuHistory
     cpu_mode: CpuMode
     sessions: list[HostSession]
     ports: HostPorts
@@ -66,7 +66,7 @@ class Opening:
 
 def _hosts(app: OpeningApp, _host: str) -> Screen[Any]:
     tags = {session.name: session.tags for session in app.sessions}
-    return HostsScreen(app.store, app.history, app.cpu_mode, tags)
+    return HostsScreen(app.store, app.cpu_history, app.cpu_mode, tags)
 
 
 def _logs(app: OpeningApp, _host: str) -> Screen[Any]:

@@ -56,7 +56,7 @@ class PrometheusBackend(Backend):
 
     @property
     def capabilities(self) -> BackendCapabilities:
-        return BackendCapabilities(mutations=False, history=True)
+        return BackendCapabilities(mutations=False, cpu_history=True)
 
     def _matches(self, labels: dict[str, str]) -> bool:
         return all(labels.get(k) == v for k, v in self.labels.items())

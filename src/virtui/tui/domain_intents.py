@@ -1,4 +1,4 @@
-"""DomainScreens: what the domain screens ask for, one message per intent, turned into
+"""DomainIntents: what the domain screens ask for, one message per intent, turned into
 the detail, snapshots, console and QEMU log screens or handed to the controller that
 acts (operations for actions, snapshots and clones; changes for drafts)."""
 
@@ -18,8 +18,8 @@ from textual.screen import Screen
 from virtui.config.settings import Settings, private_dir, state_dir
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import GraphicsInfo
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.handoff import PERSIST_S, handoff
-from virtui.monitor.history import HistoryStore
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.ports.domains import ConsoleStream
@@ -45,11 +45,11 @@ from virtui.ui.messages import (
 )
 
 
-class DomainScreensApp(Protocol):
+class DomainIntentsApp(Protocol):
     """The little of the app this controller uses."""
 
     store: DomainStore
-    history: HistoryStore
+    cpu_history: CpuHistory
     ports: HostPorts
     calls: Calls
     settings: Settings
@@ -65,12 +65,14 @@ class DomainScreensApp(Protocol):
         """Hand the terminal over (to a console) for the duration."""
 
 
-class DomainScreens:
-    """Opens the screens of one domain. UI thread only."""
+class DomainIntents:
+    """Carries out what a screen asks for one domain: its detail, snapshots, console,
+    QEMU log and graphics handoff here; actions and drafts go to their controllers.
+    UI thread only."""
 
     def __init__(
         self,
-        app: DomainScreensApp,
+        app: DomainIntentsApp,
         operations: OperationsController,
         changes: ChangesController,
     ) -> None:
@@ -122,7 +124,9 @@ class DomainScreens:
             xml=lambda secure: port(key.host).xml(key.uuid, secure=secure),
             remote_host=urlsplit(backend.uri).hostname,
         )
-        app.push_screen(DetailScreen(key, source, app.store, app.history, app.cpu_mode, app.calls))
+        app.push_screen(
+            DetailScreen(key, source, app.store, app.cpu_history, app.cpu_mode, app.calls)
+        )
 
     def open_graphics(self, key: DomainKey) -> None:
         """The graphical console's handoff: read the domain's consoles, then show the

@@ -1,4 +1,4 @@
-"""HostList: hosts added and removed while the app runs, and what their updates mean to
+"""HostsController: hosts added and removed while the app runs, and what their updates mean to
 the user (a host going down or coming back is said once, not at every retry)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from virtui.config.settings import Settings
 from virtui.config.uripolicy import UriRefused, check_in_app, check_readonly
 from virtui.model import DomainEvent, DomainKey, HostStatus, LogEntry, Severity
-from virtui.monitor.history import HistoryStore
+from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.sessions import open_sessions
@@ -18,7 +18,7 @@ from virtui.monitor.store import DomainStore
 from virtui.text import visible
 from virtui.ui.calls import Calls, Failure
 
-log = logging.getLogger("virtui.tui.host_list")
+log = logging.getLogger("virtui.tui.hosts_controller")
 
 _CONNECTION_SEVERITY = {
     HostStatus.CONNECTING: Severity.INFO,
@@ -28,13 +28,13 @@ _CONNECTION_SEVERITY = {
 }
 
 
-class HostListApp(Protocol):
+class HostsControllerApp(Protocol):
     """The little of the app this controller uses."""
 
     settings: Settings
     sessions: list[HostSession]
     store: DomainStore
-    history: HistoryStore
+    cpu_history: CpuHistory
     poller: Poller
     calls: Calls
 
@@ -48,10 +48,10 @@ class HostListApp(Protocol):
         """Bring the screens in line with the store."""
 
 
-class HostList:
+class HostsController:
     """Connects, forgets and follows hosts for the app. UI thread only."""
 
-    def __init__(self, app: HostListApp, on_event: Callable[[DomainEvent], None]) -> None:
+    def __init__(self, app: HostsControllerApp, on_event: Callable[[DomainEvent], None]) -> None:
         self.app = app
         self._on_event = on_event  # called on a backend's thread
         self._save_when_connected: set[str] = set()  # hosts from :connect, kept once up
@@ -116,7 +116,7 @@ class HostList:
         uri = session.backend.uri
         if uri in app.settings.added_hosts:
             app.settings.added_hosts.remove(uri)
-        app.history.forget(app.store.forget_host(name))
+        app.cpu_history.forget(app.store.forget_host(name))
         app.poller.forget(name)
         # Off the loop (a frozen host may block); nothing to report either way.
         app.calls(f"disconnect:{name}", session.close, _ignore, _ignore)
@@ -155,9 +155,9 @@ class HostList:
                 self._save_when_connected.discard(update.name)
                 app.settings.added_hosts.append(update.uri)
         gone = app.store.apply(update)
-        app.history.forget(gone)
-        app.history.record(update.stats)
-        app.history.record_host(update.name, update.host_cpu_pct)
+        app.cpu_history.forget(gone)
+        app.cpu_history.record(update.stats)
+        app.cpu_history.record_host(update.name, update.host_cpu_pct)
 
     def mark_silent(self) -> None:
         """Show the hosts whose poll has been in flight too long as not answering."""
@@ -175,7 +175,7 @@ class HostList:
         """Read a host's past CPU figures for its graphs, where its backend has them."""
         app = self.app
         session = next((s for s in app.sessions if s.name == host), None)
-        if session is None or not session.backend.capabilities.history:
+        if session is None or not session.backend.capabilities.cpu_history:
             return
 
         def failed(failure: Failure) -> None:  # graphs simply start empty
@@ -183,7 +183,7 @@ class HostList:
 
         def read(history: dict[str, list[float]]) -> None:
             for uuid, values in history.items():
-                app.history.prefill(DomainKey(host, uuid), values)
+                app.cpu_history.prefill(DomainKey(host, uuid), values)
             app.redraw()
 
         app.calls(f"history:{host}", session.backend.cpu_history, read, failed)

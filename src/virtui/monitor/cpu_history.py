@@ -40,7 +40,7 @@ class Ring:
         return len(self._values)
 
 
-class HistoryStore:
+class CpuHistory:
     """Ring buffers of Irix-mode CPU percentages, one per domain.
 
     Values are stored in Irix mode and scaled at display time, so switching the mode
