@@ -237,3 +237,22 @@ def test_the_ui_runs_work_off_its_loop_one_way(path: Path) -> None:
     if path.name != "calls.py":
         assert "virtui.background.run_detached" not in _imports(path), _module(path)
         assert "call_from_thread" not in source, _module(path)
+
+
+def test_ui_messages_holds_only_messages_several_modules_send() -> None:
+    """A message with one sender is defined beside it (Textual's way); ui/messages.py is
+    for those several screens or controllers send."""
+    messages = SRC / "ui" / "messages.py"
+    names = [
+        node.name
+        for node in ast.parse(messages.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef)
+    ]
+    assert names
+    for name in names:
+        senders = {
+            _module(path)
+            for path in _files("screens", "widgets", "tui", "ui")
+            if path != messages and f"{name}(" in path.read_text(encoding="utf-8")
+        }
+        assert len(senders) >= 2, f"{name} is sent only from {sorted(senders)}"

@@ -3,25 +3,95 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from virtui.model import DomainAction, DomainKey, DomainState
 from virtui.monitor.store import DomainStore
-from virtui.ui.messages import (
-    DRAFT_KINDS,
-    CloneDomain,
-    DomainIntent,
-    DraftChange,
-    MigrateDomains,
-    NewGuest,
-    OpenConsole,
-    OpenDetail,
-    OpenGraphics,
-    OpenQemuLog,
-    OpenSnapshots,
-    RunAction,
-    TakeSnapshot,
+
+# -- what these screens ask the app for (one message per intent) -------------------------
+
+
+class RunAction(Message):
+    """A screen asks for a lifecycle action on domains (the app owns the backends)."""
+
+    def __init__(self, keys: list[DomainKey], action: DomainAction) -> None:
+        super().__init__()
+        self.keys = keys
+        self.action = action
+
+
+class NewGuest(Message):
+    """Start the new-guest form (on the host of ``near``, when given)."""
+
+    def __init__(self, near: DomainKey | None) -> None:
+        super().__init__()
+        self.near = near
+
+
+class MigrateDomains(Message):
+    """Move these domains to another host (the app asks where and how)."""
+
+    def __init__(self, keys: list[DomainKey]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
+class DomainIntent(Message):
+    """A screen asks for something about one domain; each kind is its own subclass."""
+
+    def __init__(self, key: DomainKey) -> None:
+        super().__init__()
+        self.key = key
+
+
+class OpenDetail(DomainIntent):
+    """Show the domain's detail screen."""
+
+
+class OpenGraphics(DomainIntent):
+    """Hand the domain's graphical console to a viewer (tunnel command, .vv file)."""
+
+
+class OpenConsole(DomainIntent):
+    """Attach the terminal to the domain's text console."""
+
+
+class OpenSnapshots(DomainIntent):
+    """Show the domain's snapshots."""
+
+
+class OpenQemuLog(DomainIntent):
+    """Follow the domain's QEMU log."""
+
+
+class TakeSnapshot(DomainIntent):
+    """Ask for a name, then take a snapshot."""
+
+
+class CloneDomain(DomainIntent):
+    """Ask for a name, then clone the (shut-off) domain."""
+
+
+class DraftChange(DomainIntent):
+    """Draft a configuration change for the review desk: ``kind`` is one of
+    ``DRAFT_KINDS`` (edit the XML, set vCPUs, set memory, attach a disk, attach or
+    detach a NIC)."""
+
+    def __init__(self, key: DomainKey, kind: str) -> None:
+        super().__init__(key)
+        self.kind = kind
+
+
+DRAFT_KINDS = (
+    "edit_xml",
+    "set_vcpus",
+    "set_memory",
+    "attach_disk",
+    "attach_nic",
+    "detach_nic",
 )
+
 
 # The binding's word -> the message it sends about one domain.
 INTENTS: dict[str, type[DomainIntent]] = {

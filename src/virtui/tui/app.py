@@ -17,6 +17,7 @@ from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -29,9 +30,10 @@ from virtui.model import CpuMode, DomainEvent, DomainKey, LogEntry
 from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.poller import Poller
-from virtui.monitor.session import HostSession
+from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
+from virtui.screens.domain_keys import DomainIntent, MigrateDomains, NewGuest, RunAction
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.io_views import BlockDevicesView, InterfacesView, PhysicalCpusView
@@ -42,7 +44,7 @@ from virtui.text import visible, visible_lines
 from virtui.tui.changes import ChangesController
 from virtui.tui.collector import AFTER_SWITCH_S, collect_closed_screens, settle_collector
 from virtui.tui.command_line import CommandLineController
-from virtui.tui.demo_start import DemoStart
+from virtui.tui.demo_start import DemoProgress, DemoStart
 from virtui.tui.departure import Departure
 from virtui.tui.desk_watch import DeskWatch
 from virtui.tui.domain_intents import DomainIntents
@@ -56,22 +58,29 @@ from virtui.tui.themes import apply_themes, user_theme_file
 from virtui.tui.top_screens import OPENINGS
 from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import BlockingCalls, Calls
-from virtui.ui.messages import (
-    DemoProgress,
-    DomainIntent,
-    HostEventArrived,
-    HostUpdated,
-    MigrateDomains,
-    NewGuest,
-    RunAction,
-    TimelineNote,
-    ToggleCpuMode,
-)
+from virtui.ui.messages import TimelineNote, ToggleCpuMode
 from virtui.ui.top_screens import TOP_SCREENS
 from virtui.widgets import textual_hacks
 from virtui.widgets.braille import limited_glyphs
 
 log = logging.getLogger("virtui.tui.app")
+
+
+class HostUpdated(Message):
+    """A poll of one host finished (successfully or not)."""
+
+    def __init__(self, update: HostUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+
+class HostEventArrived(Message):
+    """A backend reported an event (posted from the backend's own thread)."""
+
+    def __init__(self, event: DomainEvent) -> None:
+        super().__init__()
+        self.event = event
+
 
 DELAY_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 REDRAW_COALESCE_S = 0.05

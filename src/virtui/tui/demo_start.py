@@ -11,7 +11,17 @@ from textual.message import Message
 
 from virtui.monitor.sessions import DemoStartError, RunningDemo, start_demo
 from virtui.ui.calls import Calls, Failure
-from virtui.ui.messages import DemoProgress
+
+
+class DemoProgress(Message):
+    """The demo provisioner reached a new step."""
+
+    def __init__(self, message: str, step: int, steps: int) -> None:
+        super().__init__()
+        self.message = message
+        self.step = step
+        self.steps = steps
+
 
 # At exit, a boot still under way is waited for (its guests are then stopped rather than
 # left running); booting local TCG guests takes seconds, not minutes.

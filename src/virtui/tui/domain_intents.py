@@ -25,14 +25,7 @@ from virtui.monitor.store import DomainStore
 from virtui.ports.domains import ConsoleStream
 from virtui.review.patchfile import write_private
 from virtui.screens.detail import DetailScreen, DetailSource
-from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
-from virtui.screens.tail import TailScreen
-from virtui.screens.text_view import TextScreen
-from virtui.tui.changes import ChangesController
-from virtui.tui.console import run_console
-from virtui.tui.operations import OperationsController, valid_name
-from virtui.ui.calls import Calls
-from virtui.ui.messages import (
+from virtui.screens.domain_keys import (
     CloneDomain,
     DomainIntent,
     DraftChange,
@@ -43,6 +36,13 @@ from virtui.ui.messages import (
     OpenSnapshots,
     TakeSnapshot,
 )
+from virtui.screens.snapshots import SnapshotSource, SnapshotsScreen
+from virtui.screens.tail import TailScreen
+from virtui.screens.text_view import TextScreen
+from virtui.tui.changes import ChangesController
+from virtui.tui.console import run_console
+from virtui.tui.operations import OperationsController, valid_name
+from virtui.ui.calls import Calls
 
 
 class DomainIntentsApp(Protocol):
