@@ -25,7 +25,7 @@ from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
 from virtui.screens.form import FormScreen
 from virtui.screens.hosts import HostsScreen
-from virtui.screens.migrations import MigrationsScreen
+from virtui.screens.migrations import MigrationsScreen, row_cells
 
 # One bridge and fixed 10.88.0.x addresses in the machine's own namespace: one worker.
 pytestmark = pytest.mark.xdist_group("host-network")
@@ -255,8 +255,8 @@ async def test_o_checks_confirms_moves_and_reconciles_the_rows(
         await pilot.press("J")
         await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
         rows = app.migrations.panel_rows()
-        (cells,) = rows.values()
-        assert cells[:3] == ("walker", f"{first} → {second}", "moved")
+        (row,) = rows.values()
+        assert row_cells(row)[:3] == ("walker", f"{first} → {second}", "moved")
 
 
 async def test_a_failed_check_moves_nothing(

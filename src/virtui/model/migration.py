@@ -139,3 +139,20 @@ class MigrationSource:
     disks: tuple[str, ...]
     networks: tuple[str, ...]
     bridges: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationRow:
+    """One migration as its panel row shows it: in flight (its latest reading, if any)
+    or finished (its outcome)."""
+
+    name: str
+    source: str
+    target: str
+    state: str  # running, cancelling, moved or failed
+    shown: MigrationProgress | None
+    outcome: MigrationOutcome | None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in ("running", "cancelling")

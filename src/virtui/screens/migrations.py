@@ -10,7 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer
 
+from virtui.formatting import format_bytes
+from virtui.model.migration import CopyStorage, MigrationOptions, MigrationRow, Transport
 from virtui.screens.base import VirtuiScreen
+from virtui.screens.form import Field, FormCheck, FormScreen
 from virtui.ui.broadcast import subscribe
 from virtui.widgets.plain import Static
 from virtui.widgets.status_bar import StatusBar
@@ -30,13 +33,71 @@ COLUMNS = (
     "Downtime",
     "ETA",
 )
+_YES = {"yes": True, "no": False}
+
+
+def migration_form(
+    title: str, hint: str, targets: list[str], active: bool, check: FormCheck
+) -> FormScreen:
+    """The form that asks where and how (answers: ``parse_options``)."""
+    fields = [
+        Field("target", "Target host", targets[0]),
+        Field("live", "Live (yes, no: offline, the definition only)", "yes" if active else "no"),
+        Field("persistent", "Persistent on the target (yes, no)", "yes"),
+        Field("undefine_source", "Undefine on the source after (yes, no)", "yes"),
+        Field("copy_storage", "Copy storage (none, all, incremental)", "none"),
+        Field("transport", "Transport (direct, p2p, tunnelled)", "direct"),
+        Field("bandwidth", "Bandwidth limit, MiB/s (0: none)", "0"),
+        Field("auto_converge", "Auto-converge (yes, no)", "no"),
+        Field("postcopy", "Post-copy when it does not converge (yes, no)", "no"),
+    ]
+    return FormScreen(title, hint, fields, check, compact=True)
+
+
+def parse_options(values: dict[str, str]) -> MigrationOptions:
+    """The form's answers as options; ValueError says which answer is wrong."""
+
+    def yes(key: str) -> bool:
+        if values[key] not in _YES:
+            raise ValueError(f"{key.replace('_', ' ')}: yes or no")
+        return _YES[values[key]]
+
+    try:
+        copy = CopyStorage(values["copy_storage"])
+    except ValueError as error:
+        raise ValueError("copy storage: none, all or incremental") from error
+    try:
+        transport = Transport(values["transport"])
+    except ValueError as error:
+        raise ValueError("transport: direct, p2p or tunnelled") from error
+    if not values["bandwidth"].isdigit():
+        raise ValueError("bandwidth: MiB/s as a whole number, 0 for no limit")
+    options = MigrationOptions(
+        live=yes("live"),
+        persistent=yes("persistent"),
+        undefine_source=yes("undefine_source"),
+        copy_storage=copy,
+        transport=transport,
+        bandwidth_mib=int(values["bandwidth"]),
+        auto_converge=yes("auto_converge"),
+        postcopy=yes("postcopy"),
+    )
+    if not options.live and copy is not CopyStorage.NONE:
+        raise ValueError("copy storage needs a live migration")
+    return options
+
+
+def busy_text(percent: float | None) -> str:
+    """What the domain's row shows meanwhile, after the table's busy glyph (the state
+    column is 11 wide: "⟳ mig  45%")."""
+    return f"mig {percent:3.0f}%" if percent is not None else "migrating"
 
 
 class MigrationBoard(Protocol):
     """What the panel shows and the one thing it can do."""
 
-    def panel_rows(self) -> dict[str, tuple[str, ...]]:
-        """Row key -> cells (COLUMNS), in flight first."""
+    def panel_rows(self) -> dict[str, MigrationRow]:
+        """Row key -> row, in flight first."""
 
     def cancel_row(self, row_key: str) -> str:
         """Cancel the migration of that row; what to tell the user."""
@@ -84,8 +145,8 @@ class MigrationsScreen(VirtuiScreen):
     def refresh_view(self) -> None:
         """Bring the rows up to date."""
         rows = self.board.panel_rows()
-        sync_rows(self.table, rows)
-        running = sum(1 for cells in rows.values() if cells[2] in ("running", "cancelling"))
+        sync_rows(self.table, {key: row_cells(row) for key, row in rows.items()})
+        running = sum(1 for row in rows.values() if row.in_flight)
         self.query_one(StatusBar).set_parts(
             [
                 ("virtui", "bold $accent"),
@@ -113,3 +174,37 @@ class MigrationsScreen(VirtuiScreen):
             self.notify("no migration selected", severity="warning")
             return
         self.notify(self.board.cancel_row(key))
+
+
+def _rate(value: float | None) -> str:
+    return f"{format_bytes(int(value))}/s" if value else "-"
+
+
+def row_cells(migration: MigrationRow) -> tuple[str, ...]:
+    """The panel's cells of one migration (COLUMNS)."""
+    shown = migration.shown
+    where = f"{migration.source} → {migration.target}"
+    if shown is None:
+        return (migration.name, where, migration.state, "starting", *("-",) * 8)
+    eta = f"{shown.eta_s:.0f} s" if shown.eta_s is not None and migration.outcome is None else "-"
+    downtime = (
+        f"{migration.outcome.downtime_ms} ms"
+        if migration.outcome is not None and migration.outcome.downtime_ms is not None
+        else f"~{shown.expected_downtime_ms} ms"
+        if shown.expected_downtime_ms
+        else "-"
+    )
+    return (
+        migration.name,
+        where,
+        migration.state,
+        shown.phase if migration.outcome is None else "ended",
+        format_bytes(shown.processed),
+        format_bytes(shown.remaining),
+        format_bytes(shown.total),
+        _rate(shown.rate),
+        _rate(shown.dirty_rate),
+        str(shown.iteration),
+        downtime,
+        eta,
+    )

@@ -14,29 +14,27 @@ from typing import Any, Protocol
 from textual.screen import Screen
 
 from virtui.background import Cancellable
-from virtui.formatting import format_bytes, plural
+from virtui.formatting import plural
 from virtui.model import DomainKey, DomainState, LogEntry, Severity
 from virtui.model.migration import (
-    CopyStorage,
     MigrationJob,
     MigrationOptions,
     MigrationOutcome,
     MigrationProgress,
+    MigrationRow,
     Precheck,
-    Transport,
 )
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.migration import progress
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
-from virtui.screens.form import Field, FormScreen
+from virtui.screens.migrations import busy_text, migration_form, parse_options
 from virtui.screens.readonly import refused_read_only
 from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import Calls, hand_to_ui
 
 EVACUATE_AT_ONCE = 2  # migrations of one evacuation in flight together
 PANEL_EVERY_S = 0.5  # the panel is refreshed at most this often
-_YES = {"yes": True, "no": False}
 
 
 class MigrationsApp(Protocol):
@@ -95,45 +93,6 @@ class Migration:
         if self.outcome is not None:
             return "moved" if self.outcome.ok else "failed"
         return "cancelling" if self.cancel.is_set() else "running"
-
-
-def parse_options(values: dict[str, str]) -> MigrationOptions:
-    """The form's answers as options; ValueError says which answer is wrong."""
-
-    def yes(key: str) -> bool:
-        if values[key] not in _YES:
-            raise ValueError(f"{key.replace('_', ' ')}: yes or no")
-        return _YES[values[key]]
-
-    try:
-        copy = CopyStorage(values["copy_storage"])
-    except ValueError as error:
-        raise ValueError("copy storage: none, all or incremental") from error
-    try:
-        transport = Transport(values["transport"])
-    except ValueError as error:
-        raise ValueError("transport: direct, p2p or tunnelled") from error
-    if not values["bandwidth"].isdigit():
-        raise ValueError("bandwidth: MiB/s as a whole number, 0 for no limit")
-    options = MigrationOptions(
-        live=yes("live"),
-        persistent=yes("persistent"),
-        undefine_source=yes("undefine_source"),
-        copy_storage=copy,
-        transport=transport,
-        bandwidth_mib=int(values["bandwidth"]),
-        auto_converge=yes("auto_converge"),
-        postcopy=yes("postcopy"),
-    )
-    if not options.live and copy is not CopyStorage.NONE:
-        raise ValueError("copy storage needs a live migration")
-    return options
-
-
-def busy_text(percent: float | None) -> str:
-    """What the domain's row shows meanwhile, after the table's busy glyph (the state
-    column is 11 wide: "⟳ mig  45%")."""
-    return f"mig {percent:3.0f}%" if percent is not None else "migrating"
 
 
 class MigrationsController:
@@ -203,31 +162,13 @@ class MigrationsController:
             if values:
                 self._check(keys, values["target"], parse_options(values), go or self._start_all)
 
+        hint = (
+            f"To one of: {', '.join(targets)}."
+            + (f" Cannot take them: {others}." if others else "")
+            + " Nothing moves before the checks are shown."
+        )
         self.app.push_screen(
-            FormScreen(
-                title or f"Migrate {names}",
-                f"To one of: {', '.join(targets)}."
-                + (f" Cannot take them: {others}." if others else "")
-                + " Nothing moves before the checks are shown.",
-                [
-                    Field("target", "Target host", targets[0]),
-                    Field(
-                        "live",
-                        "Live (yes, no: offline, the definition only)",
-                        "yes" if active else "no",
-                    ),
-                    Field("persistent", "Persistent on the target (yes, no)", "yes"),
-                    Field("undefine_source", "Undefine on the source after (yes, no)", "yes"),
-                    Field("copy_storage", "Copy storage (none, all, incremental)", "none"),
-                    Field("transport", "Transport (direct, p2p, tunnelled)", "direct"),
-                    Field("bandwidth", "Bandwidth limit, MiB/s (0: none)", "0"),
-                    Field("auto_converge", "Auto-converge (yes, no)", "no"),
-                    Field("postcopy", "Post-copy when it does not converge (yes, no)", "no"),
-                ],
-                check,
-                compact=True,
-            ),
-            chosen,
+            migration_form(title or f"Migrate {names}", hint, targets, active, check), chosen
         )
 
     def _targets(self, sources: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -426,13 +367,13 @@ class MigrationsController:
 
     # -- the panel ------------------------------------------------------------------------
 
-    def panel_rows(self) -> dict[str, tuple[str, ...]]:
-        """Row key -> cells: in flight first, then finished, newest first."""
-        rows: dict[str, tuple[str, ...]] = {}
+    def panel_rows(self) -> dict[str, MigrationRow]:
+        """Row key -> row: in flight first, then finished, newest first."""
         every = list(self.migrations.values()) + list(reversed(self.done))
-        for migration in every:
-            rows[_row_key(migration)] = _cells(migration)
-        return rows
+        return {
+            _row_key(m): MigrationRow(m.name, m.source, m.target, m.state, m.shown, m.outcome)
+            for m in every
+        }
 
     def cancel_row(self, row_key: str) -> str:
         """Cancel the migration of a panel row; what to say."""
@@ -516,36 +457,3 @@ class _Evacuation:
 
 def _row_key(migration: Migration) -> str:
     return f"{migration.key.host}\t{migration.key.uuid}\t{migration.started}"
-
-
-def _rate(value: float | None) -> str:
-    return f"{format_bytes(int(value))}/s" if value else "-"
-
-
-def _cells(migration: Migration) -> tuple[str, ...]:
-    shown = migration.shown
-    where = f"{migration.source} → {migration.target}"
-    if shown is None:
-        return (migration.name, where, migration.state, "starting", *("-",) * 8)
-    eta = f"{shown.eta_s:.0f} s" if shown.eta_s is not None and migration.outcome is None else "-"
-    downtime = (
-        f"{migration.outcome.downtime_ms} ms"
-        if migration.outcome is not None and migration.outcome.downtime_ms is not None
-        else f"~{shown.expected_downtime_ms} ms"
-        if shown.expected_downtime_ms
-        else "-"
-    )
-    return (
-        migration.name,
-        where,
-        migration.state,
-        shown.phase if migration.outcome is None else "ended",
-        format_bytes(shown.processed),
-        format_bytes(shown.remaining),
-        format_bytes(shown.total),
-        _rate(shown.rate),
-        _rate(shown.dirty_rate),
-        str(shown.iteration),
-        downtime,
-        eta,
-    )
