@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from virtui.formatting import format_cpu_time, format_kib, format_pct, format_rate
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
-from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS
+from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS, DOMAIN_COLUMNS, Column
 from virtui.text import visible
 from virtui.widgets.line_diff import changed_runs
 from virtui.widgets.row_scroll import scroll_row_into_view
@@ -40,40 +40,7 @@ class LineLook:
     decoration: object
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column: key, header label, width (None: fit the longest value), alignment."""
-
-    key: str
-    label: str
-    width: int | None
-    right: bool = False
-    descending: bool = False  # the natural first sort direction
-    drop: int = 0  # > 0: left out when the terminal is too narrow, highest first
-
-
-COLUMNS = (
-    Column("host", "HOST", 10),
-    Column("name", "NAME", None),
-    Column("state", "STATE", 11),
-    Column("vcpus", "VCPU", 5, right=True, descending=True),
-    Column("cpu", "%CPU", 7, right=True, descending=True),
-    Column("mem", "MEM", 8, right=True, descending=True),
-    Column("memp", "%MEM", 5, right=True, descending=True),
-    Column("time", "TIME", 11, right=True, descending=True),
-    Column("rd", "RD/s", 6, right=True, descending=True, drop=4),
-    Column("wr", "WR/s", 6, right=True, descending=True, drop=3),
-    Column("rdrq", "RDRQ/s", 7, right=True, descending=True, drop=4),
-    Column("wrrq", "WRRQ/s", 7, right=True, descending=True, drop=3),
-    Column("rx", "RX/s", 6, right=True, descending=True, drop=2),
-    Column("tx", "TX/s", 6, right=True, descending=True, drop=1),
-    Column("auto", "AUTO", 5, drop=5),
-    Column("ip", "IP", 15, drop=6),
-)
-COLUMN_KEYS = tuple(column.key for column in COLUMNS)
-# The sort column's label carries an arrow: every label fits with it, never cut.
-assert all(c.width is None or c.width > len(c.label) for c in COLUMNS), "a label and ▼ cut"
-assert COLUMN_KEYS == DOMAIN_COLUMN_KEYS, "the table and virtui.model.columns disagree"
+COLUMNS = DOMAIN_COLUMNS  # the table shows every one it has room for, in this order
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
 # Changed characters closer than this on a line are sent as one run: a new run costs a
@@ -292,7 +259,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def column_texts(self, column: str) -> list[str]:
         """One column's texts, top to bottom, as displayed."""
-        index = COLUMN_KEYS.index(column)
+        index = DOMAIN_COLUMN_KEYS.index(column)
         return [row_texts(self._rows[key], self._mode)[index] for key in self._order]
 
     # -- updating ---------------------------------------------------------------------
