@@ -44,3 +44,21 @@ async def test_a_tall_terminal_shows_every_key_at_once(fleet_uri: str) -> None:
         text = screen_text(app)
         assert [action for _key, action in keys if action not in text] == []
         assert "scroll" not in text
+
+
+async def test_every_top_screen_shows_help_in_its_footer_at_80x24() -> None:
+    """A footer longer than the terminal is cut at its end: `? Help` comes first (as
+    htop's F1 does), so the review desk's and the networks screen's did not lose it."""
+    from tests.tui.helpers import RecordingApp, screen_text
+    from virtui.config.settings import Settings
+    from virtui.monitor.sessions import open_sessions
+
+    uri = "test:///default"
+    app = RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.poll_now()
+        for key in "1234561":
+            await pilot.press(key)
+            await pilot.pause()
+            footer = screen_text(app).splitlines()[-1]
+            assert footer.lstrip().startswith("? Help"), (key, footer)

@@ -3,10 +3,22 @@ help built from the bindings, and failures of background calls shown while it is
 
 from __future__ import annotations
 
+from textual.binding import ActiveBinding
 from textual.screen import Screen
 
 
-class VirtuiScreen(Screen[None]):
+class HelpFirst(Screen[None]):
+    """A screen whose footer starts with ``? Help`` (htop's F1 comes first): a narrow
+    terminal cuts a long footer's end, and help lists every key there is."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings = super().active_bindings
+        first = {k: v for k, v in bindings.items() if v.binding.action == "help"}
+        return first | {k: v for k, v in bindings.items() if k not in first}
+
+
+class VirtuiScreen(HelpFirst):
     """A full screen with ``action_back`` and ``action_help`` (title and note below)."""
 
     HELP_TITLE = ""

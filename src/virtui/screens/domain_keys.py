@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 
 from virtui.model import DomainAction, DomainKey, DomainState
 from virtui.monitor.store import DomainStore
+from virtui.screens.base import HelpFirst
 
 # -- what these screens ask the app for (one message per intent) -------------------------
 
@@ -133,7 +133,7 @@ DOMAIN_ACTION_BINDINGS = [
 ]
 
 
-class DomainKeysScreen(Screen[None]):
+class DomainKeysScreen(HelpFirst):
     """A screen that shows domains: its lifecycle keys become messages for the app."""
 
     store: DomainStore

@@ -56,6 +56,13 @@ def render_keymap() -> str:
         '"domains.toggle_mode" = "F"       # Irix/Solaris on F instead of I',
         '"nav.show_hosts" = "f2"           # the hosts screen on F2, from every screen',
         "```",
+        "",
+        "One letter, several screens: the domains screen is where hands learn the keys,",
+        "so a letter that means something unrelated elsewhere (`R`: reverse sort here,",
+        "resize a volume on storage, rebase on the review desk) is in that screen's",
+        "footer, and whatever reaches a host or cannot be taken back asks first.",
+        "Related meanings stay (`s` starts a pool on storage). A test holds every screen",
+        "to it (tests/unit/test_same_letter.py).",
     ]
     for title, _scope, owner in SECTIONS:
         lines += ["", f"## {title}", "", "| Key | Action | Id |", "| --- | --- | --- |"]

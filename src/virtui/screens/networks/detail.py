@@ -34,7 +34,7 @@ class NetworkDetailScreen(VirtuiScreen):
         Binding("h", "fixed_host", "Add fixed host (review)"),
         Binding("ctrl+d", "remove_host", "Remove fixed host (review)"),
         Binding("x", "xml", "XML"),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("r", "refresh", "Refresh"),  # r: reboot on domains
         Binding("escape", "back", "Back"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]

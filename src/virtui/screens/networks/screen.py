@@ -44,9 +44,9 @@ class NetworksScreen(NetworksView):
         Binding("ctrl+k", "stop", "Stop", show=False),
         Binding("a", "autostart", "Autostart on/off", show=False),
         Binding("ctrl+d", "delete", "Delete", show=False),
-        Binding("r", "refresh", "Refresh", show=False),
-        Binding("h", "fixed_host", "Fixed DHCP host (review)", show=False),
-        Binding("D", "dhcp_range", "DHCP range (review)", show=False),
+        Binding("r", "refresh", "Refresh"),  # r, h, D mean other things on domains
+        Binding("h", "fixed_host", "Fixed host (review)"),
+        Binding("D", "dhcp_range", "DHCP range (review)"),
         Binding("f", "forward", "Forward mode (review)", show=False),
         Binding("e", "edit_xml", "Edit XML (review)", show=False),
         Binding("1,escape", "back", "Domains"),

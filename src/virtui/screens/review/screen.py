@@ -43,8 +43,8 @@ class ReviewScreen(ReviewView):
         Binding("m", "merge", "Merge"),
         Binding("R", "rebase", "Rebase"),
         Binding("x", "reject", "Reject", show=False),
-        Binding("w", "withdraw", "Withdraw", show=False),
-        Binding("v", "revert", "Revert merged", show=False),
+        Binding("w", "withdraw", "Withdraw"),  # w, v, i: other things on domains
+        Binding("v", "revert", "Revert"),
         Binding("t", "toggle_layout", "Unified/side by side", show=False),
         Binding("right_square_bracket", "hunk(1)", "Next hunk", key_display="]", show=False),
         Binding("left_square_bracket", "hunk(-1)", "Previous hunk", key_display="[", show=False),
@@ -52,7 +52,7 @@ class ReviewScreen(ReviewView):
         Binding("slash", "filter_text", "Filter by host/domain", show=False),
         Binding("e", "edit", "Edit / resolve", show=False),
         Binding("E", "export", "Export patch", show=False),
-        Binding("i", "import_patch", "Import patch", show=False),
+        Binding("i", "import_patch", "Import"),
         Binding("1,escape", "back", "Domains"),
         *navigation_keys("5"),
     ]

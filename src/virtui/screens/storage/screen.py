@@ -31,7 +31,7 @@ class StorageScreen(VolumeKeys):
         Binding("s", "start_pool", "Start pool", show=False),
         Binding("ctrl+k", "stop_pool", "Stop pool", show=False),
         Binding("a", "autostart", "Pool autostart on/off", show=False),
-        Binding("R", "resize", "Resize volume", show=False),
+        Binding("R", "resize", "Resize volume"),  # R: reverse sort on domains
         Binding("C", "clone", "Clone volume", show=False),
         Binding("u", "upload", "Upload file"),
         Binding("d", "download", "Download"),
