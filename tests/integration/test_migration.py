@@ -136,7 +136,8 @@ def test_prechecks_refuse_what_libvirt_would_fail_on(
     assert "an incremental copy needs the base image there" in failed.detail
     offline_copy = MigrationOptions(live=False, copy_storage=CopyStorage.ALL)
     (failed,) = [c for c in two.migration_port().migration_checks(source, offline_copy) if not c.ok]
-    assert failed.detail == "copy storage needs a running guest and a live migration"
+    assert failed.detail.startswith("copy storage needs a running guest and a live migration: ")
+    assert "copy its volumes there first" in failed.detail  # what to do, not a dead end
 
 
 def test_precheck_refuses_a_disk_missing_on_the_target(
@@ -148,13 +149,120 @@ def test_precheck_refuses_a_disk_missing_on_the_target(
         one.migration_port().migration_source(uuid), MigrationOptions()
     )
     failed = [c.line for c in checks if not c.ok]
-    assert failed == [f"✗ disk {IMAGES}/stuck.img: missing on {two.name}: choose copy storage"]
+    assert failed == [
+        f"✗ disk {IMAGES}/stuck.img: missing on {two.name}: choose copy storage (all)"
+    ]
     # the same guest again on the target: refused by name and UUID
     make_guest(two.uri, "stuck", running=False)
     checks = two.migration_port().migration_checks(
         one.migration_port().migration_source(uuid), MigrationOptions()
     )
     assert any(c.name == "name and UUID" and not c.ok for c in checks)
+
+
+def _define_there(source_uri: str, target_uri: str, uuid: str) -> None:
+    """The guest's own definition (same UUID) shut off on the target, with a volume at
+    its disk's path: what a move with "undefine source: no" and a copy leaves."""
+    source = libvirt.open(source_uri)
+    xml = source.lookupByUUIDString(uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    name = source.lookupByUUIDString(uuid).name()
+    source.close()
+    target = libvirt.open(target_uri)
+    target.storagePoolLookupByName("images").createXML(
+        f"<volume><name>{name}.img</name><capacity unit='MiB'>1</capacity>"
+        "<target><format type='raw'/></target></volume>",
+        0,
+    )
+    target.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    target.close()
+
+
+def test_a_shut_off_definition_on_the_target_is_taken_over_not_refused(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """Defined everywhere, running on one: the set-up the form itself makes with
+    "undefine source: no". libvirt accepts it; the pre-check refused it."""
+    one, two = backends
+    uuid = make_guest(one.uri, "everywhere", running=False)
+    _define_there(one.uri, two.uri, uuid)
+    options = MigrationOptions(live=False)
+    checks = two.migration_port().migration_checks(
+        one.migration_port().migration_source(uuid), options
+    )
+    assert [c.line for c in checks if not c.ok] == []
+    lines = [c.line for c in checks]
+    assert (
+        "✓ name and UUID: a shut-off definition of everywhere is there: the migration takes it over"
+    ) in lines
+    outcome = one.migration_port().migrate(
+        uuid, two.migration_port(), options, lambda _job: None, Flag()
+    )
+    assert outcome.ok, outcome.message
+    assert _state(two.uri, uuid) == "shut off"
+
+
+def test_a_file_at_the_same_path_is_not_called_shared_storage(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """After a copy-storage move the source keeps its old image: moving back without copy
+    storage showed "✓ present (shared storage)" and only libvirt's own check stopped it."""
+    one, two = backends
+    uuid = make_guest(one.uri, "leftover")
+    conn = libvirt.open(two.uri)
+    conn.storagePoolLookupByName("images").createXML(
+        "<volume><name>leftover.img</name><capacity unit='MiB'>1</capacity>"
+        "<target><format type='raw'/></target></volume>",
+        0,
+    )
+    conn.close()
+    source = one.migration_port().migration_source(uuid)
+    (disk,) = [
+        c
+        for c in two.migration_port().migration_checks(source, MigrationOptions())
+        if c.name.startswith("disk ")
+    ]
+    assert "shared storage" not in disk.detail
+    assert disk.detail.startswith(f"a file is at that path on {two.name} (pool images, dir: ")
+    assert "not known to be the same image" in disk.detail
+
+
+def test_a_shut_off_guest_whose_disk_is_not_there_is_told_what_to_do(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """Offline with local storage was a dead end: "choose copy storage", then "copy
+    storage needs a live migration"."""
+    one, two = backends
+    uuid = make_guest(one.uri, "homebody", running=False)
+    source = one.migration_port().migration_source(uuid)
+    (failed,) = [
+        c
+        for c in two.migration_port().migration_checks(source, MigrationOptions(live=False))
+        if not c.ok
+    ]
+    assert failed.detail == (
+        f"missing on {two.name}: copy its volumes there first (storage screen: d downloads "
+        "one, u uploads it to the target's pool), or start the guest and migrate it live "
+        "with copy storage"
+    )
+
+
+async def test_the_same_daemon_under_another_name_is_not_offered(
+    hosts: tuple[MigrationHost, MigrationHost],
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """One libvirtd connected twice (by address, and by address and port) was offered as
+    a target and refused by libvirt with a name clash; its host UUID says it is one."""
+    one, _two = backends
+    make_guest(one.uri, "twice", running=False)
+    alias = one.uri.replace("/system", "").rstrip("/") + ":16509/system"
+    app = _app(one.uri, alias)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"twice", "enter")
+        await wait_for(lambda: app.domains.table.row_count == 2)
+        await pilot.press("o")
+        await wait_for(lambda: any("the same host as" in told for told in app.told), 10)
+        assert not isinstance(app.screen, FormScreen)  # nothing to migrate to
 
 
 def test_cancel_midway_leaves_the_guest_running_on_the_source(

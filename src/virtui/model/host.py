@@ -35,6 +35,9 @@ class HostInfo:
     hypervisor_version: str = ""
     libvirt_version: str = ""
     topology: str = ""  # e.g. "1 node, 1 socket, 2 cores, 1 thread"
+    # The host's own UUID (its capabilities'): one libvirtd reached under two names has
+    # one, and a migration between them would be refused by libvirt as to itself.
+    host_uuid: str = ""
 
 
 @dataclass(frozen=True, slots=True)

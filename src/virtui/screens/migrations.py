@@ -83,7 +83,10 @@ def parse_options(values: dict[str, str]) -> MigrationOptions:
         postcopy=yes("postcopy"),
     )
     if not options.live and copy is not CopyStorage.NONE:
-        raise ValueError("copy storage needs a live migration")
+        raise ValueError(
+            "copy storage needs a live migration: start the guest and migrate it live, or "
+            "copy its volumes to the target first (storage screen: d, then u there)"
+        )
     return options
 
 

@@ -175,6 +175,7 @@ class MigrationsController:
         """The hosts that can be a target now, and why each other one cannot."""
         ok: list[str] = []
         why_not: dict[str, str] = {}
+        source_of = {self._host_uuid(s): s for s in sources if self._host_uuid(s)}
         for host in self.app.ports.host_names():
             if host in sources:
                 continue
@@ -184,11 +185,18 @@ class MigrationsController:
                 why_not[host] = "not a libvirt host"
             elif update is None or update.status.value != "connected":
                 why_not[host] = update.status.value if update else "connecting"
+            elif self._host_uuid(host) in source_of:
+                same = source_of[self._host_uuid(host)]
+                why_not[host] = f"the same host as {same} (one libvirtd under two names)"
             elif self.app.ports.read_only(host):
                 why_not[host] = "read-only"
             else:
                 ok.append(host)
         return ok, why_not
+
+    def _host_uuid(self, host: str) -> str:
+        update = self.app.store.hosts.get(host)
+        return update.info.host_uuid if update is not None and update.info is not None else ""
 
     def _start_all(self, keys: list[DomainKey], target: str, options: MigrationOptions) -> None:
         for key in keys:

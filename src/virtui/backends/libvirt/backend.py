@@ -43,6 +43,7 @@ from virtui.backends.libvirt.samples import (
     stats_are_complete,
 )
 from virtui.backends.libvirt.transfers import LibvirtTransfers
+from virtui.backends.libvirt.xmlread import read_xml
 from virtui.formatting import plural
 from virtui.model import (
     DiskCounters,
@@ -203,6 +204,7 @@ class LibvirtBackend(Backend):
                 hypervisor_version=_version(conn.getVersion()),
                 libvirt_version=_version(conn.getLibVersion()),
                 topology=_topology(nodes, sockets, cores, threads),
+                host_uuid=_host_uuid(conn),
             )
         except libvirt.libvirtError as error:
             release_connection(self.uri, conn)
@@ -547,6 +549,14 @@ def _host_counters(conn: libvirt.virConnect) -> tuple[HostCpuSample | None, int]
     with contextlib.suppress(libvirt.libvirtError):
         free_kib = int(conn.getFreeMemory()) // 1024
     return cpu, free_kib
+
+
+def _host_uuid(conn: libvirt.virConnect) -> str:
+    """The UUID in the host's capabilities ("" when the driver has none to say)."""
+    try:
+        return read_xml(conn.getCapabilities()).findtext("host/uuid", "").strip()
+    except (libvirt.libvirtError, ET.ParseError):
+        return ""
 
 
 def _alive(conn: libvirt.virConnect) -> bool:

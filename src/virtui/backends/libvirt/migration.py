@@ -182,17 +182,34 @@ class LibvirtMigration(LibvirtPart):
         return Precheck("target URI", True, "the source's libvirtd opens it (peer to peer)")
 
     def _check_identity(self, conn: libvirt.virConnect, source: MigrationSource) -> Precheck:
-        for lookup, what in (
-            (conn.lookupByUUIDString, source.uuid),
-            (conn.lookupByName, source.name),
-        ):
-            with contextlib.suppress(libvirt.libvirtError):
-                found = lookup(what)
-                return Precheck(
-                    "name and UUID",
-                    False,
-                    f"{self.name} already has a domain {found.name()} ({found.UUIDString()})",
-                )
+        """Refused as libvirt refuses: the guest running there already, or its name taken
+        by another domain. A shut-off definition of the same guest (defined everywhere,
+        running on one: what "undefine source: no" leaves) is taken over."""
+        same = other = None
+        with contextlib.suppress(libvirt.libvirtError):
+            same = conn.lookupByUUIDString(source.uuid)
+        with contextlib.suppress(libvirt.libvirtError):
+            other = conn.lookupByName(source.name)
+        if same is not None and same.isActive():
+            return Precheck("name and UUID", False, f"{source.name} already runs on {self.name}")
+        if other is not None and other.UUIDString() != source.uuid:
+            return Precheck(
+                "name and UUID",
+                False,
+                f"{self.name} has another domain named {source.name} ({other.UUIDString()})",
+            )
+        if same is not None and same.name() != source.name:
+            return Precheck(
+                "name and UUID",
+                False,
+                f"{self.name} has this guest's UUID under another name, {same.name()}",
+            )
+        if same is not None:
+            return Precheck(
+                "name and UUID",
+                True,
+                f"a shut-off definition of {source.name} is there: the migration takes it over",
+            )
         return Precheck("name and UUID", True, f"no {source.name} on {self.name}")
 
     def _check_memory(
@@ -259,9 +276,14 @@ class LibvirtMigration(LibvirtPart):
     ) -> list[Precheck]:
         checks = []
         copying = options.copy_storage is not CopyStorage.NONE
-        if copying and not (options.live and source.active):
+        live = options.live and source.active
+        if copying and not live:
             return [
-                Precheck("disks", False, "copy storage needs a running guest and a live migration")
+                Precheck(
+                    "disks",
+                    False,
+                    f"copy storage needs a running guest and a live migration: {_OFFLINE_WAYS}",
+                )
             ]
         if copying and options.transport is Transport.TUNNELLED:
             # Seen with libvirt 9.0: the copy through a tunnel fails at once ("argument
@@ -298,17 +320,33 @@ class LibvirtMigration(LibvirtPart):
                 if present:
                     detail = "copied (over NBD) onto the image there"
                 checks.append(Precheck(f"disk {path}", ok, detail))
+            elif not present:
+                way = "choose copy storage (all)" if live else _OFFLINE_WAYS
+                checks.append(Precheck(f"disk {path}", False, f"missing on {self.name}: {way}"))
             else:
-                checks.append(
-                    Precheck(
-                        f"disk {path}",
-                        present,
-                        "present (shared storage)"
-                        if present
-                        else f"missing on {self.name}: choose copy storage",
-                    )
-                )
+                checks.append(Precheck(f"disk {path}", True, self._shared(conn, path, live)))
         return checks
+
+    def _shared(self, conn: libvirt.virConnect, path: str, live: bool) -> str:
+        """What is known of a disk found at the same path on this host: shared storage
+        only when its pool is of a kind that is (NFS, Ceph, iSCSI …); else only that a
+        file is there, which may be a copy left by an earlier move (libvirt's own check,
+        of the filesystem, decides when a live migration starts)."""
+        try:
+            pool = conn.storageVolLookupByPath(path).storagePoolLookupByVolume()
+            kind = read_xml(pool.XMLDesc(0)).get("type", "")
+            name = pool.name()
+        except (libvirt.libvirtError, ET.ParseError):
+            kind = name = ""
+        if kind in SHARED_POOL_TYPES:
+            return f"shared storage (pool {name}, {kind})"
+        where = f" (pool {name}, {kind}: local unless a shared filesystem is mounted there)"
+        if not live:
+            return f"a file is at that path on {self.name}{where}; only the definition moves"
+        return (
+            f"a file is at that path on {self.name}{where}: not known to be the same image, "
+            "libvirt refuses a live move without copy storage unless it is shared"
+        )
 
     def _check_networks(self, conn: libvirt.virConnect, source: MigrationSource) -> list[Precheck]:
         checks = []
@@ -519,6 +557,18 @@ def _pool_paths(conn: libvirt.virConnect) -> list[str]:
             with contextlib.suppress(libvirt.libvirtError, ET.ParseError):
                 paths.append(read_xml(pool.XMLDesc(0)).findtext("target/path", ""))
     return paths
+
+
+# Pool types whose volumes every host that has the pool reaches as the same storage.
+SHARED_POOL_TYPES = frozenset(
+    {"netfs", "rbd", "iscsi", "iscsi-direct", "gluster", "sheepdog", "vstorage", "mpath"}
+)
+# What to do when a shut-off guest's disks are not on the target (an offline move
+# carries only the definition; copy storage needs a running guest).
+_OFFLINE_WAYS = (
+    "copy its volumes there first (storage screen: d downloads one, u uploads it to the "
+    "target's pool), or start the guest and migrate it live with copy storage"
+)
 
 
 def _volume_exists(conn: libvirt.virConnect, path: str) -> bool:
