@@ -201,7 +201,9 @@ def with_pools(*hosts: MigrationHost) -> None:
             conn.close()
 
 
-def make_guest(uri: str, name: str, disk_mib: int = 1, running: bool = True) -> str:
+def make_guest(
+    uri: str, name: str, disk_mib: int = 1, running: bool = True, memory_mib: int = 32
+) -> str:
     """A guest whose disk (a boot sector, then ``disk_mib`` MiB of noise that a copy
     cannot skip) is a volume of the host's pool; its UUID."""
     conn = libvirt.open(uri)
@@ -218,7 +220,7 @@ def make_guest(uri: str, name: str, disk_mib: int = 1, running: bool = True) -> 
             stream.send(data[start : start + (1 << 20)])
         stream.finish()
         dom = conn.defineXMLFlags(
-            f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>
+            f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>{memory_mib}</memory>
 <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
 <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>
 <source file='{IMAGES}/{name}.img'/><target dev='hda' bus='ide'/></disk>

@@ -386,6 +386,35 @@ async def test_a_failed_check_moves_nothing(
         assert _state(one.uri, uuid) == "running" and _state(two.uri, uuid) == "absent"
 
 
+async def test_an_evacuation_is_planned_as_a_whole_against_the_targets_memory(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """Two guests that each fit the target's free memory but not together both passed:
+    the memory check was per guest, never summed."""
+    one, two = backends
+    conn = libvirt.open(two.uri)
+    free_mib = conn.getFreeMemory() // (1 << 20)
+    conn.close()
+    big = int(free_mib * 0.6)  # declared, not touched: QEMU allocates what the guest uses
+    for name in ("big1", "big2"):
+        make_guest(one.uri, name, memory_mib=big)
+    app = _app(one.uri, two.uri)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await app.poll_now()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("E")
+        await _fill(app, {"copy_storage": "all"})
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), timeout=30)
+        shown = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        title = str(app.screen.query_one(Vertical).border_title)
+        assert title.startswith("Migrate 1 domain to"), title
+        assert shown.count("✗ memory, with the others") == 2, shown  # its line, and why
+        assert "does not fit" in shown and "for 1 guest before it" in shown, shown
+        await pilot.press("escape")
+
+
 async def test_evacuate_moves_every_running_guest_and_reports_each(
     backends: tuple[LibvirtBackend, LibvirtBackend],
 ) -> None:

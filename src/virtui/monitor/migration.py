@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from virtui.model.migration import MigrationJob, MigrationProgress
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+from virtui.formatting import format_kib, plural
+from virtui.model.migration import MigrationJob, MigrationProgress, Precheck
+
+K = TypeVar("K", bound=Hashable)
+TOGETHER = "memory, with the others"
 
 
 def phase_of(job: MigrationJob) -> str:
@@ -47,3 +54,33 @@ def progress(
         eta_s=eta,
         elapsed_s=job.elapsed_ms / 1000.0,
     )
+
+
+def fit_together(
+    needs: Sequence[tuple[K, int]], free_kib: int, reserved_kib: int
+) -> dict[K, Precheck]:
+    """A batch of live moves to one target, planned as a whole: each guest's memory
+    (``needs``: key and KiB, in the order they would go) is added to what the guests
+    before it and the moves already under way to that target (``reserved_kib``) take of
+    its ``free_kib``; a guest that would not fit then fails. Checked one by one, two
+    12 GiB guests both passed against 21 GiB free."""
+    checks: dict[K, Precheck] = {}
+    taken = reserved_kib
+    before = 0
+    under_way = f" and {format_kib(reserved_kib)} for moves under way" if reserved_kib else ""
+    for key, need in needs:
+        if taken + need <= free_kib:
+            taken += need
+            before += 1
+            checks[key] = Precheck(
+                TOGETHER, True, f"{format_kib(taken)} of {format_kib(free_kib)} free, with it"
+            )
+        else:
+            checks[key] = Precheck(
+                TOGETHER,
+                False,
+                f"{format_kib(need)} more does not fit: {format_kib(free_kib)} free, "
+                f"{format_kib(taken - reserved_kib)} of it for {plural(before, 'guest')} "
+                f"before it{under_way}",
+            )
+    return checks

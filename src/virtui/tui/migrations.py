@@ -22,10 +22,11 @@ from virtui.model.migration import (
     MigrationOutcome,
     MigrationProgress,
     MigrationRow,
+    MigrationSource,
     Precheck,
 )
 from virtui.monitor.hostports import HostPorts
-from virtui.monitor.migration import progress
+from virtui.monitor.migration import fit_together, progress
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.migrations import busy_text, migration_form, parse_options
@@ -211,22 +212,56 @@ class MigrationsController:
     ) -> None:
         ports = self.app.ports
 
-        def run() -> list[tuple[DomainKey, list[Precheck]]]:
+        def run() -> list[tuple[DomainKey, MigrationSource, list[Precheck]]]:
             found = []
             destination = ports.migration(target)
             for key in keys:
                 source = ports.migration(key.host).migration_source(key.uuid)
-                found.append((key, destination.migration_checks(source, options)))
+                found.append((key, source, destination.migration_checks(source, options)))
             return found
 
         self.app.calls(
             f"migration-checks:{target}",
             run,
-            lambda found: self._confirm(found, target, options, go),
+            lambda found: self._confirm(self._planned(found, target, options), target, options, go),
             lambda failure: self.app.notify(
                 f"the checks could not run: {failure.message}", severity="error", timeout=10
             ),
         )
+
+    def _planned(
+        self,
+        found: list[tuple[DomainKey, MigrationSource, list[Precheck]]],
+        target: str,
+        options: MigrationOptions,
+    ) -> list[tuple[DomainKey, list[Precheck]]]:
+        """Each guest's checks, and for live moves the batch's memory as a whole: what
+        the guests before it and the moves under way to ``target`` take of its free
+        memory (as its last poll read it)."""
+        update = self.app.store.hosts.get(target)
+        free_kib = update.free_memory_kib if update is not None else 0
+        needs = [
+            (key, source.memory_kib)
+            for key, source, checks in found
+            if options.live and source.active and all(c.ok for c in checks)
+        ]
+        if not free_kib or len(needs) + self._moving_to(target) < 2:
+            return [(key, checks) for key, _source, checks in found]
+        reserved = sum(
+            stats.sample.mem_kib
+            for migration in self.migrations.values()
+            if migration.target == target
+            and migration.outcome is None
+            and (stats := self.app.store.get(migration.key)) is not None
+        )
+        together = fit_together(needs, free_kib, reserved)
+        return [
+            (key, [*checks, together[key]] if key in together else checks)
+            for key, _source, checks in found
+        ]
+
+    def _moving_to(self, target: str) -> int:
+        return sum(1 for m in self.migrations.values() if m.target == target and m.outcome is None)
 
     def _confirm(
         self,
