@@ -54,3 +54,32 @@ async def test_the_row_shows_one_glyph_and_a_share_that_never_goes_back(fleet_ur
         assert shown[2] == "⟳ mig  80%"  # 50% is still below what was shown
         app.migrations._progress(migration, _job(2000, 180, 200))
         await wait_for(lambda: _state_cell(app) == "⟳ mig  90%")
+
+
+async def test_j_opens_the_migrations_panel_from_the_hosts_screen(fleet_uri: str) -> None:
+    """E evacuates from the hosts screen; J, which follows migrations everywhere else,
+    did nothing there."""
+    from virtui.screens.hosts import HostsScreen
+    from virtui.screens.migrations import MigrationsScreen
+
+    app = VirtuiApp(
+        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    )
+    async with app.run_test(size=(140, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("J")
+        await wait_for(lambda: isinstance(app.screen, MigrationsScreen), timeout=5)
+
+
+def test_a_cancelled_migration_says_cancelled_not_failed() -> None:
+    from virtui.model.migration import MigrationOutcome
+
+    key = DomainKey("h1", "u")
+    migration = Migration(key, "web01", "h1", "h2", MigrationOptions())
+    migration.cancel.set()
+    migration.outcome = MigrationOutcome("web01", "h1", "h2", False, "cancelled: ...")
+    assert migration.state == "cancelled"
+    migration.cancel.clear()
+    assert migration.state == "failed"

@@ -1,8 +1,9 @@
-"""Planning a batch of migrations to one target as a whole."""
+"""Planning a batch of migrations to one target as a whole, and the time left of one."""
 
 from __future__ import annotations
 
-from virtui.monitor.migration import fit_together
+from virtui.model.migration import MigrationJob
+from virtui.monitor.migration import fit_together, progress, window
 
 
 def test_a_batch_is_fitted_in_order_and_moves_under_way_count() -> None:
@@ -15,3 +16,42 @@ def test_a_batch_is_fitted_in_order_and_moves_under_way_count() -> None:
     )
     under_way = fit_together([("a", 12 * gib)], 21 * gib, 10 * gib)
     assert not under_way["a"].ok and "and 10GiB for moves under way" in under_way["a"].detail
+
+
+MIB = 1 << 20
+
+
+def _bursty(total_mib: int, burst_mib: int, cap_mib_s: float) -> list[MigrationJob]:
+    """Readings every 0.5 s of a copy at ``cap_mib_s`` whose progress is reported in
+    ``burst_mib`` steps, each when it is done (libvirt's NBD copy under a bandwidth
+    cap: the data flows all along, the figure jumps)."""
+    every_ms = int(burst_mib / cap_mib_s * 1000)
+    readings = []
+    for elapsed in range(500, total_mib // burst_mib * every_ms + 1, 500):
+        sent = min(total_mib, elapsed // every_ms * burst_mib) * MIB
+        readings.append(
+            MigrationJob(elapsed, total_mib * MIB, sent, total_mib * MIB - sent, 0, 4096, 1, 0)
+        )
+    return readings
+
+
+def test_the_time_left_of_a_bursty_capped_copy_is_within_2x_of_the_truth() -> None:
+    """16 MiB bursts at a 2 MiB/s cap: the last half second's rate said 32 MiB/s or
+    nothing, and the ETA 2 s for 24 s of work."""
+    readings = _bursty(48, 16, 2.0)
+    end_ms = 48 // 2 * 1000
+    earlier: list[MigrationJob] = []
+    ratios = []
+    for job in readings:
+        shown = progress("vm", "a", "b", job, earlier, limit_bps=2 * MIB)
+        earlier = window(earlier, job)
+        truth = (end_ms - job.elapsed_ms) / 1000
+        if shown.eta_s is not None and truth >= 2 and job.elapsed_ms >= 2000:
+            ratios.append(shown.eta_s / truth)
+    assert ratios and all(0.5 <= r <= 2 for r in ratios), [round(r, 2) for r in ratios]
+
+
+def test_the_rate_never_says_more_than_the_bandwidth_limit() -> None:
+    first, second = _bursty(48, 16, 2.0)[14:16]  # the first step is reported between
+    shown = progress("vm", "a", "b", second, [first], limit_bps=2 * MIB)
+    assert shown.rate == 2 * MIB

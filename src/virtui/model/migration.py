@@ -149,7 +149,7 @@ class MigrationRow:
     name: str
     source: str
     target: str
-    state: str  # running, cancelling, moved or failed
+    state: str  # running, cancelling, moved, cancelled or failed
     shown: MigrationProgress | None
     outcome: MigrationOutcome | None
 

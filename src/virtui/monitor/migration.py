@@ -25,20 +25,37 @@ def phase_of(job: MigrationJob) -> str:
     return "copying memory"
 
 
+RATE_POINTS = 5  # the rate is what was sent over the last this many changes of the figure
+
+
 def progress(
     domain: str,
     source: str,
     target: str,
     job: MigrationJob,
-    previous: MigrationJob | None,
+    earlier: Sequence[MigrationJob],
+    limit_bps: float = 0.0,
 ) -> MigrationProgress:
-    """The progress shown for ``job``; the rate is over the last interval (libvirt's
-    own figure covers only memory), the time left is what remains at that rate."""
-    rate = None
-    if previous is not None and job.elapsed_ms > previous.elapsed_ms:
-        sent = job.data_processed - previous.data_processed
-        rate = max(0.0, sent * 1000.0 / (job.elapsed_ms - previous.elapsed_ms))
-    eta = job.data_remaining / rate if rate else None
+    """The progress shown for ``job``, after the ``earlier`` readings at which the
+    figure sent changed (``window`` keeps them).
+
+    libvirt's own rate covers only memory, and a disk copy's figure moves in steps
+    (16 MiB at a time: at a 2 MiB/s cap, every 8 s), so half a second said 32 MiB/s or
+    nothing and the time left 2 s for 24 s of work. So the rate is what was sent between
+    the first and the last of the last RATE_POINTS changes, never above the bandwidth
+    limit ``limit_bps`` when there is one, and the time left counts down between steps:
+    what remains at that rate, less the time since the figure last moved."""
+    rate = eta = None
+    points = window(earlier, job)
+    first, last = points[0], points[-1]
+    if last.elapsed_ms > first.elapsed_ms:
+        sent = last.data_processed - first.data_processed
+        rate = max(0.0, sent * 1000.0 / (last.elapsed_ms - first.elapsed_ms))
+        if limit_bps:
+            rate = min(rate, limit_bps)
+    if rate:
+        since_s = (job.elapsed_ms - last.elapsed_ms) / 1000.0
+        eta = max(0.0, job.data_remaining / rate - since_s)
     return MigrationProgress(
         domain=domain,
         source=source,
@@ -54,6 +71,15 @@ def progress(
         eta_s=eta,
         elapsed_s=job.elapsed_ms / 1000.0,
     )
+
+
+def window(earlier: Sequence[MigrationJob], job: MigrationJob) -> list[MigrationJob]:
+    """The readings to keep for the next rate: the last RATE_POINTS at which the figure
+    sent changed, ``job`` among them when it did."""
+    points = list(earlier)
+    if not points or job.data_processed != points[-1].data_processed:
+        points.append(job)
+    return points[-RATE_POINTS:]
 
 
 def fit_together(

@@ -49,6 +49,7 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         Binding("ctrl+r", "reconnect", "Reconnect now"),
         Binding("ctrl+d", "forget", "Disconnect and forget"),
         Binding("E", "evacuate", "Evacuate (migrate every running guest)", show=False),
+        Binding("J", "app.show_migrations", "Migrations (an evacuation's progress)", show=False),
         Binding("1,escape", "back", "Domains"),
         *navigation_keys("2"),
     ]

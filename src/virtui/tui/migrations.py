@@ -26,7 +26,7 @@ from virtui.model.migration import (
     Precheck,
 )
 from virtui.monitor.hostports import HostPorts
-from virtui.monitor.migration import fit_together, progress
+from virtui.monitor.migration import fit_together, progress, window
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.migrations import busy_text, migration_form, parse_options
@@ -87,12 +87,15 @@ class Migration:
     started: float = field(default_factory=time.monotonic)
     busy: str = ""  # what its row shows now
     most_percent: float | None = None  # the row's figure never goes back
+    readings: list[MigrationJob] = field(default_factory=list)  # the rate's window
 
     @property
     def state(self) -> str:
-        """running, cancelling, moved or failed."""
+        """running, cancelling, moved, cancelled or failed."""
         if self.outcome is not None:
-            return "moved" if self.outcome.ok else "failed"
+            if self.outcome.ok:
+                return "moved"
+            return "cancelled" if self.cancel.is_set() else "failed"
         return "cancelling" if self.cancel.is_set() else "running"
 
 
@@ -359,8 +362,12 @@ class MigrationsController:
         self.app.calls(f"migrate:{key}", run, done, failed)
 
     def _progress(self, migration: Migration, job: MigrationJob) -> None:
-        shown = progress(migration.name, migration.source, migration.target, job, migration.job)
+        limit = migration.options.bandwidth_mib * (1 << 20)
+        shown = progress(
+            migration.name, migration.source, migration.target, job, migration.readings, limit
+        )
         migration.job, migration.shown = job, shown
+        migration.readings = window(migration.readings, job)
         if shown.percent is not None:
             # libvirt's total grows at the switch from disks to memory, and the share
             # sent drops with it: the row shows the most it has shown, never less.
