@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -118,7 +119,9 @@ class Daemon:
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + timeout
-        while not self.socket.exists():
+        # The socket's file appears at bind(), before libvirtd listens: a client in
+        # between is refused (seen on a loaded machine). Ready means it accepts.
+        while not accepts(self.socket):
             if self.process.poll() is not None:
                 error = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"libvirtd did not start: {error.strip()}")
@@ -169,6 +172,16 @@ class Daemon:
     def remove(self) -> None:
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def accepts(path: Path) -> bool:
+    """True once something listens on the unix socket at ``path``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+        return True
 
 
 def daemons_available() -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.daemons import PRIVATE_STATE, Daemon, daemons_available
+from tests.integration.daemons import PRIVATE_STATE, Daemon, accepts, daemons_available
 from tests.requirements import require
 from tests.tui.helpers import host_status, keep_updating, wait_for
 from virtui.backends.libvirt.backend import keepalive_window
@@ -89,7 +89,7 @@ def linked_daemon() -> Iterator[Daemon]:
     )
     try:
         deadline = time.monotonic() + 15
-        while not daemon.socket.exists():
+        while not accepts(daemon.socket):  # listening, not only bound
             assert daemon.process.poll() is None, "libvirtd in the namespace exited"
             assert time.monotonic() < deadline, "libvirtd in the namespace did not start"
             time.sleep(0.05)

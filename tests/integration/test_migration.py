@@ -104,6 +104,31 @@ def test_live_with_copy_storage_there_and_back(
     assert (_state(one.uri, uuid), _state(two.uri, uuid)) == ("running", "absent")
 
 
+def test_the_migration_network_address_is_the_one_qemu_uses(
+    hosts: tuple[MigrationHost, MigrationHost],
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """virsh migrate --migrateuri/--listen-address: QEMU's data goes to the address
+    given, not the host's own; one the target does not have fails there, and nothing
+    moves."""
+    one, two = backends
+    uuid = make_guest(one.uri, "netted", disk_mib=2)
+    absent = MigrationOptions(copy_storage=CopyStorage.ALL, address="10.88.0.99")
+    outcome = one.migration_port().migrate(
+        uuid, two.migration_port(), absent, lambda _job: None, Flag()
+    )
+    assert not outcome.ok and "10.88.0.99" in outcome.message, outcome.message
+    assert (_state(one.uri, uuid), _state(two.uri, uuid)) == ("running", "absent")
+    there = MigrationOptions(
+        copy_storage=CopyStorage.ALL, address=hosts[1].address, max_downtime_ms=500
+    )
+    outcome = one.migration_port().migrate(
+        uuid, two.migration_port(), there, lambda _job: None, Flag()
+    )
+    assert outcome.ok, outcome.message
+    assert _state(two.uri, uuid) == "running"
+
+
 def test_offline_migration_moves_the_definition(
     backends: tuple[LibvirtBackend, LibvirtBackend],
 ) -> None:

@@ -83,3 +83,37 @@ def test_a_cancelled_migration_says_cancelled_not_failed() -> None:
     assert migration.state == "cancelled"
     migration.cancel.clear()
     assert migration.state == "failed"
+
+
+async def test_p_in_the_panel_switches_to_post_copy_after_asking(fleet_uri: str) -> None:
+    """virsh migrate-postcopy while it runs: P asks first (a failure then loses the
+    guest) and needs the post-copy option the migration started with."""
+    from virtui.screens.confirm import ConfirmScreen
+    from virtui.screens.migrations import MigrationsScreen
+
+    app = VirtuiApp(
+        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.poll_now()
+        key = DomainKey("test", "u1")
+        plain = Migration(key, "web01", "test", "other", MigrationOptions())
+        app.migrations.migrations[key] = plain
+        await pilot.press("J")
+        await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
+        await pilot.press("P")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
+        assert not plain.postcopy_now.is_set()  # libvirt cannot switch without the flag
+        ready = Migration(key, "web01", "test", "other", MigrationOptions(postcopy=True))
+        app.migrations.migrations[key] = ready
+        app.broadcasts.migrations_changed.publish(None)
+        await pilot.pause()
+        await pilot.press("P")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")  # asked, and not now
+        await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
+        assert not ready.postcopy_now.is_set()
+        await pilot.press("P", "y")
+        await wait_for(ready.postcopy_now.is_set, timeout=5)

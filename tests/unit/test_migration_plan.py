@@ -55,3 +55,49 @@ def test_the_rate_never_says_more_than_the_bandwidth_limit() -> None:
     first, second = _bursty(48, 16, 2.0)[14:16]  # the first step is reported between
     shown = progress("vm", "a", "b", second, [first], limit_bps=2 * MIB)
     assert shown.rate == 2 * MIB
+
+
+def test_the_migration_network_tls_and_downtime_reach_libvirt_as_virsh_puts_them() -> None:
+    import libvirt
+
+    from virtui.backends.libvirt.migration import migration_flags, migration_params
+    from virtui.model.migration import CopyStorage, MigrationOptions
+
+    options = MigrationOptions(
+        address="10.9.0.2", tls=True, max_downtime_ms=500, copy_storage=CopyStorage.ALL
+    )
+    assert migration_flags(options) & libvirt.VIR_MIGRATE_TLS
+    assert migration_params(options) == {
+        libvirt.VIR_MIGRATE_PARAM_URI: "tcp://10.9.0.2",
+        libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "10.9.0.2",
+        libvirt.VIR_MIGRATE_PARAM_DISKS_URI: "tcp://10.9.0.2",
+    }
+    six = migration_params(MigrationOptions(address="fd00::2"))
+    assert six[libvirt.VIR_MIGRATE_PARAM_URI] == "tcp://[fd00::2]"
+    assert "over 10.9.0.2" in options.describe() and "downtime ≤ 500 ms" in options.describe()
+
+
+def test_the_form_takes_an_address_only_if_it_is_one() -> None:
+    import pytest
+
+    from virtui.screens.migrations import parse_options
+
+    form = {
+        "live": "yes",
+        "persistent": "yes",
+        "undefine_source": "yes",
+        "copy_storage": "none",
+        "transport": "direct",
+        "bandwidth": "0",
+        "auto_converge": "no",
+        "postcopy": "no",
+        "tls": "no",
+        "max_downtime": "0",
+    }
+    for good in ("10.9.0.2", "fd00::2", "mig.h2.example"):
+        assert parse_options({**form, "address": good}).address == good
+    for bad in ("10.9.0.2/x?proxy=nc", "h2 -o x", "h2;id", "-oProxyCommand=x", "h2:49152"):
+        with pytest.raises(ValueError, match="an IP address or a host name"):
+            parse_options({**form, "address": bad})
+    with pytest.raises(ValueError, match="maximum downtime"):
+        parse_options({**form, "address": "", "max_downtime": "soon"})

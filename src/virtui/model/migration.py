@@ -34,6 +34,11 @@ class MigrationOptions:
     bandwidth_mib: int = 0  # MiB/s; 0: unlimited
     auto_converge: bool = False  # throttle the guest's vCPUs when it dirties too fast
     postcopy: bool = False  # switch to post-copy when pre-copy does not converge
+    # The migration network: the target's address QEMU's data goes to (and the target
+    # listens on) instead of the host's own, as virsh's --migrateuri/--listen-address.
+    address: str = ""
+    tls: bool = False  # QEMU's data over TLS (the hosts' certificates), as virsh --tls
+    max_downtime_ms: int = 0  # the pause the switch-over may take; 0: libvirt's (300 ms)
 
     def describe(self) -> list[str]:
         """The options as the confirmation names them."""
@@ -49,7 +54,13 @@ class MigrationOptions:
         if self.auto_converge:
             parts.append("auto-converge")
         if self.postcopy:
-            parts.append("post-copy if it does not converge")
+            parts.append("post-copy if it does not converge (P in the panel: now)")
+        if self.address:
+            parts.append(f"over {self.address}")
+        if self.tls:
+            parts.append("TLS")
+        if self.max_downtime_ms:
+            parts.append(f"downtime ≤ {self.max_downtime_ms} ms")
         return parts
 
 

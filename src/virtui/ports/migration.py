@@ -44,6 +44,8 @@ class MigrationPort(Protocol):
         options: MigrationOptions,
         on_progress: Callable[[MigrationJob], None],
         cancelled: CancelFlag,
+        postcopy_now: CancelFlag | None = None,
     ) -> MigrationOutcome:
-        """Move the domain to ``target``, reporting the job every 0.5 s; the outcome
-        says where the guest is afterwards."""
+        """Move the domain to ``target``, reporting the job every 0.5 s (a set
+        ``postcopy_now`` switches it to post-copy); the outcome says where the guest
+        is afterwards."""

@@ -4,6 +4,8 @@ happened; `c` cancels the highlighted one."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Protocol
 
 from textual.app import ComposeResult
@@ -13,6 +15,7 @@ from textual.widgets import DataTable, Footer
 from virtui.formatting import format_bytes
 from virtui.model.migration import CopyStorage, MigrationOptions, MigrationRow, Transport
 from virtui.screens.base import VirtuiScreen
+from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.form import Field, FormCheck, FormScreen
 from virtui.ui.broadcast import subscribe
 from virtui.widgets.plain import Static
@@ -36,6 +39,21 @@ COLUMNS = (
 _YES = {"yes": True, "no": False}
 
 
+_HOST_NAME = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*"
+)
+
+
+def _is_address(text: str) -> bool:
+    """An IP address or a DNS name, nothing else: it goes into libvirt's migration URI
+    on the target (an allow-list, as everything that reaches a host)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return len(text) <= 253 and _HOST_NAME.fullmatch(text) is not None
+
+
 def migration_form(
     title: str, hint: str, targets: list[str], active: bool, check: FormCheck
 ) -> FormScreen:
@@ -50,6 +68,9 @@ def migration_form(
         Field("bandwidth", "Bandwidth limit, MiB/s (0: none)", "0"),
         Field("auto_converge", "Auto-converge (yes, no)", "no"),
         Field("postcopy", "Post-copy when it does not converge (yes, no)", "no"),
+        Field("address", "Migration network: the target's address (empty: its own)", ""),
+        Field("tls", "TLS (yes, no: the hosts need certificates)", "no"),
+        Field("max_downtime", "Maximum downtime, ms (0: libvirt's 300)", "0"),
     ]
     return FormScreen(title, hint, fields, check, compact=True)
 
@@ -72,6 +93,11 @@ def parse_options(values: dict[str, str]) -> MigrationOptions:
         raise ValueError("transport: direct, p2p or tunnelled") from error
     if not values["bandwidth"].isdigit():
         raise ValueError("bandwidth: MiB/s as a whole number, 0 for no limit")
+    if not values.get("max_downtime", "0").isdigit():
+        raise ValueError("maximum downtime: milliseconds as a whole number, 0 for libvirt's")
+    address = values.get("address", "")
+    if address and not _is_address(address):
+        raise ValueError("migration network: an IP address or a host name")
     options = MigrationOptions(
         live=yes("live"),
         persistent=yes("persistent"),
@@ -81,6 +107,9 @@ def parse_options(values: dict[str, str]) -> MigrationOptions:
         bandwidth_mib=int(values["bandwidth"]),
         auto_converge=yes("auto_converge"),
         postcopy=yes("postcopy"),
+        address=address,
+        tls=yes("tls") if "tls" in values else False,
+        max_downtime_ms=int(values.get("max_downtime", "0")),
     )
     if not options.live and copy is not CopyStorage.NONE:
         raise ValueError(
@@ -108,6 +137,9 @@ class MigrationBoard(Protocol):
     def outcome_of(self, row_key: str) -> str:
         """What happened to a finished migration ("" while in flight)."""
 
+    def postcopy_row(self, row_key: str) -> str:
+        """Switch the migration of that row to post-copy now; what to tell the user."""
+
 
 class MigrationsScreen(VirtuiScreen):
     """Refreshed by the controller at each job reading (every 0.5 s per migration)."""
@@ -117,6 +149,7 @@ class MigrationsScreen(VirtuiScreen):
 
     BINDINGS = [
         Binding("c", "cancel", "Cancel migration"),
+        Binding("P", "postcopy", "Post-copy now (asks first)"),
         Binding("escape,1", "back", "Back"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
@@ -170,6 +203,30 @@ class MigrationsScreen(VirtuiScreen):
     def _show_outcome(self) -> None:
         key = self._selected()
         self.query_one("#outcome", Static).update(self.board.outcome_of(key) if key else "")
+
+    def action_postcopy(self) -> None:
+        key = self._selected()
+        if not key:
+            self.notify("no migration selected", severity="warning")
+            return
+
+        def answered(result: str | None) -> None:
+            if result:
+                self.notify(self.board.postcopy_row(key))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Switch to post-copy now?",
+                [
+                    "The guest runs on the target from now on, fetching the memory it has "
+                    "not yet from the source as it touches it: it converges at any rate.",
+                    "If either host or the network fails before the end, the guest is lost.",
+                ],
+                "Needs the post-copy option chosen when the migration started.",
+                [Choice("switch", "Switch", "y")],
+            ),
+            answered,
+        )
 
     def action_cancel(self) -> None:
         key = self._selected()

@@ -88,6 +88,7 @@ class Migration:
     busy: str = ""  # what its row shows now
     most_percent: float | None = None  # the row's figure never goes back
     readings: list[MigrationJob] = field(default_factory=list)  # the rate's window
+    postcopy_now: threading.Event = field(default_factory=threading.Event)  # P, asked
 
     @property
     def state(self) -> str:
@@ -345,7 +346,12 @@ class MigrationsController:
         def run() -> MigrationOutcome:
             with Cancellable(migration.cancel):  # a console that leaves aborts it
                 return ports.migration(key.host).migrate(
-                    key.uuid, ports.migration(target), options, job_read, migration.cancel
+                    key.uuid,
+                    ports.migration(target),
+                    options,
+                    job_read,
+                    migration.cancel,
+                    migration.postcopy_now,
                 )
 
         def done(outcome: MigrationOutcome) -> None:
@@ -431,6 +437,19 @@ class MigrationsController:
             if _row_key(migration) == row_key:
                 self.cancel(migration.key)
                 return f"cancelling the migration of {migration.name}: libvirt aborts the job"
+        return "that migration is not running"
+
+    def postcopy_row(self, row_key: str) -> str:
+        """Switch the migration of a panel row to post-copy now; what to say."""
+        for migration in self.migrations.values():
+            if _row_key(migration) == row_key:
+                if not migration.options.postcopy:
+                    return (
+                        f"{migration.name}: post-copy needs the post-copy option when the "
+                        "migration starts (libvirt cannot switch without it)"
+                    )
+                migration.postcopy_now.set()
+                return f"switching the migration of {migration.name} to post-copy"
         return "that migration is not running"
 
     def outcome_of(self, row_key: str) -> str:

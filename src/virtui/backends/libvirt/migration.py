@@ -4,6 +4,7 @@ makes before anything moves, and the migration itself with progress and cancel."
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -101,6 +102,8 @@ def migration_flags(options: MigrationOptions) -> int:
         flags |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
     if options.postcopy:
         flags |= libvirt.VIR_MIGRATE_POSTCOPY
+    if options.tls:
+        flags |= libvirt.VIR_MIGRATE_TLS
     return int(flags)
 
 
@@ -109,6 +112,12 @@ def migration_params(options: MigrationOptions) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if options.bandwidth_mib:
         params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = options.bandwidth_mib
+    if options.address:
+        where = f"[{options.address}]" if ":" in options.address else options.address
+        params[libvirt.VIR_MIGRATE_PARAM_URI] = f"tcp://{where}"
+        params[libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS] = options.address
+        if options.copy_storage is not CopyStorage.NONE:
+            params[libvirt.VIR_MIGRATE_PARAM_DISKS_URI] = f"tcp://{where}"
     return params
 
 
@@ -422,10 +431,12 @@ class LibvirtMigration(LibvirtPart):
         options: MigrationOptions,
         on_progress: Callable[[MigrationJob], None],
         cancelled: CancelFlag,
+        postcopy_now: CancelFlag | None = None,
     ) -> MigrationOutcome:
         """Move the domain to ``target``; the job is read every POLL_S and handed to
-        ``on_progress`` (from this thread); a set ``cancelled`` aborts it. The outcome
-        says where the guest is afterwards, read back from both hosts."""
+        ``on_progress`` (from this thread); a set ``cancelled`` aborts it, a set
+        ``postcopy_now`` switches it to post-copy (with the post-copy option). The
+        outcome says where the guest is afterwards, read back from both hosts."""
         self._refuse_when_readonly("migrate a domain")
         if not isinstance(target, LibvirtMigration):
             raise BackendError(f"{target!r} is not a libvirt host: it cannot receive a guest")
@@ -454,7 +465,7 @@ class LibvirtMigration(LibvirtPart):
             mover = threading.Thread(target=run, name=f"migrate:{name}", daemon=True)
             mover.start()
             previous = None
-            aborted = switched = False
+            aborted = switched = downtime_set = False
             while mover.is_alive():
                 mover.join(POLL_S)
                 if not mover.is_alive():
@@ -469,19 +480,32 @@ class LibvirtMigration(LibvirtPart):
                         continue
                     job = _job(stats)
                     on_progress(job)
-                    if (
-                        options.postcopy
-                        and not switched
-                        and job.iteration >= POSTCOPY_AFTER
+                    if options.max_downtime_ms and not downtime_set:
+                        # Once the job exists (libvirt keeps it for this job only).
+                        self._on_main(
+                            uuid, dom, lambda d: d.migrateSetMaxDowntime(options.max_downtime_ms, 0)
+                        )
+                        downtime_set = True
+                    asked = postcopy_now is not None and postcopy_now.is_set()
+                    stuck = (
+                        job.iteration >= POSTCOPY_AFTER
                         and previous is not None
                         and job.data_remaining >= previous.data_remaining
-                    ):
+                    )
+                    if options.postcopy and not switched and (asked or stuck):
                         self._on_main(uuid, dom, lambda d: d.migrateStartPostCopy(0))
                         switched = True
                     previous = job
             duration = time.monotonic() - start
             if failure:
-                return self._failed(dom, name, target, failure[0], aborted)
+                outcome = self._failed(dom, name, target, failure[0], aborted)
+                if options.address and "Cannot assign requested address" in outcome.message:
+                    outcome = dataclasses.replace(
+                        outcome,
+                        message=f"{outcome.message}: the migration network address "
+                        f"{options.address} is not one of {target.name}'s",
+                    )
+                return outcome
             downtime = None
             with contextlib.suppress(libvirt.libvirtError):
                 moved = dconn.lookupByUUIDString(uuid)
