@@ -224,3 +224,8 @@ def test_a_host_says_whether_it_offers_kvm_and_uefi_as_virt_install_reads_it(
         Path("/usr/share/qemu/firmware").glob("*edk2*")
     )
     assert support.efi is ovmf
+    # The versioned machine types this QEMU gives the aliases, as virt-install writes
+    # them down; the host's own CPU under KVM.
+    assert support.machines["q35"].startswith("pc-q35-"), support.machines
+    assert support.machines["pc"].startswith("pc-i440fx-"), support.machines
+    assert support.passthrough is kvm

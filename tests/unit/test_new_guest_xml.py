@@ -41,6 +41,21 @@ def test_every_profile_gives_xml_that_libvirts_schema_accepts(profile: str) -> N
     assert root.find("devices/graphics").get("listen") == "127.0.0.1"
 
 
+def test_the_hosts_machine_type_and_cpu_are_written_down_as_virt_install_does() -> None:
+    """From the host's domain capabilities: the versioned machine (a later QEMU must not
+    change the guest's hardware) and, under KVM, the host's own CPU."""
+    spec = GuestSpec(
+        "g3", 2, 512, "linux", domain_type="kvm", machine="pc-q35-7.2", cpu_passthrough=True
+    )
+    xml = domain_xml(spec)
+    assert validate(xml) == []
+    root = parse_domain(xml)
+    assert root.find("os/type").get("machine") == "pc-q35-7.2"
+    assert root.find("cpu").get("mode") == "host-passthrough"
+    plain = parse_domain(domain_xml(GuestSpec("g4", 1, 64, "linux")))
+    assert plain.find("cpu") is None  # TCG: the emulator's default model
+
+
 def test_values_from_a_user_are_quoted_in_the_xml() -> None:
     spec = GuestSpec("g2", 1, 64, "linux", disk_path="/pool/a'b\"<c>.qcow2")
     root = parse_domain(domain_xml(spec))

@@ -74,3 +74,10 @@ class GuestSupport:
     """Hardware virtualisation (domain type kvm); without it QEMU emulates (TCG)."""
     efi: bool | None
     """UEFI firmware (OVMF) for a guest with firmware='efi'."""
+    passthrough: bool | None = None
+    """The host's own CPU for the guest (host-passthrough, under KVM), as virt-install
+    chooses it; else the emulator's default model."""
+    machines: dict[str, str] = field(default_factory=dict)
+    """A machine alias (q35, pc) -> the versioned type this host's QEMU gives it
+    (pc-q35-7.2): written down, so a later QEMU does not change the guest's hardware;
+    an alias missing here is not offered by the host."""

@@ -26,6 +26,9 @@ SSH_KEY = re.compile(
 )
 
 
+_MACHINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The devices an OS family gets."""
@@ -98,6 +101,8 @@ class GuestSpec:
     network: str = ""  # network:NAME or bridge:NAME ("" for none)
     boot: str = "hd"  # hd, cdrom or network
     domain_type: str = "qemu"  # kvm where the host offers it; qemu is TCG (emulated)
+    machine: str = ""  # the host's versioned type of the profile's machine ("": the alias)
+    cpu_passthrough: bool = False  # the host's CPU as it is (KVM), as virt-install does
     uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
 
 
@@ -145,12 +150,22 @@ def domain_xml(spec: GuestSpec) -> str:
             "<rng model='virtio'><backend model='builtin'/></rng>",
         ]
     firmware = f" firmware='{profile.firmware}'" if profile.firmware else ""
+    # From the host's domain capabilities: only a machine type's characters get in.
+    machine = spec.machine if _MACHINE.fullmatch(spec.machine) else profile.machine
+    cpu = (
+        "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
+        if spec.cpu_passthrough
+        else ""
+    )
     return (
         f"<domain type='{spec.domain_type}'>\n"  # kvm or qemu, never typed by a user
         f"  <name>{escape(spec.name)}</name>\n  <uuid>{spec.uuid}</uuid>\n"
         f"  <memory unit='MiB'>{spec.memory_mib}</memory>\n  <vcpu>{spec.vcpus}</vcpu>\n"
-        f"  <os{firmware}><type arch='x86_64' machine='{profile.machine}'>hvm</type>"
+        f"  <os{firmware}><type arch='x86_64' machine='{escape(machine)}'>hvm</type>"
         f"<boot dev='{spec.boot}'/></os>\n"
         "  <features><acpi/></features>\n"
-        "  <devices>\n    " + "\n    ".join(devices) + "\n  </devices>\n</domain>\n"
+        + cpu
+        + "  <devices>\n    "
+        + "\n    ".join(devices)
+        + "\n  </devices>\n</domain>\n"
     )

@@ -104,7 +104,8 @@ def _names(read: Callable[[], Any]) -> list[str] | None:
 def _virtualisation(host: str, support: GuestSupport) -> str:
     """What the request says of how the guest will run."""
     if support.kvm:
-        return f"Runs under KVM (hardware virtualisation on {host})."
+        cpu = ", with the host's CPU (host-passthrough)" if support.passthrough else ""
+        return f"Runs under KVM (hardware virtualisation on {host}){cpu}."
     why = "offers no KVM" if support.kvm is False else "did not say whether it offers KVM"
     return f"Runs emulated (QEMU TCG, many times slower): {host} {why}."
 
@@ -436,6 +437,11 @@ class NewGuestController:
                     f"{host} has no UEFI firmware (OVMF) for {answers['os']}: install ovmf "
                     "there, or choose linux (BIOS)",
                 )
+            machine = PROFILES[answers["profile"]].machine
+            if support.machines and machine not in support.machines:
+                return Refused(
+                    "size", "os", f"{host}'s QEMU offers no {machine} machine for {answers['os']}"
+                )
             directory = ""
             if source != "import":
                 try:
@@ -486,6 +492,8 @@ class NewGuestController:
                 network="" if answers["network"] == "none" else answers["network"],
                 boot=boot,
                 domain_type="kvm" if support.kvm else "qemu",
+                machine=support.machines.get(machine, ""),
+                cpu_passthrough=bool(support.passthrough),
             )
             return self.desk().draft_new(
                 host,

@@ -150,17 +150,26 @@ class LibvirtConfig(LibvirtPart):
             kvm: bool | None = "kvm" in types
         except (libvirt.libvirtError, etree.XMLSyntaxError):
             kvm = None
+        virt = "kvm" if kvm else "qemu"
         try:
-            virt = "kvm" if kvm else "qemu"
             domcaps = _tree(str(conn.getDomainCapabilities(None, "x86_64", None, virt, 0)))
             firmware = {v.text for v in domcaps.iterfind("os/enum[@name='firmware']/value")}
             loaders = [v.text or "" for v in domcaps.iterfind("os/loader/value")]
             efi: bool | None = "efi" in firmware or any(
                 "OVMF" in path or "edk2" in path for path in loaders
             )
+            passthrough: bool | None = kvm is True and any(
+                mode.get("name") == "host-passthrough" and mode.get("supported") == "yes"
+                for mode in domcaps.iterfind("cpu/mode")
+            )
         except (libvirt.libvirtError, etree.XMLSyntaxError):
-            efi = None
-        return GuestSupport(kvm, efi)
+            efi = passthrough = None
+        machines = {}
+        for alias in ("q35", "pc"):
+            with contextlib.suppress(libvirt.libvirtError, etree.XMLSyntaxError):
+                caps = _tree(str(conn.getDomainCapabilities(None, "x86_64", alias, virt, 0)))
+                machines[alias] = (caps.findtext("machine") or alias).strip()
+        return GuestSupport(kvm, efi, passthrough, machines)
 
 
 class LibvirtNewGuests(LibvirtPart):
