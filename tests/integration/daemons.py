@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from virtui.backends.libvirt.backend import LibvirtBackend
-from virtui.ports.config import ConfigPort
+from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.networks import NetworkConfigPort
 
 CONFIG = """\
@@ -204,8 +204,8 @@ class OneHost:
     def __init__(self, backend: LibvirtBackend) -> None:
         self.backend = backend
 
-    def config(self, host: str) -> ConfigPort:
-        return self.backend.config_port()
+    def domain_config(self, host: str) -> DomainConfigPort:
+        return self.backend.domain_config_port()
 
     def network_config(self, host: str) -> NetworkConfigPort:
         return self.backend.network_config_port()

@@ -69,7 +69,7 @@ def _client(desk: RunningDesk) -> DeskClient:
 def _with_password(desk: RunningDesk) -> str:
     """The test domain, given a VNC password on the service's own connection."""
     desk.hosts.ready("test")
-    port = desk.hosts.ports.config("test")
+    port = desk.hosts.ports.domain_config("test")
     xml = port.read_config(TEST).xml.replace(
         "</devices>", f"<graphics type='vnc' port='-1' passwd='{SECRET}'/></devices>"
     )
@@ -97,7 +97,7 @@ def test_members_never_see_a_secret_and_their_edits_keep_it(served: RunningDesk)
 
     result = client.merge(change.id)
     assert SECRET not in repr(result)
-    merged = served.hosts.ports.config("test").read_config(TEST).xml
+    merged = served.hosts.ports.domain_config("test").read_config(TEST).xml
     assert f"passwd='{SECRET}'" in merged and "<vcpu placement='static'>1</vcpu>" in merged
     editable = served.service.desk_for("x@y")  # the service's own view keeps the secret
     assert SECRET in editable.get(change.id).applied_xml

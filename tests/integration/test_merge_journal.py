@@ -68,7 +68,7 @@ _CHILD = textwrap.dedent(
     uri, store_path, change_id, after = sys.argv[1:5]
     backend = LibvirtBackend(uri, "h")
     backend.connect()
-    port = backend.config_port()  # what OneHost hands the desk
+    port = backend.domain_config_port()  # what OneHost hands the desk
     real = getattr(port, after)
 
     def stopping(*args):
@@ -245,7 +245,7 @@ def test_a_define_by_someone_else_inside_the_merge_window_is_reported(
     two_vcpus: tuple[libvirt.virDomain, ChangeRequest],
 ) -> None:
     dom, change = two_vcpus
-    backend = desk.hosts.config("h")
+    backend = desk.hosts.domain_config("h")
     real_read = backend.read_config
 
     late = threading.Event()

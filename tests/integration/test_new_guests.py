@@ -213,7 +213,7 @@ def test_a_host_says_whether_it_offers_kvm_and_uefi_as_virt_install_reads_it(
 ) -> None:
     """KVM where /dev/kvm can be opened (libvirt lists a kvm domain type then), UEFI
     where OVMF is installed (its firmware descriptors in /usr/share/qemu/firmware)."""
-    support = embed_backend.config_port().guest_support()
+    support = embed_backend.domain_config_port().guest_support()
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
         kvm = True

@@ -233,7 +233,7 @@ _FULL_DISK = textwrap.dedent(
         except OSError:
             os.close(fd)
 
-    port = sessions[0].backend.config_port()  # what HostPorts hands the desk
+    port = sessions[0].backend.domain_config_port()  # what HostPorts hands the desk
     real_define = port.define_config
 
     def define_then_fill(xml):

@@ -283,7 +283,7 @@ desk, session = _desk({uri!r}, store)
 change = desk.draft("h", {uuid!r}, "one vCPU", [SetVcpus(1)])
 desk.publish(change.id)
 desk.comment(change.id, 0, "", "keep this comment")
-port = desk.hosts.config("h")
+port = desk.hosts.domain_config("h")
 real_define = port.define_config
 def slow_define(xml):
     print("defining", flush=True)

@@ -120,7 +120,7 @@ def test_the_same_change_merged_from_two_processes_is_recorded_once(
         desk.store.close()
 
 
-# A child that merges with a ConfigPort which stops at one step and waits to be killed.
+# A child that merges with a DomainConfigPort which stops at one step and waits to be killed.
 _CHILD = textwrap.dedent(
     """
     import sys, time
@@ -135,7 +135,7 @@ _CHILD = textwrap.dedent(
     sessions = open_sessions([uri], names={uri: "h"})
     sessions[0].backend.connect()
 
-    port = sessions[0].backend.config_port()  # what HostPorts hands the desk
+    port = sessions[0].backend.domain_config_port()  # what HostPorts hands the desk
     real_define = port.define_config
 
     def stopping_define(xml):

@@ -70,7 +70,11 @@ async def test_an_xml_edit_declaring_raw_over_a_qcow2_image_is_flagged(
         desk = own_desk(app, tmp_path)
         await app.poll_now()
         await pilot.pause()
-        xml = desk.hosts.config("images" if False else app.sessions[0].name).read_config(WEB01).xml
+        xml = (
+            desk.hosts.domain_config("images" if False else app.sessions[0].name)
+            .read_config(WEB01)
+            .xml
+        )
         disk = (
             "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
             f"<source file='{local}'/><target dev='vdz' bus='virtio'/></disk>"

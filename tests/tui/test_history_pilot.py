@@ -69,7 +69,7 @@ async def test_history_shows_merges_and_drafts_a_revert(fleet_uri: str, tmp_path
         await pilot.press("escape")
 
         # Changed behind the desk's back, then drafted back to the merged version.
-        port = app.ports.config("test")
+        port = app.ports.domain_config("test")
         merged = port.read_config(WEB01).xml
         port.define_config(re.sub(r"current=(['\"])1\1", "current='2'", merged))
         await pilot.press("r")

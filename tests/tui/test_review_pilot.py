@@ -45,7 +45,7 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
         app.screen.query_one(Input).value = "1"
         await pilot.press("enter")
         await wait_for(lambda: any("change #1 drafted: web01: vcpu 2→1" in t for t in app.told))
-        backend = app.ports.config("test")
+        backend = app.ports.domain_config("test")
         assert backend is not None
         assert backend.read_config(WEB01).xml.count("current=") == 0  # nothing applied
 
@@ -101,7 +101,7 @@ async def test_drift_marks_a_change_stale_on_screen(fleet_uri: str, tmp_path: Pa
         await pilot.press("slash", *"web01", "enter", "m")
         await _prompt(app, pilot, "1G")
         await wait_for(lambda: bool(desk.store.ids()))
-        backend = app.ports.config("test")
+        backend = app.ports.domain_config("test")
         assert backend is not None
         # Edited elsewhere: libvirt's DEFINED event makes virtui check its open changes.
         xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>edited</title>")
@@ -214,7 +214,7 @@ async def test_the_desk_shows_no_secret_and_asks_more_than_y_for_a_dangerous_mer
         desk = own_desk(app, tmp_path)
         await app.poll_now()
         uuid = WEB01  # the first domain of a node file
-        xml = desk.hosts.config(app.sessions[0].name).read_config(uuid).xml
+        xml = desk.hosts.domain_config(app.sessions[0].name).read_config(uuid).xml
         wide = xml.replace("passwd='t0p-s3cret'", "passwd='n3w-s3cret' listen='0.0.0.0'")
         from virtui.review.ops import RawXml
 
@@ -260,7 +260,7 @@ async def test_the_shown_request_turns_stale_when_its_domain_is_defined_elsewher
     app = _app(fleet_uri, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
         change, screen, header = await _a_request_shown(app, pilot, tmp_path)
-        backend = app.ports.config("test")
+        backend = app.ports.domain_config("test")
         assert backend is not None
         xml = backend.read_config(WEB01).xml.replace("</name>", "</name><title>x</title>")
         backend.define_config(xml)  # as virsh attach-disk --config would, from outside

@@ -9,7 +9,7 @@ import pytest
 
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
-from virtui.backends.libvirt.config import LibvirtConfigPort
+from virtui.backends.libvirt.config import LibvirtDomainConfig
 from virtui.backends.libvirt.connections import ConnectionOwner
 from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.handle import LibvirtPart, Link
@@ -33,7 +33,7 @@ def test_every_public_method_of_every_part_is_counted() -> None:
         for port in (
             backend.domain_port(),
             backend.storage_port(),
-            backend.config_port(),
+            backend.domain_config_port(),
             backend.network_port(),
             backend.migration_port(),
         )
@@ -41,7 +41,7 @@ def test_every_public_method_of_every_part_is_counted() -> None:
     assert used == {
         LibvirtDomains,
         LibvirtTransfers,
-        LibvirtConfigPort,
+        LibvirtDomainConfig,
         LibvirtNetworks,
         LibvirtMigration,
     }

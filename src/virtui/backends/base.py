@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from virtui.model import DomainEvent, HostInfo, HostPoll
-from virtui.ports.config import ConfigPort
+from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
 from virtui.ports.migration import MigrationPort
@@ -94,7 +94,7 @@ class Backend(ABC):
         """This host's pools and volumes."""
         return None
 
-    def config_port(self) -> ConfigPort | None:
+    def domain_config_port(self) -> DomainConfigPort | None:
         """Reading and defining this host's domain configurations (the review desk)."""
         return None
 

@@ -16,7 +16,7 @@ from virtui.model import HostStatus
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
-from virtui.ports.config import ConfigPort
+from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
 from virtui.ports.migration import MigrationPort
@@ -25,7 +25,7 @@ from virtui.ports.storage import StoragePort
 
 
 class HostPorts:
-    """Satisfies StorageHosts, LogsHosts and ConfigHosts over the app's (or the CLI's)
+    """Satisfies StorageHosts, LogsHosts and DomainConfigHosts over the app's (or the CLI's)
     sessions; ``store`` holds what the last poll of each host said."""
 
     def __init__(self, sessions: Callable[[], Sequence[HostSession]], store: DomainStore) -> None:
@@ -100,9 +100,9 @@ class HostPorts:
 
     # -- configuration --------------------------------------------------------------------
 
-    def config(self, host: str) -> ConfigPort:
+    def domain_config(self, host: str) -> DomainConfigPort:
         """The host's domain configurations (the review desk)."""
-        port = self._known(host).config_port()
+        port = self._known(host).domain_config_port()
         if port is None:
             raise BackendError(f"{host}: configurations cannot be changed through this backend")
         return port

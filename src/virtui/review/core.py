@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from virtui.model.config import DomainConfig, LiveChange
-from virtui.ports.config import ConfigHosts, ConfigPort
+from virtui.ports.domain_config import DomainConfigHosts, DomainConfigPort
 from virtui.ports.networks import NetworkConfigPort
 from virtui.review import danger
 from virtui.review.history import ConfigHistory
@@ -36,7 +36,7 @@ class NewDomainPort:
     "live configuration" is nothing while no domain has its UUID or name (the base of
     the request), and that domain's XML once one does (then the request is stale)."""
 
-    def __init__(self, port: ConfigPort, name: str) -> None:
+    def __init__(self, port: DomainConfigPort, name: str) -> None:
         self.port = port
         self.name = name
         self.uri = port.uri
@@ -130,7 +130,7 @@ class DeskCore:
     def __init__(
         self,
         store: ReviewStore,
-        hosts: ConfigHosts,
+        hosts: DomainConfigHosts,
         rules: ReviewRules,
         user: str = "",
         history: ConfigHistory | None = None,
@@ -181,7 +181,7 @@ class DeskCore:
 
     def image_format(self, host: str, path: str) -> str | None:
         """The format of a disk image on the host (None when it cannot say)."""
-        return self.hosts.config(host).image_format(path)
+        return self.hosts.domain_config(host).image_format(path)
 
     def close(self) -> None:
         """Close the store (at exit)."""
@@ -222,16 +222,18 @@ class DeskCore:
 
     # -- checks shared by several steps ----------------------------------------------
 
-    def _port(self, host: str, kind: str = "domain") -> ConfigPort | NetworkConfigPort:
+    def _port(self, host: str, kind: str = "domain") -> DomainConfigPort | NetworkConfigPort:
         """The port that reads and defines the host's configurations of this kind."""
         if kind == "network":
             return self.hosts.network_config(host)
-        return self.hosts.config(host)
+        return self.hosts.domain_config(host)
 
-    def _port_of(self, change: ChangeRequest) -> ConfigPort | NetworkConfigPort | NewDomainPort:
+    def _port_of(
+        self, change: ChangeRequest
+    ) -> DomainConfigPort | NetworkConfigPort | NewDomainPort:
         """The port a change reads its live configuration from and is defined through."""
         if change.kind == NEW_DOMAIN:
-            return NewDomainPort(self.hosts.config(change.host), change.domain_name)
+            return NewDomainPort(self.hosts.domain_config(change.host), change.domain_name)
         return self._port(change.host, change.kind)
 
     def _check_proposal(self, host: str, uuid: str, base_xml: str, proposed: str) -> None:
@@ -245,7 +247,7 @@ class DeskCore:
                 return
             if danger.emulator(proposed) != danger.emulator(base_xml):
                 danger.check_emulator(
-                    base_xml, proposed, self.hosts.config(host).host_facts().emulators
+                    base_xml, proposed, self.hosts.domain_config(host).host_facts().emulators
                 )
         except (XmlRefused, danger.DangerRefused) as error:
             raise ReviewError(str(error)) from error

@@ -1,6 +1,6 @@
 """ReviewDesk: the life of a change request, from draft to merge (or not).
 
-Blocking (it reads and defines domain configurations through each host's ConfigPort): call it
+Blocking (it reads and defines domain configurations through each host's DomainConfigPort): call it
 from worker threads. The TUI and ``virtui review`` both drive this one class.
 
 What a merge promises, across processes sharing one store:
@@ -121,7 +121,7 @@ class ReviewDesk(Merging, Rebasing):
         self._writable("draft a new guest")
         volumes = volumes or []
         name, uuid = new_domain_identity(xml)
-        port = self.hosts.config(host)
+        port = self.hosts.domain_config(host)
         try:
             named = port.domain_named(name)
         except Exception as error:
@@ -266,7 +266,7 @@ class ReviewDesk(Merging, Rebasing):
             found += danger.warnings(change.base_xml, change.proposed_xml, pools, emulators)
             for path, declared in danger.new_disk_formats(change.base_xml, change.proposed_xml):
                 try:
-                    actual = self.hosts.config(change.host).image_format(path)
+                    actual = self.hosts.domain_config(change.host).image_format(path)
                 except Exception:
                     actual = None
                 if actual and actual != declared:
@@ -282,7 +282,7 @@ class ReviewDesk(Merging, Rebasing):
     def _host_facts(self, host: str) -> tuple[tuple[str, ...] | None, frozenset[str] | None]:
         """The host's pool folders and emulators (None where it cannot say)."""
         try:
-            facts = self.hosts.config(host).host_facts()
+            facts = self.hosts.domain_config(host).host_facts()
         except Exception:
             return None, None
         return facts.pool_paths, facts.emulators
@@ -313,7 +313,7 @@ class ReviewDesk(Merging, Rebasing):
         if not paths:
             return []
         try:
-            users = self.hosts.config(change.host).disk_users(paths, change.domain_uuid)
+            users = self.hosts.domain_config(change.host).disk_users(paths, change.domain_uuid)
         except Exception as error:
             return [f"whether another guest uses its disks could not be read: {error_text(error)}"]
         return [
@@ -368,7 +368,7 @@ class ReviewDesk(Merging, Rebasing):
         (its lock held, here or in another process) commits its own result."""
         if self.history is None or self.store.merging_now(host, uuid):
             return ""
-        config = self.hosts.config(host).read_config(uuid)
+        config = self.hosts.domain_config(host).read_config(uuid)
         try:
             return self.history.commit(
                 object_path(host, config.name),
@@ -401,7 +401,7 @@ class ReviewDesk(Merging, Rebasing):
         history has no secrets: the live ones are kept where the lines match)."""
         self._writable("draft a revert")
         assert self.history is not None
-        live = self.hosts.config(host).read_config(uuid)
+        live = self.hosts.domain_config(host).read_config(uuid)
         try:
             past = self.history.version(commit, object_path(host, live.name))
             proposed = secrets.restore(past.rstrip("\n"), live.xml)

@@ -209,7 +209,7 @@ class Merging(DeskCore):
         back (from the journal: recovery does the same after a kill). Started after,
         when asked."""
         (create,) = [op for op in change.ops if isinstance(op, CreateDomain)]
-        port = self.hosts.config(change.host)
+        port = self.hosts.domain_config(change.host)
         try:
             for volume in create.new_volumes():
                 # Checked so that taking back never deletes a volume this merge did not make.
@@ -253,14 +253,14 @@ class Merging(DeskCore):
         if DEFINE not in merge_steps(self._get(change.id)):
             return False
         try:
-            return bool(self.hosts.config(change.host).domain_named(change.domain_name))
+            return bool(self.hosts.domain_config(change.host).domain_named(change.domain_name))
         except Exception:
             return True
 
     def _take_back(self, change: ChangeRequest) -> tuple[str, list[str]]:
         """Delete the volumes the journal says this merge set out to make; what to say
         of it, and those that could not be deleted."""
-        port = self.hosts.config(change.host)
+        port = self.hosts.domain_config(change.host)
         removed: list[str] = []
         absent: list[str] = []
         kept: list[str] = []
@@ -422,7 +422,7 @@ class Merging(DeskCore):
     def _settle_new(self, change: ChangeRequest) -> bool:
         """A new domain's merge cut short: the domain there (its UUID) → adopted with
         the volumes made for it; not there → the volumes taken back (True when settled)."""
-        port = self.hosts.config(change.host)
+        port = self.hosts.domain_config(change.host)
         steps = merge_steps(change)
         made = [s.removeprefix(VOLUME) for s in steps if s.startswith(VOLUME)]
         uuid = port.domain_named(change.domain_name)  # raises when the host cannot say

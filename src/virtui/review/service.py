@@ -21,7 +21,7 @@ from dataclasses import asdict
 from typing import Any
 
 from virtui.model.newguest import NewVolume
-from virtui.ports.config import ConfigHosts
+from virtui.ports.domain_config import DomainConfigHosts
 from virtui.review.core import ReviewError, ReviewRules
 from virtui.review.desk import ReviewDesk
 from virtui.review.history import ConfigHistory
@@ -71,7 +71,7 @@ class DeskService:
     def __init__(
         self,
         store: ReviewStore,
-        hosts: ConfigHosts,
+        hosts: DomainConfigHosts,
         rules: ReviewRules,
         identity: str,
         history: ConfigHistory | None = None,
@@ -258,7 +258,7 @@ def _draft_new(service: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> 
 
 def _find_domain(_s: DeskService, desk: ReviewDesk, args: dict[str, Any]) -> Any:
     host, wanted = _text(args, "host"), _text(args, "name")
-    port = desk.hosts.config(host)
+    port = desk.hosts.domain_config(host)
     uuid = port.domain_named(wanted)
     if not uuid:  # not a name: perhaps a UUID
         uuid = wanted.lower()

@@ -15,7 +15,7 @@ from virtui.backends.base import BackendError
 from virtui.config.settings import Settings, cache_dir, review_store_path
 from virtui.model import LogEntry, Severity
 from virtui.monitor.store import DomainStore
-from virtui.ports.config import ConfigHosts
+from virtui.ports.domain_config import DomainConfigHosts
 from virtui.review.api import Desk
 from virtui.review.client import DeskClient, link_to
 from virtui.review.desk import ReviewDesk, ReviewRules
@@ -59,7 +59,7 @@ class DeskWatch:
         self.app = app
         self.desk: Desk | None = None
 
-    def open(self, settings: Settings, hosts: ConfigHosts) -> None:
+    def open(self, settings: Settings, hosts: DomainConfigHosts) -> None:
         """Open the desk's store (a file, maybe a team's) and its history (a git
         repository, when kept); a failure is logged and the desk stays off."""
         history = settings.review_history and not settings.demo
@@ -87,7 +87,7 @@ class DeskWatch:
         except (OSError, sqlite3.Error, StoreError) as error:
             log.error("review desk unavailable: %s", error)
 
-    def _open_service(self, settings: Settings, hosts: ConfigHosts) -> None:
+    def _open_service(self, settings: Settings, hosts: DomainConfigHosts) -> None:
         """A team's desk service: every step is asked of it (it knows who asks). Reached
         on a worker (over ssh that takes a while); the desk is off until it answers."""
 

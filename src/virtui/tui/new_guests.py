@@ -414,7 +414,7 @@ class NewGuestController:
 
     def _draft(self, answers: dict[str, str]) -> None:
         host = answers["host"]
-        config = self.ports.config(host)
+        config = self.ports.domain_config(host)
         files = {}
         description = ""
         if answers["source"] == "cloud":

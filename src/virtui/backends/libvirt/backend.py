@@ -17,7 +17,7 @@ from virtui.backends.base import Backend, BackendCapabilities, BackendError, Eve
 from virtui.backends.libvirt import leftovers, logfiles
 from virtui.backends.libvirt.access import permission_hint
 from virtui.backends.libvirt.addresses import AddressCache
-from virtui.backends.libvirt.config import LibvirtConfigPort
+from virtui.backends.libvirt.config import LibvirtDomainConfig
 from virtui.backends.libvirt.connections import (
     ConnectionOwner,
     open_connection,
@@ -59,7 +59,7 @@ from virtui.model import (
 )
 from virtui.model.domain import state_from_code
 from virtui.model.timeline import DaemonLogging, LogLocation
-from virtui.ports.config import ConfigPort
+from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
 from virtui.ports.migration import MigrationPort
@@ -134,7 +134,7 @@ class LibvirtBackend(Backend):
         self._link = Link(uri, name, readonly, self._open_job_owner)
         self._domains = LibvirtDomains(self._link)
         self._storage = LibvirtTransfers(self._link)
-        self._config = LibvirtConfigPort(self._link)
+        self._config = LibvirtDomainConfig(self._link)
         self._networks = LibvirtNetworks(self._link)
         self._migration = LibvirtMigration(self._link)
         self._info: HostInfo | None = None
@@ -160,7 +160,7 @@ class LibvirtBackend(Backend):
     def storage_port(self) -> StoragePort:
         return self._storage
 
-    def config_port(self) -> ConfigPort:
+    def domain_config_port(self) -> DomainConfigPort:
         return self._config
 
     def logs_port(self) -> LogsPort:

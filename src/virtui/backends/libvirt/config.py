@@ -294,7 +294,7 @@ class LibvirtNewGuests(LibvirtPart):
         return path, int(available)
 
 
-class LibvirtConfigPort(LibvirtConfig, LibvirtNewGuests):
+class LibvirtDomainConfig(LibvirtConfig, LibvirtNewGuests):
     """LibvirtBackend's configuration port: what the review desk drafts and merges
     with, and the defines it did not make, as libvirt's events count them."""
 

@@ -10,7 +10,7 @@ from virtui.model.newguest import GuestSupport, NewVolume
 from virtui.ports.networks import NetworkConfigPort
 
 
-class ConfigPort(Protocol):
+class DomainConfigPort(Protocol):
     """Domain configurations of one host."""
 
     @property
@@ -59,10 +59,10 @@ class ConfigPort(Protocol):
         """Whether the host offers KVM and UEFI firmware to a new x86_64 guest."""
 
 
-class ConfigHosts(Protocol):
+class DomainConfigHosts(Protocol):
     """Finds a host's configuration port by name (the app's sessions, or the CLI's)."""
 
-    def config(self, host: str) -> ConfigPort:
+    def domain_config(self, host: str) -> DomainConfigPort:
         """The host's configuration port (raises when there is no such host or port)."""
 
     def network_config(self, host: str) -> NetworkConfigPort:
