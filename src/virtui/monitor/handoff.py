@@ -102,21 +102,12 @@ def handoff(
             graphics.port,
             _vv(graphics.kind, remote_end, graphics.port),
         )
-    if (
-        this_machine and jump is not None
-    ):  # the host is the jump host virtui runs on: a tunnel to it
+    if this_machine and jump is not None:  # the jump host's own guest: a tunnel to it
         address, port, user = jump
         local = ports.port_for(f"{user}@{address}:{port}", remote_end, graphics.port)
         words = ["ssh", "-N", "-o", "ExitOnForwardFailure=yes"]
         words += ["-L", f"{local}:{remote_end}:{graphics.port}", "-p", port, f"{user}@{address}"]
-        return Handoff(
-            graphics.kind,
-            shlex.join(words),
-            "127.0.0.1",
-            local,
-            _vv(graphics.kind, "127.0.0.1", local),
-            on_workstation=True,
-        )
+        return _tunnelled(graphics.kind, words, local, on_workstation=True)
     target = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
     where = ["-p", str(parts.port)] if ssh and parts.port else []
     local = ports.port_for(f"{target}:{parts.port or 22}", remote_end, graphics.port)
@@ -131,14 +122,22 @@ def handoff(
     if keyfile and jump is None:  # a key on the jump host is not on the person's machine
         words += ["-i", keyfile]
     words.append(target)
+    close = shlex.join(["ssh", "-O", "exit", *shared[2:], *where, target])
+    return _tunnelled(graphics.kind, words, local, close, on_workstation=jump is not None)
+
+
+def _tunnelled(
+    kind: str, words: list[str], local: int, close: str = "", *, on_workstation: bool
+) -> Handoff:
+    """A console reached through the ssh command ``words``, at ``local`` here."""
     return Handoff(
-        graphics.kind,
+        kind,
         shlex.join(words),
         "127.0.0.1",
         local,
-        _vv(graphics.kind, "127.0.0.1", local),
-        close=shlex.join(["ssh", "-O", "exit", *shared[2:], *where, target]),
-        on_workstation=jump is not None,
+        _vv(kind, "127.0.0.1", local),
+        close=close,
+        on_workstation=on_workstation,
     )
 
 

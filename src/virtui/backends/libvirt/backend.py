@@ -492,6 +492,8 @@ class LibvirtBackend(Backend):
             owner, self._link.owner = self._link.owner, None
             events, self._events = self._events, None
             self._identities, self._identities_of = {}, None
+        with self._link.defined:
+            self._link.events = False  # define counts are no longer followed
         if owner is not None:
             _let_go(owner, events)
 
