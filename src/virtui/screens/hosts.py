@@ -7,8 +7,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer
 
-from virtui.formatting import format_kib, format_pct
-from virtui.model import CpuMode, DomainState, HostStatus
+from virtui.formatting import format_kib, format_pct, plural
+from virtui.model import CpuMode, DomainState, HostInfo, HostStatus
 from virtui.monitor.cpu_history import CpuHistory
 from virtui.monitor.session import HostUpdate
 from virtui.monitor.store import DomainStore
@@ -149,16 +149,8 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         info = update.info
         state = update.status.value + (f": {update.message}" if update.message else "")
         pct = self._pct(update)
-        cpu = "-"
-        if info:
-            cpu = f"{info.cpus} x {info.cpu_model}"
-            if info.topology:
-                cpu += f" ({info.topology})"
-        memory = "-"
-        if info:
-            total = format_kib(info.memory_kib)
-            free = format_kib(update.free_memory_kib)
-            memory = f"{free}/{total}" if update.free_memory_kib else total
+        cpu = cpu_cell(info) if info else "-"
+        memory = memory_cell(info, update.free_memory_kib) if info else "-"
         return (
             update.name,
             state,
@@ -252,3 +244,20 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         if name:
             self.post_message(self.Reconnect(name))
             self.notify(f"{name}: reconnecting now")
+
+
+def cpu_cell(info: HostInfo) -> str:
+    """``16 x x86_64 (2 nodes, …)``; what is not known is said, never shown as 0."""
+    if not info.cpus:
+        text = "unknown"
+    elif info.cpu_model:
+        text = f"{info.cpus} x {info.cpu_model}"
+    else:
+        text = plural(info.cpus, "CPU")
+    return f"{text} ({info.topology})" if info.topology else text
+
+
+def memory_cell(info: HostInfo, free_kib: int) -> str:
+    """``free/total``; a total the backend cannot read is "unknown", not 0KiB."""
+    total = format_kib(info.memory_kib) if info.memory_kib else "unknown"
+    return f"{format_kib(free_kib)}/{total}" if free_kib else total

@@ -76,8 +76,8 @@ class PrometheusBackend(Backend):
             hostname=self.labels.get("instance", self.name),
             driver="prometheus",
             cpus=self.cpus,
-            memory_kib=0,
-            cpu_model=f"{self.cpus} CPUs (from the URI)" if self.cpus else "unknown (add cpus=N)",
+            memory_kib=0,  # the libvirt exporter does not say: shown as "unknown"
+            topology="from the URI" if self.cpus else "add cpus=N to the URI",
             hypervisor_version=f"Prometheus {version} · libvirt exporter ({where})",
             libvirt_version="",
         )
