@@ -437,6 +437,12 @@ async def test_an_evacuation_is_planned_as_a_whole_against_the_targets_memory(
         assert title.startswith("Migrate 1 domain to"), title
         assert shown.count("✗ memory, with the others") == 2, shown  # its line, and why
         assert "does not fit" in shown and "for 1 guest before it" in shown, shown
+        # vCPUs are overcommitted, not refused: the confirmation says by how much.
+        target = libvirt.open(two.uri)
+        cpus = target.getInfo()[2]
+        target.close()
+        second = app.ports.host_names()[1]
+        assert f"After the moves: 1 vCPU on {second}'s {cpus} CPUs" in shown, shown
         await pilot.press("escape")
 
 

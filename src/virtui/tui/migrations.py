@@ -264,6 +264,23 @@ class MigrationsController:
             for key, _source, checks in found
         ]
 
+    def _vcpus_after(self, keys: list[DomainKey], target: str) -> str:
+        """The target's vCPUs against its CPUs once the running guests among ``keys``
+        are there (overcommit is allowed, so it is said, not refused)."""
+        update = self.app.store.hosts.get(target)
+        cpus = update.info.cpus if update is not None and update.info is not None else 0
+        coming = [s for k in keys if (s := self.app.store.get(k)) and s.sample.state.is_active]
+        if not cpus or not coming:
+            return ""
+        there = sum(
+            stats.sample.vcpus
+            for stats in self.app.store.all()
+            if stats.sample.key.host == target and stats.sample.state.is_active
+        )
+        after = there + sum(stats.sample.vcpus for stats in coming)
+        ratio = f"{after / cpus:.1f}x"
+        return f" After the moves: {plural(after, 'vCPU')} on {target}'s {cpus} CPUs ({ratio})."
+
     def _moving_to(self, target: str) -> int:
         return sum(1 for m in self.migrations.values() if m.target == target and m.outcome is None)
 
@@ -302,6 +319,7 @@ class MigrationsController:
                 if skipped
                 else ""
             )
+            + self._vcpus_after(ready, target)
         )
 
         def chosen(result: str | None) -> None:
