@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -67,3 +69,30 @@ def format_rate(per_second: float | None) -> str:
             return f"{value:.1f}{suffix}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def distinct_cuts(labels: Iterable[str], width: int) -> dict[str, str]:
+    """Each label cut to ``width`` so that what tells it from the others stays: the end
+    first (``127.0.0.1…`` for every Prometheus target of one machine said nothing), then
+    as much of the start as leaves the cut unlike every other label's. Labels that fit
+    are kept whole; a label no cut can tell apart is cut at its end."""
+    every = sorted(set(labels))
+    cuts = {label: label for label in every if len(label) <= width}
+    for label in every:
+        if label in cuts:
+            continue
+        cuts[label] = label[: width - 1] + "…"
+        for head in range(width - 1, 0, -1):
+            candidate = _cut(label, head, width)
+            if all(_cut(other, head, width) != candidate for other in every if other != label):
+                cuts[label] = candidate
+                break
+    return cuts
+
+
+def _cut(label: str, head: int, width: int) -> str:
+    """``label``'s first ``head`` characters, an ellipsis and its end, ``width`` in all."""
+    if len(label) <= width:
+        return label
+    tail = width - 1 - head
+    return label[:head] + "…" + (label[-tail:] if tail else "")

@@ -12,6 +12,7 @@ from textual.widgets import Input
 from tests.tui.helpers import action_log, column, status_text
 from virtui.config.settings import Settings
 from virtui.model import CpuMode
+from virtui.monitor.sessions import open_sessions
 from virtui.tui.app import VirtuiApp
 
 
@@ -253,3 +254,21 @@ async def test_every_column_keeps_its_whole_label_when_it_is_the_sort_column() -
         assert not any("…" in header for header in headers), sorted(headers)
         for label in ("VCPU", "AUTO", "RDRQ/s", "WRRQ/s", "%MEM", "TX/s"):
             assert any(label + "▼" in h or label + "▲" in h for h in headers), label
+
+
+async def test_host_cells_keep_what_tells_the_hosts_apart(tmp_path: Path) -> None:
+    """Two Prometheus targets of one machine were both "127.0.0.1…" in the HOST column."""
+    from tests.fixtures.nodes import SMALL_FLEET, write_node
+
+    uris = [f"test://{write_node(tmp_path / f'n{n}.xml', SMALL_FLEET)}" for n in (1, 2)]
+    names = dict(zip(uris, ("127.0.0.1:19177@prom", "127.0.0.1:19178@prom"), strict=True))
+    sessions = open_sessions(uris, names=names)
+    app = VirtuiApp(Settings(uris=uris), sessions=sessions, auto_poll=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        cells = {
+            app.domains.table.render_line(y).text[1:11]
+            for y in range(1, app.domains.table.row_count + 1)
+        }
+        assert cells == {"127…7@prom", "127…8@prom"}, cells

@@ -33,3 +33,16 @@ def test_a_fleet_host_says_what_it_does_not_know() -> None:
     assert memory_cell(told, 0) == "unknown"
     untold = _info(driver="prometheus", cpus=0, memory_kib=0, topology="add cpus=N to the URI")
     assert cpu_cell(untold) == "unknown (add cpus=N to the URI)"
+
+
+def test_a_cut_keeps_what_differs_and_leaves_what_fits() -> None:
+    from virtui.formatting import distinct_cuts
+
+    cuts = distinct_cuts(["127.0.0.1:19177@prom", "127.0.0.1:19178@prom", "h1"], 10)
+    assert cuts == {
+        "127.0.0.1:19177@prom": "127…7@prom",
+        "127.0.0.1:19178@prom": "127…8@prom",
+        "h1": "h1",
+    }
+    alone = distinct_cuts(["hypervisor-01.example.com"], 10)
+    assert alone == {"hypervisor-01.example.com": "hyperviso…"}  # nothing to tell apart

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from virtui.formatting import format_cpu_time, format_kib, format_pct, format_rate
+from virtui.formatting import distinct_cuts, format_cpu_time, format_kib, format_pct, format_rate
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
 from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS, DOMAIN_COLUMNS, Column
 from virtui.text import visible
@@ -41,6 +41,7 @@ class LineLook:
 
 
 COLUMNS = DOMAIN_COLUMNS  # the table shows every one it has room for, in this order
+_HOST_WIDTH = next(c.width for c in COLUMNS if c.key == "host") or 10
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
 # Changed characters closer than this on a line are sent as one run: a new run costs a
@@ -57,12 +58,12 @@ _STATE_CLASSES = {
 }
 
 
-def row_texts(item: DomainStats, mode: CpuMode) -> tuple[str, ...]:
-    """What one domain shows, column by column."""
+def row_texts(item: DomainStats, mode: CpuMode, host: str | None = None) -> tuple[str, ...]:
+    """What one domain shows, column by column (``host``: its HOST cell, when cut)."""
     sample = item.sample
     active = sample.state.is_active
     return (
-        visible(sample.key.host),
+        visible(sample.key.host if host is None else host),
         visible(sample.name),  # libvirt allows any character in a name
         "off (saved)" if sample.saved else sample.state.value,
         str(sample.vcpus),
@@ -233,6 +234,8 @@ class DomainTable(ScrollView, can_focus=True):
             (n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden
         )
         self._name_width = NAME_WIDTH_MIN
+        # Host name -> its HOST cell: cut so that what tells the hosts apart shows.
+        self._host_cuts: dict[str, str] = {}
         self._highlighted: DomainKey | None = None
         self.cursor_row = 0
         self.following = False  # the user moved the cursor: a new sort keeps its domain
@@ -274,6 +277,12 @@ class DomainTable(ScrollView, can_focus=True):
         self._settled = self._settled or any(item.cpu_pct_irix is not None for item in stats)
         self._rows = {item.sample.key: item for item in stats}
         self._mode = mode
+        hosts = {item.sample.key.host for item in stats}
+        if hosts != self._host_cuts.keys():
+            self._host_cuts = {host: cut for host, cut in distinct_cuts(hosts, _HOST_WIDTH).items()}
+            self._texts.clear()  # formatted with the old cuts
+            self._strips.clear()
+            self._drawn.clear()
         self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
         if len(self._strips) > self.strip_bound():
             self._strips.clear()  # rows scrolled or sorted out of sight, or long gone
@@ -476,7 +485,7 @@ class DomainTable(ScrollView, can_focus=True):
         if formatted is not None and formatted[0] is row and formatted[1] is self._mode:
             texts = formatted[2]
         else:
-            texts = row_texts(row, self._mode)
+            texts = row_texts(row, self._mode, self._host_cuts.get(key.host))
             self._texts[key] = (row, self._mode, texts)
         progress = self.busy.get(key)
         if progress is not None:
