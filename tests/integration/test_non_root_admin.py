@@ -34,7 +34,7 @@ from tests.requirements import require
 pytestmark = pytest.mark.xdist_group("accounts")
 
 GROUP = "vt-libvirt"  # what Debian's libvirt-daemon-system names "libvirt"
-MEMBER, OUTSIDER = "vt-member", "vt-outsider"
+MEMBER, OUTSIDER = "vt-member", "vt-nogroup"  # the desk tests have a vt-outsider
 DOMAIN_XML = """<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>32</memory>
