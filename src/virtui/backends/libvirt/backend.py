@@ -263,17 +263,14 @@ class LibvirtBackend(Backend):
         return logfiles.read_daemon_logging(self.uri)
 
     def set_daemon_logging(self, filters: str | None, outputs: str | None) -> DaemonLogging:
-        if self.readonly:
-            raise BackendError(
-                f"{self.name} is connected read-only: cannot change the daemon's logging"
-            )
+        self._link.refuse_when_readonly("change the daemon's logging")
         return logfiles.set_daemon_logging(self.uri, filters, outputs)
 
     @counted
     def poll(self) -> HostPoll:
         conn, info = self._link.connection(), self._info
         if info is None:
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+            raise self._link.not_connected()
         try:
             start = time.monotonic_ns()
             samples = self._read_samples(conn)

@@ -63,11 +63,17 @@ class Link:
         """The connection of the call in flight on this thread (else the current one)."""
         owner = getattr(self.pin, "owner", None) or self.owner
         if owner is None:
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+            raise self.not_connected()
         return owner.conn
 
     def not_connected(self) -> BackendError:
+        """What a call on a host that is not connected fails with."""
         return BackendError(f"{self.name}: not connected", connection_lost=True)
+
+    def refuse_when_readonly(self, what: str) -> None:
+        """Fail, saying so, when the host is connected read-only."""
+        if self.readonly:
+            raise BackendError(f"{self.name} is connected read-only: cannot {what}")
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -178,5 +184,4 @@ class LibvirtPart:
             raise BackendError(f"{self.name}: no domain {uuid}: {describe(error)}") from error
 
     def _refuse_when_readonly(self, what: str) -> None:
-        if self.readonly:
-            raise BackendError(f"{self.name} is connected read-only: cannot {what}")
+        self._link.refuse_when_readonly(what)

@@ -394,12 +394,12 @@ class LibvirtMigration(LibvirtPart):
         call in flight so it is not closed under it."""
         owner = self._link.owner
         if owner is None:
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+            raise self._link.not_connected()
         own = owner.serial
         if own:
             owner = self._link.open_job()
         if not owner.enter():
-            raise BackendError(f"{self.name}: not connected", connection_lost=True)
+            raise self._link.not_connected()
         try:
             yield owner.conn
         finally:
