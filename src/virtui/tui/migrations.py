@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from virtui.background import Cancellable
 from virtui.formatting import plural
-from virtui.model import DomainKey, DomainState, LogEntry, Severity
+from virtui.model import DomainKey, DomainState, HostInfo, LogEntry, Severity
 from virtui.model.migration import (
     MigrationJob,
     MigrationOptions,
@@ -180,7 +180,7 @@ class MigrationsController:
         """The hosts that can be a target now, and why each other one cannot."""
         ok: list[str] = []
         why_not: dict[str, str] = {}
-        source_of = {self._host_uuid(s): s for s in sources if self._host_uuid(s)}
+        source_of = {uuid: s for s in sources if (uuid := self._host_uuid(s))}
         for host in self.app.ports.host_names():
             if host in sources:
                 continue
@@ -190,8 +190,7 @@ class MigrationsController:
                 why_not[host] = "not a libvirt host"
             elif update is None or update.status.value != "connected":
                 why_not[host] = update.status.value if update else "connecting"
-            elif self._host_uuid(host) in source_of:
-                same = source_of[self._host_uuid(host)]
+            elif (same := source_of.get(self._host_uuid(host))) is not None:
                 why_not[host] = f"the same host as {same} (one libvirtd under two names)"
             elif self.app.ports.read_only(host):
                 why_not[host] = "read-only"
@@ -200,8 +199,8 @@ class MigrationsController:
         return ok, why_not
 
     def _host_uuid(self, host: str) -> str:
-        update = self.app.store.hosts.get(host)
-        return update.info.host_uuid if update is not None and update.info is not None else ""
+        info = self._info(host)
+        return info.host_uuid if info is not None else ""
 
     def _start_all(self, keys: list[DomainKey], target: str, options: MigrationOptions) -> None:
         for key in keys:
@@ -249,14 +248,13 @@ class MigrationsController:
             for key, source, checks in found
             if options.live and source.active and all(c.ok for c in checks)
         ]
-        if not free_kib or len(needs) + self._moving_to(target) < 2:
+        under_way = self._under_way(target)
+        if not free_kib or len(needs) + len(under_way) < 2:
             return [(key, checks) for key, _source, checks in found]
         reserved = sum(
             stats.sample.mem_kib
-            for migration in self.migrations.values()
-            if migration.target == target
-            and migration.outcome is None
-            and (stats := self.app.store.get(migration.key)) is not None
+            for migration in under_way
+            if (stats := self.app.store.get(migration.key)) is not None
         )
         together = fit_together(needs, free_kib, reserved)
         return [
@@ -267,8 +265,8 @@ class MigrationsController:
     def _vcpus_after(self, keys: list[DomainKey], target: str) -> str:
         """The target's vCPUs against its CPUs once the running guests among ``keys``
         are there (overcommit is allowed, so it is said, not refused)."""
-        update = self.app.store.hosts.get(target)
-        cpus = update.info.cpus if update is not None and update.info is not None else 0
+        info = self._info(target)
+        cpus = info.cpus if info is not None else 0
         coming = [s for k in keys if (s := self.app.store.get(k)) and s.sample.state.is_active]
         if not cpus or not coming:
             return ""
@@ -281,8 +279,14 @@ class MigrationsController:
         ratio = f"{after / cpus:.1f}x"
         return f" After the moves: {plural(after, 'vCPU')} on {target}'s {cpus} CPUs ({ratio})."
 
-    def _moving_to(self, target: str) -> int:
-        return sum(1 for m in self.migrations.values() if m.target == target and m.outcome is None)
+    def _under_way(self, target: str) -> list[Migration]:
+        """The migrations in flight to ``target``."""
+        return [m for m in self.migrations.values() if m.target == target and m.outcome is None]
+
+    def _info(self, host: str) -> HostInfo | None:
+        """What ``host`` said of itself when it connected (None before)."""
+        update = self.app.store.hosts.get(host)
+        return update.info if update is not None else None
 
     def _confirm(
         self,
@@ -449,26 +453,30 @@ class MigrationsController:
             for m in every
         }
 
+    def _in_flight(self, row_key: str) -> Migration | None:
+        """The migration in flight of a panel row (None: it has ended)."""
+        return next((m for m in self.migrations.values() if _row_key(m) == row_key), None)
+
     def cancel_row(self, row_key: str) -> str:
         """Cancel the migration of a panel row; what to say."""
-        for migration in self.migrations.values():
-            if _row_key(migration) == row_key:
-                self.cancel(migration.key)
-                return f"cancelling the migration of {migration.name}: libvirt aborts the job"
-        return "that migration is not running"
+        migration = self._in_flight(row_key)
+        if migration is None:
+            return "that migration is not running"
+        self.cancel(migration.key)
+        return f"cancelling the migration of {migration.name}: libvirt aborts the job"
 
     def postcopy_row(self, row_key: str) -> str:
         """Switch the migration of a panel row to post-copy now; what to say."""
-        for migration in self.migrations.values():
-            if _row_key(migration) == row_key:
-                if not migration.options.postcopy:
-                    return (
-                        f"{migration.name}: post-copy needs the post-copy option when the "
-                        "migration starts (libvirt cannot switch without it)"
-                    )
-                migration.postcopy_now.set()
-                return f"switching the migration of {migration.name} to post-copy"
-        return "that migration is not running"
+        migration = self._in_flight(row_key)
+        if migration is None:
+            return "that migration is not running"
+        if not migration.options.postcopy:
+            return (
+                f"{migration.name}: post-copy needs the post-copy option when the "
+                "migration starts (libvirt cannot switch without it)"
+            )
+        migration.postcopy_now.set()
+        return f"switching the migration of {migration.name} to post-copy"
 
     def outcome_of(self, row_key: str) -> str:
         """What happened to a finished migration of a panel row."""
