@@ -4,13 +4,13 @@ host's URI, and the remote-viewer connection file. Nothing here runs a program."
 from __future__ import annotations
 
 import os
-import pwd
 import shlex
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from virtui.account import account_name
 from virtui.model.detail import GraphicsInfo
 
 LOCAL_OFFSET = 10000  # the local end of a tunnel: 5900 -> 15900, clear of local displays
@@ -147,9 +147,7 @@ def _jump_host(environ: Mapping[str, str], account: str | None) -> tuple[str, st
     words = environ.get("SSH_CONNECTION", "").split()
     if len(words) != 4:
         return None
-    if account is None:
-        account = pwd.getpwuid(os.geteuid()).pw_name
-    return words[2], words[3], account
+    return words[2], words[3], account_name() if account is None else account
 
 
 def _vv(kind: str, host: str, port: int) -> str:

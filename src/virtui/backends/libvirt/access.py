@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import grp
 import os
-import pwd
 import re
+
+from virtui.account import account_name
 
 _SOCKET = re.compile(r"connect socket to '([^']+)': Permission denied")
 
@@ -17,7 +18,7 @@ def permission_hint(message: str) -> str:
     found = _SOCKET.search(message)
     if found is None:
         return ""
-    account = _name_of(os.geteuid())
+    account = account_name()
     try:
         group = grp.getgrgid(os.stat(found.group(1)).st_gid).gr_name
     except (OSError, KeyError):
@@ -36,10 +37,3 @@ def permission_hint(message: str) -> str:
         f" — {way}. Meanwhile --readonly watches through the read-only socket, and "
         "qemu:///session is this account's own libvirt."
     )
-
-
-def _name_of(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
