@@ -279,7 +279,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._mode = mode
         hosts = {item.sample.key.host for item in stats}
         if hosts != self._host_cuts.keys():
-            self._host_cuts = {host: cut for host, cut in distinct_cuts(hosts, _HOST_WIDTH).items()}
+            self._host_cuts = distinct_cuts(hosts, _HOST_WIDTH)
             self._texts.clear()  # formatted with the old cuts
             self._strips.clear()
             self._drawn.clear()
