@@ -51,6 +51,26 @@ def test_the_time_left_of_a_bursty_capped_copy_is_within_2x_of_the_truth() -> No
     assert ratios and all(0.5 <= r <= 2 for r in ratios), [round(r, 2) for r in ratios]
 
 
+def test_a_figure_that_runs_ahead_of_the_cap_and_the_memory_after_the_disks_are_counted() -> None:
+    """As a real 24 MiB copy at 2 MiB/s read (the integration test's guest, 8 MiB of
+    memory): 16 MiB at 0.5 s, nothing more until 8.5 s, then all of it; the move ended
+    at 15.6 s. Taken as said, the time left was 0 for the last 7 s."""
+    total = 24 * MIB
+    readings = [
+        MigrationJob(ms, total, done, total - done, 0, 4096, 0, 0, total, done)
+        for ms in range(500, 12_100, 500)
+        for done in [16 * MIB if ms < 8500 else total]
+    ]
+    earlier: list[MigrationJob] = []
+    for job in readings:
+        shown = progress("vm", "a", "b", job, earlier, 2 * MIB, 8 * MIB)
+        earlier = window(earlier, job)
+        truth = 15.6 - job.elapsed_ms / 1000
+        assert shown.eta_s is not None and truth / 2 <= shown.eta_s <= truth * 2
+        assert shown.processed <= 2 * MIB * job.elapsed_ms / 1000  # no more than the cap
+        assert shown.phase == ("copying disks" if job.elapsed_ms < 12_000 else "copying memory")
+
+
 def test_the_rate_never_says_more_than_the_bandwidth_limit() -> None:
     first, second = _bursty(48, 16, 2.0)[14:16]  # the first step is reported between
     shown = progress("vm", "a", "b", second, [first], limit_bps=2 * MIB)

@@ -35,35 +35,55 @@ def progress(
     job: MigrationJob,
     earlier: Sequence[MigrationJob],
     limit_bps: float = 0.0,
+    memory_bytes: int = 0,
 ) -> MigrationProgress:
     """The progress shown for ``job``, after the ``earlier`` readings at which the
-    figure sent changed (``window`` keeps them).
+    figure sent changed (``window`` keeps them); ``memory_bytes`` is the guest's memory.
 
-    libvirt's own rate covers only memory, and a disk copy's figure moves in steps
-    (16 MiB at a time: at a 2 MiB/s cap, every 8 s), so half a second said 32 MiB/s or
-    nothing and the time left 2 s for 24 s of work. So the rate is what was sent between
-    the first and the last of the last RATE_POINTS changes, never above the bandwidth
-    limit ``limit_bps`` when there is one, and the time left counts down between steps:
-    what remains at that rate, less the time since the figure last moved."""
+    libvirt's own rate covers only memory, and a disk copy's figure moves in steps:
+    QEMU counts a chunk as copied when it reads it, so at a 2 MiB/s cap a real 24 MiB
+    copy read 16 MiB after 0.5 s, nothing more for 8 s, then all of it 7 s before the
+    move was done; half a second's rate said 2 s for 24 s of work. So:
+
+    - the rate is what was sent between the first and the last of the last
+      RATE_POINTS changes (each what it can really have sent), never above the
+      bandwidth limit ``limit_bps``, and the limit itself until there are two;
+    - between changes, what was sent grows at that rate (up to the figure's total),
+      but under a limit never beyond the limit times the time elapsed, whatever the
+      figure says;
+    - while the disks copy, libvirt's total does not hold the memory yet, which
+      crosses after them at the same rate: it is added (at most the guest's memory,
+      as idle pages go faster)."""
     rate = eta = None
     points = window(earlier, job)
     first, last = points[0], points[-1]
     if last.elapsed_ms > first.elapsed_ms:
-        sent = last.data_processed - first.data_processed
+        sent = _sent(last, limit_bps) - _sent(first, limit_bps)
         rate = max(0.0, sent * 1000.0 / (last.elapsed_ms - first.elapsed_ms))
         if limit_bps:
             rate = min(rate, limit_bps)
+    elif limit_bps:
+        rate = limit_bps
+    since_s = (job.elapsed_ms - last.elapsed_ms) / 1000.0
+    processed = min(job.data_total, job.data_processed + int((rate or 0.0) * since_s))
+    if limit_bps:
+        processed = min(processed, _through(limit_bps, job))
+    remaining = max(0, job.data_remaining + job.data_processed - processed)
+    if job.disk_total and job.data_total <= job.disk_total and not job.postcopy:
+        remaining += memory_bytes
     if rate:
-        since_s = (job.elapsed_ms - last.elapsed_ms) / 1000.0
-        eta = max(0.0, job.data_remaining / rate - since_s)
+        eta = remaining / rate
+    phase = phase_of(job)
+    if processed < job.disk_total and not job.postcopy:
+        phase = "copying disks"  # the figure ran ahead of what the limit lets through
     return MigrationProgress(
         domain=domain,
         source=source,
         target=target,
-        phase=phase_of(job),
-        processed=job.data_processed,
-        remaining=job.data_remaining,
-        total=job.data_total,
+        phase=phase,
+        processed=processed,
+        remaining=remaining,
+        total=processed + remaining,
         rate=rate,
         dirty_rate=float(job.memory_dirty_rate * job.memory_page_size),
         iteration=job.iteration,
@@ -71,6 +91,17 @@ def progress(
         eta_s=eta,
         elapsed_s=job.elapsed_ms / 1000.0,
     )
+
+
+def _through(limit_bps: float, job: MigrationJob) -> int:
+    """What a bandwidth limit lets through in the time ``job`` has run."""
+    return int(limit_bps * job.elapsed_ms / 1000.0)
+
+
+def _sent(job: MigrationJob, limit_bps: float) -> int:
+    """What ``job`` can really have sent: its figure, but under a limit no more than the
+    limit lets through."""
+    return min(job.data_processed, _through(limit_bps, job)) if limit_bps else job.data_processed
 
 
 def window(earlier: Sequence[MigrationJob], job: MigrationJob) -> list[MigrationJob]:

@@ -391,8 +391,16 @@ class MigrationsController:
 
     def _progress(self, migration: Migration, job: MigrationJob) -> None:
         limit = migration.options.bandwidth_mib * (1 << 20)
+        stats = self.app.store.get(migration.key)
+        memory = stats.sample.mem_kib * 1024 if stats is not None else 0
         shown = progress(
-            migration.name, migration.source, migration.target, job, migration.readings, limit
+            migration.name,
+            migration.source,
+            migration.target,
+            job,
+            migration.readings,
+            limit,
+            memory,
         )
         migration.job, migration.shown = job, shown
         migration.readings = window(migration.readings, job)
