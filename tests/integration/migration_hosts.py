@@ -135,6 +135,11 @@ class MigrationHost:
             return True
         return False
 
+    def enter(self) -> list[str]:
+        """The nsenter words that run a command in this host's namespaces."""
+        assert self.process is not None  # libvirtd itself: unshare and sh exec it
+        return ["nsenter", "--target", str(self.process.pid), "--mount", "--net", "--uts"]
+
     def run_inside(self, *command: str) -> str:
         """A command in this host's namespaces; its output."""
         assert self.process is not None
@@ -202,10 +207,16 @@ def with_pools(*hosts: MigrationHost) -> None:
 
 
 def make_guest(
-    uri: str, name: str, disk_mib: int = 1, running: bool = True, memory_mib: int = 32
+    uri: str,
+    name: str,
+    disk_mib: int = 1,
+    running: bool = True,
+    memory_mib: int = 32,
+    vnc_port: int = 0,
 ) -> str:
     """A guest whose disk (a boot sector, then ``disk_mib`` MiB of noise that a copy
-    cannot skip) is a volume of the host's pool; its UUID."""
+    cannot skip) is a volume of the host's pool, with a VNC display on the host's
+    loopback at ``vnc_port`` when one is given; its UUID."""
     conn = libvirt.open(uri)
     try:
         volume = conn.storagePoolLookupByName("images").createXML(
@@ -219,12 +230,17 @@ def make_guest(
         for start in range(0, len(data), 1 << 20):
             stream.send(data[start : start + (1 << 20)])
         stream.finish()
+        graphics = (
+            f"<graphics type='vnc' port='{vnc_port}' autoport='no' listen='127.0.0.1'/>"
+            if vnc_port
+            else ""
+        )
         dom = conn.defineXMLFlags(
             f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>{memory_mib}</memory>
 <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
 <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>
 <source file='{IMAGES}/{name}.img'/><target dev='hda' bus='ide'/></disk>
-<memballoon model='none'/></devices></domain>""",
+{graphics}<memballoon model='none'/></devices></domain>""",
             libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
         )
         if running:
