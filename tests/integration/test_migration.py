@@ -5,6 +5,7 @@ refused by the pre-checks."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ from textual.widgets import Input
 from tests.integration.daemons import daemons_available
 from tests.integration.migration_hosts import IMAGES, MigrationHost, make_guest, pair, with_pools
 from tests.requirements import require
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, screen_text, wait_for
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
+from virtui.model import DomainKey
 from virtui.model.migration import CopyStorage, MigrationJob, MigrationOptions, Transport
 from virtui.monitor.migration import progress, window
 from virtui.monitor.sessions import open_sessions
@@ -505,3 +507,50 @@ def test_the_time_left_under_a_bandwidth_cap_is_within_twice_the_real_time_left(
         (round(eta, 1), round(real, 1)) for eta, real in shown if not real / 2 <= eta <= real * 2
     ]
     assert not wrong, f"time left shown vs real: {wrong} of {len(shown)}"
+
+
+class _RowWatchingApp(RecordingApp):
+    """Keeps every text a row's state cell is given while an action runs."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.busy_texts: list[str] = []
+
+    def set_busy(self, key: DomainKey, text: str | None) -> None:
+        if text is not None:
+            self.busy_texts.append(text)
+        super().set_busy(key, text)
+
+
+async def test_the_row_reads_a_share_that_only_grows_through_a_whole_capped_move(
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """Through a real copy-storage move at 2 MiB/s (disks, then memory: libvirt's total
+    grows at the switch), the row says `⟳ mig  NN%` with one glyph and a share that
+    never goes back and ends near all of it."""
+    one, two = backends
+    make_guest(one.uri, "grower", disk_mib=12, memory_mib=8)
+    uris = [one.uri, two.uri]
+    app = _RowWatchingApp(Settings(uris=uris), sessions=open_sessions(uris), auto_poll=False)
+    drawn: set[str] = set()
+    async with app.run_test(size=(180, 50)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *"grower", "enter", "o")
+        await _fill(app, {"copy_storage": "all", "bandwidth": "2"})
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+
+        def moved() -> bool:
+            rows = [t for t in screen_text(app).splitlines() if "grower" in t]
+            drawn.update(
+                m for t in rows if "filter" not in t for m in re.findall(r"(?:⟳ *)+mig *\d+%", t)
+            )
+            return any("grower moved to" in t for t in app.told)
+
+        await wait_for(moved, timeout=120)
+    shares = [int(t[4:-1]) for t in app.busy_texts if t.startswith("mig ")]
+    assert all(re.fullmatch(r"mig +\d+%|migrating", t) for t in app.busy_texts), app.busy_texts
+    assert len(shares) >= 3 and shares == sorted(shares), app.busy_texts
+    assert shares[0] < 50 and shares[-1] >= 90, app.busy_texts
+    assert drawn and all(re.fullmatch(r"⟳ mig +\d+%", d) for d in drawn), drawn  # one glyph
