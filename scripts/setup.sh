@@ -35,7 +35,7 @@ packages=(
 if [[ $mode == test ]]; then
   # tests of the fleet backend: a real Prometheus scraping real exporters (never started
   # as services here: the tests run their own on loopback ports)
-  packages+=(prometheus prometheus-libvirt-exporter)
+  packages+=(prometheus prometheus-libvirt-exporter prometheus-node-exporter)
   # tests that drive the app as a person would: in tmux, and served to headless Chromium
   packages+=(tmux chromium)
   # the team desk's test: two OS accounts (useradd, runuser) and their processes

@@ -15,6 +15,7 @@ CONFIG = """\
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files: [{rules}]
 scrape_configs:
   - job_name: libvirt
     static_configs:
@@ -29,9 +30,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def prometheus_available() -> str:
-    """Why the processes cannot run here, or ""."""
-    missing = [p for p in ("prometheus", "prometheus-libvirt-exporter") if not shutil.which(p)]
+def prometheus_available(*more: str) -> str:
+    """Why the processes (and ``more``) cannot run here, or ""."""
+    wanted = ("prometheus", "prometheus-libvirt-exporter", *more)
+    missing = [p for p in wanted if not shutil.which(p)]
     return f"not installed: {', '.join(missing)} (Debian packages)" if missing else ""
 
 
@@ -57,20 +59,45 @@ class Exporter:
         self.process.wait(10)
 
 
-class Prometheus:
-    """A Prometheus scraping the given exporters every second."""
+class NodeExporter:
+    """prometheus-node-exporter on a loopback port: this machine's CPU and memory."""
 
-    def __init__(self, targets: list[str]) -> None:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            ["prometheus-node-exporter", f"--web.listen-address={self.address}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_http(f"http://{self.address}/metrics", self.process)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+class Prometheus:
+    """A Prometheus scraping the given exporters every second, evaluating ``rules``
+    (a rule file's YAML) every second."""
+
+    def __init__(self, targets: list[str], rules: str = "") -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="vt-prom-"))
         self.targets = targets
+        self.rules = rules
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
 
     def start(self) -> None:
+        if self.rules:
+            (self.dir / "rules.yml").write_text(self.rules)
         (self.dir / "prometheus.yml").write_text(
-            CONFIG.format(targets=", ".join(f"'{t}'" for t in self.targets))
+            CONFIG.format(
+                targets=", ".join(f"'{t}'" for t in self.targets),
+                rules=f"'{self.dir / 'rules.yml'}'" if self.rules else "",
+            )
         )
         self.process = subprocess.Popen(
             [
@@ -87,7 +114,7 @@ class Prometheus:
     def wait_for_samples(self, count: int, timeout: float = 30.0) -> None:
         """Until every target has been scraped ``count`` times (rates need two)."""
         deadline = time.monotonic() + timeout
-        query = f"count_over_time(libvirt_up[5m]) >= {count}"
+        query = f"sum_over_time(up[5m]) >= {count}"  # successful scrapes
         while time.monotonic() < deadline:
             answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
             if len(answer["data"]["result"]) == len(self.targets):

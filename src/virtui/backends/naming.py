@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 # Query parameters of a prometheus+http URI that are options, not label matchers.
-PROMETHEUS_OPTIONS = frozenset({"cpus", "via"})
+PROMETHEUS_OPTIONS = frozenset({"cpus", "node", "via"})
 
 
 def is_local(uri: str) -> bool:

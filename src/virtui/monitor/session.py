@@ -70,6 +70,7 @@ class HostSession:
         self._next_attempt = 0.0
         self._last_error = ""
         self._last_cpu: HostCpuSample | None = None
+        self._host_pct: float | None = None  # the figure _last_cpu gave
         self._failure = HostStatus.FAILED
         # One poll of a host at a time, whoever asks (the poller, a refresh, a test's
         # poll_now): two connects on one backend at once deadlocked inside libvirt (one
@@ -142,14 +143,17 @@ class HostSession:
             if slot:
                 POLL_SLOTS.release()
         host_pct = None
-        if poll.cpu is not None and self._last_cpu is not None:
+        if poll.cpu is not None and poll.cpu == self._last_cpu:
+            # The same reading again (Prometheus between two scrapes): the same figure.
+            host_pct = self._host_pct
+        elif poll.cpu is not None and self._last_cpu is not None:
             host_pct = host_busy_percent(
                 self._last_cpu.busy_ns,
                 poll.cpu.busy_ns,
                 self._last_cpu.total_ns,
                 poll.cpu.total_ns,
             )
-        self._last_cpu = poll.cpu
+        self._last_cpu, self._host_pct = poll.cpu, host_pct
         return HostUpdate(
             name=self.name,
             uri=self.backend.uri,

@@ -2,13 +2,15 @@
 
 URI: ``prometheus+http://PROMETHEUS:9090/?instance=h1:9177`` — every query parameter
 but the options is a label matcher selecting the target (``instance``, ``job``, ...).
-Options: ``cpus=N`` (the host's logical CPUs, for Solaris mode: the exporter does not
-report them) and ``via=NAME`` (a libvirt host entry of the same machine, through which
-actions go). Read-only.
+Options: ``cpus=N`` (the host's logical CPUs, for Solaris mode, where no node_exporter
+says), ``node=INSTANCE`` (the node_exporter target of the same machine; by default the
+one target at the same address, when there is one) and ``via=NAME`` (a libvirt host
+entry of the same machine, through which actions go). Read-only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,9 +18,40 @@ from urllib.parse import parse_qsl, urlsplit
 from virtui.backends.base import Backend, BackendCapabilities, BackendError
 from virtui.backends.naming import PROMETHEUS_OPTIONS
 from virtui.backends.prometheus.client import client_for
-from virtui.model import DomainKey, DomainSample, HostInfo, HostPoll
+from virtui.model import (
+    DiskCounters,
+    DomainKey,
+    DomainSample,
+    HostCpuSample,
+    HostInfo,
+    HostPoll,
+    NicCounters,
+)
 from virtui.model.domain import state_from_code
 
+BLOCK = "libvirt_domain_block_stats_"
+DISK_FIELDS = {  # the exporter's counter -> DiskCounters' field
+    f"{BLOCK}read_bytes_total": "rd_bytes",
+    f"{BLOCK}write_bytes_total": "wr_bytes",
+    f"{BLOCK}read_requests_total": "rd_reqs",
+    f"{BLOCK}write_requests_total": "wr_reqs",
+}
+NIC = "libvirt_domain_interface_stats_"
+NIC_FIELDS = {
+    f"{NIC}receive_bytes_total": "rx_bytes",
+    f"{NIC}transmit_bytes_total": "tx_bytes",
+    f"{NIC}receive_packets_total": "rx_packets",
+    f"{NIC}transmit_packets_total": "tx_packets",
+    f"{NIC}receive_errors_total": "rx_errors",
+    f"{NIC}transmit_errors_total": "tx_errors",
+    f"{NIC}receive_drops_total": "rx_drops",
+    f"{NIC}transmit_drops_total": "tx_drops",
+}
+# The same machine's node_exporter: the host's CPU time, CPUs and memory.
+NODE_CPU = "node_cpu_seconds_total"
+NODE_TOTAL = "node_memory_MemTotal_bytes"
+NODE_AVAILABLE = "node_memory_MemAvailable_bytes"
+IDLE_MODES = ("idle", "iowait")  # as libvirt's node CPU stats: the rest is busy
 METRICS = (
     "libvirt_up",
     "libvirt_domain_info_cpu_time_seconds_total",
@@ -26,7 +59,33 @@ METRICS = (
     "libvirt_domain_info_memory_usage_bytes",
     "libvirt_domain_info_maximum_memory_bytes",
     "libvirt_domain_state_code",
+    *DISK_FIELDS,
+    *NIC_FIELDS,
+    NODE_CPU,
+    NODE_TOTAL,
+    NODE_AVAILABLE,
 )
+# An instant query's values carry the time of the query, not of the scrape; a rate
+# needs the scrape's. ``timestamp(up)`` is each target's last scrape, marked by a label
+# of its own so that ``or`` keeps it beside the target's other series.
+SCRAPED = "scraped_at"
+ROUND_QUERY = (
+    '{__name__=~"' + "|".join(METRICS) + '"}'
+    f' or label_replace(timestamp(up), "virtui", "{SCRAPED}", "", "")'
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NodeFacts:
+    """What the same machine's node_exporter says of the host."""
+
+    instance: str
+    cpus: int
+    memory_kib: int
+    available_kib: int
+    cpu: HostCpuSample | None
+
+
 HISTORY_S = 600
 HISTORY_STEP_S = 2
 
@@ -50,6 +109,7 @@ class PrometheusBackend(Backend):
         self.labels = {k: v for k, v in query if k not in PROMETHEUS_OPTIONS}
         options = {k: v for k, v in query if k in PROMETHEUS_OPTIONS}
         self.cpus = int(options["cpus"]) if options.get("cpus", "").isdigit() else 0
+        self.node = options.get("node", "")
         self.actions_via = options.get("via", "")
         self.client = client_for(self.base_url)
         self._info: HostInfo | None = None
@@ -68,7 +128,8 @@ class PrometheusBackend(Backend):
         if self._problem:
             raise BackendError(self._problem)
         version = self.client.version()
-        self._check_up(self.client.query("libvirt_up"))
+        result = self.client.query(ROUND_QUERY)
+        self._check_up([item for item in result if _name(item) == "libvirt_up"])
         where = ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "every target"
         self._info = HostInfo(
             name=self.name,
@@ -76,12 +137,63 @@ class PrometheusBackend(Backend):
             hostname=self.labels.get("instance", self.name),
             driver="prometheus",
             cpus=self.cpus,
-            memory_kib=0,  # the libvirt exporter does not say: shown as "unknown"
-            topology="from the URI" if self.cpus else "add cpus=N to the URI",
+            memory_kib=0,  # the libvirt exporter does not say: node_exporter may
+            topology="from the URI" if self.cpus else "",
             hypervisor_version=f"Prometheus {version} · libvirt exporter ({where})",
             libvirt_version="",
         )
+        self._info = self._with_node(self._info, self._node_facts(result))
         return self._info
+
+    def _with_node(self, info: HostInfo, node: NodeFacts | None) -> HostInfo:
+        """``info`` with the CPUs and memory node_exporter gives, or saying why not."""
+        if node is not None:
+            return dataclasses.replace(
+                info,
+                cpus=node.cpus or self.cpus,
+                memory_kib=node.memory_kib,
+                topology=f"node_exporter {node.instance}",
+            )
+        if self.cpus:
+            return dataclasses.replace(info, topology="from the URI")
+        return dataclasses.replace(info, topology=f"{self._node_missing()}: add node= or cpus=N")
+
+    def _node_missing(self) -> str:
+        if self.node:
+            return f"no node_exporter target {self.node}"
+        return f"no single node_exporter at {_address(self.labels.get('instance', '')) or '?'}"
+
+    def _node_facts(self, result: list[dict[str, Any]]) -> NodeFacts | None:
+        """The node_exporter series of this host's machine: the target ``node=`` names,
+        else the one target at the instance's address (several there, as on a test
+        machine: none, rather than another host's)."""
+        series = [item for item in result if _name(item).startswith("node_")]
+        instances = {item["metric"].get("instance", "") for item in series}
+        if self.node:
+            chosen = self.node if self.node in instances else ""
+        else:
+            here = _address(self.labels.get("instance", ""))
+            near = [i for i in instances if here and _address(i) == here]
+            chosen = near[0] if len(near) == 1 else ""
+        if not chosen:
+            return None
+        mine = [item for item in series if item["metric"].get("instance") == chosen]
+        busy = total = 0.0
+        cpus: set[str] = set()
+        memory = available = 0.0
+        for item in mine:
+            name, value = _name(item), _value(item)
+            if name == NODE_CPU:
+                cpus.add(item["metric"].get("cpu", ""))
+                total += value
+                if item["metric"].get("mode") not in IDLE_MODES:
+                    busy += value
+            elif name == NODE_TOTAL:
+                memory = value
+            elif name == NODE_AVAILABLE:
+                available = value
+        cpu = HostCpuSample(int(busy * 1e9), int(total * 1e9)) if cpus else None
+        return NodeFacts(chosen, len(cpus), int(memory) // 1024, int(available) // 1024, cpu)
 
     def _check_up(self, result: list[dict[str, Any]]) -> None:
         ups = [item for item in result if self._matches(item.get("metric", {}))]
@@ -100,28 +212,79 @@ class PrometheusBackend(Backend):
         info = self._info
         if info is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
-        result = self.client.query('{__name__=~"' + "|".join(METRICS) + '"}')
+        result = self.client.query(ROUND_QUERY)
         mine = [item for item in result if self._matches(item.get("metric", {}))]
-        self._check_up([item for item in mine if item["metric"].get("__name__") == "libvirt_up"])
+        self._check_up([item for item in mine if _name(item) == "libvirt_up"])
+        node = self._node_facts(result)
+        self._info = info = self._with_node(info, node)
         by_uuid: dict[str, dict[str, Any]] = {}
+        devices_told = False  # an exporter without block and interface counters: unknown
+        scraped_ns = next(
+            (int(_value(i) * 1e9) for i in mine if i["metric"].get("virtui") == SCRAPED), 0
+        )
         for item in mine:
             metric = item["metric"]
             uuid = metric.get("uuid")
             if not uuid:
                 continue
             record = by_uuid.setdefault(uuid, {"name": metric.get("domain", uuid)})
-            record[metric.get("__name__", "")] = item
+            name = metric.get("__name__", "")
+            if name in DISK_FIELDS or name in NIC_FIELDS:
+                devices_told = True
+                kind, fields = (
+                    ("disks", DISK_FIELDS) if name in DISK_FIELDS else ("nics", NIC_FIELDS)
+                )
+                device = record.setdefault(kind, {}).setdefault(
+                    metric.get("target_device", ""),
+                    {
+                        "path": metric.get("source_file", ""),
+                        "bridge": metric.get("source_bridge", ""),
+                    },
+                )
+                device[fields[name]] = int(_value(item))
+            else:
+                record[name] = item
         now_ns = time.monotonic_ns()
-        domains = tuple(self._sample(uuid, record) for uuid, record in by_uuid.items())
-        return HostPoll(info, now_ns, time.time(), domains)
+        domains = tuple(
+            self._sample(uuid, record, devices_told, scraped_ns) for uuid, record in by_uuid.items()
+        )
+        return HostPoll(
+            info,
+            now_ns,
+            time.time(),
+            domains,
+            cpu=node.cpu if node is not None else None,
+            free_memory_kib=node.available_kib if node is not None else 0,
+        )
 
-    def _sample(self, uuid: str, record: dict[str, Any]) -> DomainSample:
+    def _sample(
+        self, uuid: str, record: dict[str, Any], devices_told: bool, scraped_ns: int
+    ) -> DomainSample:
         def number(metric: str) -> float:
             item = record.get(metric)
             return _value(item) if item is not None else 0.0
 
-        cpu = record.get("libvirt_domain_info_cpu_time_seconds_total")
         state = int(number("libvirt_domain_state_code"))
+        disks = nics = None
+        if devices_told:
+            disks = tuple(
+                DiskCounters(
+                    name,
+                    d["path"],
+                    d.get("rd_bytes", 0),
+                    d.get("wr_bytes", 0),
+                    d.get("rd_reqs", 0),
+                    d.get("wr_reqs", 0),
+                )
+                for name, d in sorted(record.get("disks", {}).items())
+            )
+            nics = tuple(
+                NicCounters(
+                    name,
+                    **{k: v for k, v in n.items() if k not in ("path",)},
+                )
+                for name, n in sorted(record.get("nics", {}).items())
+            )
         return DomainSample(
             key=DomainKey(self.name, uuid),
             name=str(record["name"]),
@@ -131,7 +294,9 @@ class PrometheusBackend(Backend):
             max_mem_kib=int(number("libvirt_domain_info_maximum_memory_bytes")) // 1024,
             cpu_time_ns=int(number("libvirt_domain_info_cpu_time_seconds_total") * 1e9),
             # The time of the scrape, not of this query: a rate spans two scrapes.
-            read_ns=int(float(cpu["value"][0]) * 1e9) if cpu is not None else 0,
+            read_ns=scraped_ns,
+            disks=disks,
+            nics=nics,
         )
 
     def cpu_history(self) -> dict[str, list[float]]:
@@ -151,6 +316,16 @@ class PrometheusBackend(Backend):
 
     def close(self) -> None:
         self._info = None
+
+
+def _name(item: dict[str, Any]) -> str:
+    return str(item.get("metric", {}).get("__name__", ""))
+
+
+def _address(instance: str) -> str:
+    """The host part of an ``instance`` label (``10.0.0.5:9177`` -> ``10.0.0.5``)."""
+    host, _, port = instance.rpartition(":")
+    return host.strip("[]") if host and port.isdigit() else instance
 
 
 def _value(item: dict[str, Any]) -> float:

@@ -1,0 +1,241 @@
+"""The fleet view filled from what Prometheus already has, against real processes: a
+libvirtd running a guest that writes its disk and takes frames on its NIC, scraped by
+prometheus-libvirt-exporter, and this machine's prometheus-node-exporter, both scraped
+by a real Prometheus every second.
+
+The figures are checked against their sources read by plain calls around the same
+scrapes: domblkstat and domifstat (virDomainBlockStats, virDomainInterfaceStats) for
+the I/O rates, /proc/stat and /proc/meminfo for the host."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.integration.daemons import Daemon
+from tests.integration.guests import define_io_guest, remove_test_guests
+from tests.integration.prometheus import Exporter, NodeExporter, Prometheus, prometheus_available
+from tests.integration.test_io_guests import FrameSender
+from tests.requirements import require
+from virtui.backends.libvirt.bootsector import DISK_WRITE_CODE
+from virtui.backends.prometheus.backend import ROUND_QUERY, SCRAPED, PrometheusBackend
+from virtui.model import DomainStats, HostStatus
+from virtui.monitor.session import HostSession, HostUpdate
+
+# Guests of the storage daemon started at the same moment by two workers' daemons can
+# meet cgroup v1's cpuset race ("No space left on device"): the fleet tests run in turn.
+pytestmark = pytest.mark.xdist_group("prometheus")
+
+SCRAPE_SLACK_S = 0.5  # a scrape is stamped when it starts; the exporter reads after
+
+
+@dataclass
+class Fleet:
+    prometheus: Prometheus
+    exporter: Exporter
+    node: NodeExporter
+    dom: libvirt.virDomain
+    tap: str
+
+    @property
+    def uri(self) -> str:
+        return f"prometheus+{self.prometheus.url}/?instance={self.exporter.address}"
+
+
+@pytest.fixture(scope="module")
+def fleet(
+    storage_daemon: Daemon,
+    storage_check: libvirt.virConnect,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Fleet]:
+    require(prometheus_available("prometheus-node-exporter"), "run Prometheus")
+    directory = tmp_path_factory.mktemp("fleet-io")
+    os.chmod(directory, 0o755)  # QEMU runs as root, but reaches the image through it
+    tap = f"vtfl{os.getpid() % 100000}"
+    dom = define_io_guest(storage_check, directory, DISK_WRITE_CODE, tap=tap)
+    exporter = Exporter(storage_daemon.qemu_uri)
+    node = NodeExporter()
+    prometheus = Prometheus([exporter.address, node.address])
+    try:
+        prometheus.wait_for_samples(3)
+        yield Fleet(prometheus, exporter, node, dom, tap)
+    finally:
+        prometheus.remove()
+        node.stop()
+        exporter.stop()
+        remove_test_guests(storage_check)
+
+
+@dataclass
+class Readings:
+    """Plain reads of one source every 50 ms, each with its wall-clock time."""
+
+    read: Callable[[], tuple[int, ...]]
+    times: list[float] = field(default_factory=list)
+    values: list[tuple[int, ...]] = field(default_factory=list)
+
+    def at_most(self, when: float) -> tuple[int, ...]:
+        """The counters read last before ``when``: no more than they were then."""
+        return self.values[bisect_right(self.times, when) - 1]
+
+    def at_least(self, when: float) -> tuple[int, ...]:
+        """The counters read first after ``when``: no less than they were then."""
+        return self.values[bisect_left(self.times, when)]
+
+
+class Sampler:
+    """Reads every source in a thread while the test polls."""
+
+    def __init__(self, **sources: Callable[[], tuple[int, ...]]) -> None:
+        self.readings = {name: Readings(read) for name, read in sources.items()}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for readings in self.readings.values():
+                readings.values.append(readings.read())
+                readings.times.append(time.time())
+            self._stop.wait(0.05)
+
+
+def _proc_stat() -> tuple[int, ...]:
+    """(busy, total) jiffies of all CPUs, as node_exporter and libvirt count them."""
+    words = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, words)
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
+
+
+def _two_scrapes(session: HostSession, name: str) -> tuple[HostUpdate, HostUpdate]:
+    """Polls every 0.25 s until one reads a new scrape of domain ``name`` (after a
+    first new one, so that the previous is whole): that poll, and the one before it."""
+    polls = [session.poll_once()]
+    assert polls[0].status is HostStatus.CONNECTED, polls[0].message
+    new_scrapes = 0
+    deadline = time.monotonic() + 30
+    while new_scrapes < 2:
+        time.sleep(0.25)
+        polls.append(session.poll_once())
+        if _stats(polls[-1], name).sample.read_ns != _stats(polls[-2], name).sample.read_ns:
+            new_scrapes += 1
+        assert time.monotonic() < deadline, "Prometheus stopped scraping"
+    return polls[-2], polls[-1]
+
+
+def _stats(update: HostUpdate, name: str) -> DomainStats:
+    return next(s for s in update.stats if s.sample.name == name)
+
+
+def test_io_rates_are_the_counters_deltas_between_two_scrapes(fleet: Fleet) -> None:
+    """RD/s, WR/s, RX/s and TX/s of a fleet row, once `-`: the exporter's block and
+    interface counters at two scrapes, each between plain domblkstat/domifstat reads
+    around its time, divided by the time between the scrapes."""
+    name = fleet.dom.name()
+    session = HostSession(PrometheusBackend(fleet.uri, "fleet"))
+    with (
+        FrameSender(fleet.tap, per_second=400),
+        Sampler(
+            disk=lambda: tuple(fleet.dom.blockStats("hda")),
+            nic=lambda: tuple(fleet.dom.interfaceStats(fleet.tap)),
+        ) as sampler,
+    ):
+        time.sleep(1.0)  # readings before the first scrape the polls will use
+        first, second = _two_scrapes(session, name)
+        time.sleep(SCRAPE_SLACK_S + 0.2)  # readings after the last one
+    old, new = _stats(first, name), _stats(second, name)
+    t0, t1 = old.sample.read_ns / 1e9, new.sample.read_ns / 1e9
+    disks = {d.name: d for d in new.sample.disks or ()}
+    old_disks = {d.name: d for d in old.sample.disks or ()}
+    nics = {n.name: n for n in new.sample.nics or ()}
+    old_nics = {n.name: n for n in old.sample.nics or ()}
+    disk, nic = sampler.readings["disk"], sampler.readings["nic"]
+    for when, counters in ((t0, old_disks["hda"]), (t1, disks["hda"])):
+        # domblkstat: rd_req, rd_bytes, wr_req, wr_bytes
+        assert disk.at_most(when)[3] <= counters.wr_bytes <= disk.at_least(when + SCRAPE_SLACK_S)[3]
+        assert disk.at_most(when)[2] <= counters.wr_reqs <= disk.at_least(when + SCRAPE_SLACK_S)[2]
+    for when, nic_counters in ((t0, old_nics[fleet.tap]), (t1, nics[fleet.tap])):
+        # domifstat: rx_bytes, rx_packets, ...
+        assert (
+            nic.at_most(when)[0] <= nic_counters.rx_bytes <= nic.at_least(when + SCRAPE_SLACK_S)[0]
+        )
+    seconds = t1 - t0
+    assert new.disk_wr_bps == pytest.approx(
+        (disks["hda"].wr_bytes - old_disks["hda"].wr_bytes) / seconds
+    )
+    assert new.disk_wr_bps is not None and new.disk_wr_bps > 10_000  # the guest really writes
+    assert new.disk_rd_bps == pytest.approx(0, abs=1)  # and only writes
+    assert new.net_rx_bps == pytest.approx(
+        (nics[fleet.tap].rx_bytes - old_nics[fleet.tap].rx_bytes) / seconds
+    )
+    assert new.net_rx_bps is not None and new.net_rx_bps > 100_000  # 400 frames of 1,000 B
+    assert new.net_tx_bps == pytest.approx(0, abs=1)
+
+
+def _node_scrape(backend: PrometheusBackend, node: str) -> float:
+    """When the node_exporter series the backend's last poll read were scraped (the
+    round's answer, still shared for SHARED_FOR_S)."""
+    answer = backend.client.query(ROUND_QUERY)
+    item = next(
+        i
+        for i in answer
+        if i["metric"].get("instance") == node and i["metric"].get("virtui") == SCRAPED
+    )
+    return float(item["value"][1])
+
+
+def test_host_cpu_and_memory_come_from_the_same_machines_node_exporter(fleet: Fleet) -> None:
+    """Once "0KiB" and "2 x 2 CPUs (from the URI)": with node_exporter at the exporter's
+    address, the host's CPUs, memory and %CPU are this machine's (no cpus= needed)."""
+    backend = PrometheusBackend(fleet.uri, "fleet")
+    session = HostSession(backend)
+    with Sampler(cpu=_proc_stat) as sampler:
+        time.sleep(1.0)  # readings before the first scrape
+        first = session.poll_once()
+        assert first.status is HostStatus.CONNECTED, first.message
+        s0 = _node_scrape(backend, fleet.node.address)
+        deadline = time.monotonic() + 30
+        while True:
+            time.sleep(0.25)
+            second = session.poll_once()
+            s1 = _node_scrape(backend, fleet.node.address)
+            if s1 - s0 >= 2.0:
+                break
+            assert time.monotonic() < deadline, "Prometheus stopped scraping"
+        time.sleep(SCRAPE_SLACK_S + 0.2)  # readings after the last one
+    info = second.info
+    assert info is not None
+    meminfo = {
+        line.split(":")[0]: int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+    }
+    assert info.cpus == os.cpu_count()
+    assert info.memory_kib == meminfo["MemTotal"]
+    assert info.topology == f"node_exporter {fleet.node.address}"
+    assert abs(second.free_memory_kib - meminfo["MemAvailable"]) < 256 * 1024
+    # %CPU between the two scrapes: what /proc/stat allows over that interval, each end
+    # read somewhere within the scrape's slack.
+    cpu = sampler.readings["cpu"]
+    busy_least = cpu.at_most(s1)[0] - cpu.at_least(s0 + SCRAPE_SLACK_S)[0]
+    busy_most = cpu.at_least(s1 + SCRAPE_SLACK_S)[0] - cpu.at_most(s0)[0]
+    total_least = cpu.at_most(s1)[1] - cpu.at_least(s0 + SCRAPE_SLACK_S)[1]
+    total_most = cpu.at_least(s1 + SCRAPE_SLACK_S)[1] - cpu.at_most(s0)[1]
+    least, most = 100 * busy_least / total_most, 100 * busy_most / total_least
+    assert second.host_cpu_pct is not None
+    assert least <= second.host_cpu_pct <= most, (least, second.host_cpu_pct, most)
