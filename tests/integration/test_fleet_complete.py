@@ -9,6 +9,7 @@ the I/O rates, /proc/stat and /proc/meminfo for the host."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -25,15 +26,30 @@ from tests.integration.guests import define_io_guest, remove_test_guests
 from tests.integration.prometheus import Exporter, NodeExporter, Prometheus, prometheus_available
 from tests.integration.test_io_guests import FrameSender
 from tests.requirements import require
+from tests.tui.helpers import RecordingApp, screen_text, wait_for
 from virtui.backends.libvirt.bootsector import DISK_WRITE_CODE
 from virtui.backends.prometheus.backend import ROUND_QUERY, SCRAPED, PrometheusBackend
-from virtui.model import DomainStats, HostStatus
+from virtui.config.settings import Settings
+from virtui.model import DomainStats, HostStatus, Severity
 from virtui.monitor.session import HostSession, HostUpdate
+from virtui.monitor.sessions import open_sessions
+from virtui.screens.help import HelpScreen
+from virtui.screens.hosts import HostsScreen
+from virtui.widgets.plain import Static
 
 # Guests of the storage daemon started at the same moment by two workers' daemons can
 # meet cgroup v1's cpuset race ("No space left on device"): the fleet tests run in turn.
 pytestmark = pytest.mark.xdist_group("prometheus")
 
+RULES = """\
+groups:
+  - name: virtui-test
+    rules:
+      - alert: GuestBusy
+        expr: rate(libvirt_domain_info_cpu_time_seconds_total[5s]) > 0.1
+        labels: {severity: warning}
+        annotations: {summary: "{{ $labels.domain }} keeps a CPU busy"}
+"""
 SCRAPE_SLACK_S = 0.5  # a scrape is stamped when it starts; the exporter reads after
 
 
@@ -63,7 +79,7 @@ def fleet(
     dom = define_io_guest(storage_check, directory, DISK_WRITE_CODE, tap=tap)
     exporter = Exporter(storage_daemon.qemu_uri)
     node = NodeExporter()
-    prometheus = Prometheus([exporter.address, node.address])
+    prometheus = Prometheus([exporter.address, node.address], RULES)
     try:
         prometheus.wait_for_samples(3)
         yield Fleet(prometheus, exporter, node, dom, tap)
@@ -239,3 +255,40 @@ def test_host_cpu_and_memory_come_from_the_same_machines_node_exporter(fleet: Fl
     least, most = 100 * busy_least / total_most, 100 * busy_most / total_least
     assert second.host_cpu_pct is not None
     assert least <= second.host_cpu_pct <= most, (least, second.host_cpu_pct, most)
+
+
+async def test_a_firing_rule_is_counted_in_the_header_marked_on_its_row_and_logged(
+    fleet: Fleet,
+) -> None:
+    """A test rule on the writer's CPU (TCG keeps a core busy) fires in Prometheus:
+    the header counts it, its row has the alert mark, the hosts screen and the
+    timeline say it, and ? explains the mark."""
+    name = fleet.dom.name()
+    app = RecordingApp(
+        Settings(uris=[fleet.uri]), sessions=open_sessions([fleet.uri]), auto_poll=False
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        async def firing() -> bool:
+            await app.poll_now()
+            await pilot.pause()
+            return "! 1 alert firing" in screen_text(app)
+
+        deadline = time.monotonic() + 60
+        while not await firing():
+            assert time.monotonic() < deadline, screen_text(app)
+            await asyncio.sleep(0.5)
+        row = next(line for line in screen_text(app).splitlines() if name[:12] in line)
+        assert row.startswith("!"), row
+        (entry,) = [e for e in app.timeline.entries if e.kind == "alert"]
+        assert entry.detail == f"firing: GuestBusy (warning): {name} keeps a CPU busy"
+        assert entry.domain == name and entry.severity is Severity.WARNING
+        await pilot.press("question_mark")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        note = str(app.screen.query_one(".help-note", Static).render())
+        assert "! before a row: an alert" in note
+        await pilot.press("escape", "2")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "! 1 alert · connected" in shown, shown

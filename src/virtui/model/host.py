@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from virtui.model.alerts import Alert
 from virtui.model.domain import DomainSample
 
 
@@ -66,3 +67,4 @@ class HostPoll:
     domains: tuple[DomainSample, ...] = field(default_factory=tuple)
     cpu: HostCpuSample | None = None
     free_memory_kib: int = 0
+    alerts: tuple[Alert, ...] = ()  # firing in the host's monitoring (Prometheus)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from virtui.backends.base import Backend, BackendError
 from virtui.model import DomainStats, HostCpuSample, HostInfo, HostStatus
+from virtui.model.alerts import Alert
 from virtui.monitor.cpu import host_busy_percent
 from virtui.monitor.rates import HostRates
 
@@ -45,6 +46,7 @@ class HostUpdate:
     wall_time: float = 0.0
     host_cpu_pct: float | None = None  # 100% = the whole host (Solaris)
     free_memory_kib: int = 0
+    alerts: tuple[Alert, ...] = ()  # firing in the host's monitoring (Prometheus)
 
 
 class HostSession:
@@ -163,6 +165,7 @@ class HostSession:
             wall_time=poll.wall_time,
             host_cpu_pct=host_pct,
             free_memory_kib=poll.free_memory_kib,
+            alerts=poll.alerts,
         )
 
     def retry_now(self) -> None:

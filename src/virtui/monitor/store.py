@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from virtui.model import DomainKey, DomainState, DomainStats, HostStatus
+from virtui.model.alerts import Alert
 from virtui.monitor.session import HostUpdate
 
 
@@ -64,6 +65,18 @@ class DomainStore:
             for item in self.all()
             if needle in f"{item.sample.key.host}/{item.sample.name}".casefold()
         ]
+
+    def alerts(self) -> list[tuple[str, Alert]]:
+        """Every firing alert, with its host."""
+        return [(name, alert) for name, update in self.hosts.items() for alert in update.alerts]
+
+    def alerted(self) -> dict[DomainKey, list[Alert]]:
+        """The domains alerts are about, with their alerts."""
+        found: dict[DomainKey, list[Alert]] = {}
+        for host, alert in self.alerts():
+            if alert.uuid:
+                found.setdefault(DomainKey(host, alert.uuid), []).append(alert)
+        return found
 
     def counts(self) -> tuple[int, int]:
         """(running domains, all domains)."""

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Footer, Input
 
+from virtui.formatting import plural
 from virtui.model import CpuMode, DomainKey, DomainStats, HostStatus
 from virtui.model.columns import DISK_BYTES, DISK_REQUESTS
 from virtui.monitor.cpu_history import CpuHistory
@@ -124,6 +125,7 @@ class DomainsScreen(DomainKeysScreen):
     def refresh_view(self) -> None:
         """Bring table, graph and status in line with the store (after each poll)."""
         self.table.sync(self.store.matching(self.filter_text), self.mode)
+        self.table.set_alerted(frozenset(self.store.alerted()))
         self._refresh_graph()
         self._refresh_status()
 
@@ -175,6 +177,10 @@ class DomainsScreen(DomainKeysScreen):
         ]
         if self.table.marked:
             parts.append(Part(f"{len(self.table.marked)} marked", "bold $text-accent"))
+        alerts = len(self.store.alerts())
+        if alerts:
+            text = f"! {plural(alerts, 'alert')} firing"
+            parts.append(Part(text, "bold $text-error", 0, f"! {alerts}"))
         if self.filter_text:
             parts.append(
                 Part(
@@ -292,8 +298,18 @@ class DomainsScreen(DomainKeysScreen):
         self.post_message(self.DelayChange(step))
 
     def action_help(self) -> None:
-        note = f"{HELP_NOTE}\n{VIEW_NOTE}\nB shows disk requests instead of bytes, as in virt-top."
+        note = (
+            f"{HELP_NOTE}\n{VIEW_NOTE}\nB shows disk requests instead of bytes, as in virt-top."
+            f"\n{ALERTS_NOTE}"
+        )
         self.app.push_screen(HelpScreen("Domains", screen_keys(self), note))
+
+
+ALERTS_NOTE = (
+    "! before a row: an alert of the host's Prometheus fires for that domain (● is your"
+    " mark, and wins). The header counts every firing alert; the hosts screen lists a"
+    " host's, and the logs timeline (4) says when each starts and stops firing."
+)
 
 
 def _vcpu_summary(stats: DomainStats, mode: CpuMode) -> str:

@@ -134,11 +134,13 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
         )
         self._refresh_graph()
         up = sum(1 for h in self.store.hosts.values() if h.status is HostStatus.CONNECTED)
+        alerts = len(self.store.alerts())
         self.query_one(StatusBar).set_parts(
             [
                 ("virtui", "bold $accent"),
                 (f"hosts {up}/{len(self.store.hosts)} connected", ""),
                 (f"CPU {self.mode.label} ({self._meaning()})", "bold $text-warning"),
+                *([(f"! {plural(alerts, 'alert')} firing", "bold $text-error")] if alerts else []),
             ]
         )
 
@@ -148,6 +150,8 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
     def _row(self, update: HostUpdate, counts: list[int]) -> tuple[str, ...]:
         info = update.info
         state = update.status.value + (f": {update.message}" if update.message else "")
+        if update.alerts:
+            state = f"! {plural(len(update.alerts), 'alert')} · {state}"
         pct = self._pct(update)
         cpu = cpu_cell(info) if info else "-"
         memory = memory_cell(info, update.free_memory_kib) if info else "-"
@@ -179,11 +183,15 @@ class HostsScreen(TopScreenMark, VirtuiScreen):
     def _refresh_graph(self) -> None:
         name = self._selected()
         update = self.store.hosts.get(name) if name else None
-        detail = ""
+        lines: list[str] = []
         if update is not None:
-            detail = f"{update.name} ({update.uri}): {update.status.value}"
-            detail += f" — {update.message}" if update.message else ""
-        self.query_one("#host-detail", Static).update(visible(detail))
+            lines.append(f"{update.name} ({update.uri}): {update.status.value}")
+            lines[0] += f" — {update.message}" if update.message else ""
+            for alert in update.alerts:  # the whole lines: the state cell only counts them
+                about = f" ({alert.domain})" if alert.domain else ""
+                lines.append(f"! {alert.line}{about} since {alert.since}")
+        detail = "\n".join(visible(line) for line in lines)
+        self.query_one("#host-detail", Static).update(detail)
         if update is None:
             self.graph.show((), 100.0, self.mode, "Host CPU")
             return

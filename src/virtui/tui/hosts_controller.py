@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from virtui.config.settings import Settings
@@ -137,6 +138,7 @@ class HostsController:
         """Take a host's update into the stores; say when it goes down or comes back."""
         app = self.app
         previous = app.store.hosts.get(update.name)
+        update = self._follow_alerts(previous, update)
         was_up = previous is not None and previous.status is HostStatus.CONNECTED
         is_up = update.status is HostStatus.CONNECTED
         first_answer = previous is not None and previous.status is HostStatus.CONNECTING
@@ -158,6 +160,31 @@ class HostsController:
         app.cpu_history.forget(gone)
         app.cpu_history.record(update.stats)
         app.cpu_history.record_host(update.name, update.host_cpu_pct)
+
+    def _follow_alerts(self, previous: HostUpdate | None, update: HostUpdate) -> HostUpdate:
+        """Put alerts that start or stop firing on the timeline. A poll that failed
+        says nothing of them: the last ones known stay."""
+        before = previous.alerts if previous is not None else ()
+        answered = update.status is HostStatus.CONNECTED and (update.stats or not update.message)
+        if not answered:
+            return replace(update, alerts=before) if before else update
+        for alert in update.alerts:
+            if alert not in before:
+                detail = f"firing: {visible(alert.line)}"
+                self.app.record(
+                    LogEntry.now(update.name, visible(alert.domain), "alert", detail, alert.level)
+                )
+        for alert in before:
+            if alert not in update.alerts:
+                self.app.record(
+                    LogEntry.now(
+                        update.name,
+                        visible(alert.domain),
+                        "alert",
+                        f"resolved: {visible(alert.name)}",
+                    )
+                )
+        return update
 
     def mark_silent(self) -> None:
         """Show the hosts whose poll has been in flight too long as not answering."""

@@ -47,6 +47,7 @@ NAME_WIDTH_FLOOR = 8
 # Changed characters closer than this on a line are sent as one run: a new run costs a
 # cursor move, a colour code and a reset (about 30 bytes), an unchanged character one.
 REPAINT_GAP = 24
+ALERT_MARK = "!"  # in the mark cell of a row an alert fires for (a mark of yours wins)
 
 _STATE_CLASSES = {
     DomainState.RUNNING: "domain-table--running",
@@ -178,6 +179,7 @@ class DomainTable(ScrollView, can_focus=True):
         "domain-table--header",
         "domain-table--cursor",
         "domain-table--mark",
+        "domain-table--alert",
         "domain-table--busy",
         "domain-table--running",
         "domain-table--paused",
@@ -200,6 +202,7 @@ class DomainTable(ScrollView, can_focus=True):
             text-style: $block-cursor-text-style;
         }
         & > .domain-table--mark { color: $text-accent; text-style: bold; }
+        & > .domain-table--alert { color: $text-error; text-style: bold; }
         & > .domain-table--busy { color: $text-accent; text-style: italic; }
         & > .domain-table--running { color: $text-success; }
         & > .domain-table--paused { color: $text-warning; }
@@ -228,6 +231,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._drawn: dict[int, LineLook] = {}
         self.marked: set[DomainKey] = set()
         self.busy: dict[DomainKey, str] = {}
+        self.alerted: frozenset[DomainKey] = frozenset()  # rows with an alert firing
         self._styles: dict[str, Style] = {}
         self.hidden: frozenset[str] = frozenset(DEFAULT_HIDDEN)
         self._shown: tuple[tuple[int, Column], ...] = tuple(
@@ -360,6 +364,12 @@ class DomainTable(ScrollView, can_focus=True):
             self.busy[key] = progress
         self._refresh_changed()
 
+    def set_alerted(self, keys: frozenset[DomainKey]) -> None:
+        """Mark the rows of the domains an alert fires for (``!`` where ``●`` marks)."""
+        if keys != self.alerted:
+            self.alerted = keys
+            self._refresh_changed()
+
     # -- cursor -----------------------------------------------------------------------
 
     def move_cursor_to(self, row: int) -> None:
@@ -452,7 +462,8 @@ class DomainTable(ScrollView, can_focus=True):
     def _line(
         self, texts: Sequence[str], base: Style, state: Style | None, mark: str = " "
     ) -> list[Segment]:
-        mark_style = base + self._style("domain-table--mark") if mark != " " else base
+        look = "domain-table--alert" if mark == ALERT_MARK else "domain-table--mark"
+        mark_style = base + self._style(look) if mark != " " else base
         pieces: list[tuple[str, Style]] = [(mark, mark_style)]
         for column, cell in self._cells(texts, self._widths()):
             style = base + state if state is not None and column.key == "state" else base
@@ -490,7 +501,7 @@ class DomainTable(ScrollView, can_focus=True):
         progress = self.busy.get(key)
         if progress is not None:
             texts = (*texts[:2], f"⟳ {progress}", *texts[3:])
-        mark = "●" if key in self.marked else " "
+        mark = "●" if key in self.marked else ALERT_MARK if key in self.alerted else " "
         return LineLook(
             (mark, *texts),
             (index == self.cursor_row, bool(progress), row.sample.state),

@@ -27,6 +27,7 @@ from virtui.model import (
     HostPoll,
     NicCounters,
 )
+from virtui.model.alerts import Alert
 from virtui.model.domain import state_from_code
 
 BLOCK = "libvirt_domain_block_stats_"
@@ -255,7 +256,37 @@ class PrometheusBackend(Backend):
             domains,
             cpu=node.cpu if node is not None else None,
             free_memory_kib=node.available_kib if node is not None else 0,
+            alerts=self._alerts(node),
         )
+
+    def _alerts(self, node: NodeFacts | None) -> tuple[Alert, ...]:
+        """The firing alerts of this host: those carrying this target's labels, or the
+        instance of its node_exporter."""
+        found: list[Alert] = []
+        for item in self.client.alerts():
+            labels = item.get("labels")
+            if item.get("state") != "firing" or not isinstance(labels, dict):
+                continue
+            labels = {str(k): str(v) for k, v in labels.items()}
+            ours = self._matches(labels) or (
+                node is not None and labels.get("instance") == node.instance
+            )
+            if not ours:
+                continue
+            notes = item.get("annotations")
+            notes = notes if isinstance(notes, dict) else {}
+            found.append(
+                Alert(
+                    name=labels.get("alertname", "alert"),
+                    severity=labels.get("severity", ""),
+                    summary=str(notes.get("summary") or notes.get("description") or ""),
+                    uuid=labels.get("uuid", ""),
+                    domain=labels.get("domain", ""),
+                    since=str(item.get("activeAt", "")),
+                    labels=tuple(sorted(labels.items())),
+                )
+            )
+        return tuple(sorted(found, key=lambda alert: (alert.name, alert.labels)))
 
     def _sample(
         self, uuid: str, record: dict[str, Any], devices_told: bool, scraped_ns: int

@@ -20,6 +20,7 @@ from virtui.backends.base import BackendError
 
 TIMEOUT_S = 3.0
 SHARED_FOR_S = 0.5  # one instant query answers every host of a poll round
+ALERTS = " alerts"  # the alerts' place among the cached answers (no query starts so)
 T = TypeVar("T")
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -117,6 +118,24 @@ class PrometheusClient:
             "step": f"{step:g}",
         }
         return self._vector(_run(self._get("/api/v1/query_range", params)), promql)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts of the server's rules (``/api/v1/alerts``), shared for
+        SHARED_FOR_S like an instant query."""
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._cached.get(ALERTS)
+            if cached is not None and now - cached[0] < SHARED_FOR_S:
+                return cached[1]
+        data = _run(self._get("/api/v1/alerts", {}))
+        if not isinstance(data, dict) or not isinstance(data.get("alerts"), list):
+            raise BackendError(
+                "malformed answer from Prometheus to its alerts", connection_lost=True
+            )
+        result = [item for item in data["alerts"] if isinstance(item, dict)]
+        with self._cache_lock:
+            self._cached[ALERTS] = (time.monotonic(), result)
+        return result
 
     def version(self) -> str:
         """The server's version ("" when it does not say)."""
