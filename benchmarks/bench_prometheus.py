@@ -8,6 +8,12 @@ prometheus-libvirt-exporter, all scraped by one Prometheus every second. Measure
 through virtui's own backends: a round of PrometheusBackend polls of every host (one
 instant query shared by the round, then the per-host samples) against a round of
 LibvirtBackend polls of the same node files. Wall time and this process's CPU time.
+
+Then the console itself (``--console``, on by default), as bench_console runs it: virtui
+on a 120x35 pty at a 1 s refresh with every host, once through Prometheus and once
+through libvirt on the same node files; its CPU, first frame, first domain row,
+terminal bytes per refresh and RSS, and how many instant queries Prometheus answered
+per round while the Prometheus console ran.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.integration.prometheus import Exporter, Prometheus, prometheus_available
 
+from benchmarks.bench_console import compare, machine
 from benchmarks.bench_poll import build_node
+from benchmarks.console_run import ConsoleFigures, run_console
 from virtui.backends.base import Backend
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.prometheus.backend import PrometheusBackend
@@ -54,6 +63,11 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=5)
     parser.add_argument("--domains", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--scrape", type=int, default=2, help="scrape interval, s")
+    parser.add_argument("--console", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--console-rounds", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--window", type=float, default=20.0)
     args = parser.parse_args()
     why = prometheus_available()
     if why:
@@ -65,7 +79,7 @@ def main() -> None:
             folder.mkdir()
             uris.append(build_node(folder, args.domains))
         exporters = [Exporter(uri) for uri in uris]
-        prometheus = Prometheus([e.address for e in exporters])
+        prometheus = Prometheus([e.address for e in exporters], interval_s=args.scrape)
         try:
             prometheus.wait_for_samples(3, timeout=60)
             fleet: list[Backend] = [
@@ -76,6 +90,7 @@ def main() -> None:
             for backend in fleet + direct:
                 backend.connect()
             total = args.hosts * args.domains
+            print(machine())
             print(f"{args.hosts} hosts x {args.domains} domains = {total} domains")
             walls, cpus = measure(fleet, args.rounds, SHARED_FOR_S + 0.05)
             print(line("Prometheus: one query, all hosts", walls, cpus))
@@ -83,10 +98,46 @@ def main() -> None:
             print(line("libvirt: one poll per host", walls, cpus))
             for backend in fleet + direct:
                 backend.close()
+            if args.console:
+                consoles(prometheus, [b.uri for b in fleet], uris, args)
         finally:
             prometheus.remove()
             for exporter in exporters:
                 exporter.stop()
+
+
+def consoles(
+    prometheus: Prometheus, fleet: list[str], direct: list[str], args: argparse.Namespace
+) -> None:
+    """The console over every host, through Prometheus and through libvirt."""
+    virtui = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "virtui")
+    asked: list[float] = []
+
+    def through(uris: list[str], count_queries: bool) -> Callable[[], ConsoleFigures]:
+        def run() -> ConsoleFigures:
+            before = prometheus.queries()
+            figures = run_console(
+                [virtui, *(w for uri in uris for w in ("-c", uri)), "-d", "1", "-o", "cpu"],
+                marker=b"virtui",
+                filled=b"vm000",
+                warmup_s=args.warmup,
+                window_s=args.window,
+            )
+            if count_queries:  # the run's whole life: about one per round
+                asked.append((prometheus.queries() - before) / (args.warmup + args.window))
+            return figures
+
+        return run
+
+    compare(
+        f"the console over {len(direct)} hosts",
+        {"prometheus": through(fleet, True), "libvirt": through(direct, False)},
+        args.console_rounds,
+    )
+    print(
+        f"  instant queries per second while the Prometheus console ran: "
+        f"{statistics.median(asked):.2f} (1 s refresh)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import httpx
 
 CONFIG = """\
 global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
+  scrape_interval: {interval}s
+  evaluation_interval: {interval}s
 rule_files: [{rules}]
 scrape_configs:
   - job_name: libvirt
@@ -78,13 +78,14 @@ class NodeExporter:
 
 
 class Prometheus:
-    """A Prometheus scraping the given exporters every second, evaluating ``rules``
-    (a rule file's YAML) every second."""
+    """A Prometheus scraping the given exporters every ``interval_s`` (1 s), evaluating
+    ``rules`` (a rule file's YAML) as often."""
 
-    def __init__(self, targets: list[str], rules: str = "") -> None:
+    def __init__(self, targets: list[str], rules: str = "", interval_s: int = 1) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="vt-prom-"))
         self.targets = targets
         self.rules = rules
+        self.interval_s = interval_s
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -95,6 +96,7 @@ class Prometheus:
             (self.dir / "rules.yml").write_text(self.rules)
         (self.dir / "prometheus.yml").write_text(
             CONFIG.format(
+                interval=self.interval_s,
                 targets=", ".join(f"'{t}'" for t in self.targets),
                 rules=f"'{self.dir / 'rules.yml'}'" if self.rules else "",
             )
@@ -121,6 +123,16 @@ class Prometheus:
                 return
             time.sleep(0.25)
         raise RuntimeError(f"Prometheus did not scrape every target {count} times")
+
+    def queries(self) -> int:
+        """How many instant queries this Prometheus has answered so far."""
+        text = httpx.get(f"{self.url}/metrics").text
+        return sum(
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in text.splitlines()
+            if line.startswith("prometheus_http_requests_total")
+            and 'handler="/api/v1/query"' in line
+        )
 
     def stop(self) -> None:
         if self.process is not None:

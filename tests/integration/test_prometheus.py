@@ -243,3 +243,28 @@ def test_a_bad_prometheus_uri_is_a_clear_error() -> None:
         update.message
         == "prometheus+ftp://h/?instance=a: write prometheus+http://HOST:PORT/?instance=TARGET"
     )
+
+
+def test_hosts_polled_at_once_are_answered_by_one_query(
+    fleet: tuple[Prometheus, Exporter, libvirt.virDomain],
+) -> None:
+    """The poller starts every due host at the same moment: their round must cost
+    Prometheus one instant query (a cache alone let each of them send its own)."""
+    prometheus, exporter, _dom = fleet
+    backends = [PrometheusBackend(_uri(prometheus, exporter), f"h{n}") for n in range(6)]
+    for backend in backends:
+        backend.connect()
+    time.sleep(SHARED_FOR_S + 0.1)  # past the answer the connects shared
+    before = prometheus.queries()
+    together = threading.Barrier(len(backends))
+
+    def poll(backend: PrometheusBackend) -> None:
+        together.wait()
+        backend.poll()
+
+    threads = [threading.Thread(target=poll, args=(b,)) for b in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert prometheus.queries() - before == 1

@@ -9,9 +9,10 @@ nonsense becomes a BackendError, never a hang.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx
@@ -38,7 +39,10 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    future = asyncio.run_coroutine_threadsafe(coroutine, _event_loop())
+    return _wait(asyncio.run_coroutine_threadsafe(coroutine, _event_loop()))
+
+
+def _wait(future: concurrent.futures.Future[T]) -> T:
     try:
         return future.result(TIMEOUT_S + 1.0)
     except TimeoutError as error:
@@ -52,8 +56,10 @@ class PrometheusClient:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
         self._client: httpx.AsyncClient | None = None
-        self._cache_lock = threading.Lock()
+        # Re-entrant: a request done already runs its callback in the thread adding it.
+        self._cache_lock = threading.RLock()
         self._cached: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._asking: dict[str, concurrent.futures.Future[list[dict[str, Any]]]] = {}
 
     async def _get(self, path: str, params: dict[str, str]) -> Any:
         if self._client is None:
@@ -95,17 +101,35 @@ class PrometheusClient:
         return [item for item in data["result"] if isinstance(item, dict)]
 
     def query(self, promql: str) -> list[dict[str, Any]]:
-        """An instant query's result vector; the same query within SHARED_FOR_S is
-        answered from the previous call (every host of a round asks the same)."""
-        now = time.monotonic()
+        """An instant query's result vector, shared: every host of a round asks the
+        same at the same moment, and is answered by one request (the one in flight, or
+        the previous answer within SHARED_FOR_S)."""
+
+        async def ask() -> list[dict[str, Any]]:
+            return self._vector(await self._get("/api/v1/query", {"query": promql}), promql)
+
+        return self._shared(promql, ask)
+
+    def _shared(
+        self, key: str, ask: Callable[[], Coroutine[Any, Any, list[dict[str, Any]]]]
+    ) -> list[dict[str, Any]]:
+        """The answer to ``ask`` under ``key``: a fresh one kept, else the request in
+        flight, else a new request (a cache alone let ten hosts polled at once send ten)."""
         with self._cache_lock:
-            cached = self._cached.get(promql)
-            if cached is not None and now - cached[0] < SHARED_FOR_S:
+            cached = self._cached.get(key)
+            if cached is not None and time.monotonic() - cached[0] < SHARED_FOR_S:
                 return cached[1]
-        result = self._vector(_run(self._get("/api/v1/query", {"query": promql})), promql)
+            asking = self._asking.get(key)
+            if asking is None:
+                asking = self._asking[key] = asyncio.run_coroutine_threadsafe(ask(), _event_loop())
+                asking.add_done_callback(lambda done: self._answered(key, done))
+        return _wait(asking)
+
+    def _answered(self, key: str, done: concurrent.futures.Future[list[dict[str, Any]]]) -> None:
         with self._cache_lock:
-            self._cached[promql] = (time.monotonic(), result)
-        return result
+            self._asking.pop(key, None)
+            if not done.cancelled() and done.exception() is None:
+                self._cached[key] = (time.monotonic(), done.result())
 
     def query_range(
         self, promql: str, start: float, end: float, step: float
@@ -120,22 +144,18 @@ class PrometheusClient:
         return self._vector(_run(self._get("/api/v1/query_range", params)), promql)
 
     def alerts(self) -> list[dict[str, Any]]:
-        """The alerts of the server's rules (``/api/v1/alerts``), shared for
-        SHARED_FOR_S like an instant query."""
-        now = time.monotonic()
-        with self._cache_lock:
-            cached = self._cached.get(ALERTS)
-            if cached is not None and now - cached[0] < SHARED_FOR_S:
-                return cached[1]
-        data = _run(self._get("/api/v1/alerts", {}))
-        if not isinstance(data, dict) or not isinstance(data.get("alerts"), list):
-            raise BackendError(
-                "malformed answer from Prometheus to its alerts", connection_lost=True
-            )
-        result = [item for item in data["alerts"] if isinstance(item, dict)]
-        with self._cache_lock:
-            self._cached[ALERTS] = (time.monotonic(), result)
-        return result
+        """The alerts of the server's rules (``/api/v1/alerts``), shared like an
+        instant query."""
+
+        async def ask() -> list[dict[str, Any]]:
+            data = await self._get("/api/v1/alerts", {})
+            if not isinstance(data, dict) or not isinstance(data.get("alerts"), list):
+                raise BackendError(
+                    "malformed answer from Prometheus to its alerts", connection_lost=True
+                )
+            return [item for item in data["alerts"] if isinstance(item, dict)]
+
+        return self._shared(ALERTS, ask)
 
     def version(self) -> str:
         """The server's version ("" when it does not say)."""
