@@ -19,6 +19,7 @@ per round while the Prometheus console ran.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from tests.integration.prometheus import Exporter, Prometheus, prometheus_availa
 from benchmarks.bench_console import compare, machine
 from benchmarks.bench_poll import build_node
 from benchmarks.console_run import ConsoleFigures, run_console
+from benchmarks.recorded_targets import serving
 from virtui.backends.base import Backend
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.prometheus.backend import PrometheusBackend
@@ -68,6 +70,11 @@ def main() -> None:
     parser.add_argument("--console-rounds", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument(
+        "--recorded",
+        action="store_true",
+        help="serve one real exporter's recorded series for every target (for many hosts)",
+    )
     args = parser.parse_args()
     why = prometheus_available()
     if why:
@@ -78,32 +85,42 @@ def main() -> None:
             folder = Path(tmp) / f"h{host}"
             folder.mkdir()
             uris.append(build_node(folder, args.domains))
-        exporters = [Exporter(uri) for uri in uris]
-        prometheus = Prometheus([e.address for e in exporters], interval_s=args.scrape)
-        try:
-            prometheus.wait_for_samples(3, timeout=60)
-            fleet: list[Backend] = [
-                PrometheusBackend(f"prometheus+{prometheus.url}/?instance={e.address}", f"p{n}")
-                for n, e in enumerate(exporters)
-            ]
-            direct: list[Backend] = [LibvirtBackend(uri, f"l{n}") for n, uri in enumerate(uris)]
-            for backend in fleet + direct:
-                backend.connect()
-            total = args.hosts * args.domains
-            print(machine())
-            print(f"{args.hosts} hosts x {args.domains} domains = {total} domains")
-            walls, cpus = measure(fleet, args.rounds, SHARED_FOR_S + 0.05)
-            print(line("Prometheus: one query, all hosts", walls, cpus))
-            walls, cpus = measure(direct, args.rounds, 0.0)
-            print(line("libvirt: one poll per host", walls, cpus))
-            for backend in fleet + direct:
-                backend.close()
-            if args.console:
-                consoles(prometheus, [b.uri for b in fleet], uris, args)
-        finally:
-            prometheus.remove()
-            for exporter in exporters:
-                exporter.stop()
+        with contextlib.ExitStack() as stack:
+            if args.recorded:  # the nodes are alike: one recording serves every target
+                targets = stack.enter_context(serving(uris[0], args.hosts))
+            else:
+                exporters = [Exporter(uri) for uri in uris]
+                for exporter in exporters:
+                    stack.callback(exporter.stop)
+                targets = [e.address for e in exporters]
+            prometheus = Prometheus(targets, interval_s=args.scrape)
+            stack.callback(prometheus.remove)
+            run(prometheus, targets, uris, args)
+
+
+def run(
+    prometheus: Prometheus, targets: list[str], uris: list[str], args: argparse.Namespace
+) -> None:
+    """Every measurement, once the targets are scraped."""
+    prometheus.wait_for_samples(3, timeout=60)
+    fleet: list[Backend] = [
+        PrometheusBackend(f"prometheus+{prometheus.url}/?instance={t}", f"p{n}")
+        for n, t in enumerate(targets)
+    ]
+    direct: list[Backend] = [LibvirtBackend(uri, f"l{n}") for n, uri in enumerate(uris)]
+    for backend in fleet + direct:
+        backend.connect()
+    total = args.hosts * args.domains
+    print(machine())
+    print(f"{args.hosts} hosts x {args.domains} domains = {total} domains")
+    walls, cpus = measure(fleet, args.rounds, SHARED_FOR_S + 0.05)
+    print(line("Prometheus: one query, all hosts", walls, cpus))
+    walls, cpus = measure(direct, args.rounds, 0.0)
+    print(line("libvirt: one poll per host", walls, cpus))
+    for backend in fleet + direct:
+        backend.close()
+    if args.console:
+        consoles(prometheus, [b.uri for b in fleet], uris, args)
 
 
 def consoles(

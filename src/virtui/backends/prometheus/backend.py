@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from virtui.backends.base import Backend, BackendCapabilities, BackendError
 from virtui.backends.naming import PROMETHEUS_OPTIONS
-from virtui.backends.prometheus.client import client_for
+from virtui.backends.prometheus.client import ByTarget, client_for
 from virtui.model import (
     DiskCounters,
     DomainKey,
@@ -129,8 +129,8 @@ class PrometheusBackend(Backend):
         if self._problem:
             raise BackendError(self._problem)
         version = self.client.version()
-        result = self.client.query(ROUND_QUERY)
-        self._check_up([item for item in result if _name(item) == "libvirt_up"])
+        answer = self.client.query_by_target(ROUND_QUERY)
+        self._check_up([item for item in self._mine(answer) if _name(item) == "libvirt_up"])
         where = ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "every target"
         self._info = HostInfo(
             name=self.name,
@@ -143,7 +143,7 @@ class PrometheusBackend(Backend):
             hypervisor_version=f"Prometheus {version} · libvirt exporter ({where})",
             libvirt_version="",
         )
-        self._info = self._with_node(self._info, self._node_facts(result))
+        self._info = self._with_node(self._info, self._node_facts(answer))
         return self._info
 
     def _with_node(self, info: HostInfo, node: NodeFacts | None) -> HostInfo:
@@ -164,12 +164,17 @@ class PrometheusBackend(Backend):
             return f"no node_exporter target {self.node}"
         return f"no single node_exporter at {_address(self.labels.get('instance', '')) or '?'}"
 
-    def _node_facts(self, result: list[dict[str, Any]]) -> NodeFacts | None:
+    def _mine(self, answer: ByTarget) -> list[dict[str, Any]]:
+        """This target's series of the round's answer."""
+        instance = self.labels.get("instance")
+        candidates = answer.series if instance is None else answer.by_instance.get(instance, [])
+        return [item for item in candidates if self._matches(item.get("metric", {}))]
+
+    def _node_facts(self, answer: ByTarget) -> NodeFacts | None:
         """The node_exporter series of this host's machine: the target ``node=`` names,
         else the one target at the instance's address (several there, as on a test
         machine: none, rather than another host's)."""
-        series = [item for item in result if _name(item).startswith("node_")]
-        instances = {item["metric"].get("instance", "") for item in series}
+        instances = answer.node_instances
         if self.node:
             chosen = self.node if self.node in instances else ""
         else:
@@ -178,7 +183,7 @@ class PrometheusBackend(Backend):
             chosen = near[0] if len(near) == 1 else ""
         if not chosen:
             return None
-        mine = [item for item in series if item["metric"].get("instance") == chosen]
+        mine = [i for i in answer.by_instance.get(chosen, []) if _name(i).startswith("node_")]
         busy = total = 0.0
         cpus: set[str] = set()
         memory = available = 0.0
@@ -213,10 +218,10 @@ class PrometheusBackend(Backend):
         info = self._info
         if info is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
-        result = self.client.query(ROUND_QUERY)
-        mine = [item for item in result if self._matches(item.get("metric", {}))]
+        answer = self.client.query_by_target(ROUND_QUERY)
+        mine = self._mine(answer)
         self._check_up([item for item in mine if _name(item) == "libvirt_up"])
-        node = self._node_facts(result)
+        node = self._node_facts(answer)
         self._info = info = self._with_node(info, node)
         by_uuid: dict[str, dict[str, Any]] = {}
         devices_told = False  # an exporter without block and interface counters: unknown
