@@ -54,7 +54,8 @@ def _wait(future: concurrent.futures.Future[T]) -> T:
 @dataclass(frozen=True, slots=True)
 class ByTarget:
     """An instant query's answer grouped by the ``instance`` label, once per answer:
-    each of fifty host entries scanning 180,000 series for its own cost seconds."""
+    fifty host entries each scanning a round's 48,000 series for their own made 2.4
+    million label checks a round."""
 
     series: list[dict[str, Any]]
     by_instance: dict[str, list[dict[str, Any]]]
