@@ -36,7 +36,10 @@ def remove_test_guests(conn: libvirt.virConnect) -> None:
             try:
                 if dom.isActive():
                     dom.destroy()
-                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+                dom.undefineFlags(
+                    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+                )
             except libvirt.libvirtError:
                 pass  # already gone
 

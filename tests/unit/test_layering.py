@@ -103,6 +103,7 @@ SYSTEMS_HALF = [
     SRC / "cli" / "review.py",
     SRC / "cli" / "review_show.py",
     SRC / "cli" / "desk.py",
+    SRC / "cli" / "backup.py",
 ]
 
 

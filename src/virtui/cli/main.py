@@ -178,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     commands.add_parser(
+        "backup",
+        help="back domains up, list and verify their backups; see virtui backup --help",
+        add_help=False,
+    )
+    commands.add_parser(
         "serve",
         help="run virtui in a browser (textual-serve); see virtui serve --help",
         add_help=False,
@@ -268,6 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from virtui.cli.desk import desk_main
 
         return desk_main(arguments[1:])
+    if arguments[:1] == ["backup"]:
+        from virtui.cli.backup import backup_main
+
+        return backup_main(arguments[1:])
     if arguments[:1] == ["review"]:
         from virtui.cli.review import review_main
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from virtui.backends import host_label
 from virtui.cli.review_show import as_json, print_change
 from virtui.config.hostsfile import ConfigError, ReviewConfig, load_hosts, load_review_config
-from virtui.config.settings import review_store_path
+from virtui.config.settings import review_store_path, write_private
 from virtui.config.uripolicy import UriRefused, check_in_app
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
@@ -33,7 +33,6 @@ from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.history import ConfigHistory
 from virtui.review.model import ChangeRequest
 from virtui.review.ops import RawXml
-from virtui.review.patchfile import write_private
 from virtui.review.shared import SharedSetupError, init_shared
 from virtui.review.store import ReviewStore, StoreError
 from virtui.text import error_text, visible

@@ -50,6 +50,14 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a new file readable by its owner only (0600); an existing file is never
+    overwritten (FileExistsError)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def review_store_path(configured: str = "") -> Path:
     """The review desk's store: a team's shared one when configured, else this user's
     own (change requests, 0600)."""

@@ -11,9 +11,7 @@ otherwise the import is unverified and says so.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from virtui.review.diff import PatchDoesNotApply, apply_unified, unified
 from virtui.review.model import ChangeRequest
@@ -70,14 +68,6 @@ def changes_a_secret(patch: Patch) -> bool:
         for line in patch.diff
         if line.startswith("+") and not line.startswith("+++") and REDACTED in line
     )
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a new file readable by its owner only (0600); an existing file is never
-    overwritten (FileExistsError)."""
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
 
 
 def read(text: str) -> Patch:

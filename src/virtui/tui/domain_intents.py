@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from textual.app import SuspendNotSupported
 from textual.screen import Screen
 
-from virtui.config.settings import Settings, private_dir, state_dir
+from virtui.config.settings import Settings, private_dir, state_dir, write_private
 from virtui.model import CpuMode, DomainKey
 from virtui.model.detail import GraphicsInfo
 from virtui.monitor.cpu_history import CpuHistory
@@ -23,7 +23,6 @@ from virtui.monitor.handoff import PERSIST_S, handoff
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.ports.domains import ConsoleStream
-from virtui.review.patchfile import write_private
 from virtui.screens.detail import DetailScreen, DetailSource
 from virtui.screens.domain_keys import (
     CloneDomain,

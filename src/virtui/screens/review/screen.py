@@ -10,10 +10,10 @@ from pathlib import Path
 
 from textual.binding import Binding
 
+from virtui.config.settings import write_private
 from virtui.model.timeline import LogEntry, Severity
 from virtui.review.desk import MergeResult
 from virtui.review.model import ChangeRequest, waits_for_restart
-from virtui.review.patchfile import write_private
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.editor import edit_text
 from virtui.screens.navigation import navigation_keys

@@ -1,0 +1,161 @@
+"""Backups on disk: one folder per domain, one per backup in it, each with its images,
+the domain's XML and a manifest (JSON) that says what it is. Readable without virtui;
+checked with qemu-img. No libvirt here: the job that writes them is
+backends/libvirt/backup.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from virtui.config.settings import write_private
+from virtui.model.backup import INCREMENTAL, BackupManifest
+
+MANIFEST = "manifest.json"
+DOMAIN_XML = "domain.xml"
+CHUNK = 1 << 20
+
+
+class BackupError(Exception):
+    """A backup that cannot be made, read or trusted; the message says why, in a line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """One backup: its folder and what its manifest says."""
+
+    folder: Path
+    manifest: BackupManifest
+
+    @property
+    def name(self) -> str:
+        """The folder's name: ``20261207T031500Z-full``."""
+        return self.folder.name
+
+
+def stamp(now: datetime | None = None) -> str:
+    """A backup's time as its folder and checkpoint names carry it: 20261207T031500Z."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def domain_folder(root: Path, name: str, uuid: str) -> Path:
+    """Where a domain's backups go: its name (made safe for a path) and its UUID's start,
+    so that a renamed domain or two of one name stay apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:60] or "domain"
+    return root / f"{safe}-{uuid[:8]}"
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while piece := file.read(CHUNK):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, manifest: BackupManifest) -> None:
+    """The backup's manifest, 0600."""
+    write_private(folder / MANIFEST, json.dumps(manifest.to_json(), indent=2) + "\n")
+
+
+def read_backup(folder: Path) -> Backup:
+    """The backup in ``folder`` (BackupError when its manifest is missing or bad)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return Backup(folder, BackupManifest.from_json(data))
+    except (OSError, ValueError) as error:
+        raise BackupError(f"{folder}: no readable manifest ({error})") from error
+
+
+def backups_of(folder: Path) -> list[Backup]:
+    """A domain folder's backups, oldest first (folders without a manifest: left out,
+    as a backup that never finished)."""
+    found = []
+    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if (child / MANIFEST).is_file():
+            try:
+                found.append(read_backup(child))
+            except BackupError:
+                continue
+    return found
+
+
+def all_backups(root: Path) -> dict[Path, list[Backup]]:
+    """Every domain folder under ``root`` with its backups, oldest first."""
+    if not root.is_dir():
+        return {}
+    return {folder: backups_of(folder) for folder in sorted(root.iterdir()) if folder.is_dir()}
+
+
+def chain(backup: Backup) -> list[Backup]:
+    """The backups an image of ``backup`` is read through, the full one first
+    (BackupError naming a missing parent)."""
+    links = [backup]
+    while links[0].manifest.kind == INCREMENTAL:
+        parent = links[0].folder.parent / links[0].manifest.parent
+        if not (parent / MANIFEST).is_file():
+            raise BackupError(
+                f"{links[0].name}: its parent {links[0].manifest.parent} is missing: "
+                "the chain is broken"
+            )
+        links.insert(0, read_backup(parent))
+    return links
+
+
+def verify(backup: Backup) -> list[str]:
+    """What is wrong with a backup (nothing: it is whole): each image re-read against
+    its manifest's SHA-256 and checked by ``qemu-img check``, and its chain present."""
+    problems = []
+    try:
+        chain(backup)
+    except BackupError as error:
+        problems.append(str(error))
+    for disk in backup.manifest.disks:
+        image = backup.folder / disk.file
+        if not image.is_file():
+            problems.append(f"{disk.file}: missing")
+            continue
+        if sha256_of(image) != disk.sha256:
+            problems.append(f"{disk.file}: its SHA-256 is not the manifest's (the image changed)")
+        checked = subprocess.run(
+            ["qemu-img", "check", "-q", "-U", str(image)], capture_output=True, text=True
+        )
+        if checked.returncode:
+            why = (checked.stderr or checked.stdout).strip().splitlines()
+            problems.append(f"{disk.file}: qemu-img check: {why[-1] if why else 'failed'}")
+    return problems
+
+
+def rebase_onto(image: Path, parent: Path) -> None:
+    """Make an incremental image read its unchanged clusters from the parent's (libvirt
+    points it at the live disk): a relative path, so the folders can move together."""
+    relative = os.path.relpath(parent, image.parent)
+    done = subprocess.run(
+        ["qemu-img", "rebase", "-u", "-F", "qcow2", "-b", relative, str(image)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise BackupError(f"qemu-img rebase {image.name}: {done.stderr.strip()}")
+
+
+def restore_image(backup: Backup, target: str, output: Path) -> None:
+    """One disk of ``backup``, built whole from its chain into a new qcow2 ``output``."""
+    disk = next((d for d in backup.manifest.disks if d.target == target), None)
+    if disk is None:
+        raise BackupError(f"{backup.name} has no disk {target}")
+    chain(backup)  # every parent present
+    done = subprocess.run(
+        ["qemu-img", "convert", "-O", "qcow2", str(backup.folder / disk.file), str(output)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise BackupError(f"qemu-img convert: {done.stderr.strip()}")

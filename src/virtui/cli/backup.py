@@ -1,0 +1,130 @@
+"""``virtui backup``: back domains up, list and verify their backups, from a shell or a
+timer. One line per domain; the exit status says whether every one succeeded."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import libvirt
+
+from virtui.backends.backups import BackupError, all_backups, verify
+from virtui.backends.libvirt.backup import back_up
+from virtui.backends.libvirt.connections import open_connection, release_connection
+from virtui.backends.libvirt.eventloop import ensure_event_loop
+from virtui.formatting import format_kib
+from virtui.text import visible
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="virtui backup",
+        description="Back domains up through libvirt's backup API (running guests: an "
+        "incremental after the first full one, through checkpoints); list and verify them.",
+    )
+    commands = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = commands.add_parser("create", help="back domains up now")
+    create.add_argument("-c", "--connect", metavar="URI", required=True, help="libvirt URI")
+    create.add_argument("domains", metavar="DOMAIN", nargs="+", help="name or UUID")
+    kind = create.add_mutually_exclusive_group()
+    kind.add_argument("--full", action="store_true", help="a full backup even if one exists")
+    kind.add_argument(
+        "--incremental", action="store_true", help="since the last backup (the default)"
+    )
+    for command in (create, commands.add_parser("list", help="every backup, per domain")):
+        command.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
+    check = commands.add_parser("verify", help="re-read every image against its manifest")
+    check.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
+    check.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
+    return parser
+
+
+def backup_main(arguments: Sequence[str], out: TextIO = sys.stdout) -> int:
+    """Run ``virtui backup ARGS``; the exit status."""
+    args = _parser().parse_args(list(arguments))
+    if args.action == "create":
+        return _create(args.connect, args.domains, args.to, not args.full, out)
+    if args.action == "list":
+        return _list(args.to, out)
+    return _verify(args.to, args.domains, out)
+
+
+def _create(uri: str, names: list[str], root: Path, incremental: bool, out: TextIO) -> int:
+    ensure_event_loop()
+    try:
+        conn = open_connection(uri)
+    except libvirt.libvirtError as error:
+        print(f"virtui backup: {visible(uri)}: {visible(error.get_error_message())}", file=out)
+        return 2
+    failed = 0
+    try:
+        for name in names:
+            try:
+                dom = _lookup(conn, name)
+                started = datetime.now(UTC)
+                made = back_up(dom, root, incremental=incremental, cancel=threading.Event())
+                seconds = (datetime.now(UTC) - started).total_seconds()
+                size = sum(disk.size for disk in made.disks)
+                whole = sum(disk.virtual_size for disk in made.disks)
+                note = f" ({made.note})" if made.note else ""
+                print(
+                    f"{visible(name)}: ok {made.kind} {made.consistency}, "
+                    f"{format_kib(size // 1024)} written of a {format_kib(whole // 1024)} disk "
+                    f"in {seconds:.1f} s{visible(note)}",
+                    file=out,
+                )
+            except (BackupError, libvirt.libvirtError) as error:
+                failed += 1
+                why = (
+                    error.get_error_message() if isinstance(error, libvirt.libvirtError) else error
+                )
+                print(f"{visible(name)}: failed: {visible(str(why))}", file=out)
+    finally:
+        release_connection(uri, conn)
+    return 1 if failed else 0
+
+
+def _lookup(conn: libvirt.virConnect, name: str) -> libvirt.virDomain:
+    try:
+        return conn.lookupByUUIDString(name)
+    except libvirt.libvirtError:
+        return conn.lookupByName(name)
+
+
+def _list(root: Path, out: TextIO) -> int:
+    found = all_backups(root)
+    if not any(found.values()):
+        print(f"no backups under {visible(str(root))}", file=out)
+        return 0
+    for _folder, backups in found.items():
+        for backup in backups:
+            made = backup.manifest
+            size = sum(disk.size for disk in made.disks)
+            parent = f" on {made.parent}" if made.parent else ""
+            print(
+                f"{visible(made.domain)} {backup.name} {made.kind}{parent} {made.consistency} "
+                f"{format_kib(size // 1024)}",
+                file=out,
+            )
+    return 0
+
+
+def _verify(root: Path, names: list[str], out: TextIO) -> int:
+    bad = 0
+    for _folder, backups in all_backups(root).items():
+        for backup in backups:
+            if names and backup.manifest.domain not in names:
+                continue
+            problems = verify(backup)
+            head = f"{visible(backup.manifest.domain)} {backup.name}"
+            if problems:
+                bad += 1
+                print(f"{head}: BAD: {visible('; '.join(problems))}", file=out)
+            else:
+                print(f"{head}: ok", file=out)
+    return 1 if bad else 0

@@ -1,0 +1,126 @@
+"""Backups of a real TCG guest through libvirt's backup API, driven by `virtui backup`
+as a timer would run it: full, then incremental after more writes, restored from the
+chain and compared with the source disk; verify catches a flipped byte; a checkpoint
+deleted by hand makes the next backup full, and says so."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.integration.guests import TEST_PREFIX
+from virtui.backends.backups import all_backups, restore_image
+from virtui.backends.libvirt.bootsector import DISK_CHANGE_CODE, boot_sector
+from virtui.backends.libvirt.demo import EmbeddedDemo
+from virtui.cli.backup import backup_main
+
+pytestmark = pytest.mark.embed
+DISK_MIB = 16
+
+
+def _guest(conn: libvirt.virConnect, directory: Path) -> libvirt.virDomain:
+    """A running guest whose qcow2 disk its BIOS rewrites, a byte changing each time."""
+    raw = directory / "disk.raw"
+    with raw.open("wb") as file:
+        file.write(boot_sector(DISK_CHANGE_CODE))
+        file.truncate(DISK_MIB << 20)
+    image = directory / "disk.qcow2"
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(image)], check=True)
+    name = f"{TEST_PREFIX}backup-{directory.name[-8:]}"
+    dom = conn.defineXMLFlags(
+        f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><devices>
+<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='{image}'/><target dev='vda' bus='virtio'/></disk>
+<memballoon model='none'/></devices></domain>""",
+        libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
+    )
+    dom.create()
+    return dom
+
+
+def _writes_past(dom: libvirt.virDomain, count: int, timeout: float = 60.0) -> None:
+    """Until the guest has written ``count`` more times (its counters are the event)."""
+    start = dom.blockStats("vda")[2]
+    deadline = time.monotonic() + timeout
+    while dom.blockStats("vda")[2] < start + count:
+        assert time.monotonic() < deadline, "the guest stopped writing"
+        time.sleep(0.05)
+
+
+def _run(*arguments: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = backup_main(list(arguments), out)
+    return status, out.getvalue()
+
+
+def test_full_then_incremental_restores_the_disk_as_it_is(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    os.chmod(tmp_path, 0o755)  # QEMU reaches the image through it
+    dom = _guest(embed_conn, tmp_path)
+    name, uri, store = dom.name(), embedded_demo.uri, tmp_path / "backups"
+    _writes_past(dom, 100)
+    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    assert status == 0 and said.startswith(f"{name}: ok full crash-consistent, "), said
+    _writes_past(dom, 1000)  # more writes: the counter byte moves on
+    dom.suspend()  # the disk as it is now is what the chain must give back
+    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    assert status == 0 and said.startswith(f"{name}: ok incremental crash-consistent, "), said
+    ((_folder, (full, incremental)),) = all_backups(store).items()
+    assert incremental.manifest.parent == full.name
+    written = incremental.manifest.disks[0]
+    print(f"incremental image {written.size} B of a {written.virtual_size} B disk")
+    assert written.virtual_size == DISK_MIB << 20
+    assert written.size < written.virtual_size // 8  # what changed, not the disk
+    restored = tmp_path / "restored.qcow2"
+    restore_image(incremental, "vda", restored)
+    source = tmp_path / "disk.qcow2"
+    compared = subprocess.run(
+        ["qemu-img", "compare", "-U", str(restored), str(source)], capture_output=True, text=True
+    )
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    full_only = subprocess.run(
+        ["qemu-img", "compare", "-U", str(full.folder / "vda.qcow2"), str(source)],
+        capture_output=True,
+        text=True,
+    )
+    assert full_only.returncode == 1  # the full one alone is older: the chain was needed
+    assert (full.folder / "domain.xml").stat().st_mode & 0o777 == 0o600
+    assert full.folder.stat().st_mode & 0o777 == 0o700
+
+    assert _run("verify", "--to", str(store)) == (
+        0,
+        f"{name} {full.name}: ok\n{name} {incremental.name}: ok\n",
+    )
+    image = full.folder / "vda.qcow2"
+    data = bytearray(image.read_bytes())
+    data[-1] ^= 0xFF  # one flipped byte, past qcow2's tables
+    image.write_bytes(bytes(data))
+    status, said = _run("verify", "--to", str(store))
+    assert status == 1
+    assert f"{name} {full.name}: BAD: vda.qcow2: its SHA-256 is not the manifest's" in said
+
+
+def test_a_checkpoint_deleted_by_hand_makes_the_next_backup_full_and_says_so(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    os.chmod(tmp_path, 0o755)
+    dom = _guest(embed_conn, tmp_path)
+    name, uri, store = dom.name(), embedded_demo.uri, tmp_path / "backups"
+    assert _run("create", "-c", uri, name, "--to", str(store))[0] == 0
+    for checkpoint in dom.listAllCheckpoints():
+        checkpoint.delete(0)
+    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    assert status == 0
+    assert (
+        "ok full" in said and "(no earlier backup with its checkpoint on the domain: full)" in said
+    )
+    status, said = _run("create", "-c", uri, "no-such-domain", "--to", str(store))
+    assert status == 1 and said.startswith("no-such-domain: failed: ")
