@@ -24,11 +24,15 @@ pytestmark = pytest.mark.embed
 DISK_MIB = 16
 
 
-def _guest(conn: libvirt.virConnect, directory: Path) -> libvirt.virDomain:
-    """A running guest whose qcow2 disk its BIOS rewrites, a byte changing each time."""
+def _guest(
+    conn: libvirt.virConnect, directory: Path, *, noise_mib: int = 0, running: bool = True
+) -> libvirt.virDomain:
+    """A guest whose qcow2 disk its BIOS rewrites, a byte changing each time; after the
+    boot sector, ``noise_mib`` MiB that no copy can skip."""
     raw = directory / "disk.raw"
     with raw.open("wb") as file:
         file.write(boot_sector(DISK_CHANGE_CODE))
+        file.write(os.urandom(noise_mib << 20))
         file.truncate(DISK_MIB << 20)
     image = directory / "disk.qcow2"
     subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(image)], check=True)
@@ -41,7 +45,8 @@ def _guest(conn: libvirt.virConnect, directory: Path) -> libvirt.virDomain:
 <memballoon model='none'/></devices></domain>""",
         libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
     )
-    dom.create()
+    if running:
+        dom.create()
     return dom
 
 
@@ -124,3 +129,47 @@ def test_a_checkpoint_deleted_by_hand_makes_the_next_backup_full_and_says_so(
     )
     status, said = _run("create", "-c", uri, "no-such-domain", "--to", str(store))
     assert status == 1 and said.startswith("no-such-domain: failed: ")
+
+
+def test_no_space_left_fails_in_a_line_and_leaves_nothing_half_made(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    os.chmod(tmp_path, 0o755)
+    small = tmp_path / "small"
+    small.mkdir()
+    # Mounted before the guest starts: QEMU runs in a mount namespace of its own, a copy
+    # of this one made then.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
+    try:
+        dom = _guest(embed_conn, tmp_path, noise_mib=4)
+        name, uri = dom.name(), embedded_demo.uri
+        status, said = _run("create", "-c", uri, name, "--to", str(small))
+        assert status == 1, said
+        assert said.startswith(f"{name}: failed: ") and said.count("\n") == 1, said
+        assert "No space left on device" in said, said
+        assert [p for p in small.rglob("*") if p.is_file()] == []  # nothing half-made
+        assert dom.listAllCheckpoints() == []  # nor a checkpoint the next one would trust
+        dom.destroy()
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=True)
+    dom.create()
+    status, said = _run("create", "-c", uri, name, "--to", str(tmp_path / "roomy"))
+    assert status == 0 and f"{name}: ok full" in said, said
+
+
+def test_a_shut_off_guest_is_copied_whole(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    os.chmod(tmp_path, 0o755)
+    dom = _guest(embed_conn, tmp_path, noise_mib=1, running=False)
+    status, said = _run("create", "-c", embedded_demo.uri, dom.name(), "--to", str(tmp_path / "b"))
+    assert status == 0
+    assert said.startswith(f"{dom.name()}: ok full crash-consistent, ")
+    assert "(a shut-off guest's disks are copied whole)" in said
+    ((_folder, (backup,)),) = all_backups(tmp_path / "b").items()
+    compared = subprocess.run(
+        ["qemu-img", "compare", str(backup.folder / "vda.qcow2"), str(tmp_path / "disk.qcow2")],
+        capture_output=True,
+        text=True,
+    )
+    assert compared.returncode == 0, compared.stdout

@@ -159,3 +159,41 @@ def restore_image(backup: Backup, target: str, output: Path) -> None:
     )
     if done.returncode:
         raise BackupError(f"qemu-img convert: {done.stderr.strip()}")
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How many backups to keep, as restic's ``forget`` counts them: the ``last`` N,
+    and the newest of each of the last N days and N ISO weeks that have one."""
+
+    last: int = 0
+    daily: int = 0
+    weekly: int = 0
+
+    @property
+    def keeps_anything(self) -> bool:
+        """False when no rule is given (pruning then would remove every backup)."""
+        return bool(self.last or self.daily or self.weekly)
+
+
+def to_keep(backups: list[Backup], retention: Retention) -> set[str]:
+    """The names of the backups (of one domain, oldest first) that ``retention`` keeps,
+    with every backup a kept one is built on: a chain is never broken."""
+    newest_first = sorted(backups, key=lambda b: (b.manifest.created, b.name), reverse=True)
+    kept: set[str] = {b.name for b in newest_first[: retention.last]}
+    for count, period in ((retention.daily, "%Y-%m-%d"), (retention.weekly, "%G-W%V")):
+        seen: list[str] = []
+        for backup in newest_first:
+            when = datetime.fromisoformat(backup.manifest.created).strftime(period)
+            if when not in seen:
+                if len(seen) == count:
+                    break
+                seen.append(when)
+                kept.add(backup.name)
+    by_name = {b.name: b for b in backups}
+    for name in list(kept):
+        parent = by_name[name].manifest.parent
+        while parent and parent in by_name:
+            kept.add(parent)
+            parent = by_name[parent].manifest.parent
+    return kept

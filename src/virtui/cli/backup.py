@@ -4,6 +4,7 @@ timer. One line per domain; the exit status says whether every one succeeded."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import threading
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import TextIO
 
 import libvirt
 
-from virtui.backends.backups import BackupError, all_backups, verify
+from virtui.backends.backups import BackupError, Retention, all_backups, to_keep, verify
 from virtui.backends.libvirt.backup import back_up
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
@@ -38,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     for command in (create, commands.add_parser("list", help="every backup, per domain")):
         command.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
+    prune = commands.add_parser(
+        "prune", help="remove old backups by retention rules; chains stay whole"
+    )
+    prune.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
+    prune.add_argument("--keep-last", metavar="N", type=int, default=0)
+    prune.add_argument("--keep-daily", metavar="N", type=int, default=0)
+    prune.add_argument("--keep-weekly", metavar="N", type=int, default=0)
+    prune.add_argument("--dry-run", action="store_true", help="say, remove nothing")
+    prune.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
     check = commands.add_parser("verify", help="re-read every image against its manifest")
     check.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
     check.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
@@ -51,6 +61,9 @@ def backup_main(arguments: Sequence[str], out: TextIO = sys.stdout) -> int:
         return _create(args.connect, args.domains, args.to, not args.full, out)
     if args.action == "list":
         return _list(args.to, out)
+    if args.action == "prune":
+        rules = Retention(args.keep_last, args.keep_daily, args.keep_weekly)
+        return _prune(args.to, args.domains, rules, args.dry_run, out)
     return _verify(args.to, args.domains, out)
 
 
@@ -111,6 +124,29 @@ def _list(root: Path, out: TextIO) -> int:
                 f"{format_kib(size // 1024)}",
                 file=out,
             )
+    return 0
+
+
+def _prune(root: Path, names: list[str], rules: Retention, dry_run: bool, out: TextIO) -> int:
+    if not rules.keeps_anything:
+        print(
+            "virtui backup prune: say what to keep (--keep-last, --keep-daily, --keep-weekly)",
+            file=out,
+        )
+        return 2
+    for _folder, backups in all_backups(root).items():
+        if not backups or (names and backups[-1].manifest.domain not in names):
+            continue
+        kept = to_keep(backups, rules)
+        for backup in backups:
+            head = f"{visible(backup.manifest.domain)} {backup.name}"
+            if backup.name in kept:
+                print(f"{head}: keep", file=out)
+            elif dry_run:
+                print(f"{head}: would remove", file=out)
+            else:
+                shutil.rmtree(backup.folder)
+                print(f"{head}: removed", file=out)
     return 0
 
 

@@ -133,13 +133,26 @@ def back_up(
             disks=tuple(_image(folder, target, path) for target, path, _fmt in disks),
         )
         write_manifest(folder, manifest)
-        return manifest
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         if checkpoint:
             with contextlib.suppress(libvirt.libvirtError):
                 dom.checkpointLookupByName(checkpoint).delete(0)
         raise
+    if checkpoint:
+        _drop_older_checkpoints(dom, checkpoint)
+    return manifest
+
+
+def _drop_older_checkpoints(dom: libvirt.virDomain, newest: str) -> None:
+    """Only the newest checkpoint is needed for the next incremental; each one kept is a
+    bitmap QEMU updates at every write. virtui's older ones go (others' stay)."""
+    with contextlib.suppress(libvirt.libvirtError):
+        for checkpoint in dom.listAllCheckpoints():
+            name = checkpoint.getName()
+            if name.startswith("virtui-") and name != newest:
+                with contextlib.suppress(libvirt.libvirtError):
+                    checkpoint.delete(0)
 
 
 def _image(folder: Path, target: str, source: str) -> DiskImage:
