@@ -40,7 +40,8 @@ from virtui.model.backup import (
     DiskImage,
 )
 
-JOB_EVERY_S = 0.5  # job statistics read this often, as migration's
+JOB_EVERY_S = 0.5  # progress is said this often, as migration's
+DONE_EVERY_S = 0.05  # whether the job ended is asked this often (a small one takes ms)
 Progress = Callable[[int, int], None]
 """progress(bytes done, bytes in all) of the backup job."""
 
@@ -203,16 +204,18 @@ def _follow(
 ) -> None:
     """Until the job ends: progress every JOB_EVERY_S, abort when ``cancel`` is set;
     then what libvirt says of it."""
+    said = 0.0
     while True:
         stats = dom.jobStats()
         if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
             break
-        if progress is not None:
+        if progress is not None and time.monotonic() - said >= JOB_EVERY_S:
+            said = time.monotonic()
             progress(int(stats.get("disk_processed", 0)), int(stats.get("disk_total", 0)))
         if cancel is not None and cancel.is_set():
             with contextlib.suppress(libvirt.libvirtError):
                 dom.abortJob()
-        time.sleep(JOB_EVERY_S)
+        time.sleep(DONE_EVERY_S)
     done = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
     if cancel is not None and cancel.is_set():
         raise BackupError("cancelled: what it wrote is removed")
