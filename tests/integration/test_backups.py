@@ -15,10 +15,14 @@ import libvirt
 import pytest
 
 from tests.integration.guests import TEST_PREFIX
+from tests.tui.helpers import RecordingApp, screen_text, wait_for
 from virtui.backends.backups import all_backups, restore_image
 from virtui.backends.libvirt.bootsector import DISK_CHANGE_CODE, boot_sector
 from virtui.backends.libvirt.demo import EmbeddedDemo
 from virtui.cli.backup import backup_main
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
+from virtui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.embed
 DISK_MIB = 16
@@ -173,3 +177,39 @@ def test_a_shut_off_guest_is_copied_whole(
         text=True,
     )
     assert compared.returncode == 0, compared.stdout
+
+
+async def test_k_backs_the_selected_domain_up_and_says_so(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    os.chmod(tmp_path, 0o755)
+    dom = _guest(embed_conn, tmp_path)
+    uri, store = embedded_demo.uri, tmp_path / "b"
+    app = RecordingApp(
+        Settings(uris=[uri], backup_dir=str(store)), sessions=open_sessions([uri]), auto_poll=False
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *dom.name(), "enter", "K")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        assert "Back up 1 domain to /tmp/" in screen_text(app)
+        await pilot.press("y")
+        await wait_for(lambda: any("backed up" in t or "failed" in t for t in app.told))
+    assert any(t.startswith(f"{dom.name()}: backed up, full, crash-consistent, ") for t in app.told)
+    (entry,) = [e for e in app.timeline.entries if e.kind == "backup"]
+    assert entry.domain == dom.name() and entry.detail.startswith(f"{dom.name()}: backed up")
+    ((_folder, (backup,)),) = all_backups(store).items()
+    assert backup.manifest.uuid == dom.UUIDString()
+
+
+async def test_k_without_a_place_for_backups_says_where_to_set_one(
+    embedded_demo: EmbeddedDemo,
+) -> None:
+    uri = embedded_demo.uri
+    app = RecordingApp(Settings(uris=[uri]), sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.poll_now()
+        await pilot.press("K")
+        await wait_for(lambda: bool(app.told))
+    assert app.told == ["say where backups go: [backup] dir in config.toml (see docs/backup.md)"]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from virtui.model import DomainEvent, HostInfo, HostPoll
+from virtui.ports.backups import BackupPort
 from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
@@ -112,4 +113,8 @@ class Backend(ABC):
 
     def network_config_port(self) -> NetworkConfigPort | None:
         """Reading and defining this host's network configurations (the review desk)."""
+        return None
+
+    def backup_port(self) -> BackupPort | None:
+        """Backing this host's domains up."""
         return None

@@ -18,6 +18,7 @@ from virtui.backends.backups import BackupError, Retention, all_backups, to_keep
 from virtui.backends.libvirt.backup import back_up
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
+from virtui.config.hostsfile import ConfigError, load_backup_config
 from virtui.formatting import format_kib
 from virtui.text import visible
 
@@ -37,26 +38,37 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument(
         "--incremental", action="store_true", help="since the last backup (the default)"
     )
-    for command in (create, commands.add_parser("list", help="every backup, per domain")):
-        command.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
+    listing = commands.add_parser("list", help="every backup, per domain")
     prune = commands.add_parser(
         "prune", help="remove old backups by retention rules; chains stay whole"
     )
-    prune.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
     prune.add_argument("--keep-last", metavar="N", type=int, default=0)
     prune.add_argument("--keep-daily", metavar="N", type=int, default=0)
     prune.add_argument("--keep-weekly", metavar="N", type=int, default=0)
     prune.add_argument("--dry-run", action="store_true", help="say, remove nothing")
     prune.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
     check = commands.add_parser("verify", help="re-read every image against its manifest")
-    check.add_argument("--to", metavar="DIR", type=Path, required=True, help="where")
     check.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
+    for command in (create, listing, prune, check):
+        command.add_argument(
+            "--to", metavar="DIR", type=Path, help="where backups go (default: [backup] dir)"
+        )
     return parser
 
 
 def backup_main(arguments: Sequence[str], out: TextIO = sys.stdout) -> int:
     """Run ``virtui backup ARGS``; the exit status."""
     args = _parser().parse_args(list(arguments))
+    if args.to is None:
+        try:
+            configured = load_backup_config().dir
+        except ConfigError as error:
+            print(f"virtui backup: {visible(str(error))}", file=out)
+            return 2
+        if not configured:
+            print("virtui backup: say where backups go: --to DIR, or [backup] dir", file=out)
+            return 2
+        args.to = Path(configured)
     if args.action == "create":
         return _create(args.connect, args.domains, args.to, not args.full, out)
     if args.action == "list":

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from virtui import __version__
-from virtui.config.hostsfile import ConfigError, ReviewConfig, load_hosts, load_review_config
+from virtui.config.hostsfile import (
+    BackupConfig,
+    ConfigError,
+    ReviewConfig,
+    load_backup_config,
+    load_hosts,
+    load_review_config,
+)
 from virtui.config.settings import (
     MAX_DELAY_S,
     MIN_DELAY_S,
@@ -210,6 +217,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         review = load_review_config()
     except ConfigError as error:
         review, rules_problem = ReviewConfig(), str(error)
+    try:
+        backup, backup_problem = load_backup_config(), ""
+    except ConfigError as error:
+        backup, backup_problem = BackupConfig(), str(error)
     saved, saved_problem = load_user_settings()
     problems = [problem, saved_problem]
     # settings.toml is written by the app: what it holds came from inside the app.
@@ -246,6 +257,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         review_history=review.history,
         review_desk=review.desk,
         review_desk_relay=review.desk_relay,
+        backup_dir=backup.dir,
+        backup_too_old_hours=backup.too_old_hours,
+        backup_problem=backup_problem,
         uris=uris,
         delay=args.delay if args.delay is not None else saved.delay or Settings().delay,
         cpu_mode=CpuMode(args.cpu_mode or saved.cpu_mode or CpuMode.IRIX.value),

@@ -77,7 +77,7 @@ class ReviewConfig:
     desk_relay: tuple[str, ...] = ("virtui",)
 
 
-TABLES = frozenset({"hosts", "review", "desk"})  # what config.toml may hold at its top
+TABLES = frozenset({"hosts", "review", "desk", "backup"})  # what config.toml may hold
 
 
 def load_review_config(path: Path | None = None) -> ReviewConfig:
@@ -146,6 +146,32 @@ def load_review_config(path: Path | None = None) -> ReviewConfig:
         desk,
         tuple(relay),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BackupConfig:
+    """The [backup] table: where backups go, and when a domain's last one is too old."""
+
+    dir: str = ""  # "": not configured (the console's B asks for it; the CLI's --to)
+    too_old_hours: float = 26.0  # a nightly backup missed once
+
+
+def load_backup_config(path: Path | None = None) -> BackupConfig:
+    """The [backup] table (defaults when there is none). Raises ConfigError."""
+    path = path or config_path()
+    table = _document(path).get("backup", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: 'backup' must be a table ([backup])")
+    unknown = set(table) - {"dir", "too_old_hours"}
+    if unknown:
+        raise ConfigError(f"{path}: [backup] unknown key(s) {', '.join(sorted(unknown))}")
+    where = table.get("dir", "")
+    if not isinstance(where, str) or (where and not Path(where).expanduser().is_absolute()):
+        raise ConfigError(f"{path}: [backup] dir must be an absolute path in quotes")
+    hours = table.get("too_old_hours", 26.0)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+        raise ConfigError(f"{path}: [backup] too_old_hours must be a number of hours above 0")
+    return BackupConfig(str(Path(where).expanduser()) if where else "", float(hours))
 
 
 def load_hosts(path: Path | None = None) -> list[HostEntry]:

@@ -102,6 +102,9 @@ class Settings:
     review_history: str = ""  # a git repository of merged configurations ([review] history)
     review_desk: str = ""  # a team's desk service ([review] desk): its socket or ssh://...
     review_desk_relay: tuple[str, ...] = ("virtui",)  # what ssh runs on the desk's machine
+    backup_dir: str = ""  # [backup] dir: where B puts backups ("": not configured)
+    backup_too_old_hours: float = 26.0  # [backup] too_old_hours: BACKUP's warning
+    backup_problem: str = ""  # why [backup] could not be read: no backups from the console
 
     def clamp_delay(self, value: float) -> float:
         """A refresh delay within the allowed range."""

@@ -16,6 +16,7 @@ from virtui.model import HostStatus
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
+from virtui.ports.backups import BackupPort
 from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
@@ -134,6 +135,13 @@ class HostPorts:
         port = self._known(host).migration_port()
         if port is None:
             raise BackendError(f"{host}: migration is not possible through this backend")
+        return port
+
+    def backups(self, host: str) -> BackupPort:
+        """The host's domains' backups."""
+        port = self._known(host).backup_port()
+        if port is None:
+            raise BackendError(f"{host}: backups are not possible through this backend")
         return port
 
     def read_only(self, host: str) -> bool:

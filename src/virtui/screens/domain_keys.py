@@ -37,6 +37,14 @@ class MigrateDomains(Message):
         self.keys = keys
 
 
+class BackUpDomains(Message):
+    """Back these domains up (the app asks first)."""
+
+    def __init__(self, keys: list[DomainKey]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
 class DomainIntent(Message):
     """A screen asks for something about one domain; each kind is its own subclass."""
 
@@ -129,6 +137,7 @@ DOMAIN_ACTION_BINDINGS = [
     Binding("D", "command('detach_nic')", "Remove NIC (review)", show=False),
     Binding("o", "migrate", "Migrate to another host", show=False),
     Binding("J", "app.show_migrations", "Migrations", show=False),
+    Binding("K", "backup", "Back up (asks first)", show=False),
     Binding("ctrl+n", "new_guest", "New guest (review)", show=False),
 ]
 
@@ -155,6 +164,11 @@ class DomainKeysScreen(HelpFirst):
         keys = self.command_targets()
         if keys:
             self.post_message(MigrateDomains(keys))
+
+    def action_backup(self) -> None:
+        keys = self.command_targets()
+        if keys:
+            self.post_message(BackUpDomains(keys))
 
     def action_pause_resume(self) -> None:
         keys = self.command_targets()

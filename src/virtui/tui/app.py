@@ -33,7 +33,13 @@ from virtui.monitor.poller import Poller
 from virtui.monitor.session import HostSession, HostUpdate
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline, TimelineFile, WarningsToTimeline
-from virtui.screens.domain_keys import DomainIntent, MigrateDomains, NewGuest, RunAction
+from virtui.screens.domain_keys import (
+    BackUpDomains,
+    DomainIntent,
+    MigrateDomains,
+    NewGuest,
+    RunAction,
+)
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.io_views import BlockDevicesView, InterfacesView, PhysicalCpusView
@@ -41,6 +47,7 @@ from virtui.screens.migrations import MigrationsScreen
 from virtui.screens.navigation import navigation_keys
 from virtui.screens.startup import StartupScreen
 from virtui.text import visible, visible_lines
+from virtui.tui.backups import BackupsController
 from virtui.tui.changes import ChangesController
 from virtui.tui.collector import AFTER_SWITCH_S, collect_closed_screens, settle_collector
 from virtui.tui.command_line import CommandLineController
@@ -151,6 +158,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         )
         self.network_changes = NetworkChanges(self, self.desk_watch.required, self.calls)
         self.migrations = MigrationsController(self)
+        self.backups = BackupsController(self)
         self.new_guests = NewGuestController(
             self, self.desk_watch.required, self.calls, self.ports, self.store
         )
@@ -473,6 +481,9 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
 
     def on_migrate_domains(self, message: MigrateDomains) -> None:
         self.migrations.request(message.keys)
+
+    def on_back_up_domains(self, message: BackUpDomains) -> None:
+        self.backups.request(message.keys)
 
     def action_show_migrations(self) -> None:
         """The migrations panel (J): in flight and finished, with cancel."""

@@ -17,6 +17,7 @@ from virtui.backends.base import Backend, BackendCapabilities, BackendError, Eve
 from virtui.backends.libvirt import leftovers, logfiles
 from virtui.backends.libvirt.access import permission_hint
 from virtui.backends.libvirt.addresses import AddressCache
+from virtui.backends.libvirt.backup import LibvirtBackups
 from virtui.backends.libvirt.config import LibvirtDomainConfig
 from virtui.backends.libvirt.connections import (
     ConnectionOwner,
@@ -59,6 +60,7 @@ from virtui.model import (
 )
 from virtui.model.domain import state_from_code
 from virtui.model.timeline import DaemonLogging, LogLocation
+from virtui.ports.backups import BackupPort
 from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.domains import DomainsPort
 from virtui.ports.logs import LogsPort
@@ -137,6 +139,7 @@ class LibvirtBackend(Backend):
         self._config = LibvirtDomainConfig(self._link)
         self._networks = LibvirtNetworks(self._link)
         self._migration = LibvirtMigration(self._link)
+        self._backups = LibvirtBackups(self._link)
         self._info: HostInfo | None = None
         self._bulk_stats = True
         self._lock = threading.Lock()
@@ -174,6 +177,9 @@ class LibvirtBackend(Backend):
 
     def network_config_port(self) -> NetworkConfigPort:
         return LibvirtNetworkConfig(self._networks)
+
+    def backup_port(self) -> BackupPort:
+        return self._backups
 
     def connect(self) -> HostInfo:
         ensure_event_loop()

@@ -30,6 +30,8 @@ from virtui.backends.backups import (
     stamp,
     write_manifest,
 )
+from virtui.backends.base import BackendError
+from virtui.backends.libvirt.handle import LibvirtPart
 from virtui.config.settings import private_dir, write_private
 from virtui.model.backup import (
     CRASH_CONSISTENT,
@@ -44,6 +46,29 @@ JOB_EVERY_S = 0.5  # progress is said this often, as migration's
 DONE_EVERY_S = 0.05  # whether the job ended is asked this often (a small one takes ms)
 Progress = Callable[[int, int], None]
 """progress(bytes done, bytes in all) of the backup job."""
+
+
+class LibvirtBackups(LibvirtPart):
+    """Backups of the host's domains (the port)."""
+
+    LONG_JOBS = frozenset({"back_up"})  # minutes to hours: not on the polls' connection
+
+    def back_up(
+        self,
+        uuid: str,
+        root: Path,
+        incremental: bool,
+        progress: Progress,
+        cancel: threading.Event,
+    ) -> BackupManifest:
+        self._refuse_when_readonly("back a domain up")
+        dom = self._domain(uuid)
+        try:
+            return back_up(dom, root, incremental=incremental, progress=progress, cancel=cancel)
+        except BackupError as error:
+            raise BackendError(str(error)) from error
+        except libvirt.libvirtError as error:
+            raise BackendError(f"backup of {dom.name()}: {error.get_error_message()}") from error
 
 
 def _disks(xml: str) -> list[tuple[str, str, str]]:

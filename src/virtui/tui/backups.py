@@ -1,0 +1,106 @@
+"""BackupsController: K on the domains screen backs the selected (or marked) domains up
+to the configured place, one after another, with progress in each row and the outcome
+said and put on the timeline."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from virtui.formatting import format_kib, plural
+from virtui.model import DomainKey, LogEntry, Severity
+from virtui.model.backup import BackupManifest
+from virtui.ports.backups import BackupPort
+from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.migrations import busy_text
+from virtui.ui.calls import Failure, hand_to_ui
+
+
+class BackupsController:
+    """The console's backups. UI thread only (each backup runs off the loop)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
+
+    def request(self, keys: list[DomainKey]) -> None:
+        """Ask, then back ``keys`` up (what cannot be backed up is said, not asked)."""
+        app = self.app
+        settings = app.settings
+        if settings.backup_problem:
+            app.notify(f"backups are off: {settings.backup_problem}", severity="error")
+            return
+        if not settings.backup_dir:
+            app.notify(
+                "say where backups go: [backup] dir in config.toml (see docs/backup.md)",
+                severity="error",
+                timeout=10,
+            )
+            return
+        keys = [k for k in keys if app.operations.may_change(k, "back a domain up")]
+        keys = [k for k in keys if k not in self.cancels]
+        if not keys:
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer in ("go", "full"):
+                self._next(list(keys), incremental=answer == "go")
+
+        app.push_screen(
+            ConfirmScreen(
+                f"Back up {plural(len(keys), 'domain')} to {settings.backup_dir}?",
+                [app.store.label(key) for key in keys],
+                "Running guests: through libvirt's backup API, incremental when the last "
+                "backup's checkpoint is there (else full), frozen when the guest agent "
+                "answers. Shut-off guests: their disks copied.",
+                [
+                    Choice("go", "Back up", "y", destructive=False),
+                    Choice("full", "Full backup", "f", destructive=False),
+                ],
+            ),
+            chosen,
+        )
+
+    def _next(self, keys: list[DomainKey], *, incremental: bool) -> None:
+        """Back the first of ``keys`` up, then the others, one at a time."""
+        if not keys:
+            return
+        key, rest = keys[0], keys[1:]
+        app = self.app
+        cancel = self.cancels[key] = threading.Event()
+        name = app.store.name(key)
+        app.set_busy(key, "backup")
+        root = Path(app.settings.backup_dir)
+
+        def progress(done: int, total: int) -> None:  # on the backup's thread
+            hand_to_ui(app, self._progress, key, done, total)
+
+        def run() -> BackupManifest:
+            port: BackupPort = app.ports.backups(key.host)
+            return port.back_up(key.uuid, root, incremental, progress, cancel)
+
+        def finished(line: str, severity: Severity) -> None:
+            self.cancels.pop(key, None)
+            app.set_busy(key, None)
+            app.notify(line, severity="error" if severity is Severity.ERROR else "information")
+            app.record(LogEntry.now(key.host, name, "backup", line, severity))
+            self._next(rest, incremental=incremental)
+
+        def done(made: BackupManifest) -> None:
+            size = sum(disk.size for disk in made.disks)
+            note = f" ({made.note})" if made.note else ""
+            finished(
+                f"{name}: backed up, {made.kind}, {made.consistency}, "
+                f"{format_kib(size // 1024)}{note}",
+                Severity.INFO,
+            )
+
+        def failed(failure: Failure) -> None:
+            finished(f"{name}: backup failed: {failure.message}", Severity.ERROR)
+
+        app.calls(f"backup:{key}", run, done, failed)
+
+    def _progress(self, key: DomainKey, done: int, total: int) -> None:
+        if key in self.cancels and total:
+            self.app.set_busy(key, busy_text(100.0 * done / total).replace("mig", "bak"))
