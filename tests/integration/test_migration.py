@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import libvirt
 import pytest
@@ -19,6 +20,7 @@ from tests.integration.daemons import daemons_available
 from tests.integration.migration_hosts import IMAGES, MigrationHost, make_guest, pair, with_pools
 from tests.requirements import require
 from tests.tui.helpers import RecordingApp, screen_text, wait_for
+from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
 from virtui.model import DomainKey
@@ -554,3 +556,14 @@ async def test_the_row_reads_a_share_that_only_grows_through_a_whole_capped_move
     assert len(shares) >= 3 and shares == sorted(shares), app.busy_texts
     assert shares[0] < 50 and shares[-1] >= 90, app.busy_texts
     assert drawn and all(re.fullmatch(r"⟳ mig +\d+%", d) for d in drawn), drawn  # one glyph
+
+
+def test_a_remote_hosts_backup_says_where_to_run_it(
+    backends: tuple[LibvirtBackend, LibvirtBackend], tmp_path: Path
+) -> None:
+    """libvirt would write the images on that host, and the manifest and hashes would be
+    made here: refused, with what to do instead."""
+    one, _two = backends
+    uuid = make_guest(one.uri, "faraway")
+    with pytest.raises(BackendError, match=f"{one.name} is remote: run virtui backup on that"):
+        one.backup_port().back_up(uuid, tmp_path, True, lambda _d, _t: None, threading.Event())

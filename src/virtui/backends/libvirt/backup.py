@@ -32,6 +32,7 @@ from virtui.backends.backups import (
 )
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.handle import LibvirtPart
+from virtui.backends.naming import is_local
 from virtui.config.settings import private_dir, write_private
 from virtui.model.backup import (
     CRASH_CONSISTENT,
@@ -62,6 +63,13 @@ class LibvirtBackups(LibvirtPart):
         cancel: threading.Event,
     ) -> BackupManifest:
         self._refuse_when_readonly("back a domain up")
+        if not is_local(self.uri):
+            # libvirt writes the images where the path names on that host, and the
+            # manifest, hashes and chain are made here: they would not meet.
+            raise BackendError(
+                f"{self.name} is remote: run virtui backup on that host (a timer: see "
+                "docs/backup.md); the console backs up this machine's domains"
+            )
         dom = self._domain(uuid)
         try:
             return back_up(dom, root, incremental=incremental, progress=progress, cancel=cancel)
