@@ -96,3 +96,12 @@ def _cut(label: str, head: int, width: int) -> str:
         return label
     tail = width - 1 - head
     return label[:head] + "…" + (label[-tail:] if tail else "")
+
+
+def format_age(seconds: float) -> str:
+    """An age in its largest whole unit: ``45m``, ``5h``, ``3d`` (``0m`` under a minute)."""
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))}m"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"

@@ -194,8 +194,26 @@ async def test_k_backs_the_selected_domain_up_and_says_so(
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.pause()
         assert "Back up 1 domain to /tmp/" in screen_text(app)
+        row = next(
+            line
+            for line in screen_text(app).splitlines()
+            if dom.name() in line and "filter" not in line
+        )
+        assert row.rstrip().endswith("never"), row  # its BACKUP cell, before
         await pilot.press("y")
         await wait_for(lambda: any("backed up" in t or "failed" in t for t in app.told))
+
+        def row_says_just_now() -> bool:
+            app.redraw()
+            lines = screen_text(app).splitlines()
+            return any(
+                dom.name() in line and "filter" not in line and line.rstrip().endswith(" 0m")
+                for line in lines
+            )
+
+        await wait_for(row_says_just_now)  # the ages are read again after a backup
+        # The demo's guests were never backed up: the header says how many.
+        assert "backups: 0 older than 26h, " in screen_text(app)
     assert any(t.startswith(f"{dom.name()}: backed up, full, crash-consistent, ") for t in app.told)
     (entry,) = [e for e in app.timeline.entries if e.kind == "backup"]
     assert entry.domain == dom.name() and entry.detail.startswith(f"{dom.name()}: backed up")

@@ -5,6 +5,7 @@ backends/libvirt/backup.py."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -92,6 +93,20 @@ def all_backups(root: Path) -> dict[Path, list[Backup]]:
     if not root.is_dir():
         return {}
     return {folder: backups_of(folder) for folder in sorted(root.iterdir()) if folder.is_dir()}
+
+
+def last_backups(root: Path) -> dict[str, datetime]:
+    """When each domain (by UUID) was last backed up, from the manifests under ``root``
+    (a backup without one never finished)."""
+    last: dict[str, datetime] = {}
+    for backups in all_backups(root).values():
+        for backup in backups:
+            with contextlib.suppress(ValueError):
+                when = datetime.fromisoformat(backup.manifest.created)
+                uuid = backup.manifest.uuid
+                if uuid not in last or when > last[uuid]:
+                    last[uuid] = when
+    return last
 
 
 def chain(backup: Backup) -> list[Backup]:

@@ -35,6 +35,8 @@ DOMAIN_COLUMNS = (
     Column("tx", "TX/s", 6, right=True, descending=True, drop=1),  # network bytes out
     Column("auto", "AUTO", 5, drop=5),  # autostart
     Column("ip", "IP", 15, drop=6),  # a guest address (DHCP lease, guest agent or ARP)
+    # The age of the domain's last good backup; shown only with [backup] dir configured.
+    Column("backup", "BACKUP", 7, right=True, descending=True, drop=7),
 )
 DOMAIN_COLUMN_KEYS = tuple(column.key for column in DOMAIN_COLUMNS)
 # The sort column's label carries an arrow: every label fits with it, never cut.

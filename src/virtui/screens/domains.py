@@ -177,6 +177,8 @@ class DomainsScreen(DomainKeysScreen):
         ]
         if self.table.marked:
             parts.append(Part(f"{len(self.table.marked)} marked", "bold $text-accent"))
+        if self.table.backup_summary:
+            parts.append(Part(self.table.backup_summary, "$text-warning", 2))
         alerts = len(self.store.alerts())
         if alerts:
             text = f"! {plural(alerts, 'alert')} firing"

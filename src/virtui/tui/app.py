@@ -197,6 +197,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         await self.push_screen(self.domains)
         self.domains.table.sort_by(self.settings.sort, self.settings.sort_reverse)
         self.domains.table.set_hidden(self.settings.hidden_columns)
+        self.backups.start()
         if self.settings.config_problem:
             self.notify(self.settings.config_problem, severity="warning", timeout=15)
         if self.settings.demo and not self._sessions_given:
@@ -351,6 +352,8 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
     def redraw(self) -> None:
         """Tell the screens that show figures (domains, hosts, the live views) to."""
         self._redraw_pending = False
+        if self.settings.backup_dir:
+            self.backups.show()  # ages move on; new domains get their cell
         self.broadcasts.polled.publish(None)
         self._collect_if_settled()
 

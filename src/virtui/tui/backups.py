@@ -4,17 +4,23 @@ said and put on the timeline."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from virtui.formatting import format_kib, plural
+from virtui.backends.backups import last_backups
+from virtui.formatting import format_age, format_kib, plural
 from virtui.model import DomainKey, LogEntry, Severity
 from virtui.model.backup import BackupManifest
 from virtui.ports.backups import BackupPort
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.migrations import busy_text
 from virtui.ui.calls import Failure, hand_to_ui
+
+log = logging.getLogger("virtui.tui.backups")
+RESCAN_S = 60.0  # the BACKUP column's ages are read again this often (and after a backup)
 
 
 class BackupsController:
@@ -23,6 +29,56 @@ class BackupsController:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
+        self.last: dict[str, datetime] = {}  # UUID -> when its last backup was made
+
+    # -- the BACKUP column ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the backups' ages now and every RESCAN_S (with [backup] dir only)."""
+        if self.app.settings.backup_dir and not self.app.settings.backup_problem:
+            self.rescan()
+            self.app.set_interval(RESCAN_S, self.rescan)
+
+    def rescan(self) -> None:
+        """Read when each domain was last backed up, off the loop."""
+        root = Path(self.app.settings.backup_dir)
+
+        def failed(failure: Failure) -> None:
+            log.warning("reading the backups in %s: %s", root, failure.message)
+
+        self.app.calls("backups:scan", lambda: last_backups(root), self._scanned, failed)
+
+    def _scanned(self, last: dict[str, datetime]) -> None:
+        self.last = last
+        self.show()
+
+    def show(self) -> None:
+        """The BACKUP cells of every domain, and the too-old count for the header."""
+        app = self.app
+        settings = app.settings
+        table = app.domains.table
+        if not settings.backup_dir or settings.backup_problem:
+            table.set_backups(None)
+            return
+        now = datetime.now(UTC)
+        too_old_s = settings.backup_too_old_hours * 3600
+        cells: dict[DomainKey, str] = {}
+        old = never = 0
+        for stats in app.store.all():
+            key = stats.sample.key
+            when = self.last.get(key.uuid)
+            if when is None:
+                cells[key], never = "never", never + 1
+                continue
+            age = (now - when).total_seconds()
+            late = age > too_old_s
+            old += late
+            cells[key] = format_age(age) + ("!" if late else "")
+        hours = f"{settings.backup_too_old_hours:g}h"
+        table.backup_summary = (
+            f"backups: {old} older than {hours}, {never} never" if old or never else ""
+        )
+        table.set_backups(cells)
 
     def request(self, keys: list[DomainKey]) -> None:
         """Ask, then back ``keys`` up (what cannot be backed up is said, not asked)."""
@@ -82,6 +138,7 @@ class BackupsController:
 
         def finished(line: str, severity: Severity) -> None:
             self.cancels.pop(key, None)
+            self.rescan()  # its BACKUP cell
             app.set_busy(key, None)
             app.notify(line, severity="error" if severity is Severity.ERROR else "information")
             app.record(LogEntry.now(key.host, name, "backup", line, severity))

@@ -59,8 +59,11 @@ _STATE_CLASSES = {
 }
 
 
-def row_texts(item: DomainStats, mode: CpuMode, host: str | None = None) -> tuple[str, ...]:
-    """What one domain shows, column by column (``host``: its HOST cell, when cut)."""
+def row_texts(
+    item: DomainStats, mode: CpuMode, host: str | None = None, backup: str = "-"
+) -> tuple[str, ...]:
+    """What one domain shows, column by column (``host``: its HOST cell, when cut;
+    ``backup``: the age of its last backup)."""
     sample = item.sample
     active = sample.state.is_active
     return (
@@ -80,6 +83,7 @@ def row_texts(item: DomainStats, mode: CpuMode, host: str | None = None) -> tupl
         format_rate(item.net_tx_bps),
         _AUTOSTART[sample.autostart],
         visible(sample.address) or "-",
+        backup,
     )
 
 
@@ -154,6 +158,17 @@ def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
         "ip": _address,
     }
     return keys[column]
+
+
+_AGE_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def backup_age_order(cell: str) -> float:
+    """A BACKUP cell's sort key: its age in seconds, never backed up as the oldest."""
+    text = cell.rstrip("!")
+    if text[:-1].isdigit() and text[-1:] in _AGE_UNITS:
+        return float(text[:-1]) * _AGE_UNITS[text[-1]]
+    return float("inf")
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -232,10 +247,14 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainKey] = set()
         self.busy: dict[DomainKey, str] = {}
         self.alerted: frozenset[DomainKey] = frozenset()  # rows with an alert firing
+        # The BACKUP cells (the age of each domain's last backup); None: no [backup] dir,
+        # and no column.
+        self.backups: dict[DomainKey, str] | None = None
+        self.backup_summary = ""  # for the header: how many are too old or never backed up
         self._styles: dict[str, Style] = {}
         self.hidden: frozenset[str] = frozenset(DEFAULT_HIDDEN)
         self._shown: tuple[tuple[int, Column], ...] = tuple(
-            (n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden
+            (n, c) for n, c in enumerate(COLUMNS) if c.key not in (*self.hidden, "backup")
         )
         self._name_width = NAME_WIDTH_MIN
         # Host name -> its HOST cell: cut so that what tells the hosts apart shows.
@@ -315,7 +334,15 @@ class DomainTable(ScrollView, can_focus=True):
         by_name = sort_value("name", self._mode)
         # Ties break on the name, always A to Z, so equal rows never shuffle.
         ordered = sorted(self._rows.values(), key=by_name)
-        ordered.sort(key=sort_value(self.sort_column, self._mode), reverse=self.sort_reverse)
+        if self.sort_column == "backup":
+            cells = self.backups or {}
+            ordered.sort(
+                key=lambda item: backup_age_order(cells.get(item.sample.key, "-")),
+                reverse=self.sort_reverse,
+            )
+        else:
+            order = sort_value(self.sort_column, self._mode)
+            ordered.sort(key=order, reverse=self.sort_reverse)
         self._order = [item.sample.key for item in ordered]
         if keep is not None and keep in self._rows:
             self.cursor_row = self._order.index(keep)
@@ -363,6 +390,18 @@ class DomainTable(ScrollView, can_focus=True):
         else:
             self.busy[key] = progress
         self._refresh_changed()
+
+    def set_backups(self, cells: dict[DomainKey, str] | None) -> None:
+        """The BACKUP cells (None: no column); redraws what changed."""
+        if cells == self.backups:
+            return
+        column_changes = (cells is None) != (self.backups is None)
+        self.backups = cells
+        self._texts.clear()
+        if column_changes:
+            self.set_hidden(self.hidden)
+        else:
+            self._refresh_changed()
 
     def set_alerted(self, keys: frozenset[DomainKey]) -> None:
         """Mark the rows of the domains an alert fires for (``!`` where ``●`` marks)."""
@@ -431,7 +470,11 @@ class DomainTable(ScrollView, can_focus=True):
     def _fit_columns(self) -> None:
         """Show the columns not hidden, leaving out the droppable ones (I/O, autostart:
         highest ``drop`` first) that would squeeze the name below its usual width."""
-        shown = [(n, c) for n, c in enumerate(COLUMNS) if c.key not in self.hidden]
+        shown = [
+            (n, c)
+            for n, c in enumerate(COLUMNS)
+            if c.key not in self.hidden and (c.key != "backup" or self.backups is not None)
+        ]
         room = self.size.width
         while room:
             used = sum((c.width or NAME_WIDTH_MIN) + 1 for _n, c in shown) + 1
@@ -496,7 +539,8 @@ class DomainTable(ScrollView, can_focus=True):
         if formatted is not None and formatted[0] is row and formatted[1] is self._mode:
             texts = formatted[2]
         else:
-            texts = row_texts(row, self._mode, self._host_cuts.get(key.host))
+            backup = self.backups.get(key, "-") if self.backups is not None else "-"
+            texts = row_texts(row, self._mode, self._host_cuts.get(key.host), backup)
             self._texts[key] = (row, self._mode, texts)
         progress = self.busy.get(key)
         if progress is not None:
