@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -231,3 +232,24 @@ async def test_k_without_a_place_for_backups_says_where_to_set_one(
         await pilot.press("K")
         await wait_for(lambda: bool(app.told))
     assert app.told == ["say where backups go: [backup] dir in config.toml (see docs/backup.md)"]
+
+
+def test_a_cancelled_backup_leaves_nothing_and_the_next_one_is_full(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    """Cancelled (K again in the console) as its job runs: the job is aborted, its
+    folder and its checkpoint are gone, and the next backup is full."""
+    from virtui.backends.backups import BackupError
+    from virtui.backends.libvirt.backup import back_up
+
+    os.chmod(tmp_path, 0o755)
+    dom = _guest(embed_conn, tmp_path, noise_mib=4)
+    store = tmp_path / "b"
+    cancel = threading.Event()
+    cancel.set()  # seen at the job's first reading
+    with pytest.raises(BackupError, match=r"^cancelled: what it wrote is removed$"):
+        back_up(dom, store, cancel=cancel)
+    assert [p for p in store.rglob("*") if p.is_file()] == []
+    assert dom.listAllCheckpoints() == []
+    status, said = _run("create", "-c", embedded_demo.uri, dom.name(), "--to", str(store))
+    assert status == 0 and "ok full" in said, said

@@ -95,7 +95,10 @@ class BackupsController:
             )
             return
         keys = [k for k in keys if app.operations.may_change(k, "back a domain up")]
-        keys = [k for k in keys if k not in self.cancels]
+        under_way = [k for k in keys if k in self.cancels]
+        if under_way:  # K again on a domain being backed up: cancel it
+            self._ask_to_cancel(under_way)
+            return
         if not keys:
             return
 
@@ -114,6 +117,24 @@ class BackupsController:
                     Choice("go", "Back up", "y", destructive=False),
                     Choice("full", "Full backup", "f", destructive=False),
                 ],
+            ),
+            chosen,
+        )
+
+    def _ask_to_cancel(self, keys: list[DomainKey]) -> None:
+        def chosen(answer: str | None) -> None:
+            if answer == "cancel":
+                for key in keys:
+                    if key in self.cancels:
+                        self.cancels[key].set()
+                        self.app.set_busy(key, "cancelling")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel the backup of {plural(len(keys), 'domain')}?",
+                [self.app.store.label(key) for key in keys],
+                "The backup job is aborted; what it wrote and its checkpoint are removed.",
+                [Choice("cancel", "Cancel the backup", "y")],
             ),
             chosen,
         )
@@ -159,5 +180,5 @@ class BackupsController:
         app.calls(f"backup:{key}", run, done, failed)
 
     def _progress(self, key: DomainKey, done: int, total: int) -> None:
-        if key in self.cancels and total:
+        if key in self.cancels and total and not self.cancels[key].is_set():
             self.app.set_busy(key, busy_text(100.0 * done / total).replace("mig", "bak"))
