@@ -121,3 +121,9 @@ def test_the_form_takes_an_address_only_if_it_is_one() -> None:
             parse_options({**form, "address": bad})
     with pytest.raises(ValueError, match="maximum downtime"):
         parse_options({**form, "address": "", "max_downtime": "soon"})
+
+
+def test_no_time_left_is_told_before_the_job_reports_anything() -> None:
+    """The first reading of a job has no totals yet: "0 s left" then was a lie."""
+    nothing = MigrationJob(200, 0, 0, 0, 0, 4096, 0, 0)
+    assert progress("vm", "a", "b", nothing, [], 2 * MIB, 8 * MIB).eta_s is None

@@ -71,7 +71,7 @@ def progress(
     remaining = max(0, job.data_remaining + job.data_processed - processed)
     if job.disk_total and job.data_total <= job.disk_total and not job.postcopy:
         remaining += memory_bytes
-    if rate:
+    if rate and job.data_total:  # nothing reported yet: no time to tell
         eta = remaining / rate
     phase = phase_of(job)
     if processed < job.disk_total and not job.postcopy:

@@ -85,6 +85,7 @@ class NodeFacts:
     memory_kib: int
     available_kib: int
     cpu: HostCpuSample | None
+    scraped_s: float = 0.0  # when Prometheus scraped them (epoch seconds)
 
 
 HISTORY_S = 600
@@ -114,6 +115,7 @@ class PrometheusBackend(Backend):
         self.actions_via = options.get("via", "")
         self.client = client_for(self.base_url)
         self._info: HostInfo | None = None
+        self.node_facts: NodeFacts | None = None  # what node_exporter said at the last poll
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -183,7 +185,9 @@ class PrometheusBackend(Backend):
             chosen = near[0] if len(near) == 1 else ""
         if not chosen:
             return None
-        mine = [i for i in answer.by_instance.get(chosen, []) if _name(i).startswith("node_")]
+        series = answer.by_instance.get(chosen, [])
+        mine = [i for i in series if _name(i).startswith("node_")]
+        scraped = next((_value(i) for i in series if i["metric"].get("virtui") == SCRAPED), 0.0)
         busy = total = 0.0
         cpus: set[str] = set()
         memory = available = 0.0
@@ -199,7 +203,9 @@ class PrometheusBackend(Backend):
             elif name == NODE_AVAILABLE:
                 available = value
         cpu = HostCpuSample(int(busy * 1e9), int(total * 1e9)) if cpus else None
-        return NodeFacts(chosen, len(cpus), int(memory) // 1024, int(available) // 1024, cpu)
+        return NodeFacts(
+            chosen, len(cpus), int(memory) // 1024, int(available) // 1024, cpu, scraped
+        )
 
     def _check_up(self, result: list[dict[str, Any]]) -> None:
         ups = [item for item in result if self._matches(item.get("metric", {}))]
@@ -221,7 +227,7 @@ class PrometheusBackend(Backend):
         answer = self.client.query_by_target(ROUND_QUERY)
         mine = self._mine(answer)
         self._check_up([item for item in mine if _name(item) == "libvirt_up"])
-        node = self._node_facts(answer)
+        node = self.node_facts = self._node_facts(answer)
         self._info = info = self._with_node(info, node)
         by_uuid: dict[str, dict[str, Any]] = {}
         devices_told = False  # an exporter without block and interface counters: unknown
