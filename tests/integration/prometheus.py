@@ -37,44 +37,36 @@ def prometheus_available(*more: str) -> str:
     return f"not installed: {', '.join(missing)} (Debian packages)" if missing else ""
 
 
-class Exporter:
+class _Target:
+    """An exporter program on a loopback port of its own, serving /metrics."""
+
+    def __init__(self, program: str, *options: str) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [program, f"--web.listen-address={self.address}", *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_http(f"http://{self.address}/metrics", self.process)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+class Exporter(_Target):
     """prometheus-libvirt-exporter on a loopback port, reading one libvirt URI."""
 
     def __init__(self, libvirt_uri: str) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                "prometheus-libvirt-exporter",
-                f"--web.listen-address={self.address}",
-                f"--libvirt.uri={libvirt_uri}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_http(f"http://{self.address}/metrics", self.process)
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
+        super().__init__("prometheus-libvirt-exporter", f"--libvirt.uri={libvirt_uri}")
 
 
-class NodeExporter:
+class NodeExporter(_Target):
     """prometheus-node-exporter on a loopback port: this machine's CPU and memory."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            ["prometheus-node-exporter", f"--web.listen-address={self.address}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_http(f"http://{self.address}/metrics", self.process)
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
+        super().__init__("prometheus-node-exporter")
 
 
 class Prometheus:

@@ -8,25 +8,60 @@ import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from textual.screen import Screen
 
 from virtui.backends.backups import last_backups
+from virtui.config.settings import Settings
 from virtui.formatting import format_age, format_kib, plural
 from virtui.model import DomainKey, LogEntry, Severity
 from virtui.model.backup import BackupManifest
-from virtui.ports.backups import BackupPort
+from virtui.monitor.hostports import HostPorts
+from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
+from virtui.screens.domains import DomainsScreen
 from virtui.screens.migrations import busy_text
-from virtui.ui.calls import Failure, hand_to_ui
+from virtui.tui.operations import OperationsController
+from virtui.ui.calls import Calls, Failure, hand_to_ui
 
 log = logging.getLogger("virtui.tui.backups")
 RESCAN_S = 60.0  # the BACKUP column's ages are read again this often (and after a backup)
 
 
+class BackupsApp(Protocol):
+    """The little of the app this controller uses."""
+
+    settings: Settings
+    store: DomainStore
+    ports: HostPorts
+    calls: Calls
+    operations: OperationsController
+    domains: DomainsScreen
+
+    def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
+        """Show a screen."""
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Show a notification."""
+
+    def record(self, entry: LogEntry) -> None:
+        """Add to the logs timeline."""
+
+    def set_busy(self, key: DomainKey, text: str | None) -> None:
+        """Show progress in a domain's row (None: clear it)."""
+
+    def call_later(self, callback: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run on the UI thread soon (thread-safe)."""
+
+    def set_interval(self, interval: float, callback: Any) -> Any:
+        """Call back every ``interval`` seconds."""
+
+
 class BackupsController:
     """The console's backups. UI thread only (each backup runs off the loop)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: BackupsApp) -> None:
         self.app = app
         self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
         self.last: dict[str, datetime] = {}  # UUID -> when its last backup was made
@@ -154,8 +189,9 @@ class BackupsController:
             hand_to_ui(app, self._progress, key, done, total)
 
         def run() -> BackupManifest:
-            port: BackupPort = app.ports.backups(key.host)
-            return port.back_up(key.uuid, root, incremental, progress, cancel)
+            return app.ports.backups(key.host).back_up(
+                key.uuid, root, incremental, progress, cancel
+            )
 
         def finished(line: str, severity: Severity) -> None:
             self.cancels.pop(key, None)

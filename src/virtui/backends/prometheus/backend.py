@@ -157,9 +157,11 @@ class PrometheusBackend(Backend):
                 memory_kib=node.memory_kib,
                 topology=f"node_exporter {node.instance}",
             )
+        # node_exporter's figures of an earlier poll are not kept: unknown, and why.
         if self.cpus:
-            return dataclasses.replace(info, topology="from the URI")
-        return dataclasses.replace(info, topology=f"{self._node_missing()}: add node= or cpus=N")
+            return dataclasses.replace(info, cpus=self.cpus, memory_kib=0, topology="from the URI")
+        why = f"{self._node_missing()}: add node= or cpus=N"
+        return dataclasses.replace(info, cpus=0, memory_kib=0, topology=why)
 
     def _node_missing(self) -> str:
         if self.node:
