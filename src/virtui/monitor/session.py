@@ -48,6 +48,12 @@ class HostUpdate:
     free_memory_kib: int = 0
     alerts: tuple[Alert, ...] = ()  # firing in the host's monitoring (Prometheus)
 
+    @property
+    def answered(self) -> bool:
+        """Whether the poll read the host: connected, and not a failed poll on a live
+        connection (an error and no domains), which says nothing of what is there."""
+        return self.status is HostStatus.CONNECTED and bool(self.stats or not self.message)
+
 
 class HostSession:
     """One host: its backend, its rate state and its reconnect schedule."""

@@ -27,7 +27,7 @@ class DomainStore:
         if update.status is not HostStatus.CONNECTED:
             self._by_host[update.name] = {key: _unknown(stats) for key, stats in old.items()}
             return set()
-        if not update.stats and update.message:
+        if not update.answered:
             return set()  # a failed poll on a live connection: keep what we had
         current = {item.sample.key: item for item in update.stats}
         self._by_host[update.name] = current

@@ -165,8 +165,7 @@ class HostsController:
         """Put alerts that start or stop firing on the timeline. A poll that failed
         says nothing of them: the last ones known stay."""
         before = previous.alerts if previous is not None else ()
-        answered = update.status is HostStatus.CONNECTED and (update.stats or not update.message)
-        if not answered:
+        if not update.answered:
             return replace(update, alerts=before) if before else update
         for alert in update.alerts:
             if alert not in before:
