@@ -177,8 +177,9 @@ class DomainsScreen(DomainKeysScreen):
         ]
         if self.table.marked:
             parts.append(Part(f"{len(self.table.marked)} marked", "bold $text-accent"))
-        if self.table.backup_summary:
-            parts.append(Part(self.table.backup_summary, "$text-warning", 2))
+        backups = self.table.backup_summary(item.sample.key for item in self.store.all())
+        if backups:
+            parts.append(Part(backups, "$text-warning", 2))
         alerts = len(self.store.alerts())
         if alerts:
             text = f"! {plural(alerts, 'alert')} firing"

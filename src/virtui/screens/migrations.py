@@ -119,10 +119,10 @@ def parse_options(values: dict[str, str]) -> MigrationOptions:
     return options
 
 
-def busy_text(percent: float | None) -> str:
+def busy_text(percent: float | None, word: str = "mig") -> str:
     """What the domain's row shows meanwhile, after the table's busy glyph (the state
-    column is 11 wide: "⟳ mig  45%")."""
-    return f"mig {percent:3.0f}%" if percent is not None else "migrating"
+    column is 11 wide: "⟳ mig  45%"; a backup's ``word`` is "bak")."""
+    return f"{word} {percent:3.0f}%" if percent is not None else "migrating"
 
 
 class MigrationBoard(Protocol):

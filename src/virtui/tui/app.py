@@ -352,8 +352,6 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
     def redraw(self) -> None:
         """Tell the screens that show figures (domains, hosts, the live views) to."""
         self._redraw_pending = False
-        if self.settings.backup_dir:
-            self.backups.show()  # ages move on; new domains get their cell
         self.broadcasts.polled.publish(None)
         self._collect_if_settled()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from virtui.backends.backups import last_backups
 from virtui.config.settings import Settings
-from virtui.formatting import format_age, format_kib, plural
+from virtui.formatting import format_kib, plural
 from virtui.model import DomainKey, LogEntry, Severity
 from virtui.model.backup import BackupManifest
 from virtui.monitor.hostports import HostPorts
@@ -64,7 +64,6 @@ class BackupsController:
     def __init__(self, app: BackupsApp) -> None:
         self.app = app
         self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
-        self.last: dict[str, datetime] = {}  # UUID -> when its last backup was made
 
     # -- the BACKUP column ----------------------------------------------------------------
 
@@ -84,36 +83,10 @@ class BackupsController:
         self.app.calls("backups:scan", lambda: last_backups(root), self._scanned, failed)
 
     def _scanned(self, last: dict[str, datetime]) -> None:
-        self.last = last
-        self.show()
-
-    def show(self) -> None:
-        """The BACKUP cells of every domain, and the too-old count for the header."""
-        app = self.app
-        settings = app.settings
-        table = app.domains.table
-        if not settings.backup_dir or settings.backup_problem:
-            table.set_backups(None)
-            return
-        now = datetime.now(UTC)
-        too_old_s = settings.backup_too_old_hours * 3600
-        cells: dict[DomainKey, str] = {}
-        old = never = 0
-        for stats in app.store.all():
-            key = stats.sample.key
-            when = self.last.get(key.uuid)
-            if when is None:
-                cells[key], never = "never", never + 1
-                continue
-            age = (now - when).total_seconds()
-            late = age > too_old_s
-            old += late
-            cells[key] = format_age(age) + ("!" if late else "")
-        hours = f"{settings.backup_too_old_hours:g}h"
-        table.backup_summary = (
-            f"backups: {old} older than {hours}, {never} never" if old or never else ""
+        self.app.domains.table.set_backups(
+            {uuid: when.timestamp() for uuid, when in last.items()},
+            self.app.settings.backup_too_old_hours,
         )
-        table.set_backups(cells)
 
     def request(self, keys: list[DomainKey]) -> None:
         """Ask, then back ``keys`` up (what cannot be backed up is said, not asked)."""
@@ -217,4 +190,4 @@ class BackupsController:
 
     def _progress(self, key: DomainKey, done: int, total: int) -> None:
         if key in self.cancels and total and not self.cancels[key].is_set():
-            self.app.set_busy(key, busy_text(100.0 * done / total).replace("mig", "bak"))
+            self.app.set_busy(key, busy_text(100.0 * done / total, "bak"))

@@ -9,6 +9,7 @@ Strip that is rebuilt only when that row (or the cursor on it) changes.
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from virtui.formatting import distinct_cuts, format_cpu_time, format_kib, format_pct, format_rate
+from virtui.formatting import (
+    distinct_cuts,
+    format_age,
+    format_cpu_time,
+    format_kib,
+    format_pct,
+    format_rate,
+)
 from virtui.model import CpuMode, DomainKey, DomainState, DomainStats
 from virtui.model.columns import DEFAULT_HIDDEN, DOMAIN_COLUMN_KEYS, DOMAIN_COLUMNS, Column
 from virtui.text import visible
@@ -160,15 +168,18 @@ def sort_value(column: str, mode: CpuMode) -> Callable[[DomainStats], Any]:
     return keys[column]
 
 
-_AGE_UNITS = {"m": 60, "h": 3600, "d": 86400}
+def backup_age(when: float | None, now: float) -> float:
+    """Seconds since a domain's last backup (``when``, epoch seconds); never backed up
+    is the oldest of all."""
+    return float("inf") if when is None else now - when
 
 
-def backup_age_order(cell: str) -> float:
-    """A BACKUP cell's sort key: its age in seconds, never backed up as the oldest."""
-    text = cell.rstrip("!")
-    if text[:-1].isdigit() and text[-1:] in _AGE_UNITS:
-        return float(text[:-1]) * _AGE_UNITS[text[-1]]
-    return float("inf")
+def backup_cell(when: float | None, now: float, too_old_hours: float) -> str:
+    """A BACKUP cell: ``5h``, ``30h!`` past ``too_old_hours``, or ``never``."""
+    if when is None:
+        return "never"
+    age = now - when
+    return format_age(age) + ("!" if age > too_old_hours * 3600 else "")
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -247,10 +258,11 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainKey] = set()
         self.busy: dict[DomainKey, str] = {}
         self.alerted: frozenset[DomainKey] = frozenset()  # rows with an alert firing
-        # The BACKUP cells (the age of each domain's last backup); None: no [backup] dir,
-        # and no column.
-        self.backups: dict[DomainKey, str] | None = None
-        self.backup_summary = ""  # for the header: how many are too old or never backed up
+        # When each domain (by UUID) was last backed up, epoch seconds; None: no
+        # [backup] dir, and no BACKUP column. Ages are taken at each sync.
+        self.backups: dict[str, float] | None = None
+        self.backup_too_old_hours = 0.0
+        self._now = time.time()
         self._styles: dict[str, Style] = {}
         self.hidden: frozenset[str] = frozenset(DEFAULT_HIDDEN)
         self._shown: tuple[tuple[int, Column], ...] = tuple(
@@ -300,6 +312,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._settled = self._settled or any(item.cpu_pct_irix is not None for item in stats)
         self._rows = {item.sample.key: item for item in stats}
         self._mode = mode
+        self._now = time.time()  # the BACKUP cells' ages, for this poll's texts
         hosts = {item.sample.key.host for item in stats}
         if hosts != self._host_cuts.keys():
             self._host_cuts = distinct_cuts(hosts, _HOST_WIDTH)
@@ -335,9 +348,9 @@ class DomainTable(ScrollView, can_focus=True):
         # Ties break on the name, always A to Z, so equal rows never shuffle.
         ordered = sorted(self._rows.values(), key=by_name)
         if self.sort_column == "backup":
-            cells = self.backups or {}
+            last, now = self.backups or {}, self._now
             ordered.sort(
-                key=lambda item: backup_age_order(cells.get(item.sample.key, "-")),
+                key=lambda item: backup_age(last.get(item.sample.key.uuid), now),
                 reverse=self.sort_reverse,
             )
         else:
@@ -391,17 +404,32 @@ class DomainTable(ScrollView, can_focus=True):
             self.busy[key] = progress
         self._refresh_changed()
 
-    def set_backups(self, cells: dict[DomainKey, str] | None) -> None:
-        """The BACKUP cells (None: no column); redraws what changed."""
-        if cells == self.backups:
+    def set_backups(self, last: dict[str, float] | None, too_old_hours: float) -> None:
+        """When each domain (by UUID) was last backed up (None: no BACKUP column), and
+        when that is too long ago; redraws what changed."""
+        if last == self.backups and too_old_hours == self.backup_too_old_hours:
             return
-        column_changes = (cells is None) != (self.backups is None)
-        self.backups = cells
+        column_changes = (last is None) != (self.backups is None)
+        self.backups, self.backup_too_old_hours = last, too_old_hours
         self._texts.clear()
         if column_changes:
             self.set_hidden(self.hidden)
         else:
             self._refresh_changed()
+
+    def backup_summary(self, keys: Iterable[DomainKey]) -> str:
+        """For the header: how many of the domains ``keys`` (every one, not only the
+        rows a filter shows) were last backed up too long ago, and how many never ("":
+        none, or no BACKUP column)."""
+        if self.backups is None:
+            return ""
+        now, too_old_s = time.time(), self.backup_too_old_hours * 3600
+        ages = [backup_age(self.backups.get(key.uuid), now) for key in keys]
+        never = sum(1 for age in ages if age == float("inf"))
+        old = sum(1 for age in ages if too_old_s < age < float("inf"))
+        if not (old or never):
+            return ""
+        return f"backups: {old} older than {self.backup_too_old_hours:g}h, {never} never"
 
     def set_alerted(self, keys: frozenset[DomainKey]) -> None:
         """Mark the rows of the domains an alert fires for (``!`` where ``●`` marks)."""
@@ -539,7 +567,10 @@ class DomainTable(ScrollView, can_focus=True):
         if formatted is not None and formatted[0] is row and formatted[1] is self._mode:
             texts = formatted[2]
         else:
-            backup = self.backups.get(key, "-") if self.backups is not None else "-"
+            backup = "-"
+            if self.backups is not None:
+                when = self.backups.get(key.uuid)
+                backup = backup_cell(when, self._now, self.backup_too_old_hours)
             texts = row_texts(row, self._mode, self._host_cuts.get(key.host), backup)
             self._texts[key] = (row, self._mode, texts)
         progress = self.busy.get(key)
