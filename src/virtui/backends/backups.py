@@ -114,7 +114,11 @@ def chain(backup: Backup) -> list[Backup]:
     (BackupError naming a missing parent)."""
     links = [backup]
     while links[0].manifest.kind == INCREMENTAL:
-        parent = links[0].folder.parent / links[0].manifest.parent
+        name = links[0].manifest.parent
+        if not name or Path(name).name != name or name in (".", ".."):
+            # A manifest is a file: its parent must be a folder beside it, nothing else.
+            raise BackupError(f"{links[0].name}: its parent {name!r} is not a backup's name")
+        parent = links[0].folder.parent / name
         if not (parent / MANIFEST).is_file():
             raise BackupError(
                 f"{links[0].name}: its parent {links[0].manifest.parent} is missing: "

@@ -103,12 +103,12 @@ def _create(uri: str, names: list[str], root: Path, incremental: bool, out: Text
                     f"in {seconds:.1f} s{visible(note)}",
                     file=out,
                 )
-            except (BackupError, libvirt.libvirtError) as error:
+            except BackupError as error:
                 failed += 1
-                why = (
-                    error.get_error_message() if isinstance(error, libvirt.libvirtError) else error
-                )
-                print(f"{visible(name)}: failed: {visible(str(why))}", file=out)
+                print(f"{visible(name)}: failed: {visible(str(error))}", file=out)
+            except libvirt.libvirtError as error:
+                failed += 1
+                print(f"{visible(name)}: failed: {visible(error.get_error_message())}", file=out)
     finally:
         release_connection(uri, conn)
     return 1 if failed else 0

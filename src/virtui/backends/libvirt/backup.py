@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 import libvirt
 
@@ -120,10 +120,15 @@ def back_up(
     disks = _disks(xml)
     if not disks:
         raise BackupError(f"{dom.name()} has no file disk to back up")
+    running = dom.isActive()
+    if running and any(fmt != "qcow2" for _t, _p, fmt in disks):
+        raise BackupError(
+            "a running guest's backup needs qcow2 disks (checkpoints keep their "
+            "dirty bitmaps in them)"
+        )
     now = datetime.now(UTC)
     home = private_dir(domain_folder(root, dom.name(), dom.UUIDString()))
     earlier = backups_of(home)
-    running = dom.isActive()
     parent = _usable_parent(dom, earlier) if incremental and running else None
     note = ""
     if incremental and parent is None:
@@ -142,11 +147,6 @@ def back_up(
     checkpoint = f"virtui-{folder.name}" if running else ""
     try:
         if running:
-            if any(fmt != "qcow2" for _t, _p, fmt in disks):
-                raise BackupError(
-                    "a running guest's backup needs qcow2 disks (checkpoints keep their "
-                    "dirty bitmaps in them)"
-                )
             consistency = _push(dom, disks, folder, checkpoint, parent, progress, cancel)
         else:
             consistency = CRASH_CONSISTENT  # nothing runs: the copy is what is on disk
@@ -208,7 +208,8 @@ def _push(
     cancel: threading.Event | None,
 ) -> str:
     """The backup job in push mode; the consistency it had."""
-    since = f"<incremental>{parent.manifest.checkpoint}</incremental>" if parent else ""
+    # The parent's checkpoint name comes from its manifest, a file: escaped like any text.
+    since = f"<incremental>{escape(parent.manifest.checkpoint)}</incremental>" if parent else ""
     targets = "".join(
         f"<disk name={quoteattr(target)} type='file'>"
         f"<target file={quoteattr(str(folder / f'{target}.qcow2'))}/><driver type='qcow2'/></disk>"
