@@ -209,8 +209,8 @@ class PrometheusBackend(Backend):
             chosen, len(cpus), int(memory) // 1024, int(available) // 1024, cpu, scraped
         )
 
-    def _check_up(self, result: list[dict[str, Any]]) -> None:
-        ups = [item for item in result if self._matches(item.get("metric", {}))]
+    def _check_up(self, ups: list[dict[str, Any]]) -> None:
+        """This target's ``libvirt_up`` series (of ``_mine``) say libvirt answers."""
         if not ups:
             raise BackendError(
                 f"no target in Prometheus matches {self._selector() or '{}'}",
@@ -233,11 +233,12 @@ class PrometheusBackend(Backend):
         self._info = info = self._with_node(info, node)
         by_uuid: dict[str, dict[str, Any]] = {}
         devices_told = False  # an exporter without block and interface counters: unknown
-        scraped_ns = next(
-            (int(_value(i) * 1e9) for i in mine if i["metric"].get("virtui") == SCRAPED), 0
-        )
+        scraped_ns = 0
         for item in mine:
             metric = item["metric"]
+            if metric.get("virtui") == SCRAPED:
+                scraped_ns = int(_value(item) * 1e9)
+                continue
             uuid = metric.get("uuid")
             if not uuid:
                 continue
@@ -248,12 +249,13 @@ class PrometheusBackend(Backend):
                 kind, fields = (
                     ("disks", DISK_FIELDS) if name in DISK_FIELDS else ("nics", NIC_FIELDS)
                 )
+                where = (
+                    {"path": metric.get("source_file", "")}
+                    if kind == "disks"
+                    else {"bridge": metric.get("source_bridge", "")}
+                )
                 device = record.setdefault(kind, {}).setdefault(
-                    metric.get("target_device", ""),
-                    {
-                        "path": metric.get("source_file", ""),
-                        "bridge": metric.get("source_bridge", ""),
-                    },
+                    metric.get("target_device", ""), where
                 )
                 device[fields[name]] = int(_value(item))
             else:
@@ -323,11 +325,7 @@ class PrometheusBackend(Backend):
                 for name, d in sorted(record.get("disks", {}).items())
             )
             nics = tuple(
-                NicCounters(
-                    name,
-                    **{k: v for k, v in n.items() if k not in ("path",)},
-                )
-                for name, n in sorted(record.get("nics", {}).items())
+                NicCounters(name, **n) for name, n in sorted(record.get("nics", {}).items())
             )
         return DomainSample(
             key=DomainKey(self.name, uuid),
