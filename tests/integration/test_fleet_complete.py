@@ -141,17 +141,24 @@ def _proc_stat() -> tuple[int, ...]:
 
 def _two_scrapes(session: HostSession, name: str) -> tuple[HostUpdate, HostUpdate]:
     """Polls every 0.25 s until one reads a new scrape of domain ``name`` (after a
-    first new one, so that the previous is whole): that poll, and the one before it."""
-    polls = [session.poll_once()]
-    assert polls[0].status is HostStatus.CONNECTED, polls[0].message
+    first new one, so that the previous is whole): that poll, and the one before it. A
+    poll that failed (on a loaded machine Prometheus may not answer in time) starts the
+    count again: the session's rates start again after it."""
+    polls: list[HostUpdate] = []
     new_scrapes = 0
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while new_scrapes < 2:
-        time.sleep(0.25)
-        polls.append(session.poll_once())
-        if _stats(polls[-1], name).sample.read_ns != _stats(polls[-2], name).sample.read_ns:
-            new_scrapes += 1
+        update = session.poll_once()
+        if not update.answered or not any(s.sample.name == name for s in update.stats):
+            polls, new_scrapes = [], 0
+        else:
+            polls.append(update)
+            if len(polls) > 1 and (
+                _stats(polls[-1], name).sample.read_ns != _stats(polls[-2], name).sample.read_ns
+            ):
+                new_scrapes += 1
         assert time.monotonic() < deadline, "Prometheus stopped scraping"
+        time.sleep(0.25)
     return polls[-2], polls[-1]
 
 
