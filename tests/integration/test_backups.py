@@ -5,83 +5,37 @@ deleted by hand makes the next backup full, and says so."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import libvirt
 import pytest
 
-from tests.integration.guests import TEST_PREFIX
+from tests.integration.backup_guests import DISK_MIB, backup_guest, run_backup, writes_past
 from tests.tui.helpers import RecordingApp, screen_text, wait_for
 from virtui.backends.backups import all_backups, restore_image
-from virtui.backends.libvirt.bootsector import DISK_CHANGE_CODE, boot_sector
 from virtui.backends.libvirt.demo import EmbeddedDemo
-from virtui.cli.backup import backup_main
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.embed
-DISK_MIB = 16
-
-
-def _guest(
-    conn: libvirt.virConnect, directory: Path, *, noise_mib: int = 0, running: bool = True
-) -> libvirt.virDomain:
-    """A guest whose qcow2 disk its BIOS rewrites, a byte changing each time; after the
-    boot sector, ``noise_mib`` MiB that no copy can skip."""
-    raw = directory / "disk.raw"
-    with raw.open("wb") as file:
-        file.write(boot_sector(DISK_CHANGE_CODE))
-        file.write(os.urandom(noise_mib << 20))
-        file.truncate(DISK_MIB << 20)
-    image = directory / "disk.qcow2"
-    subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(image)], check=True)
-    name = f"{TEST_PREFIX}backup-{directory.name[-8:]}"
-    dom = conn.defineXMLFlags(
-        f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>
-<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><devices>
-<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-<source file='{image}'/><target dev='vda' bus='virtio'/></disk>
-<memballoon model='none'/></devices></domain>""",
-        libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
-    )
-    if running:
-        dom.create()
-    return dom
-
-
-def _writes_past(dom: libvirt.virDomain, count: int, timeout: float = 60.0) -> None:
-    """Until the guest has written ``count`` more times (its counters are the event)."""
-    start = dom.blockStats("vda")[2]
-    deadline = time.monotonic() + timeout
-    while dom.blockStats("vda")[2] < start + count:
-        assert time.monotonic() < deadline, "the guest stopped writing"
-        time.sleep(0.05)
-
-
-def _run(*arguments: str) -> tuple[int, str]:
-    out = io.StringIO()
-    status = backup_main(list(arguments), out)
-    return status, out.getvalue()
 
 
 def test_full_then_incremental_restores_the_disk_as_it_is(
     embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
 ) -> None:
     os.chmod(tmp_path, 0o755)  # QEMU reaches the image through it
-    dom = _guest(embed_conn, tmp_path)
+    dom = backup_guest(embed_conn, tmp_path)
     name, uri, store = dom.name(), embedded_demo.uri, tmp_path / "backups"
-    _writes_past(dom, 100)
-    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    writes_past(dom, 100)
+    status, said = run_backup("create", "-c", uri, name, "--to", str(store))
     assert status == 0 and said.startswith(f"{name}: ok full crash-consistent, "), said
-    _writes_past(dom, 1000)  # more writes: the counter byte moves on
+    writes_past(dom, 1000)  # more writes: the counter byte moves on
     dom.suspend()  # the disk as it is now is what the chain must give back
-    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    status, said = run_backup("create", "-c", uri, name, "--to", str(store))
     assert status == 0 and said.startswith(f"{name}: ok incremental crash-consistent, "), said
     ((_folder, (full, incremental)),) = all_backups(store).items()
     assert incremental.manifest.parent == full.name
@@ -105,7 +59,7 @@ def test_full_then_incremental_restores_the_disk_as_it_is(
     assert (full.folder / "domain.xml").stat().st_mode & 0o777 == 0o600
     assert full.folder.stat().st_mode & 0o777 == 0o700
 
-    assert _run("verify", "--to", str(store)) == (
+    assert run_backup("verify", "--to", str(store)) == (
         0,
         f"{name} {full.name}: ok\n{name} {incremental.name}: ok\n",
     )
@@ -113,7 +67,7 @@ def test_full_then_incremental_restores_the_disk_as_it_is(
     data = bytearray(image.read_bytes())
     data[-1] ^= 0xFF  # one flipped byte, past qcow2's tables
     image.write_bytes(bytes(data))
-    status, said = _run("verify", "--to", str(store))
+    status, said = run_backup("verify", "--to", str(store))
     assert status == 1
     assert f"{name} {full.name}: BAD: vda.qcow2: its SHA-256 is not the manifest's" in said
 
@@ -122,17 +76,17 @@ def test_a_checkpoint_deleted_by_hand_makes_the_next_backup_full_and_says_so(
     embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
 ) -> None:
     os.chmod(tmp_path, 0o755)
-    dom = _guest(embed_conn, tmp_path)
+    dom = backup_guest(embed_conn, tmp_path)
     name, uri, store = dom.name(), embedded_demo.uri, tmp_path / "backups"
-    assert _run("create", "-c", uri, name, "--to", str(store))[0] == 0
+    assert run_backup("create", "-c", uri, name, "--to", str(store))[0] == 0
     for checkpoint in dom.listAllCheckpoints():
         checkpoint.delete(0)
-    status, said = _run("create", "-c", uri, name, "--to", str(store))
+    status, said = run_backup("create", "-c", uri, name, "--to", str(store))
     assert status == 0
     assert (
         "ok full" in said and "(no earlier backup with its checkpoint on the domain: full)" in said
     )
-    status, said = _run("create", "-c", uri, "no-such-domain", "--to", str(store))
+    status, said = run_backup("create", "-c", uri, "no-such-domain", "--to", str(store))
     assert status == 1 and said.startswith("no-such-domain: failed: ")
 
 
@@ -146,9 +100,9 @@ def test_no_space_left_fails_in_a_line_and_leaves_nothing_half_made(
     # of this one made then.
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
     try:
-        dom = _guest(embed_conn, tmp_path, noise_mib=4)
+        dom = backup_guest(embed_conn, tmp_path, noise_mib=4)
         name, uri = dom.name(), embedded_demo.uri
-        status, said = _run("create", "-c", uri, name, "--to", str(small))
+        status, said = run_backup("create", "-c", uri, name, "--to", str(small))
         assert status == 1, said
         assert said.startswith(f"{name}: failed: ") and said.count("\n") == 1, said
         assert "No space left on device" in said, said
@@ -158,7 +112,7 @@ def test_no_space_left_fails_in_a_line_and_leaves_nothing_half_made(
     finally:
         subprocess.run(["umount", "-l", str(small)], check=True)
     dom.create()
-    status, said = _run("create", "-c", uri, name, "--to", str(tmp_path / "roomy"))
+    status, said = run_backup("create", "-c", uri, name, "--to", str(tmp_path / "roomy"))
     assert status == 0 and f"{name}: ok full" in said, said
 
 
@@ -166,8 +120,10 @@ def test_a_shut_off_guest_is_copied_whole(
     embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
 ) -> None:
     os.chmod(tmp_path, 0o755)
-    dom = _guest(embed_conn, tmp_path, noise_mib=1, running=False)
-    status, said = _run("create", "-c", embedded_demo.uri, dom.name(), "--to", str(tmp_path / "b"))
+    dom = backup_guest(embed_conn, tmp_path, noise_mib=1, running=False)
+    status, said = run_backup(
+        "create", "-c", embedded_demo.uri, dom.name(), "--to", str(tmp_path / "b")
+    )
     assert status == 0
     assert said.startswith(f"{dom.name()}: ok full crash-consistent, ")
     assert "(a shut-off guest's disks are copied whole)" in said
@@ -184,7 +140,7 @@ async def test_k_backs_the_selected_domain_up_and_says_so(
     embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
 ) -> None:
     os.chmod(tmp_path, 0o755)
-    dom = _guest(embed_conn, tmp_path)
+    dom = backup_guest(embed_conn, tmp_path)
     uri, store = embedded_demo.uri, tmp_path / "b"
     app = RecordingApp(
         Settings(uris=[uri], backup_dir=str(store)), sessions=open_sessions([uri]), auto_poll=False
@@ -243,7 +199,7 @@ def test_a_cancelled_backup_leaves_nothing_and_the_next_one_is_full(
     from virtui.backends.libvirt.backup import back_up
 
     os.chmod(tmp_path, 0o755)
-    dom = _guest(embed_conn, tmp_path, noise_mib=4)
+    dom = backup_guest(embed_conn, tmp_path, noise_mib=4)
     store = tmp_path / "b"
     cancel = threading.Event()
     cancel.set()  # seen at the job's first reading
@@ -251,5 +207,5 @@ def test_a_cancelled_backup_leaves_nothing_and_the_next_one_is_full(
         back_up(dom, store, cancel=cancel)
     assert [p for p in store.rglob("*") if p.is_file()] == []
     assert dom.listAllCheckpoints() == []
-    status, said = _run("create", "-c", embedded_demo.uri, dom.name(), "--to", str(store))
+    status, said = run_backup("create", "-c", embedded_demo.uri, dom.name(), "--to", str(store))
     assert status == 0 and "ok full" in said, said

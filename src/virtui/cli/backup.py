@@ -20,7 +20,7 @@ from virtui.backends.libvirt.connections import open_connection, release_connect
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.config.hostsfile import ConfigError, load_backup_config
 from virtui.formatting import format_kib
-from virtui.text import visible
+from virtui.text import error_text, visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
     check = commands.add_parser("verify", help="re-read every image against its manifest")
     check.add_argument("domains", metavar="DOMAIN", nargs="*", help="only these (by name)")
-    for command in (create, listing, prune, check):
+    restore = commands.add_parser(
+        "restore",
+        help="draft a change on the review desk: a new domain from a backup's chain",
+    )
+    restore.add_argument("-c", "--connect", metavar="URI", required=True, help="libvirt URI")
+    restore.add_argument("domain", metavar="DOMAIN", help="the backed-up domain (name or UUID)")
+    restore.add_argument("--backup", default="", help="which backup (default: the newest)")
+    restore.add_argument("--as", dest="new_name", metavar="NAME", required=True)
+    restore.add_argument("--pool", required=True, help="the storage pool for its disks")
+    restore.add_argument("--start", action="store_true", help="start it after the merge")
+    restore.add_argument("--store", default="", help="a review store file (as virtui review)")
+    for command in (create, listing, prune, check, restore):
         command.add_argument(
             "--to", metavar="DIR", type=Path, help="where backups go (default: [backup] dir)"
         )
@@ -76,7 +87,62 @@ def backup_main(arguments: Sequence[str], out: TextIO = sys.stdout) -> int:
     if args.action == "prune":
         rules = Retention(args.keep_last, args.keep_daily, args.keep_weekly)
         return _prune(args.to, args.domains, rules, args.dry_run, out)
+    if args.action == "restore":
+        return _restore(args, out)
     return _verify(args.to, args.domains, out)
+
+
+def _restore(args: argparse.Namespace, out: TextIO) -> int:
+    """Draft the restore on the review desk: reviewed, checked and merged like any new
+    guest (the merge builds the disks from the chain, verified again)."""
+    from virtui.cli.review import Desk, Refused  # the desk only for this command
+    from virtui.review.core import ReviewError
+    from virtui.review.desk import ReviewDesk
+    from virtui.review.newguest import NAME
+    from virtui.review.restore import find_backup, restore_plan
+    from virtui.review.store import StoreError
+
+    if not NAME.fullmatch(args.new_name):
+        print(f"virtui backup: {visible(args.new_name)!r} is not a domain name", file=out)
+        return 2
+    try:
+        backup = find_backup(args.to, args.domain, args.backup)
+        xml, volumes = restore_plan(backup, args.new_name, args.pool)
+    except BackupError as error:
+        print(f"virtui backup: {visible(str(error))}", file=out)
+        return 1
+    try:
+        desk = Desk(args.store)
+    except (Refused, ReviewError) as error:
+        print(f"virtui backup: {visible(str(error))}", file=out)
+        return 1
+    try:
+        if isinstance(desk.desk, ReviewDesk):  # this machine's desk reads --to
+            desk.desk.backup_root = args.to
+        host = desk.host(args.connect)
+        desk.connect(args.connect, host)
+        change = desk.desk.draft_new(
+            host,
+            xml,
+            volumes,
+            start=args.start,
+            title=f"{args.new_name}: restored from {backup.manifest.domain} {backup.name}",
+        )
+    except (Refused, ReviewError, StoreError) as error:
+        print(f"virtui backup: {visible(str(error))}", file=out)
+        return 1
+    except Exception as error:  # a backend error: one line, not a traceback
+        print(f"virtui backup: {visible(error_text(error))}", file=out)
+        return 1
+    finally:
+        desk.close()
+    print(
+        f"#{change.id} drafted: {visible(change.title)}\n"
+        + "".join(f"  {visible(line)}\n" for line in change.summary)
+        + f"review and merge it: virtui review open {change.id}; virtui review merge {change.id}",
+        file=out,
+    )
+    return 0
 
 
 def _create(uri: str, names: list[str], root: Path, incremental: bool, out: TextIO) -> int:

@@ -29,9 +29,17 @@ class NewVolume:
     backing: str = ""  # the backing image's path (a cloud image), for an overlay
     backing_format: str = ""
     seed: dict[str, str] = field(default_factory=dict)  # files of a cloud-init seed ISO
+    restore: str = ""
+    """A disk of a backup to build the volume from: ``DOMAIN-FOLDER/BACKUP/TARGET``,
+    read under the desk's own [backup] dir when the change is merged."""
 
     def describe(self) -> str:
         """The summary line."""
+        if self.restore:
+            return (
+                f"create volume {self.pool}/{self.name}: {format_size(self.capacity)} "
+                f"{self.format} restored from backup {self.restore}"
+            )
         if self.seed:
             user = _seed_user(self.seed.get("user-data", ""))
             return f"create cloud-init seed {self.pool}/{self.name}" + (
@@ -51,6 +59,7 @@ class NewVolume:
             "backing": self.backing,
             "backing_format": self.backing_format,
             "seed": dict(self.seed),
+            "restore": self.restore,
         }
 
 

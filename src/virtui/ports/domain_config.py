@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 from typing import Protocol
 
 from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
@@ -32,9 +33,11 @@ class DomainConfigPort(Protocol):
     def image_format(self, path: str) -> str | None:
         """The format of an image on the host (None: cannot say)."""
 
-    def create_guest_volume(self, volume: NewVolume, content: bytes | None = None) -> str:
+    def create_guest_volume(
+        self, volume: NewVolume, content: bytes | None = None, image: Path | None = None
+    ) -> str:
         """Create a volume (an overlay when it has a backing image), write ``content``
-        into it when given; its path."""
+        into it when given, or make it hold exactly the file ``image``; its path."""
 
     def volume_exists(self, pool: str, name: str) -> bool:
         """Whether the pool has a volume of that name (raises when it cannot say)."""

@@ -10,7 +10,9 @@ import pwd
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from virtui.config.hostsfile import ConfigError, load_backup_config
 from virtui.model.config import DomainConfig, LiveChange
 from virtui.ports.domain_config import DomainConfigHosts, DomainConfigPort
 from virtui.ports.networks import NetworkConfigPort
@@ -146,6 +148,21 @@ class DeskCore:
         # Who commits to the history: the person acting, or a desk service's own
         # identity (its commits then name people only in their trailers).
         self.history_identity = ""
+        # Where backups are read for a restore: None reads [backup] dir when needed.
+        self.backup_root: Path | None = None
+
+    def backups_root(self) -> Path:
+        """Where a restore's backups are read (ReviewError when nothing says: a
+        [backup] table that cannot be read, or none, refuses every restore)."""
+        if self.backup_root is not None:
+            return self.backup_root
+        try:
+            where = load_backup_config().dir
+        except ConfigError as error:
+            raise ReviewError(f"no restore: {error}") from error
+        if not where:
+            raise ReviewError("no restore: [backup] dir is not set where this desk runs")
+        return Path(where)
 
     @property
     def committer(self) -> str:

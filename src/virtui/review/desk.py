@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 
+from virtui.backends.backups import BackupError
 from virtui.model.newguest import NewVolume, format_size
 from virtui.review import danger, patchfile, secrets
 from virtui.review.core import (
@@ -38,6 +39,7 @@ from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
 from virtui.review.ops import Conflict, Op, RawXml, plan, propose
 from virtui.review.rebasing import Rebasing
+from virtui.review.restore import locate
 from virtui.review.store import StoreError
 from virtui.review.xmlsafe import XmlRefused, canonical, sha256
 from virtui.text import error_text
@@ -134,6 +136,12 @@ class ReviewDesk(Merging, Rebasing):
             taken = None
         if taken is not None:
             raise ReviewError(f"{host} already has a domain with UUID {uuid} ({taken.name})")
+        for volume in volumes:
+            if volume.restore:  # checked here, and again (verified whole) at merge
+                try:
+                    locate(self.backups_root(), volume.restore)
+                except BackupError as error:
+                    raise ReviewError(f"{volume.name}: {error}") from error
         needed: dict[str, int] = {}
         for volume in volumes:
             needed[volume.pool] = needed.get(volume.pool, 0) + (

@@ -8,6 +8,8 @@ import contextlib
 import time
 from collections.abc import Collection
 
+from virtui.backends.backups import BackupError
+from virtui.model.newguest import NewVolume
 from virtui.review import diff, xmlnodes
 from virtui.review.core import (
     LOCK_WAIT_S,
@@ -20,6 +22,7 @@ from virtui.review.history import HistoryError, merge_message, object_path
 from virtui.review.model import ChangeRequest, State
 from virtui.review.newguest import CreateDomain
 from virtui.review.ops import PENDING_RESTART, plan
+from virtui.review.restore import built_image
 from virtui.review.seediso import seed_iso
 from virtui.review.store import LockHeld, StateChanged, StoreError, merge_steps
 from virtui.review.xmlsafe import XmlRefused, canonical, parse_config, sha256
@@ -218,6 +221,9 @@ class Merging(DeskCore):
                         f"volume {volume.pool}/{volume.name} exists already on {change.host}"
                     )
                 content = seed_iso(volume.seed) if volume.seed else None
+                if volume.restore:
+                    self._restore_volume(change, volume)
+                    continue
                 self.store.step(change.id, self.user, f"{VOLUME}{volume.pool}/{volume.name}")
                 port.create_guest_volume(volume, content)
             self.store.step(change.id, self.user, DEFINE)
@@ -246,6 +252,16 @@ class Merging(DeskCore):
                 done = [t for t in done if not t.startswith("start")]
                 done.append(f"defined, but it did not start: {error_text(error)}")
         return self._record_merge(change, done, [])
+
+    def _restore_volume(self, change: ChangeRequest, volume: NewVolume) -> None:
+        """A volume built from a backup's chain: found under this desk's backups only,
+        every link verified again, converted whole, then written into the new volume."""
+        try:
+            with built_image(self.backups_root(), volume.restore) as image:
+                self.store.step(change.id, self.user, f"{VOLUME}{volume.pool}/{volume.name}")
+                self.hosts.domain_config(change.host).create_guest_volume(volume, None, image)
+        except BackupError as error:
+            raise ReviewError(f"{volume.name}: {error}") from error
 
     def _define_may_have_landed(self, change: ChangeRequest) -> bool:
         """After a failed step: True when the define was begun and the host cannot say

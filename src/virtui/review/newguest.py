@@ -70,6 +70,7 @@ class CreateDomain:
                 backing=str(v.get("backing", "")),
                 backing_format=str(v.get("backing_format", "")),
                 seed={str(k): str(t) for k, t in dict(v.get("seed") or {}).items()},
+                restore=str(v.get("restore", "")),
             )
             for v in self.volumes
         ]

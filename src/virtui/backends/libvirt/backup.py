@@ -116,8 +116,9 @@ def back_up(
 ) -> BackupManifest:
     """Back ``dom`` up under ``root``; what was made, as its manifest says. On failure or
     cancel nothing half-made is left (BackupError says what happened)."""
-    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)  # kept for restore: secrets too
-    disks = _disks(xml)
+    # The disks as they run now; the definition kept for a restore (secrets too).
+    disks = _disks(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE))
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE | libvirt.VIR_DOMAIN_XML_INACTIVE)
     if not disks:
         raise BackupError(f"{dom.name()} has no file disk to back up")
     running = dom.isActive()

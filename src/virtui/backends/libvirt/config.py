@@ -6,6 +6,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libvirt
@@ -17,6 +18,7 @@ from virtui.backends.naming import is_local
 from virtui.formatting import format_kib
 from virtui.model.config import DiskUser, DomainConfig, HostFacts, LiveChange
 from virtui.model.newguest import GuestSupport, NewVolume
+from virtui.text import error_text
 from virtui.xmltext import escape, quoteattr
 
 if TYPE_CHECKING:
@@ -175,10 +177,14 @@ class LibvirtConfig(LibvirtPart):
 class LibvirtNewGuests(LibvirtPart):
     """What a new guest's merge needs of a host: volumes, a start, name lookups."""
 
-    def create_guest_volume(self, volume: NewVolume, content: bytes | None = None) -> str:
+    def create_guest_volume(
+        self, volume: NewVolume, content: bytes | None = None, image: Path | None = None
+    ) -> str:
         """Create a volume in its pool (an overlay over ``backing``), upload
-        ``content`` into it; its path."""
+        ``content`` into it, or make it hold exactly the file ``image``; its path."""
         self._refuse_when_readonly("create a volume")
+        if image is not None:
+            return self._volume_from_image(volume, image)
         conn = self._connection()
         backing = (
             f"<backingStore><path>{escape(volume.backing)}</path>"
@@ -210,6 +216,39 @@ class LibvirtNewGuests(LibvirtPart):
                     f"{self.name}: writing {volume.name}: {describe(error)}"
                 ) from error
         return str(created.path())
+
+    def _volume_from_image(self, volume: NewVolume, image: Path) -> str:
+        """A volume holding the bytes of ``image`` (a qcow2 file here), sent through
+        libvirt as virsh vol-upload does: the host may be another machine. Made raw and
+        sparse at the file's length, so nothing of a header libvirt wrote stays past it;
+        the pool's refresh then reads its format from its content."""
+        conn = self._connection()
+        size = image.stat().st_size
+        xml = (
+            f"<volume><name>{escape(volume.name)}</name>"
+            f"<capacity unit='bytes'>{size}</capacity><allocation>0</allocation>"
+            "<target><format type='raw'/></target></volume>"
+        )
+        try:
+            pool = conn.storagePoolLookupByName(volume.pool)
+            created = pool.createXML(xml, 0)
+        except libvirt.libvirtError as error:
+            raise BackendError(
+                f"{self.name}: volume {volume.pool}/{volume.name}: {describe(error)}"
+            ) from error
+        try:
+            stream = conn.newStream(0)
+            created.upload(stream, 0, size, 0)
+            with image.open("rb") as file:
+                stream.sendAll(lambda _stream, wanted, source: source.read(wanted), file)
+            stream.finish()
+            pool.refresh(0)
+            return str(pool.storageVolLookupByName(volume.name).path())
+        except (libvirt.libvirtError, OSError) as error:
+            with contextlib.suppress(libvirt.libvirtError):
+                created.delete(0)
+            why = describe(error) if isinstance(error, libvirt.libvirtError) else error_text(error)
+            raise BackendError(f"{self.name}: writing {volume.name}: {why}") from error
 
     def _volume_or_none(self, pool: str, name: str) -> libvirt.virStorageVol | None:
         """The volume, None when the pool has none of that name."""

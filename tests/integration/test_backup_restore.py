@@ -1,0 +1,163 @@
+"""A backup restored through the review desk, on a real libvirtd with a dir pool: full
+and incremental backups of a running guest the BIOS writes to, `virtui backup restore`
+drafts a new domain, the merge builds its disk from the chain (identical to the source
+disk, which is paused), and the restored guest boots from it and writes. A flipped byte
+in the chain stops the merge before any volume is made."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.integration.backup_guests import backup_guest, run_backup, writes_past
+from tests.integration.daemons import Daemon, OneHost
+from tests.integration.guests import define_dir_pool, remove_dir_pool
+from virtui.backends.backups import all_backups
+from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
+from virtui.review.model import State
+from virtui.review.store import ReviewStore
+
+_pools = itertools.count(1)
+
+
+@pytest.fixture
+def restore_pool(storage_daemon: Daemon, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A started dir pool for restored disks: (name, directory); its guests removed."""
+    name = f"restored{next(_pools)}"
+    folder = tmp_path / name
+    folder.mkdir()
+    os.chmod(tmp_path, 0o755)  # QEMU reaches the images through it
+    define_dir_pool(storage_daemon.qemu_uri, name, folder)
+    yield name, folder
+    remove_dir_pool(storage_daemon.qemu_uri, name, "newvm")
+
+
+def _blocks_written(dom: libvirt.virDomain, target: str, count: int, timeout: float) -> bool:
+    """Whether the guest writes ``count`` times to ``target`` within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if dom.isActive() and dom.blockStats(target)[2] >= count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_restore_is_drafted_merged_from_the_chain_and_boots(
+    storage_daemon: Daemon, restore_pool: tuple[str, Path], tmp_path: Path
+) -> None:
+    pool, folder = restore_pool
+    uri, store = storage_daemon.qemu_uri, tmp_path / "backups"
+    conn = libvirt.open(uri)
+    (tmp_path / "guest").mkdir(mode=0o755)
+    dom = backup_guest(conn, tmp_path / "guest", prefix="newvm-src-")
+    try:
+        writes_past(dom, 100)
+        status, said = run_backup("create", "-c", uri, dom.name(), "--to", str(store))
+        assert status == 0 and "ok full" in said, said
+        writes_past(dom, 1000)
+        dom.suspend()  # the disk as it is now is what the restore must give back
+        status, said = run_backup("create", "-c", uri, dom.name(), "--to", str(store))
+        assert status == 0 and "ok incremental" in said, said
+        ((_domain_folder, (full, incremental)),) = all_backups(store).items()
+
+        reviews = str(tmp_path / "r.db")
+        status, said = run_backup(
+            "restore", "-c", uri, dom.name(), "--as", "newvm-back", "--pool", pool,
+            "--to", str(store), "--store", reviews,
+        )  # fmt: skip
+        assert status == 0, said
+        head, *summary, tail = said.splitlines()
+        assert head.startswith("#1 drafted: newvm-back: restored from ")
+        assert head.endswith(f" {incremental.name}")
+        assert summary == [
+            "  define new domain newvm-back",
+            f"  create volume {pool}/newvm-back-vda.qcow2: 16MiB qcow2 restored from backup "
+            f"{incremental.folder.parent.name}/{incremental.name}/vda",
+        ]
+        assert tail == "review and merge it: virtui review open 1; virtui review merge 1"
+        assert os.listdir(folder) == []  # a draft makes nothing
+
+        backend = LibvirtBackend(uri, "h1")
+        backend.connect()
+        desk = ReviewDesk(ReviewStore(Path(reviews)), OneHost(backend), ReviewRules(), user="a@b")
+        desk.backup_root = store
+        try:
+            desk.publish(1)
+            result = desk.merge(1)
+            assert result.change.state is State.MERGED
+            restored = conn.lookupByName("newvm-back")
+            assert restored.UUIDString() != dom.UUIDString()
+            image = folder / "newvm-back-vda.qcow2"
+            compared = subprocess.run(
+                ["qemu-img", "compare", "-U", str(image), str(tmp_path / "guest" / "disk.qcow2")],
+                capture_output=True,
+                text=True,
+            )
+            assert compared.returncode == 0, compared.stdout + compared.stderr
+            restored.create()  # its BIOS reads the restored boot sector, and writes
+            assert _blocks_written(restored, "vda", 50, timeout=60), "it did not boot"
+
+            # One flipped byte in the chain: the merge verifies it and makes nothing.
+            status, said = run_backup(
+                "restore", "-c", uri, dom.name(), "--as", "newvm-bad", "--pool", pool,
+                "--to", str(store), "--store", reviews,
+            )  # fmt: skip
+            assert status == 0, said
+            data = bytearray((full.folder / "vda.qcow2").read_bytes())
+            data[-1] ^= 0xFF
+            (full.folder / "vda.qcow2").write_bytes(bytes(data))
+            desk.publish(2)
+            with pytest.raises(ReviewError, match=r"is damaged: vda.qcow2: its SHA-256"):
+                desk.merge(2)
+            assert sorted(os.listdir(folder)) == ["newvm-back-vda.qcow2"]
+            assert desk.get(2).state is not State.MERGED
+        finally:
+            desk.close()
+            backend.close()
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+        conn.close()
+
+
+def test_a_restore_names_only_backups_under_the_desks_own_folder(
+    storage_daemon: Daemon, restore_pool: tuple[str, Path], tmp_path: Path
+) -> None:
+    """A volume's ``restore`` is data from whoever drafted it: a path out of the desk's
+    backups, or a folder that is not a backup, is refused at draft."""
+    from virtui.model.newguest import NewVolume
+    from virtui.review.newguest import GuestSpec, domain_xml
+
+    pool, _folder = restore_pool
+    backend = LibvirtBackend(storage_daemon.qemu_uri, "h1")
+    backend.connect()
+    desk = ReviewDesk(ReviewStore(tmp_path / "r.db"), OneHost(backend), ReviewRules(), user="a@b")
+    desk.backup_root = tmp_path / "backups"
+    (tmp_path / "backups").mkdir()
+    xml = domain_xml(GuestSpec("newvm-evil", 1, 64, "generic"))
+    try:
+        for ref, why in (
+            ("../etc/vda", "'..' is not a plain name"),
+            ("web-1/../vda", "'..' is not a plain name"),
+            ("/etc/shadow", "domain folder '' is not a plain name"),
+            ("etc/shadow", "does not name DOMAIN-FOLDER/BACKUP/DISK"),
+            ("web-1/20261207T031500Z-full/vda", "no readable manifest"),
+        ):
+            volume = NewVolume(pool, "newvm-evil.qcow2", 1 << 20, "qcow2", restore=ref)
+            with pytest.raises(ReviewError, match=why):
+                desk.draft_new("h1", xml, [volume])
+        desk.backup_root = None  # and no [backup] dir where the desk runs: no restore
+        with pytest.raises(ReviewError, match=r"no restore: \[backup\] dir is not set"):
+            desk.draft_new("h1", xml, [volume])
+    finally:
+        desk.close()
+        backend.close()
