@@ -25,6 +25,7 @@ def backup_guest(
     noise_mib: int = 0,
     running: bool = True,
     prefix: str = TEST_PREFIX,
+    disk_mib: int = DISK_MIB,
 ) -> libvirt.virDomain:
     """A guest whose qcow2 disk its BIOS rewrites, a byte changing each time; after the
     boot sector, ``noise_mib`` MiB that no copy can skip."""
@@ -32,7 +33,7 @@ def backup_guest(
     with raw.open("wb") as file:
         file.write(boot_sector(DISK_CHANGE_CODE))
         file.write(os.urandom(noise_mib << 20))
-        file.truncate(DISK_MIB << 20)
+        file.truncate(disk_mib << 20)
     image = directory / "disk.qcow2"
     subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(image)], check=True)
     name = f"{prefix}backup-{directory.name[-8:]}"

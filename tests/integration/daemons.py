@@ -52,20 +52,24 @@ class Daemon:
         *,
         private_config: bool = False,
         keep_config: bool = False,
+        keep_state: bool = False,
         everyone: bool = False,
         network: bool = False,
         rw_group: str = "",
     ) -> None:
         """``keep_config``: the private /etc/libvirt lives in the daemon's directory, so
         pools and domains defined before a kill are there again after ``start``.
+        ``keep_state``: its /run/libvirt and /var/lib/libvirt too, as a host keeps them
+        when systemd restarts a crashed libvirtd: it finds its running guests again.
         ``everyone``: other accounts of this machine may connect too (a team's tests).
         ``network``: the daemon gets its own network namespace, where its virtual
         networks (bridges, dnsmasq, iptables rules) live and die with it.
         ``rw_group``: only that group may change the host (the read-write socket is
         0770, the group's); everyone else has the read-only socket, libvirt-sock-ro."""
         self.network = network
-        self.private_config = private_config or keep_config or network
-        self.keep_config = keep_config
+        self.private_config = private_config or keep_config or keep_state or network
+        self.keep_config = keep_config or keep_state
+        self.keep_state = keep_state
         self.dir = Path(tempfile.mkdtemp(prefix="vt-", dir="/tmp"))  # short: socket paths
         if everyone or rw_group:
             self.dir.chmod(0o755)
@@ -101,8 +105,15 @@ class Daemon:
             (self.dir / "etc").mkdir(exist_ok=True)
             (self.dir / "etc" / "qemu.conf").write_text(QEMU_CONF)
             config = f"mount --bind {self.dir}/etc /etc/libvirt || exit 97; "
+        state = PRIVATE_STATE
+        if self.keep_state:
+            state = "".join(
+                f"mkdir -p {self.dir}/state{d} {d} && mount --bind {self.dir}/state{d} {d} "
+                "|| exit 97; "
+                for d in ("/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt")
+            )
         command = (
-            PRIVATE_STATE
+            state
             + config
             + f"exec libvirtd --config {self.dir}/libvirtd.conf --pid-file {self.dir}/pid"
         )

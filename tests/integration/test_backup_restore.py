@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,12 @@ import libvirt
 import pytest
 
 from tests.integration.backup_guests import backup_guest, run_backup, writes_past
-from tests.integration.daemons import Daemon, OneHost
+from tests.integration.daemons import Daemon, OneHost, daemons_available
 from tests.integration.guests import define_dir_pool, remove_dir_pool
-from virtui.backends.backups import all_backups
+from tests.requirements import require
+from virtui.backends.backups import BackupError, all_backups
 from virtui.backends.libvirt.backend import LibvirtBackend
+from virtui.backends.libvirt.backup import back_up
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import State
 from virtui.review.store import ReviewStore
@@ -161,3 +164,47 @@ def test_a_restore_names_only_backups_under_the_desks_own_folder(
     finally:
         desk.close()
         backend.close()
+
+
+def test_a_daemon_killed_mid_backup_is_one_line_and_the_next_backup_is_full(
+    tmp_path: Path,
+) -> None:
+    """libvirtd SIGKILLed while the job copies: one line says so, nothing of the backup
+    stays, what could not be cleaned up is named; once the daemon is back the next
+    backup is full and says why."""
+    require(daemons_available(), "start libvirtd")
+    daemon = Daemon(keep_state=True)
+    daemon.start()
+    os.chmod(tmp_path, 0o755)
+    (tmp_path / "guest").mkdir(mode=0o755)
+    conn = libvirt.open(daemon.qemu_uri)
+    dom = backup_guest(conn, tmp_path / "guest", prefix="newvm-", noise_mib=200, disk_mib=256)
+    name, store = dom.name(), tmp_path / "backups"
+    killed: list[tuple[int, int]] = []
+
+    def kill_at_first_progress(done: int, total: int) -> None:
+        if not killed:
+            killed.append((done, total))
+            daemon.kill()
+
+    try:
+        with pytest.raises(BackupError) as failed:
+            back_up(dom, store, progress=kill_at_first_progress, cancel=threading.Event())
+        assert killed and killed[0][0] < killed[0][1], killed  # killed while it copied
+        said = str(failed.value)
+        assert "\n" not in said
+        assert said.startswith("the connection to the host was lost: "), said
+        assert "what it wrote is removed" in said and "checkpoint virtui-" in said, said
+        assert [p for p in store.rglob("*") if p.is_file()] == []
+        daemon.start()
+        status, said = run_backup("create", "-c", daemon.qemu_uri, name, "--to", str(store))
+        assert status == 0, said
+        assert "ok full" in said and "(no earlier backup with its checkpoint" in said, said
+        again = libvirt.open(daemon.qemu_uri)
+        names = [c.getName() for c in again.lookupByName(name).listAllCheckpoints()]
+        ((_folder, (backup,)),) = all_backups(store).items()
+        assert names == [backup.manifest.checkpoint]  # the orphan is gone too
+        again.close()
+    finally:
+        daemon.remove()
+        subprocess.run(["pkill", "-f", f"guest={name}"], check=False)

@@ -168,15 +168,34 @@ def back_up(
             disks=tuple(_image(folder, target, path) for target, path, _fmt in disks),
         )
         write_manifest(folder, manifest)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(folder, ignore_errors=True)
-        if checkpoint:
-            with contextlib.suppress(libvirt.libvirtError):
-                dom.checkpointLookupByName(checkpoint).delete(0)
+        left = _remove_checkpoint(dom, checkpoint) if checkpoint else ""
+        if isinstance(error, libvirt.libvirtError):
+            # The host stopped answering mid-job (libvirtd killed, the link lost).
+            raise BackupError(
+                f"the connection to the host was lost: {error.get_error_message()}; "
+                f"what it wrote is removed{left}"
+            ) from error
+        if left and isinstance(error, BackupError):
+            raise BackupError(f"{error}{left}") from error
         raise
     if checkpoint:
         _drop_older_checkpoints(dom, checkpoint)
     return manifest
+
+
+def _remove_checkpoint(dom: libvirt.virDomain, name: str) -> str:
+    """Delete the checkpoint a failed backup made: "" when it is gone, else what to say."""
+    try:
+        dom.checkpointLookupByName(name).delete(0)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN_CHECKPOINT:
+            return (
+                f"; its checkpoint {name} could not be removed "
+                "(the next successful backup removes it)"
+            )
+    return ""
 
 
 def _drop_older_checkpoints(dom: libvirt.virDomain, newest: str) -> None:
