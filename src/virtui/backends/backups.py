@@ -11,15 +11,17 @@ import json
 import os
 import re
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from virtui.config.settings import write_private
-from virtui.model.backup import INCREMENTAL, BackupManifest
+from virtui.model.backup import INCREMENTAL, BackupManifest, BackupRow
 
 MANIFEST = "manifest.json"
 DOMAIN_XML = "domain.xml"
+VERIFIED = "verified.json"  # when verify last read the backup, and what it found
 CHUNK = 1 << 20
 
 
@@ -216,3 +218,72 @@ def to_keep(backups: list[Backup], retention: Retention) -> set[str]:
             kept.add(parent)
             parent = by_name[parent].manifest.parent
     return kept
+
+
+def record_verified(backup: Backup, problems: list[str], now: datetime | None = None) -> None:
+    """Keep what a verify found beside the backup (the backups screen shows it)."""
+    when = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    fresh = backup.folder / f".{VERIFIED}.{os.getpid()}.{threading.get_ident()}"
+    with contextlib.suppress(FileNotFoundError):
+        fresh.unlink()
+    write_private(fresh, json.dumps({"when": when, "problems": problems}) + "\n")
+    os.replace(fresh, backup.folder / VERIFIED)  # whole, for a reader at the same time
+
+
+def read_verified(backup: Backup) -> tuple[float, str] | None:
+    """When verify last read ``backup`` (epoch seconds) and what it found ("": whole);
+    None when it never did (or what it wrote cannot be read)."""
+    try:
+        data = json.loads((backup.folder / VERIFIED).read_text(encoding="utf-8"))
+        problems = data.get("problems", [])
+        return datetime.fromisoformat(str(data["when"])).timestamp(), "; ".join(
+            str(p) for p in problems
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def backup_rows(root: Path) -> list[BackupRow]:
+    """Every backup under ``root``, as the backups screen lists them: by domain, newest
+    first."""
+    rows = []
+    for folder, backups in all_backups(root).items():
+        by_name = {b.name: b for b in backups}
+        for backup in reversed(backups):
+            made = backup.manifest
+            try:
+                created = datetime.fromisoformat(made.created).timestamp()
+            except ValueError:
+                created = 0.0
+            length, parent = 1, made.parent
+            while parent in by_name and length < len(backups):
+                length += 1
+                parent = by_name[parent].manifest.parent
+            verified = read_verified(backup)
+            rows.append(
+                BackupRow(
+                    key=f"{folder.name}/{backup.name}",
+                    domain=made.domain,
+                    uuid=made.uuid,
+                    name=backup.name,
+                    kind=made.kind,
+                    parent=made.parent,
+                    created=created,
+                    size=sum(disk.size for disk in made.disks),
+                    disk_size=sum(disk.virtual_size for disk in made.disks),
+                    consistency=made.consistency,
+                    chain=length if not parent else 0,  # 0: a parent is missing
+                    verified=verified[0] if verified else None,
+                    problems=verified[1] if verified else "",
+                )
+            )
+    return rows
+
+
+def find_by_key(root: Path, key: str) -> Backup:
+    """The backup a row's key names (``DOMAIN-FOLDER/BACKUP``), only under ``root``."""
+    folder, _slash, name = key.partition("/")
+    for part in (folder, name):
+        if not part or "/" in part or part in (".", ".."):
+            raise BackupError(f"{key!r} does not name a backup")
+    return read_backup(root / folder / name)

@@ -14,7 +14,14 @@ from typing import TextIO
 
 import libvirt
 
-from virtui.backends.backups import BackupError, Retention, all_backups, to_keep, verify
+from virtui.backends.backups import (
+    BackupError,
+    Retention,
+    all_backups,
+    record_verified,
+    to_keep,
+    verify,
+)
 from virtui.backends.libvirt.backup import back_up
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
@@ -235,6 +242,7 @@ def _verify(root: Path, names: list[str], out: TextIO) -> int:
             if names and backup.manifest.domain not in names:
                 continue
             problems = verify(backup)
+            record_verified(backup, problems)
             head = f"{visible(backup.manifest.domain)} {backup.name}"
             if problems:
                 bad += 1

@@ -52,3 +52,22 @@ class BackupManifest:
             return cls(**fields, disks=disks)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a backup manifest: {error}") from error
+
+
+@dataclass(frozen=True, slots=True)
+class BackupRow:
+    """One backup as the backups screen lists it."""
+
+    key: str  # DOMAIN-FOLDER/BACKUP: unique under the backups' place
+    domain: str
+    uuid: str
+    name: str  # the backup's folder: 20261207T031500Z-full
+    kind: str
+    parent: str
+    created: float  # epoch seconds (0: the manifest's time could not be read)
+    size: int  # bytes of its images
+    disk_size: int  # bytes its disks hold
+    consistency: str
+    chain: int  # how many backups a restore of it reads (1: a full one)
+    verified: float | None = None  # when verify last read it (None: never)
+    problems: str = ""  # what that verify found ("": it was whole)

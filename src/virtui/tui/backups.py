@@ -1,6 +1,6 @@
 """BackupsController: K on the domains screen backs the selected (or marked) domains up
 to the configured place, one after another, with progress in each row and the outcome
-said and put on the timeline."""
+said and put on the timeline; the backups screen (7) lists them and verifies one."""
 
 from __future__ import annotations
 
@@ -12,17 +12,24 @@ from typing import Any, Protocol
 
 from textual.screen import Screen
 
-from virtui.backends.backups import last_backups
+from virtui.backends.backups import (
+    backup_rows,
+    find_by_key,
+    last_backups,
+    record_verified,
+    verify,
+)
 from virtui.config.settings import Settings
 from virtui.formatting import format_kib, plural
 from virtui.model import DomainKey, LogEntry, Severity
-from virtui.model.backup import BackupManifest
+from virtui.model.backup import BackupManifest, BackupRow
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.migrations import busy_text
 from virtui.tui.operations import OperationsController
+from virtui.ui.broadcast import Broadcasts
 from virtui.ui.calls import Calls, Failure, hand_to_ui
 
 log = logging.getLogger("virtui.tui.backups")
@@ -38,6 +45,10 @@ class BackupsApp(Protocol):
     calls: Calls
     operations: OperationsController
     domains: DomainsScreen
+
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """What the app announces."""
 
     def push_screen(self, screen: Screen[Any], callback: Any = None) -> Any:
         """Show a screen."""
@@ -64,6 +75,74 @@ class BackupsController:
     def __init__(self, app: BackupsApp) -> None:
         self.app = app
         self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
+        self.rows: list[BackupRow] | None = None  # the backups screen's, once read
+        self.checking: set[str] = set()  # backups being verified
+
+    # -- the backups screen -----------------------------------------------------------------
+
+    @property
+    def place(self) -> str:
+        """Where backups go ("" when nowhere is set, or the [backup] table is unreadable)."""
+        return "" if self.app.settings.backup_problem else self.app.settings.backup_dir
+
+    def backup_rows(self) -> list[BackupRow]:
+        """Every backup as last read (by domain, newest first)."""
+        return self.rows or []
+
+    def backups_read(self) -> bool:
+        """Whether the backups were read at least once."""
+        return self.rows is not None
+
+    def verifying(self) -> set[str]:
+        """The backups being verified now."""
+        return self.checking
+
+    def reload_backups(self) -> None:
+        """Read every backup's manifest (and last verify) again, off the loop."""
+        if not self.place:
+            return
+        root = Path(self.place)
+
+        def read(rows: list[BackupRow]) -> None:
+            self.rows = rows
+            self.app.broadcasts.backups_changed.publish(None)
+
+        def failed(failure: Failure) -> None:
+            self.app.notify(f"reading {root}: {failure.message}", severity="error")
+
+        self.app.calls("backups:rows", lambda: backup_rows(root), read, failed)
+
+    def verify_backup(self, key: str) -> str:
+        """Verify one backup off the loop (its hashes, qemu-img check, its chain); what to
+        say now. The outcome is said, kept beside the backup and shown in its row."""
+        if not self.place:
+            return "backups are off: no [backup] dir"
+        if key in self.checking:
+            return "being verified already"
+        root = Path(self.place)
+        self.checking.add(key)
+
+        def run() -> list[str]:
+            backup = find_by_key(root, key)
+            problems = verify(backup)
+            record_verified(backup, problems)
+            return problems
+
+        def done(problems: list[str]) -> None:
+            self.checking.discard(key)
+            if problems:
+                self.app.notify(f"{key}: BAD: {'; '.join(problems)}", severity="error")
+            else:
+                self.app.notify(f"{key}: ok")
+            self.reload_backups()
+
+        def failed(failure: Failure) -> None:
+            self.checking.discard(key)
+            self.app.notify(f"{key}: verify failed: {failure.message}", severity="error")
+            self.reload_backups()
+
+        self.app.calls(f"backups:verify:{key}", run, done, failed)
+        return f"verifying {key}…"
 
     # -- the BACKUP column ----------------------------------------------------------------
 
@@ -169,6 +248,8 @@ class BackupsController:
         def finished(line: str, severity: Severity) -> None:
             self.cancels.pop(key, None)
             self.rescan()  # its BACKUP cell
+            if self.rows is not None:
+                self.reload_backups()  # the backups screen's rows
             app.set_busy(key, None)
             app.notify(line, severity="error" if severity is Severity.ERROR else "information")
             app.record(LogEntry.now(key.host, name, "backup", line, severity))

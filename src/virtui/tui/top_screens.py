@@ -19,12 +19,14 @@ from virtui.monitor.hostports import HostPorts
 from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
 from virtui.monitor.timeline import Timeline
+from virtui.screens.backups import BackupsScreen
 from virtui.screens.domains import DomainsScreen
 from virtui.screens.hosts import HostsScreen
 from virtui.screens.logs import LogsScreen
 from virtui.screens.networks import NetworksScreen
 from virtui.screens.review import ReviewScreen
 from virtui.screens.storage import StorageScreen
+from virtui.tui.backups import BackupsController
 from virtui.tui.desk_watch import UNAVAILABLE, DeskWatch
 from virtui.tui.network_changes import NetworkChanges
 from virtui.ui.calls import Calls
@@ -43,6 +45,7 @@ class OpeningApp(Protocol):
     timeline: Timeline
     desk_watch: DeskWatch
     network_changes: NetworkChanges
+    backups: BackupsController
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         """Show a notification."""
@@ -104,4 +107,5 @@ OPENINGS: dict[str, Opening] = {
     "logs": Opening(LogsScreen, _logs, scope=_filter_logs),
     "review": Opening(ReviewScreen, _review),
     "networks": Opening(NetworksScreen, _networks, _networks_of),
+    "backups": Opening(BackupsScreen, lambda app, _host: BackupsScreen(app.backups)),
 }

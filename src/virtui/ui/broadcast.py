@@ -53,7 +53,7 @@ class Broadcast(Generic[T]):
 
 class Broadcasts:
     """What the app announces: new figures (after each poll), a new timeline entry, a
-    host's networks changed, the review desk changed, the migrations changed."""
+    host's networks changed, the review desk changed, the migrations or backups changed."""
 
     def __init__(self) -> None:
         self.polled: Broadcast[None] = Broadcast()
@@ -61,6 +61,7 @@ class Broadcasts:
         self.networks_changed: Broadcast[str] = Broadcast()
         self.desk_changed: Broadcast[None] = Broadcast()
         self.migrations_changed: Broadcast[None] = Broadcast()
+        self.backups_changed: Broadcast[None] = Broadcast()
 
 
 class SharedState(Protocol):
@@ -81,7 +82,9 @@ def shared_state(node: DOMNode) -> SharedState | None:
     )
 
 
-News = Literal["polled", "logged", "networks_changed", "desk_changed", "migrations_changed"]
+News = Literal[
+    "polled", "logged", "networks_changed", "desk_changed", "migrations_changed", "backups_changed"
+]
 
 
 def subscribe(node: N, news: News, callback: Callable[[N, Any], object]) -> None:

@@ -72,5 +72,13 @@ TOP_SCREENS: tuple[TopScreen, ...] = (
         "[@host]   virtual networks (of one host)",
         "Networks screen (6)",
     ),
+    TopScreen(
+        "backups",
+        "7",
+        "Backups",
+        ("backups", "backup", "bak"),
+        "  every backup, per domain (verify, chains)",
+        "Backups screen (7)",
+    ),
 )
 BY_WORD = {screen.words[0]: screen for screen in TOP_SCREENS}
