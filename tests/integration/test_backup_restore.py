@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -208,3 +209,33 @@ def test_a_daemon_killed_mid_backup_is_one_line_and_the_next_backup_is_full(
     finally:
         daemon.remove()
         subprocess.run(["pkill", "-f", f"guest={name}"], check=False)
+
+
+def test_backups_go_into_a_dir_pool_named_by_config(
+    storage_daemon: Daemon, restore_pool: tuple[str, Path], tmp_path: Path
+) -> None:
+    """``[backup] pool``: the pool's folder on the host holds the backups; a pool that is
+    not started is one line."""
+    pool, folder = restore_pool
+    uri = storage_daemon.qemu_uri
+    conn = libvirt.open(uri)
+    (tmp_path / "guest").mkdir(mode=0o755)
+    dom = backup_guest(conn, tmp_path / "guest", prefix="newvm-", running=False)
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "virtui" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[backup]\npool = "{pool}"\n')
+    try:
+        status, said = run_backup("create", "-c", uri, dom.name())
+        assert status == 0 and "ok full" in said, said
+        ((where, (backup,)),) = all_backups(folder).items()
+        assert where.parent == folder and backup.manifest.domain == dom.name()
+        conn.storagePoolLookupByName(pool).destroy()
+        status, said = run_backup("create", "-c", uri, dom.name())
+        assert (status, said) == (2, f"virtui backup: pool {pool} is not started\n")
+        conn.storagePoolLookupByName(pool).create(0)
+    finally:
+        dom.undefine()
+        for made in folder.iterdir():
+            shutil.rmtree(made)  # a folder there is a volume the pool cannot delete
+        conn.storagePoolLookupByName(pool).refresh(0)
+        conn.close()

@@ -22,7 +22,7 @@ from virtui.backends.backups import (
     to_keep,
     verify,
 )
-from virtui.backends.libvirt.backup import back_up
+from virtui.backends.libvirt.backup import back_up, pool_folder
 from virtui.backends.libvirt.connections import open_connection, release_connection
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.config.hostsfile import ConfigError, load_backup_config
@@ -71,24 +71,33 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--to", metavar="DIR", type=Path, help="where backups go (default: [backup] dir)"
         )
+    create.add_argument(
+        "--pool",
+        default=None,
+        help="into this dir-type storage pool of the host (default: [backup] pool)",
+    )
     return parser
 
 
 def backup_main(arguments: Sequence[str], out: TextIO = sys.stdout) -> int:
     """Run ``virtui backup ARGS``; the exit status."""
     args = _parser().parse_args(list(arguments))
-    if args.to is None:
+    pool = getattr(args, "pool", None)
+    if args.to is None and not pool:
         try:
-            configured = load_backup_config().dir
+            config = load_backup_config()
         except ConfigError as error:
             print(f"virtui backup: {visible(str(error))}", file=out)
             return 2
-        if not configured:
+        if config.dir:
+            args.to = Path(config.dir)
+        elif config.pool and args.action == "create":
+            pool = config.pool
+        else:
             print("virtui backup: say where backups go: --to DIR, or [backup] dir", file=out)
             return 2
-        args.to = Path(configured)
     if args.action == "create":
-        return _create(args.connect, args.domains, args.to, not args.full, out)
+        return _create(args.connect, args.domains, args.to, not args.full, out, pool)
     if args.action == "list":
         return _list(args.to, out)
     if args.action == "prune":
@@ -152,7 +161,9 @@ def _restore(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _create(uri: str, names: list[str], root: Path, incremental: bool, out: TextIO) -> int:
+def _create(
+    uri: str, names: list[str], root: Path | None, incremental: bool, out: TextIO, pool: str | None
+) -> int:
     ensure_event_loop()
     try:
         conn = open_connection(uri)
@@ -161,6 +172,12 @@ def _create(uri: str, names: list[str], root: Path, incremental: bool, out: Text
         return 2
     failed = 0
     try:
+        if root is None:
+            try:
+                root = pool_folder(conn, pool or "")
+            except BackupError as error:
+                print(f"virtui backup: {visible(str(error))}", file=out)
+                return 2
         for name in names:
             try:
                 dom = _lookup(conn, name)

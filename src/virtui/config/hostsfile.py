@@ -12,6 +12,7 @@ virsh (keys, agents, certificates).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,7 @@ class BackupConfig:
 
     dir: str = ""  # "": not configured (the console's B asks for it; the CLI's --to)
     too_old_hours: float = 26.0  # a nightly backup missed once
+    pool: str = ""  # a dir-type storage pool of the host instead (virtui backup create)
 
 
 def load_backup_config(path: Path | None = None) -> BackupConfig:
@@ -162,7 +164,7 @@ def load_backup_config(path: Path | None = None) -> BackupConfig:
     table = _document(path).get("backup", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'backup' must be a table ([backup])")
-    unknown = set(table) - {"dir", "too_old_hours"}
+    unknown = set(table) - {"dir", "too_old_hours", "pool"}
     if unknown:
         raise ConfigError(f"{path}: [backup] unknown key(s) {', '.join(sorted(unknown))}")
     where = table.get("dir", "")
@@ -171,7 +173,10 @@ def load_backup_config(path: Path | None = None) -> BackupConfig:
     hours = table.get("too_old_hours", 26.0)
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
         raise ConfigError(f"{path}: [backup] too_old_hours must be a number of hours above 0")
-    return BackupConfig(str(Path(where).expanduser()) if where else "", float(hours))
+    pool = table.get("pool", "")
+    if not isinstance(pool, str) or (pool and not re.fullmatch(r"[A-Za-z0-9_.+-]{1,64}", pool)):
+        raise ConfigError(f"{path}: [backup] pool must be a storage pool's name in quotes")
+    return BackupConfig(str(Path(where).expanduser()) if where else "", float(hours), pool)
 
 
 def load_hosts(path: Path | None = None) -> list[HostEntry]:

@@ -79,6 +79,25 @@ class LibvirtBackups(LibvirtPart):
             raise BackendError(f"backup of {dom.name()}: {error.get_error_message()}") from error
 
 
+def pool_folder(conn: libvirt.virConnect, name: str) -> Path:
+    """Where backups go in the storage pool ``name``: its target folder, for a started
+    pool of type dir on this machine (the images are written by the host's QEMU; the
+    manifests and hashes here)."""
+    if not is_local(conn.getURI()):
+        raise BackupError(f"pool {name}: the host is remote: back up on that host")
+    try:
+        pool = conn.storagePoolLookupByName(name)
+        root = ET.fromstring(pool.XMLDesc(0))
+        active = pool.isActive()
+    except libvirt.libvirtError as error:
+        raise BackupError(f"pool {name}: {error.get_error_message()}") from error
+    if root.get("type") != "dir":
+        raise BackupError(f"pool {name} is of type {root.get('type')}: backups need a dir pool")
+    if not active:
+        raise BackupError(f"pool {name} is not started")
+    return Path(root.findtext("target/path", "").strip())
+
+
 def _disks(xml: str) -> list[tuple[str, str, str]]:
     """(target, source file, format) of every file disk that is not read-only."""
     found = []
@@ -140,8 +159,10 @@ def back_up(
         )
     kind = INCREMENTAL if parent is not None else FULL
     folder = home / f"{stamp(now)}-{kind}"
+    # A checkpoint a failed backup could not remove (its daemon killed) keeps its name.
+    taken = {c.getName() for c in dom.listAllCheckpoints()} if running else set()
     for again in range(2, 100):  # two backups within a second (a timer run by hand too)
-        if not folder.exists():
+        if not folder.exists() and f"virtui-{folder.name}" not in taken:
             break
         folder = home / f"{stamp(now)}-{kind}-{again}"
     private_dir(folder)
