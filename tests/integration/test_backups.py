@@ -14,11 +14,12 @@ import libvirt
 import pytest
 
 from tests.integration.backup_guests import DISK_MIB, backup_guest, run_backup, writes_past
-from tests.tui.helpers import RecordingApp, screen_text, wait_for
+from tests.tui.helpers import RecordingApp, screen_text, status_text, wait_for
 from virtui.backends.backups import all_backups, restore_image
 from virtui.backends.libvirt.demo import EmbeddedDemo
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
+from virtui.screens.backups import BackupsScreen
 from virtui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.embed
@@ -209,3 +210,32 @@ def test_a_cancelled_backup_leaves_nothing_and_the_next_one_is_full(
     assert dom.listAllCheckpoints() == []
     status, said = run_backup("create", "-c", embedded_demo.uri, dom.name(), "--to", str(store))
     assert status == 0 and "ok full" in said, said
+
+
+async def test_the_backups_screen_shows_a_backup_under_way_and_c_cancels_it(
+    embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
+) -> None:
+    """K, then 7: the backup under way is a row of the backups screen with its progress;
+    c there cancels it, as K again would (nothing of it stays)."""
+    os.chmod(tmp_path, 0o755)
+    dom = backup_guest(embed_conn, tmp_path, noise_mib=500, disk_mib=512)  # seconds to copy
+    uri, store = embedded_demo.uri, tmp_path / "b"
+    app = RecordingApp(
+        Settings(uris=[uri], backup_dir=str(store)), sessions=open_sessions([uri]), auto_poll=False
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.poll_now()
+        await pilot.press("slash", *dom.name(), "enter", "K")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y", "7")
+        await wait_for(lambda: isinstance(app.screen, BackupsScreen))
+        await wait_for(lambda: "⟳ under way" in screen_text(app))
+        assert "1 under way" in status_text(app)
+        await pilot.press("c")
+        await wait_for(lambda: any("backup failed" in t for t in app.told))
+        await wait_for(lambda: "⟳ under way" not in screen_text(app))
+    assert any(
+        t == f"{dom.name()}: backup failed: cancelled: what it wrote is removed" for t in app.told
+    ), app.told
+    assert [p for p in store.rglob("*") if p.is_file()] == []
+    assert dom.listAllCheckpoints() == []

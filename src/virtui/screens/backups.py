@@ -45,6 +45,12 @@ class BackupsBoard(Protocol):
     def verifying(self) -> set[str]:
         """The backups being verified now."""
 
+    def running_rows(self) -> dict[str, tuple[str, float | None, bool]]:
+        """Row key -> (domain, percent done, cancelling) of each backup under way."""
+
+    def cancel_backup(self, row_key: str) -> str:
+        """Cancel the backup under way of that row; what to tell the user."""
+
 
 def age(seconds: float) -> str:
     """``45m``, ``5h``, ``3d`` (top-like: one unit)."""
@@ -79,6 +85,12 @@ def row_cells(row: BackupRow, now: float, verifying: bool) -> tuple[str, ...]:
     )
 
 
+def running_cells(domain: str, percent: float | None, cancelling: bool) -> tuple[str, ...]:
+    """The cells of a backup under way: its progress in the Verified column's place."""
+    state = "cancelling" if cancelling else "starting" if percent is None else f"{percent:.0f}%"
+    return (domain, "⟳ under way", "", "", "", "", "", "", state)
+
+
 class BackupsScreen(TopScreenMark, VirtuiScreen):
     """The backups on this machine (the place [backup] dir names)."""
 
@@ -91,6 +103,7 @@ class BackupsScreen(TopScreenMark, VirtuiScreen):
 
     BINDINGS = [
         Binding("v", "verify", "Verify (hashes, qemu-img check)"),
+        Binding("c", "cancel", "Cancel a backup under way"),
         Binding("r", "reload", "Read again"),
         Binding("1,escape", "back", "Domains"),
         *navigation_keys("7"),
@@ -126,7 +139,10 @@ class BackupsScreen(TopScreenMark, VirtuiScreen):
         now = time.time()
         rows = self.board.backup_rows()
         busy = self.board.verifying()
-        sync_rows(self.table, {row.key: row_cells(row, now, row.key in busy) for row in rows})
+        running = self.board.running_rows()
+        cells = {key: running_cells(*what) for key, what in running.items()}
+        cells.update({row.key: row_cells(row, now, row.key in busy) for row in rows})
+        sync_rows(self.table, cells)
         domains = len({row.uuid for row in rows})
         if not self.board.place:
             said = "no [backup] dir: say where backups go in config.toml (docs/backup.md)"
@@ -137,11 +153,13 @@ class BackupsScreen(TopScreenMark, VirtuiScreen):
             said = f"{len(rows)} backups of {domains} domains in {self.board.place}" + (
                 f", {bad} bad" if bad else ""
             )
+            if running:
+                said += f", {len(running)} under way"
         self.query_one(StatusBar).set_parts(
             [
                 ("virtui", "bold $accent"),
                 (f"backups: {said}", ""),
-                ("v verify · r read again · Esc back", "$text-muted"),
+                ("v verify · c cancel · r read again · Esc back", "$text-muted"),
             ]
         )
         self._show_problems()
@@ -171,6 +189,13 @@ class BackupsScreen(TopScreenMark, VirtuiScreen):
             return
         self.notify(self.board.verify_backup(key))
         self.refresh_view()
+
+    def action_cancel(self) -> None:
+        key = self._selected()
+        if not key.startswith("run:"):
+            self.notify("no backup under way selected", severity="warning")
+            return
+        self.notify(self.board.cancel_backup(key))
 
     def action_reload(self) -> None:
         self.board.reload_backups()

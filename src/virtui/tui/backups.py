@@ -77,6 +77,7 @@ class BackupsController:
         self.cancels: dict[DomainKey, threading.Event] = {}  # backups under way
         self.rows: list[BackupRow] | None = None  # the backups screen's, once read
         self.checking: set[str] = set()  # backups being verified
+        self.progress: dict[DomainKey, float | None] = {}  # backups under way: percent
 
     # -- the backups screen -----------------------------------------------------------------
 
@@ -97,6 +98,27 @@ class BackupsController:
         """The backups being verified now."""
         return self.checking
 
+    def running_rows(self) -> dict[str, tuple[str, float | None, bool]]:
+        """Row key -> (domain, percent done, cancelling) of each backup under way."""
+        return {
+            f"run:{key}": (self.app.store.name(key), percent, self.cancels[key].is_set())
+            for key, percent in self.progress.items()
+            if key in self.cancels
+        }
+
+    def cancel_backup(self, row_key: str) -> str:
+        """Cancel the backup under way of that row; what to tell the user."""
+        for key, cancel in self.cancels.items():
+            if f"run:{key}" == row_key:
+                cancel.set()
+                self.app.set_busy(key, "cancelling")
+                self._changed()
+                return f"{self.app.store.name(key)}: cancelling the backup"
+        return "no backup under way there"
+
+    def _changed(self) -> None:
+        self.app.broadcasts.backups_changed.publish(None)
+
     def reload_backups(self) -> None:
         """Read every backup's manifest (and last verify) again, off the loop."""
         if not self.place:
@@ -105,7 +127,7 @@ class BackupsController:
 
         def read(rows: list[BackupRow]) -> None:
             self.rows = rows
-            self.app.broadcasts.backups_changed.publish(None)
+            self._changed()
 
         def failed(failure: Failure) -> None:
             self.app.notify(f"reading {root}: {failure.message}", severity="error")
@@ -235,6 +257,8 @@ class BackupsController:
         cancel = self.cancels[key] = threading.Event()
         name = app.store.name(key)
         app.set_busy(key, "backup")
+        self.progress[key] = None
+        self._changed()
         root = Path(app.settings.backup_dir)
 
         def progress(done: int, total: int) -> None:  # on the backup's thread
@@ -247,6 +271,8 @@ class BackupsController:
 
         def finished(line: str, severity: Severity) -> None:
             self.cancels.pop(key, None)
+            self.progress.pop(key, None)
+            self._changed()
             self.rescan()  # its BACKUP cell
             if self.rows is not None:
                 self.reload_backups()  # the backups screen's rows
@@ -272,3 +298,5 @@ class BackupsController:
     def _progress(self, key: DomainKey, done: int, total: int) -> None:
         if key in self.cancels and total and not self.cancels[key].is_set():
             self.app.set_busy(key, busy_text(100.0 * done / total, "bak"))
+            self.progress[key] = 100.0 * done / total
+            self._changed()
