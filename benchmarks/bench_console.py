@@ -8,6 +8,8 @@ alternate the tools and medians are printed, with virtui's figure over virt-top'
 
 Beside them runs the floor (``benchmarks/textual_floor.py``): Python, libvirt and Textual
 changing one line a second, nothing else; what the stack costs before virtui does anything.
+With real guests, a second floor does virtui's visible work the plain way
+(``benchmarks/textual_workfloor.py``: the same bulk call, table, header and graph).
 
 Workloads: libvirt test-driver nodes of 1,000 and 5,000 domains (in-process in both
 tools), and ``--guests N`` real TCG guests on a hand-started libvirtd (qemu+unix).
@@ -63,6 +65,11 @@ def floor_argv(uri: str) -> list[str]:
     return [str(ROOT / ".venv" / "bin" / "python"), "-m", "benchmarks.textual_floor", uri]
 
 
+def work_floor_argv(uri: str) -> list[str]:
+    """The same table, header, graph and status in plain Textual (textual_workfloor)."""
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "benchmarks.textual_workfloor", uri]
+
+
 def virt_top_argv(binary: str, uri: str) -> list[str]:
     return [binary, "-c", uri, "-d", "1"]
 
@@ -106,6 +113,8 @@ def compare(
                 for name in ("virtui", "floor")
                 if name in medians
             )
+        if "work floor" in medians and medians["work floor"][key]:
+            ratios += f"{medians['virtui'][key] / medians['work floor'][key]:>19.2f}x"
         print(f"  {title:28}{cells}{ratios}")
     return medians
 
@@ -155,9 +164,14 @@ def poll_against_bulk(uri: str, rounds: int) -> tuple[float, float, float]:
 
 
 def ratio_titles(medians: dict[str, dict[str, float]]) -> str:
-    if "virt-top" not in medians:
-        return ""
-    return "".join(f"{name + '/virt-top':>17}" for name in ("virtui", "floor") if name in medians)
+    titles = ""
+    if "virt-top" in medians:
+        titles = "".join(
+            f"{name + '/virt-top':>17}" for name in ("virtui", "floor") if name in medians
+        )
+    if "work floor" in medians:
+        titles += f"{'virtui/work floor':>20}"
+    return titles
 
 
 def main() -> None:
@@ -182,7 +196,9 @@ def main() -> None:
             "XDG_CACHE_HOME": str(scratch / "cache"),
         }
 
-        def tools(uri: str, marker: bytes) -> dict[str, Callable[[], ConsoleFigures]]:
+        def tools(
+            uri: str, marker: bytes, work_floor: bool = False
+        ) -> dict[str, Callable[[], ConsoleFigures]]:
             chosen: dict[str, Callable[[], ConsoleFigures]] = {}
             if virt_top is not None:
                 chosen["virt-top"] = lambda: run_console(
@@ -207,6 +223,14 @@ def main() -> None:
                 warmup_s=args.warmup,
                 window_s=args.window,
             )
+            if work_floor:  # the same visible work, on the same stack
+                chosen["work floor"] = lambda: run_console(
+                    work_floor_argv(uri),
+                    marker=b"floor",
+                    filled=marker,
+                    warmup_s=args.warmup,
+                    window_s=args.window,
+                )
             return chosen
 
         for count in args.sizes:
@@ -220,7 +244,7 @@ def main() -> None:
             with RealGuests(args.guests) as host:
                 compare(
                     f"qemu+unix (hand-started libvirtd), {args.guests} real guests",
-                    tools(host.uri, b"vt-bench-"),
+                    tools(host.uri, b"vt-bench-", work_floor=True),
                     args.rounds,
                 )
                 bulk, poll, table = poll_against_bulk(host.uri, max(5, args.rounds))
