@@ -22,12 +22,16 @@ from tests.integration.backup_guests import backup_guest, run_backup, writes_pas
 from tests.integration.daemons import Daemon, OneHost, daemons_available
 from tests.integration.guests import define_dir_pool, remove_dir_pool
 from tests.requirements import require
+from tests.tui.helpers import RecordingApp, status_text, wait_for
 from virtui.backends.backups import BackupError, all_backups
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.backends.libvirt.backup import back_up
+from virtui.config.settings import Settings
+from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewDesk, ReviewError, ReviewRules
 from virtui.review.model import State
 from virtui.review.store import ReviewStore
+from virtui.screens.backups import BackupsScreen
 
 _pools = itertools.count(1)
 
@@ -239,3 +243,20 @@ def test_backups_go_into_a_dir_pool_named_by_config(
             shutil.rmtree(made)  # a folder there is a volume the pool cannot delete
         conn.storagePoolLookupByName(pool).refresh(0)
         conn.close()
+
+
+async def test_the_console_finds_the_pool_backups_go_to(
+    storage_daemon: Daemon, restore_pool: tuple[str, Path]
+) -> None:
+    """``[backup] pool`` in the console: the local host names the pool's folder, and
+    the backups screen reads it."""
+    pool, folder = restore_pool
+    uri = storage_daemon.qemu_uri
+    settings = Settings(uris=[uri], backup_pool=pool)
+    app = RecordingApp(settings, sessions=open_sessions([uri]), auto_poll=False)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await app.poll_now()
+        await pilot.press("7")
+        await wait_for(lambda: isinstance(app.screen, BackupsScreen))
+        await wait_for(lambda: f"0 backups of 0 domains in {folder}" in status_text(app))
+    assert app.backups.root == str(folder)

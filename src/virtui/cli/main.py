@@ -258,6 +258,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         review_desk=review.desk,
         review_desk_relay=review.desk_relay,
         backup_dir=backup.dir,
+        backup_pool=backup.pool,
         backup_too_old_hours=backup.too_old_hours,
         backup_problem=backup_problem,
         uris=uris,

@@ -103,6 +103,7 @@ class Settings:
     review_desk: str = ""  # a team's desk service ([review] desk): its socket or ssh://...
     review_desk_relay: tuple[str, ...] = ("virtui",)  # what ssh runs on the desk's machine
     backup_dir: str = ""  # [backup] dir: where B puts backups ("": not configured)
+    backup_pool: str = ""  # [backup] pool: a dir pool of the local host instead
     backup_too_old_hours: float = 26.0  # [backup] too_old_hours: BACKUP's warning
     backup_problem: str = ""  # why [backup] could not be read: no backups from the console
 

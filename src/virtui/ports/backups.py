@@ -23,3 +23,6 @@ class BackupPort(Protocol):
     ) -> BackupManifest:
         """Back a domain up under ``root`` (incremental when it can); what was made.
         ``progress(done, total)`` bytes; ``cancel`` aborts and removes what it wrote."""
+
+    def pool_folder(self, pool: str) -> Path:
+        """The folder of a started dir pool of this (local) host, where backups go."""

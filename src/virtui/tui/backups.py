@@ -19,11 +19,13 @@ from virtui.backends.backups import (
     record_verified,
     verify,
 )
+from virtui.backends.naming import is_local
 from virtui.config.settings import Settings
 from virtui.formatting import format_kib, plural
 from virtui.model import DomainKey, LogEntry, Severity
 from virtui.model.backup import BackupManifest, BackupRow
 from virtui.monitor.hostports import HostPorts
+from virtui.monitor.session import HostSession
 from virtui.monitor.store import DomainStore
 from virtui.screens.confirm import Choice, ConfirmScreen
 from virtui.screens.domains import DomainsScreen
@@ -43,6 +45,7 @@ class BackupsApp(Protocol):
     store: DomainStore
     ports: HostPorts
     calls: Calls
+    sessions: list[HostSession]
     operations: OperationsController
     domains: DomainsScreen
 
@@ -78,13 +81,17 @@ class BackupsController:
         self.rows: list[BackupRow] | None = None  # the backups screen's, once read
         self.checking: set[str] = set()  # backups being verified
         self.progress: dict[DomainKey, float | None] = {}  # backups under way: percent
+        # Where backups go: [backup] dir, or the folder of [backup] pool once a local
+        # host has named it (and why it has not, meanwhile).
+        self.root = app.settings.backup_dir
+        self.root_problem = "its folder is not known yet: the host has not answered"
 
     # -- the backups screen -----------------------------------------------------------------
 
     @property
     def place(self) -> str:
         """Where backups go ("" when nowhere is set, or the [backup] table is unreadable)."""
-        return "" if self.app.settings.backup_problem else self.app.settings.backup_dir
+        return "" if self.app.settings.backup_problem else self.root
 
     def backup_rows(self) -> list[BackupRow]:
         """Every backup as last read (by domain, newest first)."""
@@ -122,6 +129,7 @@ class BackupsController:
     def reload_backups(self) -> None:
         """Read every backup's manifest (and last verify) again, off the loop."""
         if not self.place:
+            self._find_pool()
             return
         root = Path(self.place)
 
@@ -169,14 +177,44 @@ class BackupsController:
     # -- the BACKUP column ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Read the backups' ages now and every RESCAN_S (with [backup] dir only)."""
-        if self.app.settings.backup_dir and not self.app.settings.backup_problem:
+        """Read the backups' ages now and every RESCAN_S (with [backup] dir or pool)."""
+        settings = self.app.settings
+        if (settings.backup_dir or settings.backup_pool) and not settings.backup_problem:
             self.rescan()
             self.app.set_interval(RESCAN_S, self.rescan)
 
+    def _find_pool(self) -> None:
+        """Ask the first local host for the folder of [backup] pool (off the loop); the
+        backups' ages and rows are read once it answers."""
+        pool = self.app.settings.backup_pool
+        hosts = [s.name for s in self.app.sessions if is_local(s.backend.uri)]
+        if not pool or self.root or self.app.settings.backup_problem:
+            return
+        if not hosts:
+            self.root_problem = "no host of this machine is open"
+            return
+
+        def found(folder: Path) -> None:
+            self.root, self.root_problem = str(folder), ""
+            self.rescan()
+            self.reload_backups()
+
+        def failed(failure: Failure) -> None:
+            self.root_problem = failure.message
+
+        self.app.calls(
+            "backups:pool",
+            lambda: self.app.ports.backups(hosts[0]).pool_folder(pool),
+            found,
+            failed,
+        )
+
     def rescan(self) -> None:
         """Read when each domain was last backed up, off the loop."""
-        root = Path(self.app.settings.backup_dir)
+        if not self.root:
+            self._find_pool()
+            return
+        root = Path(self.root)
 
         def failed(failure: Failure) -> None:
             log.warning("reading the backups in %s: %s", root, failure.message)
@@ -196,7 +234,11 @@ class BackupsController:
         if settings.backup_problem:
             app.notify(f"backups are off: {settings.backup_problem}", severity="error")
             return
-        if not settings.backup_dir:
+        if not self.root and settings.backup_pool:
+            app.notify(f"backups are off: pool {settings.backup_pool}: {self.root_problem}")
+            self._find_pool()
+            return
+        if not self.root:
             app.notify(
                 "say where backups go: [backup] dir in config.toml (see docs/backup.md)",
                 severity="error",
@@ -217,7 +259,7 @@ class BackupsController:
 
         app.push_screen(
             ConfirmScreen(
-                f"Back up {plural(len(keys), 'domain')} to {settings.backup_dir}?",
+                f"Back up {plural(len(keys), 'domain')} to {self.root}?",
                 [app.store.label(key) for key in keys],
                 "Running guests: through libvirt's backup API, incremental when the last "
                 "backup's checkpoint is there (else full), frozen when the guest agent "
@@ -259,7 +301,7 @@ class BackupsController:
         app.set_busy(key, "backup")
         self.progress[key] = None
         self._changed()
-        root = Path(app.settings.backup_dir)
+        root = Path(self.root)
 
         def progress(done: int, total: int) -> None:  # on the backup's thread
             hand_to_ui(app, self._progress, key, done, total)

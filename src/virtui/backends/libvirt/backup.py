@@ -78,6 +78,13 @@ class LibvirtBackups(LibvirtPart):
         except libvirt.libvirtError as error:
             raise BackendError(f"backup of {dom.name()}: {error.get_error_message()}") from error
 
+    def pool_folder(self, pool: str) -> Path:
+        """The folder of a started dir pool of this (local) host, where backups go."""
+        try:
+            return pool_folder(self._connection(), pool)
+        except BackupError as error:
+            raise BackendError(f"{self.name}: {error}") from error
+
 
 def pool_folder(conn: libvirt.virConnect, name: str) -> Path:
     """Where backups go in the storage pool ``name``: its target folder, for a started
