@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import queue
 import threading
 import time
 from collections import Counter
@@ -52,6 +53,53 @@ def run_detached(name: str, work: Callable[[], None], *, once: bool = False) -> 
     context = contextvars.copy_context()
     threading.Thread(target=context.run, args=(guarded,), name=name, daemon=True).start()
     return True
+
+
+class SerialWorker:
+    """One daemon thread that runs the calls handed to it one after another, each
+    registered by ``name`` while it runs, as ``run_detached`` registers its own. For work
+    that repeats (a host's poll every second): starting a thread for each call cost the
+    UI thread about 0.2 ms, an eighth of its time at 5,000 domains. The thread ends
+    after IDLE_S without work, and a new one starts with the next call."""
+
+    IDLE_S = 30.0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._queue: queue.SimpleQueue[tuple[contextvars.Context, Callable[[], None]]]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()  # a call handed over never waits for a thread ending
+
+    def submit(self, work: Callable[[], None]) -> None:
+        """Run ``work`` after those handed over before it (in the caller's context)."""
+        with _lock:
+            _running[self.name] += 1
+        with self._guard:
+            self._queue.put((contextvars.copy_context(), work))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                context, work = self._queue.get(timeout=self.IDLE_S)
+            except queue.Empty:
+                with self._guard:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            try:
+                context.run(work)
+            except Exception:  # a bug, not a host failure: those are reported by work()
+                log.exception("background call %s failed", self.name)
+            finally:
+                with _lock:
+                    _running[self.name] -= 1
+                    if not _running[self.name]:
+                        del _running[self.name]
 
 
 def in_flight(prefix: str = "") -> list[str]:

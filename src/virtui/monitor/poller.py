@@ -3,9 +3,10 @@
 Like k9s's model layer: a poll of a host never overlaps another poll of the same host
 (an update already in flight is not joined by a second read), a host asked for while
 its poll runs is read once more when that poll returns, and a host whose read has been
-in flight too long is reported as not answering while the attempt goes on. Reads run on
-daemon threads (``background.run_detached``) and each finished one goes to ``deliver``
-from that thread; the owner (the app) hands it back with ``finished`` on its own thread.
+in flight too long is reported as not answering while the attempt goes on. Each host's
+reads run on a daemon thread of its own, kept across polls (``background.SerialWorker``),
+and each finished one goes to ``deliver`` from that thread; the owner (the app) hands it
+back with ``finished`` on its own thread.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from virtui.background import run_detached
+from virtui.background import SerialWorker
 from virtui.model import HostStatus
 from virtui.monitor.session import HostSession, HostUpdate
 
@@ -39,6 +40,7 @@ class Poller:
         self._deliver = deliver
         self.no_answer_after = no_answer_after
         self._since: dict[str, float] = {}  # host -> when its poll in flight started
+        self._workers: dict[str, SerialWorker] = {}  # host -> the thread its polls run on
         self._again: set[str] = set()
 
     def in_flight(self, name: str) -> bool:
@@ -61,11 +63,14 @@ class Poller:
                     self.start(session)
 
     def start(self, session: HostSession) -> None:
-        """Read one host on a thread of its own, unless a read of it is in flight."""
+        """Read one host on its thread, unless a read of it is in flight."""
         if self.in_flight(session.name):
             return
         self._since[session.name] = time.monotonic()
-        run_detached(f"poll:{session.name}", lambda: self._read(session))
+        worker = self._workers.get(session.name)
+        if worker is None:
+            worker = self._workers[session.name] = SerialWorker(f"poll:{session.name}")
+        worker.submit(lambda: self._read(session))
 
     def _read(self, session: HostSession) -> None:
         try:
@@ -89,6 +94,7 @@ class Poller:
         """A host was removed: nothing of it is kept."""
         self._since.pop(name, None)
         self._again.discard(name)
+        self._workers.pop(name, None)  # its thread ends once idle
 
     def silent(self, already: Callable[[str], bool]) -> list[HostUpdate]:
         """ "No answer" updates for the hosts whose poll has been in flight too long

@@ -250,6 +250,10 @@ class DomainTable(ScrollView, can_focus=True):
         self._rows: dict[DomainKey, DomainStats] = {}
         self._mode = CpuMode.IRIX
         self._order: list[DomainKey] = []
+        # The rows by name, A to Z, and the names that order is of: sorted again only
+        # when a domain comes, goes or is renamed, not at every poll.
+        self._by_name: list[DomainKey] = []
+        self._names: dict[DomainKey, str] = {}
         self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
         self._texts: dict[DomainKey, tuple[DomainStats, CpuMode, tuple[str, ...]]] = {}
         # What each screen line showed when last drawn: a line is repainted only where
@@ -344,9 +348,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._reorder(self.selected_key if self.following else None)
 
     def _reorder(self, keep: DomainKey | None) -> None:
-        by_name = sort_value("name", self._mode)
         # Ties break on the name, always A to Z, so equal rows never shuffle.
-        ordered = sorted(self._rows.values(), key=by_name)
+        ordered = self._name_ordered()
         if self.sort_column == "backup":
             last, now = self.backups or {}, self._now
             ordered.sort(
@@ -366,6 +369,17 @@ class DomainTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self._refresh_changed()
         self._announce()
+
+    def _name_ordered(self) -> list[DomainStats]:
+        """The rows sorted by name (casefolded), A to Z."""
+        rows, names = self._rows, self._names
+        if len(names) != len(rows) or any(
+            names.get(key) != item.sample.name for key, item in rows.items()
+        ):
+            self._names = {key: item.sample.name for key, item in rows.items()}
+            by_name = sort_value("name", self._mode)
+            self._by_name = [item.sample.key for item in sorted(rows.values(), key=by_name)]
+        return [rows[key] for key in self._by_name]
 
     def _announce(self) -> None:
         key = self.selected_key
