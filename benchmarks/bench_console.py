@@ -235,7 +235,9 @@ def main() -> None:
 
         for count in args.sizes:
             uri = build_node(scratch, count)
-            compare(f"test driver, {count:,} domains", tools(uri, b"vm0"), args.rounds)
+            compare(
+                f"test driver, {count:,} domains", tools(uri, b"vm0", work_floor=True), args.rounds
+            )
             bulk, poll, table = poll_against_bulk(uri, max(5, args.rounds))
             report_bulk(bulk, poll, table)
         if args.guests:

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from textual.app import App
 
-from virtui.background import run_detached
+from virtui.background import SerialWorker, run_detached, running
 from virtui.text import error_text
 
 log = logging.getLogger("virtui.ui.calls")
@@ -73,6 +73,8 @@ class BlockingCalls:
 
     def __init__(self, app: App[Any]) -> None:
         self._app = app
+        # Calls made ``once`` repeat (a timer's): each name keeps a thread across calls.
+        self._workers: dict[str, SerialWorker] = {}
 
     def __call__(
         self,
@@ -94,7 +96,15 @@ class BlockingCalls:
                 return
             self._back(done, result)
 
-        return run_detached(name, work, once=once)
+        if not once:
+            return run_detached(name, work)
+        if running(name):
+            return False
+        worker = self._workers.get(name)
+        if worker is None:
+            worker = self._workers[name] = SerialWorker(name)
+        worker.submit(work)
+        return True
 
     def _back(self, handler: Callable[[Any], object], value: object) -> None:
         # The app may have closed while the call was in flight: then nobody is told
