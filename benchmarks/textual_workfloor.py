@@ -26,6 +26,8 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+# virtui's BULK_STATS, written out: importing virtui here would count its modules in the
+# floor's memory.
 STATS = (
     libvirt.VIR_DOMAIN_STATS_STATE
     | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
