@@ -68,13 +68,23 @@ def write_manifest(folder: Path, manifest: BackupManifest) -> None:
     write_private(folder / MANIFEST, json.dumps(manifest.to_json(), indent=2) + "\n")
 
 
+# A disk's target and image file, as a manifest names them: a file beside the manifest.
+_PLAIN_FILE = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}")
+
+
 def read_backup(folder: Path) -> Backup:
-    """The backup in ``folder`` (BackupError when its manifest is missing or bad)."""
+    """The backup in ``folder`` (BackupError when its manifest is missing or bad). A
+    manifest is a file, read as data: its images must be files beside it."""
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        return Backup(folder, BackupManifest.from_json(data))
+        manifest = BackupManifest.from_json(data)
     except (OSError, ValueError) as error:
         raise BackupError(f"{folder}: no readable manifest ({error})") from error
+    for disk in manifest.disks:
+        for what, name in (("disk", disk.target), ("image", disk.file)):
+            if not isinstance(name, str) or not _PLAIN_FILE.fullmatch(name):
+                raise BackupError(f"{folder.name}: its {what} {name!r} is not a file beside it")
+    return Backup(folder, manifest)
 
 
 def backups_of(folder: Path) -> list[Backup]:
