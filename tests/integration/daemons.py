@@ -44,6 +44,9 @@ PRIVATE_CONFIG = (
 )
 
 
+KILLED_WAIT_S = 120.0
+
+
 class Daemon:
     """One hand-started libvirtd; ``kill`` is SIGKILL, ``start`` brings it back."""
 
@@ -178,7 +181,9 @@ class Daemon:
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.wait(10)
+            # SIGKILLed, it ends once the kernel lets go of it: on a loaded machine a
+            # daemon taking its namespaces down took longer than 10 s (a teardown error).
+            self.process.wait(KILLED_WAIT_S)
 
     def remove(self) -> None:
         self.kill()

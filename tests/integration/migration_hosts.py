@@ -51,6 +51,9 @@ def ensure_bridge() -> None:
     _ip("link", "set", BRIDGE, "up")
 
 
+KILLED_WAIT_S = 120.0
+
+
 class MigrationHost:
     """One host of the pair: ``number`` 1 or 2 gives its name (vt-mig1), address
     (10.88.0.11) and host UUID."""
@@ -181,7 +184,9 @@ class MigrationHost:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
             self.process.kill()
-            self.process.wait(10)
+            # SIGKILLed, it ends once the kernel lets go of it: on a loaded machine a
+            # daemon taking its namespaces down took longer than 10 s (a teardown error).
+            self.process.wait(KILLED_WAIT_S)
 
     def remove(self) -> None:
         self.kill()
