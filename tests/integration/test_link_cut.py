@@ -114,6 +114,8 @@ async def test_cut_link_shows_lost_within_keepalive_and_reconnects(
         down = (HostStatus.LOST, HostStatus.RECONNECTING)
         await wait_for(lambda: host_status(app, DAEMON_ADDR) in down, timeout=45)
         window = keepalive_window()
-        assert time.monotonic() - cut <= window + 5
+        # Found by keepalive, not by TCP giving up (about 15 minutes of retransmissions):
+        # the margin is for polls and a loaded machine (25.07 s against 25 once, in a full run).
+        assert time.monotonic() - cut <= window + 15
         _ip("link", "set", HOST_SIDE, "up")
         await wait_for(lambda: host_status(app, DAEMON_ADDR) is HostStatus.CONNECTED, timeout=45)
