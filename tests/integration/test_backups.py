@@ -12,6 +12,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
+from textual.pilot import Pilot
 
 from tests.integration.backup_guests import DISK_MIB, backup_guest, run_backup, writes_past
 from tests.tui.helpers import RecordingApp, screen_text, status_text, wait_for
@@ -137,19 +138,28 @@ def test_a_shut_off_guest_is_copied_whole(
     assert compared.returncode == 0, compared.stdout
 
 
+def _console(uri: str, store: Path) -> RecordingApp:
+    """The console on the demo's host, backing up to ``store``, polled when asked."""
+    settings = Settings(uris=[uri], backup_dir=str(store))
+    return RecordingApp(settings, sessions=open_sessions([uri]), auto_poll=False)
+
+
+async def _ask_to_back_up(app: RecordingApp, pilot: Pilot[None], name: str) -> None:
+    """Poll, select the domain called ``name``, press K: its confirmation is in front."""
+    await app.poll_now()
+    await pilot.press("slash", *name, "enter", "K")
+    await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+
+
 async def test_k_backs_the_selected_domain_up_and_says_so(
     embed_conn: libvirt.virConnect, embedded_demo: EmbeddedDemo, tmp_path: Path
 ) -> None:
     os.chmod(tmp_path, 0o755)
     dom = backup_guest(embed_conn, tmp_path)
     uri, store = embedded_demo.uri, tmp_path / "b"
-    app = RecordingApp(
-        Settings(uris=[uri], backup_dir=str(store)), sessions=open_sessions([uri]), auto_poll=False
-    )
+    app = _console(uri, store)
     async with app.run_test(size=(160, 40)) as pilot:
-        await app.poll_now()
-        await pilot.press("slash", *dom.name(), "enter", "K")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await _ask_to_back_up(app, pilot, dom.name())
         await pilot.pause()
         assert "Back up 1 domain to /tmp/" in screen_text(app)
         row = next(
@@ -220,13 +230,9 @@ async def test_the_backups_screen_shows_a_backup_under_way_and_c_cancels_it(
     os.chmod(tmp_path, 0o755)
     dom = backup_guest(embed_conn, tmp_path, noise_mib=500, disk_mib=512)  # seconds to copy
     uri, store = embedded_demo.uri, tmp_path / "b"
-    app = RecordingApp(
-        Settings(uris=[uri], backup_dir=str(store)), sessions=open_sessions([uri]), auto_poll=False
-    )
+    app = _console(uri, store)
     async with app.run_test(size=(160, 40)) as pilot:
-        await app.poll_now()
-        await pilot.press("slash", *dom.name(), "enter", "K")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await _ask_to_back_up(app, pilot, dom.name())
         await pilot.press("y", "7")
         await wait_for(lambda: isinstance(app.screen, BackupsScreen))
         await wait_for(lambda: "⟳ under way" in screen_text(app))

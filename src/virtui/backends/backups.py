@@ -70,6 +70,16 @@ def write_manifest(folder: Path, manifest: BackupManifest) -> None:
 
 # A disk's target and image file, as a manifest names them: a file beside the manifest.
 _PLAIN_FILE = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}")
+# A folder a reference names (a domain's, a backup's): one name, never . or .. or a path.
+_PLAIN = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
+
+
+def plain_name(part: str, what: str) -> str:
+    """``part`` when it is one plain name (BackupError otherwise): references to backups
+    come from change requests and screens, and are read only under the backups' place."""
+    if not _PLAIN.fullmatch(part):
+        raise BackupError(f"{what} {part!r} is not a plain name")
+    return part
 
 
 def read_backup(folder: Path) -> Backup:
@@ -293,7 +303,4 @@ def backup_rows(root: Path) -> list[BackupRow]:
 def find_by_key(root: Path, key: str) -> Backup:
     """The backup a row's key names (``DOMAIN-FOLDER/BACKUP``), only under ``root``."""
     folder, _slash, name = key.partition("/")
-    for part in (folder, name):
-        if not part or "/" in part or part in (".", ".."):
-            raise BackupError(f"{key!r} does not name a backup")
-    return read_backup(root / folder / name)
+    return read_backup(root / plain_name(folder, "domain folder") / plain_name(name, "backup"))

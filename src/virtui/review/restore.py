@@ -6,7 +6,6 @@ the backup's chain. What a volume's ``restore`` names is read only under the des
 from __future__ import annotations
 
 import contextlib
-import re
 import tempfile
 import uuid as uuidlib
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from virtui.backends.backups import (
     BackupError,
     all_backups,
     chain,
+    plain_name,
     read_backup,
     restore_image,
     verify,
@@ -28,14 +28,6 @@ from virtui.review.xmlsafe import XmlRefused, parse_config, to_text
 
 if TYPE_CHECKING:
     from lxml import etree
-
-_PLAIN = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
-
-
-def _plain(part: str, what: str) -> str:
-    if not _PLAIN.fullmatch(part):
-        raise BackupError(f"{what} {part!r} is not a plain name")
-    return part
 
 
 def reference(backup: Backup, target: str) -> str:
@@ -50,7 +42,7 @@ def locate(root: Path, ref: str) -> tuple[Backup, str]:
     if len(parts) != 3:
         raise BackupError(f"{ref!r} does not name DOMAIN-FOLDER/BACKUP/DISK")
     folder, name, target = (
-        _plain(part, what)
+        plain_name(part, what)
         for part, what in zip(parts, ("domain folder", "backup", "disk"), strict=True)
     )
     backup = read_backup(root / folder / name)
