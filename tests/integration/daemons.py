@@ -9,6 +9,7 @@ real daemon over its real RPC protocol).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -38,10 +39,34 @@ PRIVATE_STATE = (
 # gets a private one, with a qemu.conf that spares the ~40 s security-driver probe and
 # has QEMU's output written to files by libvirtd itself (no virtlogd needed).
 QEMU_CONF = 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n'
-PRIVATE_CONFIG = (
-    "mount -t tmpfs tmpfs /etc/libvirt || exit 97; "
-    f"printf '%s' '{QEMU_CONF}' > /etc/libvirt/qemu.conf; "
-)
+# Daemons without a network namespace of their own share the machine's ports. Each
+# picks a guest's VNC port from the same default range, checking that it is free before
+# QEMU binds it, so two guests started at once by two daemons could take the same port:
+# one QEMU then failed with "Address already in use" (seen in the suite's parallel run).
+# Each daemon gets a range of its own: a block per test worker, a slice per daemon.
+_DISPLAY_PORTS_PER_WORKER = 2000
+_DISPLAY_PORTS_PER_DAEMON = 100
+_display_slices = itertools.count()
+
+
+def _display_ports() -> tuple[int, int]:
+    """A VNC port range that no other daemon of this suite's run is given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    block = int(worker) if worker.isdigit() else 0
+    per_block = _DISPLAY_PORTS_PER_WORKER // _DISPLAY_PORTS_PER_DAEMON
+    first = (
+        5900
+        + (block % 25) * _DISPLAY_PORTS_PER_WORKER
+        + (next(_display_slices) % per_block) * _DISPLAY_PORTS_PER_DAEMON
+    )
+    return first, first + _DISPLAY_PORTS_PER_DAEMON - 1
+
+
+def qemu_conf() -> str:
+    """qemu.conf for a daemon that runs guests: as root, no security driver, QEMU's
+    output in files, and display ports of its own."""
+    low, high = _display_ports()
+    return f"{QEMU_CONF}remote_display_port_min = {low}\nremote_display_port_max = {high}\n"
 
 
 KILLED_WAIT_S = 120.0
@@ -103,10 +128,15 @@ class Daemon:
 
     def start(self, timeout: float = 15.0) -> None:
         self.socket.unlink(missing_ok=True)
-        config = PRIVATE_CONFIG if self.private_config else ""
+        config = ""
+        if self.private_config:
+            config = (
+                "mount -t tmpfs tmpfs /etc/libvirt || exit 97; "
+                f"printf '%s' '{qemu_conf()}' > /etc/libvirt/qemu.conf; "
+            )
         if self.keep_config:
             (self.dir / "etc").mkdir(exist_ok=True)
-            (self.dir / "etc" / "qemu.conf").write_text(QEMU_CONF)
+            (self.dir / "etc" / "qemu.conf").write_text(qemu_conf())
             config = f"mount --bind {self.dir}/etc /etc/libvirt || exit 97; "
         state = PRIVATE_STATE
         if self.keep_state:

@@ -87,13 +87,28 @@ _CHILD = textwrap.dedent(
 
 def _merge_killed_after(uri: str, store: Path, change_id: int, after: str) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, uri, str(store), str(change_id), after],
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-c",
+            _CHILD,
+            uri,
+            str(store),
+            str(change_id),
+            after,
+        ],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[2],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
-    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    assert child.stdout is not None and child.stderr is not None
+    if child.stdout.readline().strip() != "ready":
+        # Ended before the step: say how, and what it printed (a traceback, a fault).
+        code = child.wait(60)
+        pytest.fail(f"the merging child ended before {after} (exit {code}): {child.stderr.read()}")
     child.send_signal(signal.SIGKILL)
     child.wait(10)
 
@@ -152,7 +167,13 @@ def test_a_new_guest_cut_at_each_step_is_rolled_back_or_adopted_and_says_which(
             assert not (folder / "jvm-cut.qcow2").exists()
             # Nothing half-made is in the way: the same change merges now.
             assert desk.merge(change.id).change.state is State.MERGED
-        assert conn.lookupByName("jvm-cut").isActive() == (after != "define_config")
+        merged = desk.store.get(change.id)
+        assert merged is not None
+        dom = conn.lookupByName("jvm-cut")
+        assert dom.isActive() == (after != "define_config"), (
+            dom.state(),
+            [event.detail for event in merged.events][-4:],
+        )
     finally:
         conn.close()
 
