@@ -356,6 +356,14 @@ class DomainTable(ScrollView, can_focus=True):
                 key=lambda item: backup_age(last.get(item.sample.key.uuid), now),
                 reverse=self.sort_reverse,
             )
+        elif self.sort_column == "cpu" and self._mode is CpuMode.IRIX:
+            # The default sort, every poll, every row: the figures are taken in one pass
+            # (no call per row) and the rows sorted by them (the same order as _cpu's).
+            shown = [
+                -1.0 if (pct := item.cpu_pct_irix) is None else round(pct, 1) for item in ordered
+            ]
+            places = sorted(range(len(ordered)), key=shown.__getitem__, reverse=self.sort_reverse)
+            ordered = [ordered[place] for place in places]
         else:
             order = sort_value(self.sort_column, self._mode)
             ordered.sort(key=order, reverse=self.sort_reverse)
