@@ -113,6 +113,7 @@ class Sampler:
     def __init__(self, **sources: Callable[[], tuple[int, ...]]) -> None:
         self.readings = {name: Readings(read) for name, read in sources.items()}
         self._stop = threading.Event()
+        self._read = threading.Condition()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> Sampler:
@@ -123,11 +124,23 @@ class Sampler:
         self._stop.set()
         self._thread.join()
 
+    def wait_past(self, when: float, timeout: float = 60.0) -> None:
+        """Until every source has a reading after ``when`` (wall clock). A fixed sleep
+        was not enough on a loaded machine: the thread's last read came before it."""
+
+        def past() -> bool:
+            return all(r.times and r.times[-1] > when for r in self.readings.values())
+
+        with self._read:
+            assert self._read.wait_for(past, timeout), f"no reading after {when} in {timeout} s"
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            for readings in self.readings.values():
-                readings.values.append(readings.read())
-                readings.times.append(time.time())
+            with self._read:
+                for readings in self.readings.values():
+                    readings.values.append(readings.read())
+                    readings.times.append(time.time())
+                self._read.notify_all()
             self._stop.wait(0.05)
 
 
@@ -181,9 +194,9 @@ def test_io_rates_are_the_counters_deltas_between_two_scrapes(fleet: Fleet) -> N
     ):
         time.sleep(1.0)  # readings before the first scrape the polls will use
         first, second = _two_scrapes(session, name)
-        time.sleep(SCRAPE_SLACK_S + 0.2)  # readings after the last one
-    old, new = _stats(first, name), _stats(second, name)
-    t0, t1 = old.sample.read_ns / 1e9, new.sample.read_ns / 1e9
+        old, new = _stats(first, name), _stats(second, name)
+        t0, t1 = old.sample.read_ns / 1e9, new.sample.read_ns / 1e9
+        sampler.wait_past(t1 + SCRAPE_SLACK_S)  # readings after the last one
     disks = {d.name: d for d in new.sample.disks or ()}
     old_disks = {d.name: d for d in old.sample.disks or ()}
     nics = {n.name: n for n in new.sample.nics or ()}
@@ -237,7 +250,7 @@ def test_host_cpu_and_memory_come_from_the_same_machines_node_exporter(fleet: Fl
             time.sleep(0.25)
         second, s1 = polls[-1]
         s0 = scrapes[-2]
-        time.sleep(SCRAPE_SLACK_S + 0.2)  # readings after the last one
+        sampler.wait_past(s1 + SCRAPE_SLACK_S)  # readings after the last one
     info = second.info
     assert info is not None
     meminfo = {

@@ -53,7 +53,9 @@ _HOST_WIDTH = next(c.width for c in COLUMNS if c.key == "host") or 10
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
 NAME_WIDTH_FLOOR = 8
 # Changed characters closer than this on a line are sent as one run: a new run costs a
-# cursor move, a colour code and a reset (about 30 bytes), an unchanged character one.
+# cursor move (about 8 bytes) and, when its colours differ from the run before it, a
+# colour code (about 20; SpanUpdate carries colours across runs), an unchanged character
+# one.
 REPAINT_GAP = 24
 ALERT_MARK = "!"  # in the mark cell of a row an alert fires for (a mark of yours wins)
 
