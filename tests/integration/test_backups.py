@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.integration.backup_guests import DISK_MIB, backup_guest, run_backup, writes_past
-from tests.tui.helpers import RecordingApp, screen_text, status_text, wait_for
+from tests.tui.helpers import RecordingApp, screen_text, showing, status_text, wait_for
 from virtui.backends.backups import all_backups, restore_image
 from virtui.backends.libvirt.demo import EmbeddedDemo
 from virtui.config.settings import Settings
@@ -148,7 +148,7 @@ async def _ask_to_back_up(app: RecordingApp, pilot: Pilot[None], name: str) -> N
     """Poll, select the domain called ``name``, press K: its confirmation is in front."""
     await app.poll_now()
     await pilot.press("slash", *name, "enter", "K")
-    await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+    await wait_for(lambda: showing(app, ConfirmScreen))
 
 
 async def test_k_backs_the_selected_domain_up_and_says_so(

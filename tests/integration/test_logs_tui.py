@@ -7,7 +7,7 @@ import subprocess
 from textual.widgets import Input, Static
 
 from tests.integration.daemons import Daemon
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, showing, wait_for
 from virtui.backends.libvirt.demo import DEMO_PREFIX, EmbeddedDemo
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
@@ -74,7 +74,7 @@ async def test_daemon_log_filters_are_changed_and_read_back(storage_daemon: Daem
         assert "'qemu' is not a log filter" in str(form.query_one("#error", Static).render())
         form.query_one("#filters", Input).value = "1:qemu 3:object"
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))  # debug: asked first
+        await wait_for(lambda: showing(app, ConfirmScreen))  # debug: asked first
         await pilot.press("y")
         await wait_for(lambda: any("filters 1:*qemu* 3:*object*" in t for t in app.told), 15)
         assert "1:*qemu* 3:*object*" in _virt_admin(storage_daemon, "daemon-log-filters")

@@ -19,7 +19,7 @@ from textual.widgets import Input
 from tests.integration.daemons import daemons_available
 from tests.integration.migration_hosts import IMAGES, MigrationHost, make_guest, pair, with_pools
 from tests.requirements import require
-from tests.tui.helpers import RecordingApp, screen_text, wait_for
+from tests.tui.helpers import RecordingApp, screen_text, showing, wait_for
 from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
@@ -375,7 +375,7 @@ async def test_o_checks_confirms_moves_and_reconciles_the_rows(
         await pilot.press("slash", *"walker", "enter", "o")
         await _fill(app, {"copy_storage": "all", "transport": "p2p"})
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert f"→ {second}: ✓ name and UUID ✓ memory ✓ emulator and machine ✓ CPU" in shown
         assert "✗" not in shown
@@ -408,7 +408,7 @@ async def test_a_failed_check_moves_nothing(
         await pilot.press("slash", *"rooted", "enter", "o")
         await _fill(app, {})  # copy storage: none, and the disk is not on the target
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert "Nothing can move" in str(app.screen.query_one(Vertical).border_title)
         assert "✗ disk /var/lib/libvirt/images/rooted.img: missing on" in shown
@@ -467,7 +467,7 @@ async def test_evacuate_moves_every_running_guest_and_reports_each(
         form = await _fill(app, {"copy_storage": "all"})
         assert "Evacuate" in str(form.query_one(VerticalScroll).border_title)
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         # Its one report, whatever it says: a failure then shows what was said.
         try:
@@ -552,7 +552,7 @@ async def test_the_row_reads_a_share_that_only_grows_through_a_whole_capped_move
         await pilot.press("slash", *"grower", "enter", "o")
         await _fill(app, {"copy_storage": "all", "bandwidth": "2"})
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
 
         def moved() -> bool:

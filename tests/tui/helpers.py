@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
+from textual.screen import Screen
 from textual.widgets import Input
 
 from virtui.config.settings import Settings
@@ -36,6 +38,14 @@ def column(app: VirtuiApp, key: str) -> list[str]:
 def status_text(app: VirtuiApp) -> str:
     """The status line of the screen in front."""
     return str(app.screen.query_one(StatusBar).render())
+
+
+def showing(app: App[Any], kind: type[Screen[Any]]) -> bool:
+    """Whether the screen in front is a ``kind`` with its widgets in place: a screen is
+    in front as soon as it is pushed, and composed a moment later (a test that read it
+    at once found it empty on a loaded machine)."""
+    screen = app.screen
+    return isinstance(screen, kind) and screen.is_mounted
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, showing, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.hostports import HostPorts
 from virtui.monitor.sessions import open_sessions
@@ -73,7 +73,7 @@ async def test_history_shows_merges_and_drafts_a_revert(fleet_uri: str, tmp_path
         merged = port.read_config(WEB01).xml
         port.define_config(re.sub(r"current=(['\"])1\1", "current='2'", merged))
         await pilot.press("r")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: any("drafted: revert to" in text for text in app.told))
         revert = desk.changes()[0]

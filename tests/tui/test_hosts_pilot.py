@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tests.tui.helpers import column, status_text, wait_for
+from tests.tui.helpers import column, showing, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.model import HostStatus
 from virtui.monitor.sessions import open_sessions
@@ -81,7 +81,7 @@ async def test_ctrl_d_disconnects_and_forgets_a_host_after_asking(fleet_uri: str
                 break
             await pilot.press("down")
         await pilot.press("ctrl+d")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: "127.0.0.1" not in app.store.hosts)
         await wait_for(lambda: set(_rows(app)) == {"test"})

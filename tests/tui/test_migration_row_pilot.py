@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.tui.helpers import screen_text, wait_for
+from tests.tui.helpers import screen_text, showing, wait_for
 from virtui.config.settings import Settings
 from virtui.model import DomainKey
 from virtui.model.migration import MigrationJob, MigrationOptions
@@ -102,7 +102,7 @@ async def test_p_in_the_panel_switches_to_post_copy_after_asking(fleet_uri: str)
         await pilot.press("J")
         await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
         await pilot.press("P")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
         assert not plain.postcopy_now.is_set()  # libvirt cannot switch without the flag
@@ -111,7 +111,7 @@ async def test_p_in_the_panel_switches_to_post_copy_after_asking(fleet_uri: str)
         app.broadcasts.migrations_changed.publish(None)
         await pilot.pause()
         await pilot.press("P")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("escape")  # asked, and not now
         await wait_for(lambda: isinstance(app.screen, MigrationsScreen))
         assert not ready.postcopy_now.is_set()

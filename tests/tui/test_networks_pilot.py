@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
-from tests.tui.helpers import RecordingApp, column, own_desk, status_text, wait_for
+from tests.tui.helpers import RecordingApp, column, own_desk, showing, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.model import State
@@ -158,7 +158,7 @@ async def test_stop_asks_and_names_the_running_domains_that_lose_their_link(
         screen = await _open(app, pilot)
         await _select(screen, pilot, "default")
         await pilot.press("ctrl+k")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         text = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert "These running domains lose their link: web01." in text
         await pilot.press("y")

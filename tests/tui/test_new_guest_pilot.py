@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, own_desk, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, showing, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.core import NEW_DOMAIN, ReviewError
@@ -170,7 +170,7 @@ async def test_x_resets_after_asking(storage_uri: str) -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await app.poll_now()
         await pilot.press("slash", *"web01", "enter", "X")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert "Like pressing the reset button" in shown
         await pilot.press("y")

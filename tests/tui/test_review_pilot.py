@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, own_desk, screen_text, status_text, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, screen_text, showing, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.desk import ReviewRules
@@ -75,7 +75,7 @@ async def test_draft_from_the_domains_screen_then_review_and_merge(
         await pilot.press("a")
         await wait_for(lambda: screen.changes[1].state is State.APPROVED)
         await pilot.press("m")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         assert "✓ vcpu 2→1: live" in str(app.screen.query_one("#targets").render())
         await pilot.press("y")
         await wait_for(lambda: any("#1 merged into web01" in t for t in app.told))

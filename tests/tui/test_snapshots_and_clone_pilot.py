@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from tests.tui.helpers import RecordingApp, action_log, app_on, column, wait_for
+from tests.tui.helpers import RecordingApp, action_log, app_on, column, showing, wait_for
 from virtui import background
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
@@ -37,12 +37,12 @@ async def test_take_revert_and_delete_a_snapshot(fleet_uri: str) -> None:
         )
 
         await pilot.press("r")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         assert "web01 on test" in str(app.screen.query_one("#targets").render())
         await pilot.press("y")
         await wait_for(lambda: not background.in_flight("snapshot-op:"))  # the revert's answer
         await pilot.press("ctrl+d")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: app.screen is snapshots and _snapshot_names(app) == [])
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Static
 
-from tests.tui.helpers import RecordingApp, status_text, wait_for
+from tests.tui.helpers import RecordingApp, showing, status_text, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
@@ -109,7 +109,7 @@ async def test_deleting_a_volume_in_use_needs_a_second_confirmation(storage_uri:
         assert screen.selected_volume() is not None
         assert screen.selected_volume().name == "web01.qcow2"  # type: ignore[union-attr]
         await pilot.press("ctrl+d")
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(
             lambda: (
@@ -184,7 +184,7 @@ async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_u
             return next(p for p in backend.pools() if p.name == "images")
 
         await pilot.press("ctrl+k")  # stop: asks first
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: images().state == "inactive")  # type: ignore[attr-defined]
         await wait_for(lambda: screen.pools["test\timages"].state == "inactive")
@@ -203,7 +203,7 @@ async def test_pool_keys_stop_start_autostart_refresh_clone_and_delete(storage_u
         await wait_for(lambda: "scratch-copy.raw" in {v.name for v in backend.volumes("images")})
 
         await pilot.press("shift+tab", "up", "ctrl+d")  # backups, delete: keep files
-        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(lambda: showing(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: "backups" not in {p.name for p in backend.pools()})
         await wait_for(lambda: "test\tbackups" not in screen.pools)
