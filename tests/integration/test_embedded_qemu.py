@@ -50,12 +50,15 @@ def test_spinning_guest_reads_one_cpu_in_irix_and_one_nth_in_solaris(
     try:
         rates.update(backend.poll())
         proc_before, wall_before = _qemu_cpu_seconds(embedded_demo, spin), time.monotonic()
+        idle_before = _qemu_cpu_seconds(embedded_demo, DEMO_PREFIX + "idle")
         time.sleep(3)
         stats = {item.sample.name: item for item in rates.update(backend.poll())}
         proc_after, wall_after = _qemu_cpu_seconds(embedded_demo, spin), time.monotonic()
+        idle_after = _qemu_cpu_seconds(embedded_demo, DEMO_PREFIX + "idle")
     finally:
         backend.close()
     proc_pct = 100 * (proc_after - proc_before) / (wall_after - wall_before)
+    idle_pct = 100 * (idle_after - idle_before) / (wall_after - wall_before)
     irix = stats[spin].cpu_pct(CpuMode.IRIX)
     solaris = stats[spin].cpu_pct(CpuMode.SOLARIS)
     assert irix is not None and solaris is not None
@@ -65,8 +68,11 @@ def test_spinning_guest_reads_one_cpu_in_irix_and_one_nth_in_solaris(
     assert irix == pytest.approx(proc_pct, abs=10)
     assert solaris == pytest.approx(irix / info.cpus, rel=1e-9)
     assert len(stats[spin].vcpu_pct_irix) == 1  # per-vCPU figures from vcpu.N.time
+    # The idle guest halts once booted; a guest started moments before (the module's
+    # guests are shared) may still be in its firmware, and on a loaded machine that took
+    # a third of a CPU over the window: what virtui reads is what QEMU used, either way.
     idle = stats[DEMO_PREFIX + "idle"].cpu_pct(CpuMode.IRIX)
-    assert idle is not None and idle < 20
+    assert idle is not None and idle == pytest.approx(idle_pct, abs=10)
     assert stats[DEMO_PREFIX + "paused"].cpu_pct(CpuMode.IRIX) == pytest.approx(0, abs=5)
     assert stats[DEMO_PREFIX + "off"].sample.state is DomainState.SHUTOFF
     assert stats[DEMO_PREFIX + "off"].cpu_pct_irix is None
