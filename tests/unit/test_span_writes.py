@@ -21,7 +21,8 @@ CURSOR = Style(bold=True, color="color(231)", bgcolor="color(68)")
 BLACK_ON_WHITE = Style(color="black", bgcolor="white")  # codes with 0 as an argument
 
 Cell = tuple[str, tuple[object, ...]]
-SEQUENCE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\]8;[^\x1b]*\x1b\\\\|(\r)|(\n)|(.)", re.S)
+# CSI sequences; OSC 8 hyperlinks (ESC ] 8 ; ... ESC \) skipped; CR, LF; one character.
+SEQUENCE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\]8;[^\x1b]*\x1b\\|(\r)|(\n)|(.)", re.S)
 
 
 def _attributes(state: dict[str, object], params: str) -> None:
