@@ -1,0 +1,305 @@
+"""The lean floor: the least Python, libvirt and Textual can spend on virtui's visible
+work, written for speed rather than the plain way (``textual_workfloor`` is the plain
+way).
+
+Once a second, off the event loop, it reads every domain as virtui reads this driver
+(``virConnectGetAllDomainStats`` when the records carry CPU time; else the domains'
+IDs and names with handles kept from earlier polls and one ``virDomainGetInfo`` each,
+which is how virtui and virt-top read the test driver), turns the counters into %CPU,
+memory and TIME for every domain, sorts them all by %CPU (ties by name, as virtui
+and virt-top sort), and formats only the rows the screen shows. The table and the
+top domain's CPU graph under it are line-API widgets that keep a strip per line and
+ask Textual to repaint only the cells that changed; above them a header line, under
+them a status line. No settings, no events, no other
+screens, no cursor, no history per domain.
+
+Where this floor costs more than virt-top, "at or under virt-top" is out of reach on
+this stack for that workload, and virtui is held to 1.5x this floor instead (issue
+"cost, round three"). ``benchmarks.bench_console`` runs it beside the others (the
+"lean floor" column). Run alone: ``python -m benchmarks.textual_leanfloor URI``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+
+import libvirt
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+# Written out, not imported: the work floor's module loads DataTable, which would count
+# in this floor's memory.
+STATS = (
+    libvirt.VIR_DOMAIN_STATS_STATE
+    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+    | libvirt.VIR_DOMAIN_STATS_VCPU
+    | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_BLOCK
+    | libvirt.VIR_DOMAIN_STATS_INTERFACE
+)
+COLUMNS = (
+    *("HOST", "NAME", "STATE", "VCPU", "%CPU", "MEM", "%MEM", "TIME"),
+    *("RD/s", "WR/s", "RX/s", "TX/s", "AUTO"),
+)
+STATES = {1: "running", 3: "paused", 5: "shut off"}
+NO_IO = (0, 0, 0, 0)
+WIDTHS = (-10, -16, -12, 4, 7, 8, 5, 11, 6, 6, 6, 6, -4)  # virtui's; negative: left
+HEADING = " ".join(
+    f"{label:<{-width}}" if width < 0 else f"{label:>{width}}"
+    for label, width in zip(COLUMNS, WIDTHS, strict=True)
+)
+BOLD = Style(bold=True)
+
+
+def _rate(value: float) -> str:
+    """A per-second figure as virtui shows it: 0, 812, 12.3K, 4.1M."""
+    for suffix in ("", "K", "M", "G"):
+        if value < 1000:
+            return f"{value:.0f}{suffix}" if not suffix or value >= 100 else f"{value:.1f}{suffix}"
+        value /= 1024
+    return f"{value:.0f}T"
+
+
+def _io(stats: dict[str, int]) -> tuple[int, int, int, int]:
+    """Bytes read, written, received and sent, summed over the record's devices."""
+    read = written = received = sent = 0
+    for index in range(stats.get("block.count", 0)):
+        read += stats.get(f"block.{index}.rd.bytes", 0)
+        written += stats.get(f"block.{index}.wr.bytes", 0)
+    for index in range(stats.get("net.count", 0)):
+        received += stats.get(f"net.{index}.rx.bytes", 0)
+        sent += stats.get(f"net.{index}.tx.bytes", 0)
+    return read, written, received, sent
+
+
+def _time(nanoseconds: int) -> str:
+    """TIME as virtui and top show it: m:ss.hh, then h:mm:ss, then days."""
+    seconds, hundredths = divmod(nanoseconds // 10_000_000, 100)
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{seconds:02d}.{hundredths:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours < 2400 else f"{hours // 24}d"
+
+
+def _memory(kib: int) -> str:
+    """A size in KiB as virtui shows it: 512MiB, 2.2GiB."""
+    value, unit = float(kib), 0
+    while value >= 1024 and unit < 4:
+        value /= 1024
+        unit += 1
+    figure = f"{value:.0f}" if value >= 100 or value == int(value) else f"{value:.1f}"
+    return figure + ("KiB", "MiB", "GiB", "TiB", "PiB")[unit]
+
+
+class Lines(Widget):
+    """Lines of plain text, one strip each; a change repaints only the cells between a
+    line's first and last changed character (Textual writes just that span)."""
+
+    def __init__(self, first: str | None = None, *, id: str) -> None:
+        super().__init__(id=id)
+        self.fixed = [] if first is None else [Strip([Segment(first, BOLD)])]
+        self.lines: list[str] = []
+        self.strips: list[Strip] = []
+
+    def show(self, lines: list[str]) -> None:
+        """Show ``lines``, repainting what changed since the last call."""
+        top, old = len(self.fixed), self.lines
+        for index, line in enumerate(lines):
+            was = old[index] if index < len(old) else ""
+            if was == line:
+                continue
+            start = 0
+            while start < min(len(was), len(line)) and was[start] == line[start]:
+                start += 1
+            end = max(len(was), len(line))
+            while end > start and was[end - 1 : end] == line[end - 1 : end]:
+                end -= 1
+            strip = Strip([Segment(line)])
+            if index < len(self.strips):
+                self.strips[index] = strip
+            else:
+                self.strips.append(strip)
+            self.refresh(Region(start, top + index, end - start, 1))
+        if len(lines) < len(old):
+            del self.strips[len(lines) :]
+            self.refresh()
+        self.lines = lines
+
+    def render_line(self, y: int) -> Strip:
+        top = len(self.fixed)
+        if y < top:
+            return self.fixed[y]
+        if y - top < len(self.strips):
+            return self.strips[y - top]
+        return Strip.blank(self.size.width)
+
+
+def graph_lines(history: deque[float], width: int, height: int) -> list[str]:
+    """The history as block columns, newest at the right, 0-100% over ``height`` rows
+    (a sample over 100% fills the column)."""
+    levels = " ▁▂▃▄▅▆▇█"
+    samples = list(history)[-width:]
+    pad = " " * (width - len(samples))
+    lines = []
+    for row in range(height):
+        base = (height - 1 - row) * 8
+        lines.append(
+            pad
+            + "".join(
+                levels[min(8, max(0, round(min(value, 100.0) * height * 8 / 100) - base))]
+                for value in samples
+            )
+        )
+    return lines
+
+
+class LeanFloorApp(App[None]):
+    """Every domain read, rated and sorted each second; the shown rows written."""
+
+    CSS = """
+    #header { height: 1; }
+    #table { height: 1fr; }
+    #graph { height: 9; border: round $accent; }
+    Lines { width: 1fr; }
+    #status { height: 1; }
+    """
+
+    def __init__(self, uri: str) -> None:
+        super().__init__()
+        self.connection = libvirt.openReadOnly(uri)
+        self.host = self.connection.getHostname().split(".")[0][:10]
+        info = self.connection.getInfo()
+        self.memory_kib, self.cpus = info[1] * 1024, info[2]
+        self.bulk = True
+        self.handles: dict[int | str, libvirt.virDomain] = {}
+        # name: (read ns, cpu ns, I/O counters)
+        self.before: dict[str, tuple[int, int, tuple[int, int, int, int]]] = {}
+        self.history: deque[float] = deque(maxlen=240)
+        self.by_name: dict[str, libvirt.virDomain] = {}
+        self.autostart: dict[str, str] = {}  # read once, for the rows shown
+        self.texts: dict[str, str] = {}  # what each Static shows
+
+    def compose(self) -> ComposeResult:
+        yield Static("floor", id="header", markup=False)
+        yield Lines(HEADING, id="table")
+        yield Lines(id="graph")
+        yield Static("", id="status", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.poll)
+        self.poll()
+
+    def poll(self) -> None:
+        self.run_worker(self._read, thread=True, exclusive=True)
+
+    def _readings(
+        self,
+    ) -> list[tuple[str, int, int, int, int, tuple[int, int, int, int], int]]:
+        """(name, state, vcpus, memory KiB, cpu ns, I/O counters, read ns) of every domain."""
+        if self.bulk:
+            before = time.monotonic_ns()
+            records = self.connection.getAllDomainStats(STATS, 0)
+            now = (before + time.monotonic_ns()) // 2
+            if not records or "cpu.time" in records[0][1]:
+                self.by_name = {dom.name(): dom for dom, _stats in records}
+                return [
+                    (
+                        dom.name(),
+                        stats.get("state.state", 0),
+                        stats.get("vcpu.current", 0),
+                        stats.get("balloon.current", 0),
+                        stats.get("cpu.time", 0),
+                        _io(stats),
+                        now,
+                    )
+                    for dom, stats in records
+                ]
+            self.bulk = False
+        conn, known = self.connection, self.handles
+        current: dict[int | str, libvirt.virDomain] = {}
+        for ident in conn.listDomainsID():
+            current[ident] = known.get(ident) or conn.lookupByID(ident)
+        for name in conn.listDefinedDomains():
+            current[name] = known.get(name) or conn.lookupByName(name)
+        self.handles = current
+        self.by_name = {dom.name(): dom for dom in current.values()}
+        readings = []
+        clock = time.monotonic_ns
+        for dom in current.values():
+            state, _most, memory, vcpus, cpu = dom.info()
+            # Each its own time, as virtui stamps them: the reads span milliseconds, and
+            # one stamp for all would skew the figures (and the order) of the last read.
+            readings.append((dom.name(), state, vcpus, memory, cpu, NO_IO, clock()))
+        return readings
+
+    def _read(self) -> None:
+        before, after = self.before, {}
+        rated = []
+        for name, state, vcpus, memory, cpu, io, now in self._readings():
+            earlier, old, old_io = before.get(name, (now, cpu, io))
+            after[name] = (now, cpu, io)
+            elapsed = now - earlier
+            percent = (cpu - old) * 100 / elapsed if elapsed and state == 1 else -1.0
+            rates = (
+                NO_IO
+                if io is NO_IO or not elapsed
+                else tuple((new - was) * 1e9 / elapsed for new, was in zip(io, old_io, strict=True))
+            )
+            key = -round(percent, 1)
+            rated.append((key, name, state, vcpus, memory, cpu, percent, rates))
+        self.before = after
+        rated.sort()
+        height = max(self.size.height - 12, 1)
+        for row in rated[:height]:
+            if row[1] not in self.autostart:
+                self.autostart[row[1]] = "yes" if self.by_name[row[1]].autostart() else "no"
+        lines = [
+            f"{self.host:<10} {name[:16]:<16} {STATES.get(state, 'other'):<12} {vcpus:>4}"
+            f" {f'{percent:.1f}' if percent >= 0 else '-':>7} {_memory(memory):>8}"
+            f" {100 * memory / self.memory_kib:>5.1f} {_time(cpu):>11} {_rate(rates[0]):>6}"
+            f" {_rate(rates[1]):>6} {_rate(rates[2]):>6} {_rate(rates[3]):>6}"
+            f" {self.autostart[name]:<4}"
+            for _key, name, state, vcpus, memory, cpu, percent, rates in rated[:height]
+        ]
+        running = sum(1 for row in rated if row[2] == 1)
+        top = (rated[0][1], max(rated[0][6], 0.0)) if rated else None
+        self.call_from_thread(self._show, lines, len(rated), running, top)
+
+    def _show(
+        self,
+        lines: list[str],
+        count: int,
+        running: int,
+        top: tuple[str, float] | None,
+    ) -> None:
+        self.query_one("#table", Lines).show(lines)
+        # Each text is set only when it changed: setting one repaints its whole widget.
+        header = (
+            f"floor │ {self.host} │ domains {running} running / {count}"
+            f" │ {self.cpus} CPUs │ sort %CPU"
+        )
+        status = f"floor · {count} domains · sorted by %CPU"
+        for widget_id, text in (("#header", header), ("#status", status)):
+            if self.texts.get(widget_id) != text:
+                self.texts[widget_id] = text
+                self.query_one(widget_id, Static).update(text)
+        if top is not None:
+            self.history.append(top[1])
+            graph = self.query_one("#graph", Lines)
+            size = graph.content_region.size
+            graph.show(graph_lines(self.history, size.width, size.height))
+            title = f"{top[0]} {top[1]:.1f}%"
+            if graph.border_title != title:
+                graph.border_title = title
+
+
+if __name__ == "__main__":
+    LeanFloorApp(sys.argv[1]).run()
