@@ -214,45 +214,27 @@ def main() -> None:
         def tools(
             uri: str, marker: bytes, work_floor: bool = False
         ) -> dict[str, Callable[[], ConsoleFigures]]:
+            def on_pty(
+                argv: list[str], drawn: bytes, filled: bytes, env: dict[str, str] | None = None
+            ) -> Callable[[], ConsoleFigures]:
+                return lambda: run_console(
+                    argv,
+                    marker=drawn,
+                    filled=filled,
+                    warmup_s=args.warmup,
+                    window_s=args.window,
+                    env=env,
+                )
+
             chosen: dict[str, Callable[[], ConsoleFigures]] = {}
             if virt_top is not None:
-                chosen["virt-top"] = lambda: run_console(
-                    virt_top_argv(virt_top, uri),
-                    marker=b"virt-top",
-                    filled=marker,
-                    warmup_s=args.warmup,
-                    window_s=args.window,
-                )
-            chosen["virtui"] = lambda: run_console(
-                virtui_argv(uri),
-                marker=b"virtui",
-                filled=marker,
-                warmup_s=args.warmup,
-                window_s=args.window,
-                env=own_settings,  # neither the user's settings nor their review desk
-            )
-            chosen["floor"] = lambda: run_console(
-                floor_argv(uri),
-                marker=b"floor",
-                filled=b"floor",
-                warmup_s=args.warmup,
-                window_s=args.window,
-            )
+                chosen["virt-top"] = on_pty(virt_top_argv(virt_top, uri), b"virt-top", marker)
+            # virtui with neither the user's settings nor their review desk.
+            chosen["virtui"] = on_pty(virtui_argv(uri), b"virtui", marker, own_settings)
+            chosen["floor"] = on_pty(floor_argv(uri), b"floor", b"floor")
             if work_floor:  # the same visible work, on the same stack: plain, and lean
-                chosen["work floor"] = lambda: run_console(
-                    work_floor_argv(uri),
-                    marker=b"floor",
-                    filled=marker,
-                    warmup_s=args.warmup,
-                    window_s=args.window,
-                )
-                chosen["lean floor"] = lambda: run_console(
-                    lean_floor_argv(uri),
-                    marker=b"floor",
-                    filled=marker,
-                    warmup_s=args.warmup,
-                    window_s=args.window,
-                )
+                chosen["work floor"] = on_pty(work_floor_argv(uri), b"floor", marker)
+                chosen["lean floor"] = on_pty(lean_floor_argv(uri), b"floor", marker)
             return chosen
 
         for count in args.sizes:

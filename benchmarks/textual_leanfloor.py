@@ -34,21 +34,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-# Written out, not imported: the work floor's module loads DataTable, which would count
-# in this floor's memory.
-STATS = (
-    libvirt.VIR_DOMAIN_STATS_STATE
-    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-    | libvirt.VIR_DOMAIN_STATS_VCPU
-    | libvirt.VIR_DOMAIN_STATS_BALLOON
-    | libvirt.VIR_DOMAIN_STATS_BLOCK
-    | libvirt.VIR_DOMAIN_STATS_INTERFACE
-)
-COLUMNS = (
-    *("HOST", "NAME", "STATE", "VCPU", "%CPU", "MEM", "%MEM", "TIME"),
-    *("RD/s", "WR/s", "RX/s", "TX/s", "AUTO"),
-)
-STATES = {1: "running", 3: "paused", 5: "shut off"}
+from benchmarks.floor_parts import COLUMNS, STATES, STATS, host_facts
+
 NO_IO = (0, 0, 0, 0)
 WIDTHS = (-10, -16, -12, 4, 7, 8, 5, 11, 6, 6, 6, 6, -4)  # virtui's; negative: left
 HEADING = " ".join(
@@ -175,9 +162,7 @@ class LeanFloorApp(App[None]):
     def __init__(self, uri: str) -> None:
         super().__init__()
         self.connection = libvirt.openReadOnly(uri)
-        self.host = self.connection.getHostname().split(".")[0][:10]
-        info = self.connection.getInfo()
-        self.memory_kib, self.cpus = info[1] * 1024, info[2]
+        self.host, self.memory_kib, self.cpus = host_facts(self.connection)
         self.bulk = True
         self.handles: dict[int | str, libvirt.virDomain] = {}
         # name: (read ns, cpu ns, I/O counters)

@@ -26,21 +26,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-# virtui's BULK_STATS, written out: importing virtui here would count its modules in the
-# floor's memory.
-STATS = (
-    libvirt.VIR_DOMAIN_STATS_STATE
-    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-    | libvirt.VIR_DOMAIN_STATS_VCPU
-    | libvirt.VIR_DOMAIN_STATS_BALLOON
-    | libvirt.VIR_DOMAIN_STATS_BLOCK
-    | libvirt.VIR_DOMAIN_STATS_INTERFACE
-)
-COLUMNS = (
-    *("HOST", "NAME", "STATE", "VCPU", "%CPU", "MEM", "%MEM", "TIME"),
-    *("RD/s", "WR/s", "RX/s", "TX/s", "AUTO"),
-)
-STATES = {1: "running", 3: "paused", 5: "shut off"}
+from benchmarks.floor_parts import COLUMNS, STATES, STATS, host_facts
 
 
 def _rate(value: float) -> str:
@@ -70,9 +56,7 @@ class WorkFloorApp(App[None]):
     def __init__(self, uri: str) -> None:
         super().__init__()
         self.connection = libvirt.openReadOnly(uri)
-        self.host = self.connection.getHostname().split(".")[0][:10]
-        self.memory_kib = self.connection.getInfo()[1] * 1024
-        self.cpus = self.connection.getInfo()[2]
+        self.host, self.memory_kib, self.cpus = host_facts(self.connection)
         self.before: dict[str, tuple[float, dict[str, Any]]] = {}
         self.history: deque[float] = deque([0.0] * 60, maxlen=60)
         self.autostart: dict[str, str] = {}
