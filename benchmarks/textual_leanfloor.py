@@ -37,6 +37,7 @@ from textual.widgets import Static
 from benchmarks.floor_parts import COLUMNS, STATES, STATS, host_facts
 
 NO_IO = (0, 0, 0, 0)
+INACTIVE = {0, 5, 6}  # no state, shut off, crashed: no guest process, no figures
 WIDTHS = (-10, -16, -12, 4, 7, 8, 5, 11, 6, 6, 6, 6, -4)  # virtui's; negative: left
 HEADING = " ".join(
     f"{label:<{-width}}" if width < 0 else f"{label:>{width}}"
@@ -52,6 +53,18 @@ def _rate(value: float) -> str:
             return f"{value:.0f}{suffix}" if not suffix or value >= 100 else f"{value:.1f}{suffix}"
         value /= 1024
     return f"{value:.0f}T"
+
+
+def _rates(rates: tuple[float, ...] | None) -> str:
+    """The RD/s, WR/s, RX/s and TX/s cells; ``-`` in each until there is a figure."""
+    if rates is None:
+        return f"{'-':>6} {'-':>6} {'-':>6} {'-':>6}"
+    return " ".join(f"{_rate(rate):>6}" for rate in rates)
+
+
+def _share(memory: int, host_memory: int, state: int) -> str:
+    """%MEM: ``-`` for a domain without a guest process, as virtui shows it."""
+    return "-" if state in INACTIVE else f"{100 * memory / host_memory:.1f}"
 
 
 def _io(stats: dict[str, int]) -> tuple[int, int, int, int]:
@@ -232,10 +245,13 @@ class LeanFloorApp(App[None]):
             earlier, old, old_io = before.get(name, (now, cpu, io))
             after[name] = (now, cpu, io)
             elapsed = now - earlier
-            percent = (cpu - old) * 100 / elapsed if elapsed and state == 1 else -1.0
-            rates = (
-                NO_IO
-                if io is NO_IO or not elapsed
+            active = elapsed and state not in INACTIVE
+            percent = (cpu - old) * 100 / elapsed if active else -1.0
+            rates: tuple[float, ...] | None = (
+                None
+                if not active
+                else NO_IO
+                if io is NO_IO
                 else tuple((new - was) * 1e9 / elapsed for new, was in zip(io, old_io, strict=True))
             )
             key = -round(percent, 1)
@@ -249,8 +265,7 @@ class LeanFloorApp(App[None]):
         lines = [
             f"{self.host:<10} {name[:16]:<16} {STATES.get(state, 'other'):<12} {vcpus:>4}"
             f" {f'{percent:.1f}' if percent >= 0 else '-':>7} {_memory(memory):>8}"
-            f" {100 * memory / self.memory_kib:>5.1f} {_time(cpu):>11} {_rate(rates[0]):>6}"
-            f" {_rate(rates[1]):>6} {_rate(rates[2]):>6} {_rate(rates[3]):>6}"
+            f" {_share(memory, self.memory_kib, state):>5} {_time(cpu):>11} {_rates(rates)}"
             f" {self.autostart[name]:<4}"
             for _key, name, state, vcpus, memory, cpu, percent, rates in rated[:height]
         ]
