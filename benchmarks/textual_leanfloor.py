@@ -9,9 +9,9 @@ which is how virtui and virt-top read the test driver), turns the counters into 
 memory and TIME for every domain, sorts them all by %CPU (ties by name, as virtui
 and virt-top sort), and formats only the rows the screen shows. The table and the
 top domain's CPU graph under it are line-API widgets that keep a strip per line and
-ask Textual to repaint only the cells that changed; above them a header line, under
-them a status line. No settings, no events, no other
-screens, no cursor, no history per domain.
+ask Textual to repaint only the lines that changed; above them a header line, under
+them a status line. No settings, no events, no other screens, no cursor, no history
+per domain.
 
 Where this floor costs more than virt-top, "at or under virt-top" is out of reach on
 this stack for that workload, and virtui is held to 1.5x this floor instead (issue
@@ -100,8 +100,10 @@ def _memory(kib: int) -> str:
 
 
 class Lines(Widget):
-    """Lines of plain text, one strip each; a change repaints only the cells between a
-    line's first and last changed character (Textual writes just that span)."""
+    """Lines of plain text, one strip each. A change asks for a repaint of the span
+    between a line's first and last changed character; Textual writes the whole line
+    (measured on a pty), which is what a Textual app can do without virtui's own
+    writing of spans."""
 
     def __init__(self, first: str | None = None, *, id: str) -> None:
         super().__init__(id=id)
