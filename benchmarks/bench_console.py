@@ -212,7 +212,7 @@ def main() -> None:
         }
 
         def tools(
-            uri: str, marker: bytes, work_floor: bool = False
+            uri: str, marker: bytes, same_work: bool = False
         ) -> dict[str, Callable[[], ConsoleFigures]]:
             def on_pty(
                 argv: list[str], drawn: bytes, filled: bytes, env: dict[str, str] | None = None
@@ -232,7 +232,7 @@ def main() -> None:
             # virtui with neither the user's settings nor their review desk.
             chosen["virtui"] = on_pty(virtui_argv(uri), b"virtui", marker, own_settings)
             chosen["floor"] = on_pty(floor_argv(uri), b"floor", b"floor")
-            if work_floor:  # the same visible work, on the same stack: plain, and lean
+            if same_work:  # the floors doing the same visible work: plain, and lean
                 chosen["work floor"] = on_pty(work_floor_argv(uri), b"floor", marker)
                 chosen["lean floor"] = on_pty(lean_floor_argv(uri), b"floor", marker)
             return chosen
@@ -241,7 +241,7 @@ def main() -> None:
             uri = build_node(scratch, count)
             compare(
                 f"test driver, {count:,} domains",
-                tools(uri, b"vm0", work_floor=count > 0),
+                tools(uri, b"vm0", same_work=count > 0),
                 args.rounds,
             )
             bulk, poll, table = poll_against_bulk(uri, max(5, args.rounds))
@@ -252,7 +252,7 @@ def main() -> None:
             with RealGuests(args.guests) as host:
                 compare(
                     f"qemu+unix (hand-started libvirtd), {args.guests} real guests",
-                    tools(host.uri, b"vt-bench-", work_floor=True),
+                    tools(host.uri, b"vt-bench-", same_work=True),
                     args.rounds,
                 )
                 bulk, poll, table = poll_against_bulk(host.uri, max(5, args.rounds))

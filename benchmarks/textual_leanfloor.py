@@ -7,7 +7,8 @@ Once a second, off the event loop, it reads every domain as virtui reads this dr
 IDs and names with handles kept from earlier polls and one ``virDomainGetInfo`` each,
 which is how virtui and virt-top read the test driver), turns the counters into %CPU,
 memory and TIME for every domain, sorts them all by %CPU (ties by name, as virtui
-and virt-top sort), and formats only the rows the screen shows. The table and the
+and virt-top sort), and formats only the rows the screen shows, with virtui's own
+formatting functions (``virtui.formatting`` loads nothing else of virtui). The table and the
 top domain's CPU graph under it are line-API widgets that keep a strip per line and
 ask Textual to repaint only the lines that changed; above them a header line, under
 them a status line. No settings, no events, no other screens, no cursor, no history
@@ -35,6 +36,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from benchmarks.floor_parts import COLUMNS, STATES, STATS, host_facts
+from virtui.formatting import format_cpu_time, format_kib, format_rate
 
 NO_IO = (0, 0, 0, 0)
 INACTIVE = {0, 5, 6}  # no state, shut off, crashed: no guest process, no figures
@@ -44,22 +46,13 @@ HEADING = " ".join(
     for label, width in zip(COLUMNS, WIDTHS, strict=True)
 )
 BOLD = Style(bold=True)
-
-
-def _rate(value: float) -> str:
-    """A per-second figure as virtui shows it: 0, 812, 12.3K, 4.1M."""
-    for suffix in ("", "K", "M", "G"):
-        if value < 1000:
-            return f"{value:.0f}{suffix}" if not suffix or value >= 100 else f"{value:.1f}{suffix}"
-        value /= 1024
-    return f"{value:.0f}T"
+# (name, state, vcpus, memory KiB, cpu ns, I/O counters, read ns, handle)
+Reading = tuple[str, int, int, int, int, tuple[int, int, int, int], int, libvirt.virDomain]
 
 
 def _rates(rates: tuple[float, ...] | None) -> str:
     """The RD/s, WR/s, RX/s and TX/s cells; ``-`` in each until there is a figure."""
-    if rates is None:
-        return f"{'-':>6} {'-':>6} {'-':>6} {'-':>6}"
-    return " ".join(f"{_rate(rate):>6}" for rate in rates)
+    return " ".join(f"{format_rate(rate):>6}" for rate in rates or (None,) * 4)
 
 
 def _share(memory: int, host_memory: int, state: int) -> str:
@@ -77,26 +70,6 @@ def _io(stats: dict[str, int]) -> tuple[int, int, int, int]:
         received += stats.get(f"net.{index}.rx.bytes", 0)
         sent += stats.get(f"net.{index}.tx.bytes", 0)
     return read, written, received, sent
-
-
-def _time(nanoseconds: int) -> str:
-    """TIME as virtui and top show it: m:ss.hh, then h:mm:ss, then days."""
-    seconds, hundredths = divmod(nanoseconds // 10_000_000, 100)
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}:{seconds:02d}.{hundredths:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours < 2400 else f"{hours // 24}d"
-
-
-def _memory(kib: int) -> str:
-    """A size in KiB as virtui shows it: 512MiB, 2.2GiB."""
-    value, unit = float(kib), 0
-    while value >= 1024 and unit < 4:
-        value /= 1024
-        unit += 1
-    figure = f"{value:.0f}" if value >= 100 or value == int(value) else f"{value:.1f}"
-    return figure + ("KiB", "MiB", "GiB", "TiB", "PiB")[unit]
 
 
 class Lines(Widget):
@@ -183,7 +156,6 @@ class LeanFloorApp(App[None]):
         # name: (read ns, cpu ns, I/O counters)
         self.before: dict[str, tuple[int, int, tuple[int, int, int, int]]] = {}
         self.history: deque[float] = deque(maxlen=240)
-        self.by_name: dict[str, libvirt.virDomain] = {}
         self.autostart: dict[str, str] = {}  # read once, for the rows shown
         self.texts: dict[str, str] = {}  # what each Static shows
 
@@ -200,16 +172,14 @@ class LeanFloorApp(App[None]):
     def poll(self) -> None:
         self.run_worker(self._read, thread=True, exclusive=True)
 
-    def _readings(
-        self,
-    ) -> list[tuple[str, int, int, int, int, tuple[int, int, int, int], int]]:
-        """(name, state, vcpus, memory KiB, cpu ns, I/O counters, read ns) of every domain."""
+    def _readings(self) -> list[Reading]:
+        """(name, state, vcpus, memory KiB, cpu ns, I/O counters, read ns, handle) of
+        every domain."""
         if self.bulk:
             before = time.monotonic_ns()
             records = self.connection.getAllDomainStats(STATS, 0)
             now = (before + time.monotonic_ns()) // 2
             if not records or "cpu.time" in records[0][1]:
-                self.by_name = {dom.name(): dom for dom, _stats in records}
                 return [
                     (
                         dom.name(),
@@ -219,6 +189,7 @@ class LeanFloorApp(App[None]):
                         stats.get("cpu.time", 0),
                         _io(stats),
                         now,
+                        dom,
                     )
                     for dom, stats in records
                 ]
@@ -230,20 +201,19 @@ class LeanFloorApp(App[None]):
         for name in conn.listDefinedDomains():
             current[name] = known.get(name) or conn.lookupByName(name)
         self.handles = current
-        self.by_name = {dom.name(): dom for dom in current.values()}
-        readings = []
+        readings: list[Reading] = []
         clock = time.monotonic_ns
         for dom in current.values():
             state, _most, memory, vcpus, cpu = dom.info()
             # Each its own time, as virtui stamps them: the reads span milliseconds, and
             # one stamp for all would skew the figures (and the order) of the last read.
-            readings.append((dom.name(), state, vcpus, memory, cpu, NO_IO, clock()))
+            readings.append((dom.name(), state, vcpus, memory, cpu, NO_IO, clock(), dom))
         return readings
 
     def _read(self) -> None:
         before, after = self.before, {}
         rated = []
-        for name, state, vcpus, memory, cpu, io, now in self._readings():
+        for name, state, vcpus, memory, cpu, io, now, dom in self._readings():
             earlier, old, old_io = before.get(name, (now, cpu, io))
             after[name] = (now, cpu, io)
             elapsed = now - earlier
@@ -257,19 +227,20 @@ class LeanFloorApp(App[None]):
                 else tuple((new - was) * 1e9 / elapsed for new, was in zip(io, old_io, strict=True))
             )
             key = -round(percent, 1)
-            rated.append((key, name, state, vcpus, memory, cpu, percent, rates))
+            # Names are unique, so the sort never compares the handles at the end.
+            rated.append((key, name, state, vcpus, memory, cpu, percent, rates, dom))
         self.before = after
         rated.sort()
         height = max(self.size.height - 12, 1)
         for row in rated[:height]:
             if row[1] not in self.autostart:
-                self.autostart[row[1]] = "yes" if self.by_name[row[1]].autostart() else "no"
+                self.autostart[row[1]] = "yes" if row[8].autostart() else "no"
         lines = [
             f"{self.host:<10} {name[:16]:<16} {STATES.get(state, 'other'):<12} {vcpus:>4}"
-            f" {f'{percent:.1f}' if percent >= 0 else '-':>7} {_memory(memory):>8}"
-            f" {_share(memory, self.memory_kib, state):>5} {_time(cpu):>11} {_rates(rates)}"
-            f" {self.autostart[name]:<4}"
-            for _key, name, state, vcpus, memory, cpu, percent, rates in rated[:height]
+            f" {f'{percent:.1f}' if percent >= 0 else '-':>7} {format_kib(memory):>8}"
+            f" {_share(memory, self.memory_kib, state):>5} {format_cpu_time(cpu):>11}"
+            f" {_rates(rates)} {self.autostart[name]:<4}"
+            for _key, name, state, vcpus, memory, cpu, percent, rates, _dom in rated[:height]
         ]
         running = sum(1 for row in rated if row[2] == 1)
         top = (rated[0][1], max(rated[0][6], 0.0)) if rated else None
