@@ -48,3 +48,43 @@ async def test_cpu_sort_keeps_ties_a_to_z_and_unknown_figures_last(mode: CpuMode
         # The next poll, same figures: nobody moves.
         table.sync([_stats(name, pct) for name, pct in FIGURES.items()], mode)
         assert table.column_texts("name") == ASCENDING
+
+
+async def test_a_rename_or_a_departure_between_polls_reaches_the_table() -> None:
+    """Most polls bring the same domains under the same names, and the table then keeps
+    its A-to-Z order and column widths; a poll that renames or drops one must not."""
+    app = _TableApp()
+    async with app.run_test(size=(200, 20)):  # room for a long name
+        table = app.query_one(DomainTable)
+        figures = dict(FIGURES)
+        table.sync([_stats(name, pct) for name, pct in figures.items()], CpuMode.IRIX)
+        assert table.column_texts("name") == DESCENDING
+        table.move_cursor_to(DESCENDING.index("echo"))
+        table.toggle_mark()  # echo is marked
+        assert table.targets() == [DomainKey("h", "uuid-echo")]
+
+        # alpha is renamed (same UUID): in the 12.3 tie it now sorts after echo, and
+        # its long new name widens the NAME column.
+        long_name = "zulu-with-a-much-longer-name"
+        renamed = [
+            _stats(name, pct) if name != "alpha" else _renamed(long_name, "alpha", pct)
+            for name, pct in figures.items()
+        ]
+        table.sync(renamed, CpuMode.IRIX)
+        assert table.column_texts("name") == [
+            "delta", "bravo", "echo", long_name, "foxtrot", "golf", "charlie"
+        ]  # fmt: skip
+        row = table.column_texts("name").index(long_name) + 1  # under the header
+        assert long_name in table.render_line(row).text  # shown whole, not cut
+
+        # echo goes: its row and its mark with it.
+        gone = [item for item in renamed if item.sample.name != "echo"]
+        table.sync(gone, CpuMode.IRIX)
+        assert "echo" not in table.column_texts("name")
+        assert table.marked == set()
+
+
+def _renamed(new: str, old: str, pct: float | None) -> DomainStats:
+    stats = _stats(old, pct)
+    sample = DomainSample(stats.sample.key, new, DomainState.RUNNING, 1, 1024, 1024, 0)
+    return DomainStats(sample, host_cpus=1, cpu_pct_irix=pct)

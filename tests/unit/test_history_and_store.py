@@ -69,6 +69,23 @@ def test_filter_matches_name_or_host_case_insensitively() -> None:
     assert store.counts() == (2, 2)
 
 
+def test_counts_tell_running_domains_of_every_host_apart_from_the_rest() -> None:
+    store = DomainStore()
+    paused = DomainSample(DomainKey("h1", "c"), "idle", DomainState.PAUSED, 1, 1, 1, 0)
+    store.apply(
+        _update(
+            "h1",
+            HostStatus.CONNECTED,
+            _stats("h1", "a", "web", 1.0),
+            DomainStats(paused, host_cpus=2, cpu_pct_irix=0.0),
+        )
+    )
+    store.apply(_update("h2", HostStatus.CONNECTED, _stats("h2", "b", "db", 2.0)))
+    assert store.counts() == (2, 3)
+    store.apply(_update("h2", HostStatus.LOST, message="connection reset"))
+    assert store.counts() == (1, 3)  # db is still listed, in state unknown
+
+
 def test_a_ring_keeps_the_newest_points_oldest_first() -> None:
     ring = Ring(3)
     for value in (1.0, 2.0, 3.0, 4.0, 5.0):

@@ -37,7 +37,7 @@ for _state in DomainState:
 
 # virDomainState values, in libvirt's order (also what prometheus-libvirt-exporter's
 # libvirt_domain_state_code reports).
-_BY_CODE = (
+STATES_BY_CODE = (
     DomainState.NOSTATE,
     DomainState.RUNNING,
     DomainState.BLOCKED,
@@ -51,7 +51,7 @@ _BY_CODE = (
 
 def state_from_code(code: int) -> DomainState:
     """Map a virDomainState number to DomainState (UNKNOWN for numbers libvirt adds)."""
-    return _BY_CODE[code] if 0 <= code < len(_BY_CODE) else DomainState.UNKNOWN
+    return STATES_BY_CODE[code] if 0 <= code < len(STATES_BY_CODE) else DomainState.UNKNOWN
 
 
 class DomainKey(NamedTuple):

@@ -66,8 +66,8 @@ class HostRates:
                 wall = now - then
                 if (
                     wall > 0
-                    and sample.state.is_active
                     and old.run_id == sample.run_id
+                    and sample.state.is_active
                     and old.state.is_active
                 ):
                     used = sample.cpu_time_ns - old.cpu_time_ns
@@ -75,11 +75,18 @@ class HostRates:
                         pct = 100.0 * used / wall
                         if sample.vcpu_times_ns:
                             vcpu_pct = _vcpu_rates(old, sample, then, now)
+                    # A domain without disks or interfaces (empty counters) is told
+                    # here, without a call: most of a large host's test domains.
                     seconds = wall / 1e9
-                    if sample.disks is not None:
-                        disk_rates = disk_rates_between(old.disks, sample.disks, seconds)
-                    if sample.nics is not None:
-                        nic_rates = nic_rates_between(old.nics, sample.nics, seconds)
+                    disks, nics = sample.disks, sample.nics
+                    if disks:
+                        disk_rates = disk_rates_between(old.disks, disks, seconds)
+                    elif disks is not None and old.disks is not None:
+                        disk_rates = ()
+                    if nics:
+                        nic_rates = nic_rates_between(old.nics, nics, seconds)
+                    elif nics is not None and old.nics is not None:
+                        nic_rates = ()
             stats = DomainStats(sample, cpus, pct, vcpu_pct, memory, disk_rates, nic_rates)
             current[key] = (now, stats)
             out.append(stats)

@@ -31,7 +31,7 @@ class DomainStore:
             return set()  # a failed poll on a live connection: keep what we had
         current = {item.sample.key: item for item in update.stats}
         self._by_host[update.name] = current
-        return set(old) - set(current)
+        return old.keys() - current.keys()
 
     def forget_host(self, name: str) -> set[DomainKey]:
         """Drop a host and its domains (disconnected); returns the domains' keys."""
@@ -80,9 +80,13 @@ class DomainStore:
 
     def counts(self) -> tuple[int, int]:
         """(running domains, all domains)."""
-        everything = self.all()
-        running = sum(1 for item in everything if item.sample.state is DomainState.RUNNING)
-        return running, len(everything)
+        # Asked after every poll: the states are counted in C (list.count compares
+        # Enum members by identity), not by a generator per domain.
+        running = total = 0
+        for stats in self._by_host.values():
+            running += [item.sample.state for item in stats.values()].count(DomainState.RUNNING)
+            total += len(stats)
+        return running, total
 
 
 def _unknown(stats: DomainStats) -> DomainStats:

@@ -252,10 +252,10 @@ class DomainTable(ScrollView, can_focus=True):
         self._rows: dict[DomainKey, DomainStats] = {}
         self._mode = CpuMode.IRIX
         self._order: list[DomainKey] = []
-        # The rows by name, A to Z, and the names that order is of: sorted again only
-        # when a domain comes, goes or is renamed, not at every poll.
+        # The rows by name, A to Z, and the names in the order the last poll gave them:
+        # sorted again only when a domain comes, goes or is renamed, not at every poll.
         self._by_name: list[DomainKey] = []
-        self._names: dict[DomainKey, str] = {}
+        self._names: list[str] = []
         self._strips: dict[tuple[DomainKey, bool], tuple[tuple[str, ...], Strip]] = {}
         self._texts: dict[DomainKey, tuple[DomainStats, CpuMode, tuple[str, ...]]] = {}
         # What each screen line showed when last drawn: a line is repainted only where
@@ -316,27 +316,39 @@ class DomainTable(ScrollView, can_focus=True):
         provisional (no %CPU yet), and an untouched cursor stays on the top row."""
         keep = self.selected_key if self.following or self._settled else None
         self._settled = self._settled or any(item.cpu_pct_irix is not None for item in stats)
-        self._rows = {item.sample.key: item for item in stats}
+        rows = {item.sample.key: item for item in stats}
+        names = [item.sample.name for item in stats]
+        # The same domains under the same names as the last poll (nearly every poll):
+        # the hosts, the NAME column's width and the A-to-Z order all still hold.
+        same_domains = names == self._names and rows.keys() == self._rows.keys()
+        self._rows = rows
         self._mode = mode
         self._now = time.time()  # the BACKUP cells' ages, for this poll's texts
-        hosts = {item.sample.key.host for item in stats}
+        if len(self._strips) > self.strip_bound():
+            self._strips.clear()  # rows scrolled or sorted out of sight, or long gone
+        if len(self._texts) > 2 * len(rows) + 256:
+            self._texts.clear()
+        if not same_domains:
+            self._names = names
+            self._by_name = sorted(rows, key=lambda key: rows[key].sample.name.casefold())
+            self.marked &= rows.keys()  # a mark on a vanished domain means nothing
+            self._take_hosts_and_names(rows.keys(), names)
+        self._reorder(keep)
+
+    def _take_hosts_and_names(self, keys: Iterable[DomainKey], names: Sequence[str]) -> None:
+        """Fit the HOST cells to the hosts shown and the NAME column to the longest name."""
+        hosts = {key.host for key in keys}
         if hosts != self._host_cuts.keys():
             self._host_cuts = distinct_cuts(hosts, _HOST_WIDTH)
             self._texts.clear()  # formatted with the old cuts
             self._strips.clear()
             self._drawn.clear()
-        self.marked &= self._rows.keys()  # a mark on a vanished domain means nothing
-        if len(self._strips) > self.strip_bound():
-            self._strips.clear()  # rows scrolled or sorted out of sight, or long gone
-        if len(self._texts) > 2 * len(self._rows) + 256:
-            self._texts.clear()
-        longest = max((len(item.sample.name) for item in stats), default=0)
+        longest = max(map(len, names), default=0)
         name_width = min(NAME_WIDTH_MAX, max(NAME_WIDTH_MIN, longest))
         if name_width != self._name_width:
             self._name_width = name_width
             self._strips.clear()
             self._drawn.clear()  # every line moved its columns: repaint them all
-        self._reorder(keep)
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         """Sort by a column; numeric columns start descending, text ascending."""
@@ -351,25 +363,28 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _reorder(self, keep: DomainKey | None) -> None:
         # Ties break on the name, always A to Z, so equal rows never shuffle.
-        ordered = self._name_ordered()
-        if self.sort_column == "backup":
-            last, now = self.backups or {}, self._now
-            ordered.sort(
-                key=lambda item: backup_age(last.get(item.sample.key.uuid), now),
-                reverse=self.sort_reverse,
-            )
-        elif self.sort_column == "cpu" and self._mode is CpuMode.IRIX:
+        rows, by_name = self._rows, self._by_name
+        if self.sort_column == "cpu" and self._mode is CpuMode.IRIX:
             # The default sort, every poll, every row: the figures are taken in one pass
             # (no call per row) and the rows sorted by them (the same order as _cpu's).
             shown = [
-                -1.0 if (pct := item.cpu_pct_irix) is None else round(pct, 1) for item in ordered
+                -1.0 if (pct := rows[key].cpu_pct_irix) is None else round(pct, 1)
+                for key in by_name
             ]
-            places = sorted(range(len(ordered)), key=shown.__getitem__, reverse=self.sort_reverse)
-            ordered = [ordered[place] for place in places]
+            places = sorted(range(len(shown)), key=shown.__getitem__, reverse=self.sort_reverse)
+            self._order = [by_name[place] for place in places]
         else:
-            order = sort_value(self.sort_column, self._mode)
-            ordered.sort(key=order, reverse=self.sort_reverse)
-        self._order = [item.sample.key for item in ordered]
+            ordered = [rows[key] for key in by_name]
+            if self.sort_column == "backup":
+                last, now = self.backups or {}, self._now
+                ordered.sort(
+                    key=lambda item: backup_age(last.get(item.sample.key.uuid), now),
+                    reverse=self.sort_reverse,
+                )
+            else:
+                order = sort_value(self.sort_column, self._mode)
+                ordered.sort(key=order, reverse=self.sort_reverse)
+            self._order = [item.sample.key for item in ordered]
         if keep is not None and keep in self._rows:
             self.cursor_row = self._order.index(keep)
         self.cursor_row = max(0, min(self.cursor_row, len(self._order) - 1))
@@ -379,17 +394,6 @@ class DomainTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self._refresh_changed()
         self._announce()
-
-    def _name_ordered(self) -> list[DomainStats]:
-        """The rows sorted by name (casefolded), A to Z."""
-        rows, names = self._rows, self._names
-        if len(names) != len(rows) or any(
-            names.get(key) != item.sample.name for key, item in rows.items()
-        ):
-            self._names = {key: item.sample.name for key, item in rows.items()}
-            by_name = sort_value("name", self._mode)
-            self._by_name = [item.sample.key for item in sorted(rows.values(), key=by_name)]
-        return [rows[key] for key in self._by_name]
 
     def _announce(self) -> None:
         key = self.selected_key
