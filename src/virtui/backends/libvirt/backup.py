@@ -15,7 +15,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import libvirt
 
@@ -42,6 +41,7 @@ from virtui.model.backup import (
     BackupManifest,
     DiskImage,
 )
+from virtui.xmltext import escape, quoteattr
 
 JOB_EVERY_S = 0.5  # progress is said this often, as migration's
 DONE_EVERY_S = 0.05  # whether the job ended is asked this often (a small one takes ms)
