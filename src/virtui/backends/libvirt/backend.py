@@ -472,8 +472,8 @@ class LibvirtBackend(Backend):
             elif facts is not None:
                 disks, nics = read_devices(dom, facts)
         autostart = self._autostart_of(dom, identity.uuid)
-        # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. This runs for
-        # every domain of every poll of a driver without bulk stats: no helper objects.
+        # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. Later polls
+        # build the same sample in _read_one_by_one's loop (tests/unit/test_poll_reading).
         return DomainSample(
             identity.key,
             identity.name,
