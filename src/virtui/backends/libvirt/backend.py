@@ -58,7 +58,7 @@ from virtui.model import (
     NicCounters,
     Severity,
 )
-from virtui.model.domain import STATES_BY_CODE, state_from_code
+from virtui.model.domain import STATES_BY_CODE
 from virtui.model.timeline import DaemonLogging, LogLocation
 from virtui.ports.backups import BackupPort
 from virtui.ports.domain_config import DomainConfigPort
@@ -357,16 +357,27 @@ class LibvirtBackend(Backend):
             current[ident] = known.get(ident) or self._lookup(conn.lookupByID, ident)
         for name in conn.listDefinedDomains():
             current[name] = known.get(name) or self._lookup(conn.lookupByName, name)
+        samples = self._read_each(current)
+        # Only identities are left: _read_each dropped what was None.
+        self._identities = cast(dict[int | str, Identity], current)
+        self._identities_of = conn
+        return samples
+
+    def _read_each(self, identities: dict[int | str, Identity | None]) -> list[DomainSample]:
+        """One ``virDomainGetInfo`` per domain, each stamped with its own time: on a large
+        host the reads span long enough that one poll-wide stamp would skew every rate.
+        (Stamped just after the read: the same small offset in every poll, so no rate is
+        skewed by it.) Drops from ``identities`` what is gone or listed twice."""
         samples: list[DomainSample] = []
         seen: set[str] = set()
         dropped: list[int | str] = []
         # This loop runs for every domain of every poll (5,000 domains: 5,000 times a
-        # second), so a domain whose facts are all known from earlier polls is read
-        # right here: one libvirt call and one sample, no helper calls. The first
-        # reading of a domain (or of a new run of it) goes through _sample.
+        # second): a domain whose autostart flag and devices are known from earlier
+        # polls costs one libvirt call and one sample, no helper calls. Only a first
+        # reading (of a domain, or of a new run of it) calls out to learn them.
         device_facts, autostart = self._device_facts, self._link.autostart
         clock, by_code, codes = time.monotonic_ns, STATES_BY_CODE, len(STATES_BY_CODE)
-        for key, identity in current.items():
+        for key, identity in identities.items():
             if identity is None:  # undefined between the listing and the lookup
                 dropped.append(key)
                 continue
@@ -383,24 +394,31 @@ class LibvirtBackend(Backend):
                     raise
                 dropped.append(key)  # undefined between the listing and the read: gone
                 continue
-            read_ns = clock()  # each domain its own time (see _read_info)
+            read_ns = clock()
             code = info[0]
             state = by_code[code] if 0 <= code < codes else DomainState.UNKNOWN
-            starts = autostart.get(uuid)
             active = state.is_active
             facts = device_facts.get((uuid, identity.run_id)) if active else None
-            if starts is None or (facts is None and active):
-                samples.append(self._sample(identity, info, read_ns))
-                continue
+            if facts is None and active:
+                facts = self._facts(dom, uuid, identity.run_id)
+                # The XML was read between the stamp and the device counters: read the
+                # figures again, so CPU, disks and NICs all belong to one stamp.
+                with contextlib.suppress(libvirt.libvirtError):
+                    info = dom.info()
+                    read_ns = clock()
+            starts = autostart.get(uuid)
+            if starts is None:
+                starts = self._autostart_of(dom, uuid)
             disks: tuple[DiskCounters, ...] | None = None
             nics: tuple[NicCounters, ...] | None = None
             if facts is NO_DEVICES:
                 disks = nics = ()
             elif facts is not None:
                 disks, nics = read_devices(dom, facts)
-            # Every field by position: keywords cost as much as the rest of the sample.
-            # (key, name, state, vcpus, memory, max memory, CPU time, vCPU times, run,
-            # read at, saved, disks, NICs, autostart)
+            # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. Every
+            # field by position: keywords cost as much as the rest of the sample. (key,
+            # name, state, vcpus, memory, max memory, CPU time, vCPU times, run, read at,
+            # saved, disks, NICs, autostart)
             samples.append(
                 DomainSample(
                     identity.key,
@@ -420,10 +438,7 @@ class LibvirtBackend(Backend):
                 )
             )
         for key in dropped:
-            del current[key]
-        # Only identities are left: what was None was dropped just above.
-        kept = cast(dict[int | str, Identity], current)
-        self._identities, self._identities_of = kept, conn
+            del identities[key]
         return samples
 
     def _lookup(
@@ -439,55 +454,9 @@ class LibvirtBackend(Backend):
             return None  # undefined between the listing and the lookup
 
     def _read_info(self, identity: Identity) -> DomainSample | None:
-        dom = identity.dom
-        try:
-            info = dom.info()
-        except libvirt.libvirtError as error:
-            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                raise
-            return None  # undefined between the listing and the read: it is simply gone
-        # Read one by one, each domain gets its own time: on a large host the reads span
-        # long enough that one poll-wide stamp would skew every rate. (Stamped just after
-        # the read: the same small offset in every poll, so no rate is skewed by it.)
-        return self._sample(identity, info, time.monotonic_ns())
-
-    def _sample(self, identity: Identity, info: list[int], read_ns: int) -> DomainSample:
-        """A domain's sample from its ``virDomainGetInfo`` reading, with what is read
-        once (device facts, autostart) read now where it is not known yet."""
-        dom = identity.dom
-        state = state_from_code(info[0])
-        disks: tuple[DiskCounters, ...] | None = None
-        nics: tuple[NicCounters, ...] | None = None
-        if state.is_active:
-            known = (identity.uuid, identity.run_id) in self._device_facts
-            facts = self._facts(dom, identity.uuid, identity.run_id)
-            if not known:
-                # The XML was read between the stamp and the device counters: read the
-                # figures again, so CPU, disks and NICs all belong to one stamp.
-                with contextlib.suppress(libvirt.libvirtError):
-                    info = dom.info()
-                    read_ns = time.monotonic_ns()
-            if facts is NO_DEVICES:
-                disks = nics = ()
-            elif facts is not None:
-                disks, nics = read_devices(dom, facts)
-        autostart = self._autostart_of(dom, identity.uuid)
-        # virDomainGetInfo: [state, maxMem KiB, mem KiB, vcpus, cpuTime ns]. Later polls
-        # build the same sample in _read_one_by_one's loop (tests/unit/test_poll_reading).
-        return DomainSample(
-            identity.key,
-            identity.name,
-            state,
-            info[3],
-            info[2],
-            info[1],
-            info[4],
-            run_id=identity.run_id,
-            read_ns=read_ns,
-            disks=disks,
-            nics=nics,
-            autostart=autostart,
-        )
+        """One domain read as a poll reads it (None: it is gone)."""
+        samples = self._read_each({identity.uuid: identity})
+        return samples[0] if samples else None
 
     def _facts(self, dom: libvirt.virDomain, uuid: str, run_id: int) -> DeviceFacts | None:
         """The domain's devices as its XML says, read once per run of the guest."""
