@@ -66,13 +66,7 @@ class CpuHistory:
             ring = series.get(key)
             if ring is None:
                 ring = series[key] = Ring(depth)
-            # Ring.append written out: this runs for every domain of every poll.
-            values = ring._values
-            if len(values) < ring._depth:
-                values.append(pct)
-            elif ring._depth:
-                values[ring._start] = pct
-                ring._start = (ring._start + 1) % ring._depth
+            ring.append(pct)
             if item.vcpu_pct_irix:
                 per_vcpu = self._vcpus.get(key)
                 if per_vcpu is None or len(per_vcpu) != len(item.vcpu_pct_irix):
