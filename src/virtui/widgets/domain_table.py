@@ -330,7 +330,8 @@ class DomainTable(ScrollView, can_focus=True):
             self._texts.clear()
         if not same_domains:
             self._names = names
-            self._by_name = sorted(rows, key=lambda key: rows[key].sample.name.casefold())
+            by_name = sorted(rows.values(), key=sort_value("name", mode))
+            self._by_name = [item.sample.key for item in by_name]
             self.marked &= rows.keys()  # a mark on a vanished domain means nothing
             self._take_hosts_and_names(rows.keys(), names)
         self._reorder(keep)
