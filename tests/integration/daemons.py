@@ -23,6 +23,10 @@ from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.ports.domain_config import DomainConfigPort
 from virtui.ports.networks import NetworkConfigPort
 
+# A daemon is SIGKILLed when the test process that started it dies (a crashed xdist
+# worker left its daemons running); unshare and sh exec, so the signal reaches libvirtd.
+DIE_WITH_TEST = ["setpriv", "--pdeathsig", "KILL"]
+
 CONFIG = """\
 unix_sock_dir = "{dir}"
 unix_sock_rw_perms = "{perms}"
@@ -154,7 +158,7 @@ class Daemon:
         if self.network:  # dnsmasq answers on the bridge only; lo is for libvirt itself
             command = "ip link set lo up; " + command
         self.process = subprocess.Popen(
-            ["unshare", *namespaces, "sh", "-c", command],
+            [*DIE_WITH_TEST, "unshare", *namespaces, "sh", "-c", command],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             # virtui sets LIBVIRT_LOG_OUTPUTS for its in-process libvirt; the daemon

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import libvirt
 
-from tests.integration.daemons import PRIVATE_STATE, QEMU_CONF
+from tests.integration.daemons import DIE_WITH_TEST, PRIVATE_STATE, QEMU_CONF
 from virtui.backends.libvirt.bootsector import IDLE_CODE, boot_sector
 
 BRIDGE = "vtmig0"
@@ -100,6 +100,7 @@ class MigrationHost:
         )
         self.process = subprocess.Popen(
             [
+                *DIE_WITH_TEST,
                 "unshare",
                 "--mount",
                 "--propagation",
@@ -187,6 +188,15 @@ class MigrationHost:
             # SIGKILLed, it ends once the kernel lets go of it: on a loaded machine a
             # daemon taking its namespaces down took longer than 10 s (a teardown error).
             self.process.wait(KILLED_WAIT_S)
+
+    def silence(self) -> None:
+        """Cut the host's link: its daemon and guests stay up, but nothing they send
+        arrives and nothing sent to them is answered or refused (as a frozen host)."""
+        _ip("link", "set", self.veth, "down")
+
+    def speak(self) -> None:
+        """Mend the link cut by silence()."""
+        _ip("link", "set", self.veth, "up")
 
     def remove(self) -> None:
         self.kill()

@@ -24,7 +24,13 @@ from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
 from virtui.model import DomainKey
-from virtui.model.migration import CopyStorage, MigrationJob, MigrationOptions, Transport
+from virtui.model.migration import (
+    CopyStorage,
+    MigrationJob,
+    MigrationOptions,
+    MigrationOutcome,
+    Transport,
+)
 from virtui.monitor.migration import progress, window
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
@@ -34,6 +40,10 @@ from virtui.screens.migrations import MigrationsScreen, row_cells
 
 # One bridge and fixed 10.88.0.x addresses in the machine's own namespace: one worker.
 pytestmark = pytest.mark.xdist_group("host-network")
+
+# A bound for a migration to notice a silent target (keepalive: about 20 s), generous
+# for a loaded machine and far below TCP's quarter of an hour.
+SILENT_TARGET_GIVEN_UP_S = 180.0
 
 
 @pytest.fixture(scope="module")
@@ -338,13 +348,59 @@ def test_the_target_dying_midway_leaves_the_guest_on_the_source(
         assert outcome.message.endswith(f"it is running on {one.name}")
         assert _state(one.uri, uuid) == "running"
     finally:
-        hosts[1].start()
-        conn = libvirt.open(hosts[1].uri)
-        pool = conn.storagePoolLookupByName("images")
-        if not pool.isActive():  # its directory was on the killed host's private tmpfs
-            pool.build(0)
-            pool.create(0)
-        conn.close()
+        _restart(hosts[1])
+
+
+def test_a_target_gone_silent_midway_is_given_up_and_the_guest_stays_on_the_source(
+    hosts: tuple[MigrationHost, MigrationHost],
+    backends: tuple[LibvirtBackend, LibvirtBackend],
+) -> None:
+    """The target stops answering without closing anything (its link is cut: no reset
+    reaches the source), so QEMU's stream and libvirt's calls would wait out TCP's
+    retransmissions, a quarter of an hour. The connection's keepalive notices; the
+    migration is aborted and the guest keeps running where it was."""
+    one, two = backends
+    uuid = make_guest(one.uri, "stranded", disk_mib=48)
+    options = MigrationOptions(copy_storage=CopyStorage.ALL, bandwidth_mib=4)
+    jobs: list[MigrationJob] = []
+    outcomes: list[MigrationOutcome] = []
+
+    def seen(job: MigrationJob) -> None:
+        jobs.append(job)
+        if len(jobs) == 3:
+            hosts[1].silence()
+
+    def move() -> None:
+        port = one.migration_port()
+        outcomes.append(port.migrate(uuid, two.migration_port(), options, seen, Flag()))
+
+    mover = threading.Thread(target=move, daemon=True)
+    try:
+        mover.start()
+        # Keepalive gives up after about 20 s; without it this waits ~15 minutes.
+        mover.join(SILENT_TARGET_GIVEN_UP_S)
+        assert not mover.is_alive(), "the migration still waits on a silent target"
+        (outcome,) = outcomes
+        assert not outcome.ok
+        assert outcome.message.startswith(
+            f"stranded did not move (lost the connection to {two.name}"
+        )
+        assert outcome.message.endswith(f"it is running on {one.name}")
+        assert _state(one.uri, uuid) == "running"
+    finally:
+        hosts[1].speak()
+        hosts[1].kill()  # its half-received guest and the job it still waits in
+        _restart(hosts[1])
+
+
+def _restart(host: MigrationHost) -> None:
+    host.start()
+    conn = libvirt.open(host.uri)
+    pool = conn.storagePoolLookupByName("images")
+    if not pool.isActive():  # its directory was on the killed host's private tmpfs
+        pool.build(0)
+        pool.create(0)
+    conn.close()
 
 
 def _app(*uris: str) -> RecordingApp:

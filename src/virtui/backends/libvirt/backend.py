@@ -35,7 +35,7 @@ from virtui.backends.libvirt.devices import (
 from virtui.backends.libvirt.domains import LibvirtDomains
 from virtui.backends.libvirt.eventloop import ensure_event_loop
 from virtui.backends.libvirt.events import subscribe, unsubscribe
-from virtui.backends.libvirt.handle import Link, counted, describe
+from virtui.backends.libvirt.handle import Link, alive, counted, describe
 from virtui.backends.libvirt.migration import LibvirtMigration
 from virtui.backends.libvirt.networks import LibvirtNetworkConfig, LibvirtNetworks
 from virtui.backends.libvirt.samples import (
@@ -284,7 +284,7 @@ class LibvirtBackend(Backend):
             self._addresses.fill(conn, samples)
             cpu, free_kib = _host_counters(conn)
         except libvirt.libvirtError as error:
-            lost = error.get_error_code() in _DEAD_CONNECTION or not _alive(conn)
+            lost = error.get_error_code() in _DEAD_CONNECTION or not alive(conn)
             raise BackendError(f"{self.name}: {describe(error)}", connection_lost=lost) from error
         return HostPoll(
             host=info,
@@ -516,7 +516,7 @@ class LibvirtBackend(Backend):
 
     def connected(self) -> bool:
         owner = self._link.owner
-        return owner is not None and _alive(owner.conn)
+        return owner is not None and alive(owner.conn)
 
     def close(self) -> None:
         """Stop new calls on the connection; it is closed once no call uses it."""
@@ -591,10 +591,3 @@ def _host_uuid(conn: libvirt.virConnect) -> str:
         return read_xml(conn.getCapabilities()).findtext("host/uuid", "").strip()
     except (libvirt.libvirtError, ET.ParseError):
         return ""
-
-
-def _alive(conn: libvirt.virConnect) -> bool:
-    try:
-        return bool(conn.isAlive())
-    except libvirt.libvirtError:
-        return False

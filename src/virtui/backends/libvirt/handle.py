@@ -38,6 +38,15 @@ def describe(error: libvirt.libvirtError) -> str:
     return error.get_error_message() or str(error)
 
 
+def alive(conn: libvirt.virConnect) -> bool:
+    """Whether the connection still reaches its host (on a remote one, keepalive has
+    had answers); a local driver is alive until closed."""
+    try:
+        return bool(conn.isAlive())
+    except libvirt.libvirtError:
+        return False
+
+
 class Link:
     """One host's connection as LibvirtBackend's parts use it, and what they share."""
 

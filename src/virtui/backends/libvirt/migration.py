@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import libvirt
 
 from virtui.backends.base import BackendError
-from virtui.backends.libvirt.handle import LibvirtPart, describe
+from virtui.backends.libvirt.connections import ConnectionOwner
+from virtui.backends.libvirt.handle import LibvirtPart, alive, describe
 from virtui.backends.libvirt.xmlread import read_xml
 from virtui.config.uripolicy import refusal as uri_refusal
 from virtui.formatting import format_kib
@@ -33,6 +34,10 @@ T = TypeVar("T")
 
 POLL_S = 0.5  # how often a migration's job is read
 POSTCOPY_AFTER = 3  # pre-copy passes before switching to post-copy, when asked
+# How long an abort for a lost target may take before virtui stops waiting for it: QEMU
+# cancels a disk copy only once its in-flight writes end, and writes to a silent host
+# end when TCP gives up, a quarter of an hour later.
+ABANDON_AFTER_S = 10.0
 
 
 def source_facts(host: str, uuid: str, xml: str, active: bool) -> MigrationSource:
@@ -387,7 +392,7 @@ class LibvirtMigration(LibvirtPart):
     # -- moving -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _target_connection(self) -> Iterator[libvirt.virConnect]:
+    def _target_connection(self) -> Iterator[ConnectionOwner]:
         """This host's connection for the migration another backend drives into it: a
         connection of its own on a remote host (the migration holds it throughout, and
         the host's polls must not wait or share it), else the shared one, counted as a
@@ -401,7 +406,7 @@ class LibvirtMigration(LibvirtPart):
         if not owner.enter():
             raise self._link.not_connected()
         try:
-            yield owner.conn
+            yield owner
         finally:
             owner.leave()
             if own:
@@ -451,7 +456,15 @@ class LibvirtMigration(LibvirtPart):
         failure: list[BaseException] = []
         start = time.monotonic()
 
-        with target._target_connection() as dconn:
+        # The connection this call runs on (counted: a long job's own on a remote host).
+        source: ConnectionOwner | None = getattr(self._link.pin, "owner", None)
+        with target._target_connection() as destination:
+            dconn = destination.conn
+            # The mover counts itself on both connections: when virtui stops waiting
+            # for it (a lost target), neither is closed until its call returns.
+            movers = [owner for owner in (source, destination) if owner is not None]
+            for owner in movers:
+                owner.enter()
 
             def run() -> None:
                 try:
@@ -461,16 +474,30 @@ class LibvirtMigration(LibvirtPart):
                         dom.migrateToURI3(target.uri, params, flags)
                 except BaseException as error:  # handed to the waiting thread
                     failure.append(error)
+                finally:
+                    for owner in movers:
+                        owner.leave()
 
             mover = threading.Thread(target=run, name=f"migrate:{name}", daemon=True)
             mover.start()
             previous = None
-            aborted = switched = downtime_set = False
+            aborted = lost = switched = downtime_set = False
+            abandon_at = None
             while mover.is_alive():
                 mover.join(POLL_S)
                 if not mover.is_alive():
                     break
-                if cancelled.is_set() and not aborted:
+                # A target that went silent (no reset reached us) would hold the copy
+                # for TCP's quarter of an hour: its connection's keepalive says so first.
+                if not lost and not alive(dconn):
+                    lost, abandon_at = True, time.monotonic() + ABANDON_AFTER_S
+                if abandon_at is not None and time.monotonic() > abandon_at:
+                    why = (
+                        f"lost the connection to {target.name}; {self.name} is still "
+                        "cancelling the migration, until its transfer times out"
+                    )
+                    return self._failed(uuid, dom, name, target, aborted=False, why=why)
+                if (cancelled.is_set() or lost) and not aborted:
                     with contextlib.suppress(libvirt.libvirtError):
                         self._on_main(uuid, dom, lambda d: d.abortJob())
                     aborted = True
@@ -498,7 +525,8 @@ class LibvirtMigration(LibvirtPart):
                     previous = job
             duration = time.monotonic() - start
             if failure:
-                outcome = self._failed(dom, name, target, failure[0], aborted)
+                why = f"lost the connection to {target.name}" if lost else _said(failure[0])
+                outcome = self._failed(uuid, dom, name, target, aborted and not lost, why)
                 if options.address and "Cannot assign requested address" in outcome.message:
                     outcome = dataclasses.replace(
                         outcome,
@@ -549,15 +577,20 @@ class LibvirtMigration(LibvirtPart):
 
     def _failed(
         self,
+        uuid: str,
         dom: libvirt.virDomain,
         name: str,
         target: LibvirtMigration,
-        error: BaseException,
         aborted: bool,
+        why: str,
     ) -> MigrationOutcome:
-        why = describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
+        """The outcome of a migration that did not complete: cancelled by the user
+        (``aborted``), or failed for ``why``; where the guest is, read back."""
         try:
-            where = f"{_STATES.get(dom.state()[0], 'in another state')} on {self.name}"
+            # From the main connection: a migration virtui stopped waiting for may
+            # still be inside the job's own.
+            state = self._on_main(uuid, dom, lambda d: d.state()[0])
+            where = f"{_STATES.get(state, 'in another state')} on {self.name}"
         except libvirt.libvirtError as state_error:
             where = f"in an unknown state on {self.name} ({describe(state_error)})"
         first = (
@@ -572,6 +605,10 @@ class LibvirtMigration(LibvirtPart):
             ok=False,
             message=first,
         )
+
+
+def _said(error: BaseException) -> str:
+    return describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
 
 
 def _pool_paths(conn: libvirt.virConnect) -> list[str]:
