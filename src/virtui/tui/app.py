@@ -49,7 +49,12 @@ from virtui.screens.startup import StartupScreen
 from virtui.text import visible, visible_lines
 from virtui.tui.backups import BackupsController
 from virtui.tui.changes import ChangesController
-from virtui.tui.collector import AFTER_SWITCH_S, collect_closed_screens, settle_collector
+from virtui.tui.collector import (
+    AFTER_SWITCH_S,
+    collect_closed_screens,
+    collect_young,
+    settle_collector,
+)
 from virtui.tui.command_line import CommandLineController
 from virtui.tui.demo_start import DemoProgress, DemoStart
 from virtui.tui.departure import Departure
@@ -238,6 +243,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         for screen in self.screen_stack:
             nodes.extend(screen.walk_children(with_self=True))
         textual_hacks.prune_watchers(nodes)
+        collect_young()  # what the closed screen left, now that its successor is drawn
 
     def switch_theme(self, name: str) -> bool:
         """Apply a theme; one that fails is refused (and so never saved as the choice)."""
