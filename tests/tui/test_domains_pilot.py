@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.widgets import Input
 
-from tests.tui.helpers import action_log, column, status_text
+from tests.tui.helpers import action_log, column, screen_text, status_text
 from virtui.config.settings import Settings
 from virtui.model import CpuMode
 from virtui.monitor.sessions import open_sessions
@@ -110,14 +111,17 @@ async def test_question_mark_lists_the_screen_keys(fleet_uri: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        from textual.widgets import DataTable
+        from virtui.widgets.key_list import KeyList
 
-        help_table = app.screen.query_one(DataTable)
-        cells = [cell for row in help_table.ordered_rows for cell in help_table.get_row(row.key)]
+        key_list = app.screen.query_one(KeyList)
+        header, *lines = key_list.rows()
         # At 120 columns keys stand in two pairs of columns: (key, action, key, action).
-        rows = [tuple(cells[i : i + 2]) for i in range(0, len(cells), 2)]
-        assert rows[0] == ("I", "Irix/Solaris")
-        assert ("/", "Filter") in rows and ("q", "Quit") in rows
+        assert header == ("Key", "Action", " Key", "Action")
+        pairs = [line[i : i + 2] for line in lines for i in (0, 2)]
+        assert pairs[0] == ("I", "Irix/Solaris")
+        assert ("/", "Filter") in pairs and ("q", "Quit") in pairs
+        # and on the screen, a row of the table
+        assert re.search(r"│ I +Irix/Solaris +\S+ +\S", screen_text(app))
         await pilot.press("escape")
         assert app.screen is app.domains
 

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable
 
 from virtui.screens.dialog import Dialog
+from virtui.widgets.key_list import KeyList
 from virtui.widgets.plain import Static
 
 
@@ -23,12 +23,11 @@ class HelpScreen(Dialog[None]):
     HelpScreen {
         & > VerticalScroll { width: 64; padding: 0 1; }
         & > VerticalScroll.-two-columns { width: 108; }
-        & DataTable { height: auto; max-height: initial; }
         & .help-note { color: $text-muted; padding-top: 1; }
     }
     """
-    # DataTable caps itself at its parent's height: its last rows then sat in a scroll
-    # region of its own, reached only by focusing the table (Tab). The box scrolls.
+    # The box scrolls, not the key list (which is as tall as its rows): the arrow keys,
+    # PgUp/PgDn and Home/End reach every key without a Tab first.
     TWO_COLUMNS_FROM = 112  # terminal columns from which keys are listed side by side
 
     def __init__(self, title: str, keys: list[tuple[str, str]], note: str = "") -> None:
@@ -42,19 +41,7 @@ class HelpScreen(Dialog[None]):
         with VerticalScroll(classes="-two-columns" if two else "") as box:
             box.border_title = f"{self._title} — keys"
             box.border_subtitle = "Esc close"
-            table: DataTable[str] = DataTable(show_cursor=False, zebra_stripes=True)
-            # The box scrolls, not the table (which is as tall as its rows): the arrow
-            # keys, PgUp/PgDn and Home/End reach every key without a Tab first.
-            table.can_focus = False
-            if two:
-                half = (len(self._keys) + 1) // 2
-                table.add_columns("Key", "Action", " Key", "Action")
-                rest = [*self._keys[half:], ("", "")]
-                table.add_rows([(*a, *b) for a, b in zip(self._keys[:half], rest, strict=False)])
-            else:
-                table.add_columns("Key", "Action")
-                table.add_rows(self._keys)
-            yield table
+            yield KeyList(self._keys, pairs=2 if two else 1)
             if self._note:
                 yield Static(self._note, classes="help-note")
 
