@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.screen import Screen
 from textual.widget import Widget
 
 from tests.fixtures.nodes import NodeDomain, write_node
@@ -59,50 +60,51 @@ async def test_switching_screens_leaves_no_widget_behind(
         assert grown == {}
 
 
-async def test_a_closed_screen_is_freed_after_the_switch_without_waiting_for_the_collector(
-    fleet_uri: str, monkeypatch: pytest.MonkeyPatch
+async def _closed_screen_freed(
+    fleet_uri: str, keys: tuple[str, str], kind: type[Screen[Any]], *, aged: bool, poll: bool
 ) -> None:
-    """A closed screen's widgets are cycles, freed only by the cycle collector, which a
-    busy console runs seldom: the app collects at the first poll after a burst of
-    switches. The automatic collector is off here, so only the app's collection can."""
-    monkeypatch.setattr(app_module, "AFTER_SWITCH_S", 0.0)  # the burst is over at once
+    """Open a screen with ``keys[0]``, close it with ``keys[1]`` and wait until it is
+    freed, with Python's automatic collection off (only the app's can free it). An
+    ``aged`` screen has been open long enough for its objects to reach the oldest
+    generation; ``poll`` polls once after the close."""
     app = VirtuiApp(
         Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
     )
     gc.disable()
     try:
         async with app.run_test(size=(120, 35)) as pilot:
-            await pilot.press("2")
-            await wait_for(lambda: isinstance(app.screen, HostsScreen))
-            hosts = weakref.ref(app.screen)
-            await pilot.press("1")
+            await pilot.press(keys[0])
+            await wait_for(lambda: isinstance(app.screen, kind))
+            shown = weakref.ref(app.screen)
+            if aged:
+                gc.collect()  # what survives a full collection is in the oldest generation
+            await pilot.press(keys[1])
             await wait_for(lambda: isinstance(app.screen, DomainsScreen))
-            await app.poll_now()
-            await wait_for(lambda: hosts() is None)
+            if poll:
+                await app.poll_now()
+            await wait_for(lambda: shown() is None)
     finally:
         gc.enable()
+
+
+async def test_a_long_open_screen_is_freed_at_the_first_poll_after_the_switches(
+    fleet_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen open for a while is in the oldest generation, which only a full
+    collection reaches: the app runs one at the first poll after a burst of switches."""
+    monkeypatch.setattr(app_module, "AFTER_SWITCH_S", 0.0)  # the burst is over at once
+    await _closed_screen_freed(fleet_uri, ("2", "1"), HostsScreen, aged=True, poll=True)
 
 
 async def test_a_closed_screen_is_freed_once_its_successor_is_drawn(fleet_uri: str) -> None:
     """Between the collections after a burst, a closed screen's objects waited for the
     collector's threshold and were freed with everything else that had piled up: at
     5,000 domains 20,000-35,000 objects, 30-80 ms inside whatever key came next. The
-    young generations are now collected as each switch is drawn: no poll, no burst's
-    end and no automatic collection (off here) is needed for the help to be freed."""
-    app = VirtuiApp(
-        Settings(uris=[fleet_uri]), sessions=open_sessions([fleet_uri]), auto_poll=False
+    young generations are now collected as each switch is drawn: no poll and no
+    burst's end is needed for a help just closed to be freed."""
+    await _closed_screen_freed(
+        fleet_uri, ("question_mark", "escape"), HelpScreen, aged=False, poll=False
     )
-    gc.disable()
-    try:
-        async with app.run_test(size=(120, 35)) as pilot:
-            await pilot.press("question_mark")
-            await wait_for(lambda: isinstance(app.screen, HelpScreen))
-            shown = weakref.ref(app.screen)
-            await pilot.press("escape")
-            await wait_for(lambda: isinstance(app.screen, DomainsScreen))
-            await wait_for(lambda: shown() is None)
-    finally:
-        gc.enable()
 
 
 async def test_the_domain_table_keeps_a_few_screens_of_drawn_rows_not_one_per_domain(
