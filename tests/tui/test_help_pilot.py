@@ -62,3 +62,13 @@ async def test_every_top_screen_shows_help_in_its_footer_at_80x24() -> None:
             await pilot.pause()
             footer = screen_text(app).splitlines()[-1]
             assert footer.lstrip().startswith("? Help"), (key, footer)
+
+
+def test_the_key_list_fills_down_then_across_and_shows_no_control_character() -> None:
+    from virtui.widgets.key_list import KeyList
+
+    keys = [("a", "One"), ("b", "Two"), ("c", "Three\x1b[2J")]
+    header, *lines = KeyList(keys, pairs=2).rows()
+    assert header == ("Key", "Action", " Key", "Action")
+    assert lines == [("a", "One", "c", "Three\\x1b[2J"), ("b", "Two", "", "")]
+    assert KeyList([], pairs=2).rows()[1:] == [("", "", "", "")]

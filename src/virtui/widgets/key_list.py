@@ -15,6 +15,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
+from virtui.text import visible
 from virtui.widgets.plain import Static
 
 
@@ -43,12 +44,13 @@ class KeyList(Static):
 
     def __init__(self, keys: Sequence[tuple[str, str]], pairs: int = 1) -> None:
         super().__init__()
-        self.keys = list(keys)
+        # Keys may be the user's own (settings.toml binds actions to them): data.
+        self.keys = [(visible(key), visible(action)) for key, action in keys]
         self.pairs = max(1, pairs)
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table's rows, header first: ``pairs`` (key, action) pairs each."""
-        per_column = -(-len(self.keys) // self.pairs)  # ceiling
+        per_column = max(1, -(-len(self.keys) // self.pairs))  # ceiling
         columns = [
             self.keys[start : start + per_column]
             for start in range(0, per_column * self.pairs, per_column)
