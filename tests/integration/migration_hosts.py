@@ -15,11 +15,18 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import libvirt
 
-from tests.integration.daemons import DIE_WITH_TEST, PRIVATE_STATE, QEMU_CONF
+from tests.integration.daemons import (
+    DIE_WITH_TEST,
+    PRIVATE_STATE,
+    QEMU_CONF,
+    daemons_available,
+)
+from tests.requirements import require
 from virtui.backends.libvirt.bootsector import IDLE_CODE, boot_sector
 
 BRIDGE = "vtmig0"
@@ -269,3 +276,30 @@ def pair() -> tuple[MigrationHost, MigrationHost]:
     """Two hosts that know each other by name."""
     peers = {1: "vt-mig1", 2: "vt-mig2"}
     return MigrationHost(1, peers), MigrationHost(2, peers)
+
+
+@contextlib.contextmanager
+def running_pair() -> Iterator[tuple[MigrationHost, MigrationHost]]:
+    """Both hosts of a pair, started with their pools; removed (killed) afterwards."""
+    require(daemons_available(), "start libvirtd")
+    first, second = pair()
+    try:
+        first.start()
+        second.start()
+        with_pools(first, second)
+        yield first, second
+    finally:
+        first.remove()
+        second.remove()
+
+
+def state_on(uri: str, uuid: str) -> str:
+    """The domain's state on a host, read on a connection of its own ("absent")."""
+    conn = libvirt.open(uri)
+    try:
+        dom = conn.lookupByUUIDString(uuid)
+        return {1: "running", 3: "paused", 5: "shut off"}.get(dom.state()[0], "other")
+    except libvirt.libvirtError:
+        return "absent"
+    finally:
+        conn.close()
