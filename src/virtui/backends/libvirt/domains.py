@@ -323,7 +323,7 @@ class LibvirtDomains(LibvirtPart):
                     why = lost.message
                 if why:
                     orphans.append(f"{path} ({why})")
-            message = describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
+            message = describe(error)
             left = f"; left behind, delete by hand: {', '.join(orphans)}" if orphans else ""
             raise BackendError(f"clone {dom.name()} as {new_name}: {message}{left}") from error
         return f"{dom.name()}: cloned as {new_name} ({len(copied)} disk(s) copied)"

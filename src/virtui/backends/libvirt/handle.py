@@ -33,9 +33,12 @@ UNANSWERED = {
 }
 
 
-def describe(error: libvirt.libvirtError) -> str:
-    """The message libvirt gave, without Python's exception decoration."""
-    return error.get_error_message() or str(error)
+def describe(error: BaseException) -> str:
+    """The message libvirt gave, without Python's exception decoration (any other
+    exception: its own text)."""
+    if isinstance(error, libvirt.libvirtError):
+        return error.get_error_message() or str(error)
+    return str(error)
 
 
 def alive(conn: libvirt.virConnect) -> bool:

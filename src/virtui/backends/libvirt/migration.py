@@ -525,7 +525,7 @@ class LibvirtMigration(LibvirtPart):
                     previous = job
             duration = time.monotonic() - start
             if failure:
-                why = f"lost the connection to {target.name}" if lost else _said(failure[0])
+                why = f"lost the connection to {target.name}" if lost else describe(failure[0])
                 outcome = self._failed(uuid, dom, name, target, aborted and not lost, why)
                 if options.address and "Cannot assign requested address" in outcome.message:
                     outcome = dataclasses.replace(
@@ -605,10 +605,6 @@ class LibvirtMigration(LibvirtPart):
             ok=False,
             message=first,
         )
-
-
-def _said(error: BaseException) -> str:
-    return describe(error) if isinstance(error, libvirt.libvirtError) else str(error)
 
 
 def _pool_paths(conn: libvirt.virConnect) -> list[str]:
