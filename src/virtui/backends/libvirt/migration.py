@@ -462,9 +462,13 @@ class LibvirtMigration(LibvirtPart):
             dconn = destination.conn
             # The mover counts itself on both connections: when virtui stops waiting
             # for it (a lost target), neither is closed until its call returns.
-            movers = [owner for owner in (source, destination) if owner is not None]
-            for owner in movers:
-                owner.enter()
+            owners = [owner for owner in (source, destination) if owner is not None]
+            movers = [owner for owner in owners if owner.enter()]
+            if len(movers) < len(owners):  # one was retired meanwhile (a disconnect)
+                for owner in movers:
+                    owner.leave()
+                gone = target if destination not in movers else self
+                raise gone._link.not_connected()
 
             def run() -> None:
                 try:
