@@ -219,11 +219,10 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         return stack[-1] if stack else None
 
     def pop_screen(self) -> AwaitComplete:
-        """Pop the top screen; then forget the watchers its widgets left behind (see
-        textual_hacks.prune_watchers: otherwise every screen ever closed stays in
-        memory)."""
+        """Pop the top screen; once the next is drawn, let go of the closed one (see
+        _let_go_of_closed_screens)."""
         done = super().pop_screen()
-        self.call_after_refresh(self._prune_watchers)
+        self.call_after_refresh(self._let_go_of_closed_screens)
         self._closed_at = time.monotonic()
         return done
 
@@ -238,12 +237,15 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
             self._closed_at = None
             collect_closed_screens()
 
-    def _prune_watchers(self) -> None:
+    def _let_go_of_closed_screens(self) -> None:
+        """Forget the watchers closed screens' widgets left behind (see
+        textual_hacks.prune_watchers: otherwise every screen ever closed stays in
+        memory), then free what they left in the young generations."""
         nodes: list[DOMNode] = [self]
         for screen in self.screen_stack:
             nodes.extend(screen.walk_children(with_self=True))
         textual_hacks.prune_watchers(nodes)
-        collect_young()  # what the closed screen left, now that its successor is drawn
+        collect_young()
 
     def switch_theme(self, name: str) -> bool:
         """Apply a theme; one that fails is refused (and so never saved as the choice)."""
