@@ -28,12 +28,7 @@ from virtui.backends.base import BackendError
 from virtui.backends.libvirt.backend import LibvirtBackend
 from virtui.config.settings import Settings
 from virtui.model import DomainKey
-from virtui.model.migration import (
-    CopyStorage,
-    MigrationJob,
-    MigrationOptions,
-    Transport,
-)
+from virtui.model.migration import CopyStorage, MigrationJob, MigrationOptions, Transport
 from virtui.monitor.migration import progress, window
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.confirm import ConfirmScreen
