@@ -529,6 +529,8 @@ class LibvirtMigration(LibvirtPart):
                     previous = job
             duration = time.monotonic() - start
             if failure:
+                # libvirt's own keepalive may fail the call before the loop saw it.
+                lost = lost or not alive(dconn)
                 why = f"lost the connection to {target.name}" if lost else describe(failure[0])
                 outcome = self._failed(uuid, dom, name, target, aborted and not lost, why)
                 if options.address and "Cannot assign requested address" in outcome.message:
