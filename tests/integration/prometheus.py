@@ -116,6 +116,19 @@ class Prometheus:
             time.sleep(0.25)
         raise RuntimeError(f"Prometheus did not scrape every target {count} times")
 
+    def wait_for_up(self, instance: str, value: int, timeout: float = 30.0) -> None:
+        """Until a scrape of ``instance`` that started after this call reads ``up`` =
+        ``value`` (one started earlier may still answer otherwise)."""
+        since = time.time()
+        deadline = time.monotonic() + timeout
+        query = f'timestamp(up{{instance="{instance}"}} == {value})'
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
+            if any(float(item["value"][1]) > since for item in answer["data"]["result"]):
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"Prometheus did not read up={value} from {instance}")
+
     def queries(self) -> int:
         """How many instant queries this Prometheus has answered so far."""
         text = httpx.get(f"{self.url}/metrics").text

@@ -8,6 +8,7 @@ on demand (an answer that is not JSON) come from a stand-in HTTP server, named s
 from __future__ import annotations
 
 import http.server
+import signal
 import socket
 import threading
 import time
@@ -29,6 +30,7 @@ from virtui.config.settings import Settings
 from virtui.model import CpuMode, DomainKey, DomainState, HostStatus
 from virtui.monitor.session import HostSession
 from virtui.monitor.sessions import open_sessions
+from virtui.monitor.store import DomainStore
 
 # Guests of the storage daemon started at the same moment by two workers' daemons can
 # meet cgroup v1's cpuset race ("No space left on device"): the fleet tests run in turn.
@@ -60,9 +62,14 @@ def _uri(prometheus: Prometheus, exporter: Exporter, extra: str = "") -> str:
     return f"prometheus+{prometheus.url}/?instance={exporter.address}&cpus=2{extra}"
 
 
-def _stats(session: HostSession, name: str) -> tuple[float | None, DomainState]:
+def _stats(session: HostSession, name: str) -> tuple[float | None, DomainState] | None:
+    """The guest's CPU and state, or None when Prometheus's last scrape failed (under
+    the suite's load the exporter can miss the 1 s scrape timeout)."""
     update = session.poll_once()
     assert update.status is HostStatus.CONNECTED, update.message
+    if not update.answered:
+        assert "last scrape of" in update.message, update.message
+        return None
     item = next(s for s in update.stats if s.sample.name == name)
     return item.cpu_pct_irix, item.sample.state
 
@@ -84,7 +91,10 @@ def test_domains_and_cpu_match_the_libvirt_backend(
         cpu_before, wall_before = dom.info()[4], time.monotonic()
         for _ in range(5):
             for label, session in (("prometheus", from_prometheus), ("libvirt", from_libvirt)):
-                pct, state = _stats(session, dom.name())
+                read = _stats(session, dom.name())
+                if read is None:
+                    continue
+                pct, state = read
                 assert state is DomainState.RUNNING
                 if pct is not None:
                     readings[label].append(pct)
@@ -165,6 +175,40 @@ def test_prometheus_stopped_mid_run_shows_lost_then_recovers(
         while session.poll_once().status is not HostStatus.CONNECTED:
             assert time.monotonic() < deadline, "did not recover"
             time.sleep(0.5)
+    finally:
+        session.close()
+
+
+def test_a_failed_scrape_keeps_the_host_and_says_so(
+    fleet: tuple[Prometheus, Exporter, libvirt.virDomain],
+) -> None:
+    """A scrape that fails (an exporter too slow for the scrape timeout, as under load)
+    leaves Prometheus with ``up`` 0 and none of the target's series: the host is still
+    there, its guests stay listed, and the message says what happened."""
+    prometheus, exporter, dom = fleet
+    session = HostSession(PrometheusBackend(_uri(prometheus, exporter), "fleet"))
+    store = DomainStore()
+    try:
+        first = session.poll_once()
+        assert first.answered, first.message
+        store.apply(first)
+        exporter.process.send_signal(signal.SIGSTOP)  # every scrape now times out
+        try:
+            prometheus.wait_for_up(exporter.address, 0)
+            time.sleep(SHARED_FOR_S + 0.1)  # past the answer shared by one poll round
+            failed = session.poll_once()
+        finally:
+            exporter.process.send_signal(signal.SIGCONT)
+        assert failed.status is HostStatus.CONNECTED and not failed.answered
+        assert failed.message == (
+            f"Prometheus's last scrape of {exporter.address} failed (up is 0):"
+            " the figures shown are from before"
+        )
+        store.apply(failed)
+        assert [s.sample.name for s in store.all()] == [dom.name()]
+        prometheus.wait_for_up(exporter.address, 1)
+        time.sleep(SHARED_FOR_S + 0.1)
+        assert session.poll_once().answered
     finally:
         session.close()
 

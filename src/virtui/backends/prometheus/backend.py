@@ -54,6 +54,7 @@ NODE_TOTAL = "node_memory_MemTotal_bytes"
 NODE_AVAILABLE = "node_memory_MemAvailable_bytes"
 IDLE_MODES = ("idle", "iowait")  # as libvirt's node CPU stats: the rest is busy
 METRICS = (
+    "up",  # the scrape itself: 0 when it failed
     "libvirt_up",
     "libvirt_domain_info_cpu_time_seconds_total",
     "libvirt_domain_info_virtual_cpus",
@@ -132,7 +133,7 @@ class PrometheusBackend(Backend):
             raise BackendError(self._problem)
         version = self.client.version()
         answer = self.client.query_by_target(ROUND_QUERY)
-        self._check_up([item for item in self._mine(answer) if _name(item) == "libvirt_up"])
+        self._fresh(self._mine(answer))
         where = ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "every target"
         self._info = HostInfo(
             name=self.name,
@@ -209,8 +210,28 @@ class PrometheusBackend(Backend):
             chosen, len(cpus), int(memory) // 1024, int(available) // 1024, cpu, scraped
         )
 
-    def _check_up(self, ups: list[dict[str, Any]]) -> None:
-        """This target's ``libvirt_up`` series (of ``_mine``) say libvirt answers."""
+    def _fresh(self, mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """This target's series (``_mine``) but those of targets whose last scrape
+        failed; raises unless libvirt answered in what is left.
+
+        A failed scrape (an exporter slower than the scrape timeout, say) sets ``up`` to
+        0: the host is still there, but the scrape says nothing new of it. Its other
+        series are then gone, or, at a restarted Prometheus's first scrape, those of the
+        last scrape before the restart, which are not news either."""
+        failed = {
+            item["metric"].get("instance", "?")
+            for item in mine
+            if _name(item) == "up" and _value(item) == 0.0
+        }
+        if failed:
+            mine = [item for item in mine if item["metric"].get("instance") not in failed]
+        ups = [item for item in mine if _name(item) == "libvirt_up"]
+        if not ups and failed:
+            raise BackendError(
+                f"Prometheus's last scrape of {', '.join(sorted(failed))} failed (up is 0):"
+                " the figures shown are from before"
+            )
+        ups = [item for item in mine if _name(item) == "libvirt_up"]
         if not ups:
             raise BackendError(
                 f"no target in Prometheus matches {self._selector() or '{}'}",
@@ -221,14 +242,14 @@ class PrometheusBackend(Backend):
                 "the exporter is up but cannot reach libvirt (libvirt_up is 0)",
                 connection_lost=True,
             )
+        return mine
 
     def poll(self) -> HostPoll:
         info = self._info
         if info is None:
             raise BackendError(f"{self.name}: not connected", connection_lost=True)
         answer = self.client.query_by_target(ROUND_QUERY)
-        mine = self._mine(answer)
-        self._check_up([item for item in mine if _name(item) == "libvirt_up"])
+        mine = self._fresh(self._mine(answer))
         node = self.node_facts = self._node_facts(answer)
         self._info = info = self._with_node(info, node)
         by_uuid: dict[str, dict[str, Any]] = {}
