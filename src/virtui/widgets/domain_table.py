@@ -48,6 +48,7 @@ class LineLook:
     decoration: object
 
 
+BLANK = LineLook((), "blank")  # a line below the last row: one object, compared by identity
 COLUMNS = DOMAIN_COLUMNS  # the table shows every one it has room for, in this order
 _HOST_WIDTH = next(c.width for c in COLUMNS if c.key == "host") or 10
 NAME_WIDTH_MIN, NAME_WIDTH_MAX = 16, 40
@@ -587,7 +588,7 @@ class DomainTable(ScrollView, can_focus=True):
             return LineLook((" ", *labels), "header")  # " ": the mark cell, blank
         index = round(self.scroll_offset.y) + y - 1
         if index >= len(self._order):
-            return LineLook((), "blank")
+            return BLANK
         key = self._order[index]
         row = self._rows[key]
         # A line's look is asked for twice a poll (what changed, then what to draw);
@@ -619,8 +620,15 @@ class DomainTable(ScrollView, can_focus=True):
         widths = self._widths()
         width = max(self.size.width, self._total_width(widths))
         dirty: list[Region] = []
+        drawn = self._drawn
+        # Lines past the last row that were blank stay blank: no look to build (with few
+        # domains, or none, they are most of the screen).
+        past_rows = len(self._order) - round(self.scroll_offset.y) + 1
         for y in range(self.size.height):
-            new, old = self._look(y), self._drawn.get(y)
+            old = drawn.get(y)
+            if old is BLANK and y >= past_rows:
+                continue
+            new = self._look(y)
             if new == old:
                 continue
             if old is None or old.decoration != new.decoration or len(old.cells) != len(new.cells):

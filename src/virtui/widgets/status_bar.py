@@ -80,7 +80,10 @@ class StatusBar(Static):
 
     def set_parts(self, parts: list[tuple[str, str]] | list[Part]) -> None:
         """Show the parts separated by bars; only redraws on change."""
-        self._parts = [p if isinstance(p, Part) else Part(p[0], p[1]) for p in parts]
+        wanted = [p if isinstance(p, Part) else Part(p[0], p[1]) for p in parts]
+        if wanted == self._parts and self._shown is not None:
+            return  # the same parts at the same width (a resize draws by itself)
+        self._parts = wanted
         self._draw()
 
     def on_resize(self, _event: events.Resize) -> None:
