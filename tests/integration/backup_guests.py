@@ -1,5 +1,5 @@
-"""A guest for backup tests: its qcow2 disk rewritten by its BIOS (a counter byte that
-changes with each write), and `virtui backup` run as a timer would run it."""
+"""A guest for backup tests: its qcow2 disk rewritten by its BIOS (a 32-bit counter that
+moves with each write), and `virtui backup` run as a timer would run it."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def backup_guest(
     prefix: str = TEST_PREFIX,
     disk_mib: int = DISK_MIB,
 ) -> libvirt.virDomain:
-    """A guest whose qcow2 disk its BIOS rewrites, a byte changing each time; after the
-    boot sector, ``noise_mib`` MiB that no copy can skip."""
+    """A guest whose qcow2 disk its BIOS rewrites, a 32-bit counter in it moving each
+    time (never the same disk twice); after the boot sector, ``noise_mib`` MiB that no
+    copy can skip."""
     raw = directory / "disk.raw"
     with raw.open("wb") as file:
         file.write(boot_sector(DISK_CHANGE_CODE))

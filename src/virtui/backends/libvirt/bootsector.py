@@ -25,10 +25,12 @@ DISK_WRITE_CODE = bytes.fromhex(
     "31C0 8ED8 8EC0 89D6 B80103 B90200 89F2 30F6 BB007C CD13 EBEF".replace(" ", "")
 )
 
-# The same, but a byte of what it writes changes every time (inc byte [0x7D00] before
-# each write): a disk whose content keeps changing, for backups that must see it.
+# The same, but what it writes changes every time (inc dword [0x7D00] before each
+# write): a disk whose content keeps changing, for backups that must see it. A 32-bit
+# counter: with a byte, two reads 256 writes apart (1 in 256 of them) found the disk
+# identical, and a test that needs it changed failed.
 DISK_CHANGE_CODE = bytes.fromhex(
-    "31C0 8ED8 8EC0 89D6 FE06007D B80103 B90200 89F2 30F6 BB007C CD13 EBEB".replace(" ", "")
+    "31C0 8ED8 8EC0 89D6 66FF06007D B80103 B90200 89F2 30F6 BB007C CD13 EBEA".replace(" ", "")
 )
 
 
