@@ -128,6 +128,9 @@ def compare(
         if "virt-top" in medians and "lean floor" in medians and medians["virt-top"][key]:
             ratios += f"{medians['lean floor'][key] / medians['virt-top'][key]:>21.2f}x"
         print(f"  {title:28}{cells}{ratios}")
+    ticked = [name for name, figures in runs.items() if not all(f.cpu_exact for f in figures)]
+    if ticked:
+        print(f"  CPU of {', '.join(ticked)} partly in 10 ms ticks (a thread ended in a window)")
     return medians
 
 
