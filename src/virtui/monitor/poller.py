@@ -47,6 +47,10 @@ class Poller:
         """True while a poll of the host runs."""
         return name in self._since
 
+    def busy(self) -> bool:
+        """True while a poll of any host runs."""
+        return bool(self._since)
+
     def poll_due(self) -> None:
         """Start a poll of every host that has none in flight and is due (the timer)."""
         for session in self._sessions():

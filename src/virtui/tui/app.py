@@ -154,7 +154,7 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         )
         self.poller = Poller(lambda: self.sessions, lambda u: self.post_message(HostUpdated(u)))
         self._timer: Timer | None = None
-        self._redraw_pending = False
+        self._redraw_timer: Timer | None = None  # a draw waiting for more hosts' answers
         self.demo = DemoStart(self, self._demo_ready)
         self.desk_watch = DeskWatch(self)  # the desk opens on mount (its store is a file)
         self.operations = OperationsController(self)
@@ -333,10 +333,19 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
         settle_collector()  # start-up is over (once per process): see tui/collector.py
         self.hosts.apply(message.update)
         self.poller.finished(message.update)
-        if not self._redraw_pending:
+        if not self.poller.busy():
+            # The round's last answer (with one host, every answer): draw now, once.
+            if self._redraw_timer is not None:
+                self._redraw_timer.stop()
+                self._redraw_timer = None
+            self.redraw()
+        elif self._redraw_timer is None:
             # Several hosts answer within a few ms of each other: draw once for all.
-            self._redraw_pending = True
-            self.set_timer(REDRAW_COALESCE_S, self.redraw)
+            self._redraw_timer = self.set_timer(REDRAW_COALESCE_S, self._redraw_coalesced)
+
+    def _redraw_coalesced(self) -> None:
+        self._redraw_timer = None
+        self.redraw()
 
     def _event_arrived(self, event: DomainEvent) -> None:
         # Called on libvirt's event thread: post_message is safe from any thread.
@@ -359,7 +368,6 @@ class VirtuiApp(textual_hacks.HackedApp[None]):
 
     def redraw(self) -> None:
         """Tell the screens that show figures (domains, hosts, the live views) to."""
-        self._redraw_pending = False
         self.broadcasts.polled.publish(None)
         self._collect_if_settled()
 
