@@ -91,7 +91,7 @@ class MigrationHost:
     def veth(self) -> str:
         return f"vtm{self.number}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         ensure_bridge()
         inner = f"vtm{self.number}i"
         command = (
@@ -138,7 +138,12 @@ class MigrationHost:
                 error = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"libvirtd {self.hostname} did not start: {error.strip()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"libvirtd {self.hostname} did not start in {timeout} s")
+                socket_there = (self.dir / "libvirt-sock").exists()
+                raise RuntimeError(
+                    f"libvirtd {self.hostname} did not start in {timeout} s (its socket"
+                    f" {'is there' if socket_there else 'is not there'}; nothing answers"
+                    f" at {self.address}:16509)"
+                )
             time.sleep(0.05)
 
     def _listening(self) -> bool:

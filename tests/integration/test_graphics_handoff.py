@@ -23,7 +23,7 @@ from tests.integration.daemons import daemons_available
 from tests.integration.migration_hosts import MigrationHost, make_guest, pair, with_pools
 from tests.integration.sshd import PrivateSshd, keypair
 from tests.requirements import require
-from tests.tui.helpers import RecordingApp, wait_for
+from tests.tui.helpers import RecordingApp, text_screen_shown, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.screens.text_view import TextScreen
@@ -131,8 +131,7 @@ async def test_two_hosts_displays_at_the_same_port_reach_each_its_own_guest(
         await app.poll_now()
         for name in ("alpha", "beta"):
             await pilot.press("slash", *name, "enter", "g")
-            await wait_for(lambda: isinstance(app.screen, TextScreen))
-            shown[name] = str(app.screen.query_one("Static").render())
+            shown[name] = await text_screen_shown(app)
             await pilot.press("escape")
             await wait_for(lambda: not isinstance(app.screen, TextScreen))
     tunnels = {n: re.search(r"^ {3}(ssh -N .*)$", t, re.M) for n, t in shown.items()}

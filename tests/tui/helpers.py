@@ -57,6 +57,18 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None
         await asyncio.sleep(0.1)
 
 
+async def text_screen_shown(app: App[Any]) -> str:
+    """Once a text view (``TextScreen``) is in front and composed, the text it shows (a
+    pushed screen is not composed at once: its Static comes a moment later)."""
+    from virtui.screens.text_view import TextScreen
+
+    def composed() -> bool:
+        return isinstance(app.screen, TextScreen) and bool(app.screen.query("Static"))
+
+    await wait_for(composed)
+    return str(app.screen.query_one("Static").render())
+
+
 class RecordingApp(VirtuiApp):
     """The real app, also keeping every notification text it showed and every screen it
     pushed (for assertions on dialogs that may close before a test looks)."""

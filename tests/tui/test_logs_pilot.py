@@ -6,7 +6,7 @@ import logging
 
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import RecordingApp, status_text, wait_for
+from tests.tui.helpers import RecordingApp, status_text, text_screen_shown, wait_for
 from virtui.config.settings import Settings
 from virtui.model import LogEntry, Severity
 from virtui.monitor.sessions import open_sessions
@@ -121,8 +121,6 @@ async def test_virtuis_own_log_opens_followed(fleet_uri: str) -> None:
 async def test_at_80_columns_the_detail_has_room_and_enter_shows_a_line_whole(
     fleet_uri: str,
 ) -> None:
-    from virtui.screens.text_view import TextScreen
-
     app = _app(fleet_uri)
     long_detail = "connection refused: " + "a very long libvirt message " * 6 + "END"
     async with app.run_test(size=(80, 24)) as pilot:
@@ -136,8 +134,7 @@ async def test_at_80_columns_the_detail_has_room_and_enter_shows_a_line_whole(
         row = view.render_line(view.cursor - round(view.scroll_offset.y) + 1).text
         assert "connection refused: a very long" in row  # DETAIL is not squeezed out
         await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, TextScreen))
-        shown = str(app.screen.query_one(Static).render())
+        shown = await text_screen_shown(app)
         assert "END" in shown.replace("\n", " ")
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, LogsScreen))

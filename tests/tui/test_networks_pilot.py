@@ -8,7 +8,15 @@ from pathlib import Path
 from textual.widgets import DataTable, Input
 
 from tests.fixtures.nodes import NETWORKS, SMALL_FLEET, write_node
-from tests.tui.helpers import RecordingApp, column, own_desk, showing, status_text, wait_for
+from tests.tui.helpers import (
+    RecordingApp,
+    column,
+    own_desk,
+    showing,
+    status_text,
+    text_screen_shown,
+    wait_for,
+)
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.model import State
@@ -18,7 +26,6 @@ from virtui.screens.networks import NetworksScreen
 from virtui.screens.networks.detail import NetworkDetailScreen
 from virtui.screens.prompt import PromptScreen
 from virtui.screens.review import ReviewScreen
-from virtui.screens.text_view import TextScreen
 
 
 def _app(*uris: str) -> RecordingApp:
@@ -230,8 +237,7 @@ async def test_detail_shows_fixed_hosts_nics_and_the_xml(network_uri: str) -> No
         facts = str(detail.query_one("#facts").render())
         assert "forward nat · bridge virbr0" in facts
         await pilot.press("x")
-        await wait_for(lambda: isinstance(app.screen, TextScreen))
-        assert "<name>default</name>" in str(app.screen.query_one("Static").render())
+        assert "<name>default</name>" in await text_screen_shown(app)
 
 
 async def test_net_command_shows_one_hosts_networks(network_uri: str, tmp_path: Path) -> None:

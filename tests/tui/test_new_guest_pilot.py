@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.helpers import RecordingApp, own_desk, showing, wait_for
+from tests.tui.helpers import RecordingApp, own_desk, showing, text_screen_shown, wait_for
 from virtui.config.settings import Settings
 from virtui.monitor.sessions import open_sessions
 from virtui.review.core import NEW_DOMAIN, ReviewError
@@ -143,7 +143,6 @@ async def test_an_image_whose_format_cannot_be_read_is_refused(
 async def test_g_hands_the_graphical_console_over_with_a_viewer_file(tmp_path: Path) -> None:
     from tests.fixtures.nodes import NodeDomain, write_node
     from virtui.config.settings import state_dir
-    from virtui.screens.text_view import TextScreen
 
     node = write_node(
         tmp_path / "gfx.xml",
@@ -153,8 +152,7 @@ async def test_g_hands_the_graphical_console_over_with_a_viewer_file(tmp_path: P
     async with app.run_test(size=(160, 50)) as pilot:
         await app.poll_now()
         await pilot.press("g")
-        await wait_for(lambda: isinstance(app.screen, TextScreen))
-        text = str(app.screen.query_one("Static").render())
+        text = await text_screen_shown(app)
         vv = state_dir() / "consoles" / "desk01.vv"
         assert f"remote-viewer {vv}" in text and "vnc://127.0.0.1:5901" in text
         assert vv.read_text().startswith("[virt-viewer]\ntype=vnc\nhost=127.0.0.1\nport=5901\n")
