@@ -231,7 +231,6 @@ class PrometheusBackend(Backend):
                 f"Prometheus's last scrape of {', '.join(sorted(failed))} failed (up is 0):"
                 " the figures shown are from before"
             )
-        ups = [item for item in mine if _name(item) == "libvirt_up"]
         if not ups:
             raise BackendError(
                 f"no target in Prometheus matches {self._selector() or '{}'}",
