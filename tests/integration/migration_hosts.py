@@ -95,7 +95,11 @@ class MigrationHost:
         ensure_bridge()
         inner = f"vtm{self.number}i"
         command = (
-            PRIVATE_STATE
+            # Says so once in its own namespaces: the parent moves the link in only then
+            # (moved before unshare(2) has run, it stayed outside, and the host waited
+            # for it for ever: "did not start", its socket not there).
+            "echo namespaced; exec >/dev/null; "
+            + PRIVATE_STATE
             + f"mount --bind {self.dir}/etc /etc/libvirt || exit 97; "
             + f"mount --bind {self.dir}/hosts /etc/hosts || exit 97; "
             + f"hostname {self.hostname}; ip link set lo up; "
@@ -119,10 +123,16 @@ class MigrationHost:
                 command,
             ],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={k: v for k, v in os.environ.items() if not k.startswith("LIBVIRT_LOG")},
         )
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            said = self.process.stdout.readline()  # the child's own namespaces are there
+        if said != b"namespaced\n":
+            error = self.process.stderr.read().decode() if self.process.stderr else ""
+            raise RuntimeError(f"libvirtd {self.hostname}: no namespaces: {error.strip()}")
         with contextlib.suppress(subprocess.CalledProcessError):
             _ip("link", "del", self.veth)  # a leftover of a killed run
         # A fixed MAC: a restarted host answers at the address its peers' ARP caches
