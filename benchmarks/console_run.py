@@ -83,9 +83,10 @@ def tree_cpu(root: int) -> TreeCpu:
 
 def cpu_seconds_between(before: TreeCpu, after: TreeCpu) -> tuple[float, bool]:
     """CPU seconds used between two readings, and whether to the nanosecond. An idle
-    console uses 40-50 ms in a 10 s window: counted in 10 ms ticks that is a figure
-    +-20% off, which cannot tell whether it is within 10% of another. Every task's own
-    time is exact, but a task that ended took its time with it: then the ticks."""
+    console uses about 90 ms in the 20 s window: counted in 10 ms ticks that is a
+    figure +-11% off, which cannot tell whether it is within 10% of another. Every
+    task's own time is exact, but a task that ended took its time with it: then the
+    ticks."""
     if before.task_ns and all(tid in after.task_ns for tid in before.task_ns):
         spent = sum(ns - before.task_ns.get(tid, 0) for tid, ns in after.task_ns.items())
         return spent / 1e9, True

@@ -218,13 +218,9 @@ class PrometheusBackend(Backend):
         0: the host is still there, but the scrape says nothing new of it. Its other
         series are then gone, or, at a restarted Prometheus's first scrape, those of the
         last scrape before the restart, which are not news either."""
-        failed = {
-            item["metric"].get("instance", "?")
-            for item in mine
-            if _name(item) == "up" and _value(item) == 0.0
-        }
+        failed = {_instance(item) for item in mine if _name(item) == "up" and _value(item) == 0.0}
         if failed:
-            mine = [item for item in mine if item["metric"].get("instance") not in failed]
+            mine = [item for item in mine if _instance(item) not in failed]
         ups = [item for item in mine if _name(item) == "libvirt_up"]
         if not ups and failed:
             raise BackendError(
@@ -382,6 +378,10 @@ class PrometheusBackend(Backend):
 
 def _name(item: dict[str, Any]) -> str:
     return str(item.get("metric", {}).get("__name__", ""))
+
+
+def _instance(item: dict[str, Any]) -> str:
+    return str(item.get("metric", {}).get("instance", "?"))
 
 
 def _address(instance: str) -> str:
