@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -110,8 +111,7 @@ class Prometheus:
         deadline = time.monotonic() + timeout
         query = f"sum_over_time(up[5m]) >= {count}"  # successful scrapes
         while time.monotonic() < deadline:
-            answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
-            if len(answer["data"]["result"]) == len(self.targets):
+            if len(self._instant(query)) == len(self.targets):
                 return
             time.sleep(0.25)
         raise RuntimeError(f"Prometheus did not scrape every target {count} times")
@@ -123,11 +123,15 @@ class Prometheus:
         deadline = time.monotonic() + timeout
         query = f'timestamp(up{{instance="{instance}"}} == {value})'
         while time.monotonic() < deadline:
-            answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
-            if any(float(item["value"][1]) > since for item in answer["data"]["result"]):
+            if any(float(item["value"][1]) > since for item in self._instant(query)):
                 return
             time.sleep(0.25)
         raise RuntimeError(f"Prometheus did not read up={value} from {instance}")
+
+    def _instant(self, query: str) -> list[dict[str, Any]]:
+        """The result of an instant query."""
+        answer = httpx.get(f"{self.url}/api/v1/query", params={"query": query}).json()
+        return list(answer["data"]["result"])
 
     def queries(self) -> int:
         """How many instant queries this Prometheus has answered so far."""
